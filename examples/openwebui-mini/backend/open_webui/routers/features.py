@@ -1,0 +1,34 @@
+from fastapi import APIRouter, Depends, HTTPException, status
+
+from open_webui.models.features import FeatureForm, FeatureModel, Features
+from open_webui.socket.access import can_edit_feature, can_read_feature
+from open_webui.utils.auth import get_verified_user
+
+router = APIRouter()
+
+
+@router.get("/{feature_id}", response_model=FeatureModel)
+async def get_feature_by_id(feature_id: str, user=Depends(get_verified_user)):
+    feature = Features.get_feature_by_id(feature_id)
+    if feature is None:
+        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="Not found")
+    if not can_read_feature(user.model_dump(), feature_id):
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Forbidden")
+    return feature
+
+
+@router.put("/{feature_id}", response_model=FeatureModel)
+async def update_feature(
+    feature_id: str,
+    form_data: FeatureForm,
+    user=Depends(get_verified_user),
+):
+    if Features.get_feature_by_id(feature_id) is None:
+        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="Not found")
+    if not await can_edit_feature(user.model_dump(), feature_id):
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Forbidden")
+
+    feature = Features.update_feature(feature_id, form_data)
+    if feature is None:
+        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="Not found")
+    return feature

@@ -1,0 +1,205 @@
+"""The command line: flags in, one call, the Report out. Heavy imports happen inside commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import EXIT_INVALID, EXIT_OK, EXIT_UNEXPECTED, EventgenError
+
+
+class _State:
+    def __init__(self, project: Path, debug: bool) -> None:
+        self.project = project
+        self.debug = debug
+
+
+pass_state = click.make_pass_decorator(_State)
+
+
+def _echo_err(text: str) -> None:
+    click.echo(text, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--project", "-C", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True, help="Project root (where eventgen.toml or pyproject.toml lives).")
+@click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
+@click.version_option(package_name="eventgen", prog_name="eventgen")
+@click.pass_context
+def cli(ctx: click.Context, project: Path, debug: bool) -> None:
+    """Generate real-time Socket.IO events (python-socketio + Svelte) from YAML specs."""
+    ctx.obj = _State(project, debug)
+
+
+@cli.command()
+@click.argument("specs", nargs=-1)
+@click.option("--dry-run", is_flag=True, help="Print the diff instead of writing (same as `eventgen diff`).")
+@click.option("--force", is_flag=True, help="Overwrite generated code that a person edited.")
+@pass_state
+def generate(state: _State, specs: tuple[str, ...], dry_run: bool, force: bool) -> int:
+    """Apply every spec's changes at once, or none (exit 1 on a conflict, 2 on invalid input)."""
+    from .changes import project_lock, unified_diff, write_changes
+    from .pipeline import compute
+
+    if dry_run:
+        outcome = compute(state.project, mode="diff", force=force, selected=specs)
+        click.echo(unified_diff(outcome.changes, color=_color("auto")), nl=False)
+        return outcome.report.exit_code
+    with project_lock(state.project.resolve()):
+        outcome = compute(state.project, mode="write", force=force, selected=specs)
+        report = outcome.report
+        if report.exit_code == EXIT_OK and outcome.changes:
+            write_changes(outcome.config.root, outcome.changes, prune=_generated_dirs(outcome.config))
+    for line in report.lines():
+        click.echo(line)
+    click.echo(report.summary())
+    return report.exit_code
+
+
+@cli.command()
+@click.argument("specs", nargs=-1)
+@click.option("--stat", is_flag=True, help="Only a per-file summary of the changes.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+@click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes, like `git diff --exit-code`.")
+@pass_state
+def diff(state: _State, specs: tuple[str, ...], stat: bool, color: str, exit_code: bool) -> int:
+    """Show the unified diff that `generate` would write."""
+    from .changes import diff_stat, unified_diff
+    from .pipeline import compute
+
+    outcome = compute(state.project, mode="diff", selected=specs)
+    if stat:
+        click.echo(diff_stat(outcome.changes), nl=False)
+    else:
+        click.echo(unified_diff(outcome.changes, color=_color(color)), nl=False)
+    return 1 if exit_code and outcome.changes else EXIT_OK
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default=None, help="Output format (default: github under GitHub Actions, else text).")
+@click.option("--no-diff", is_flag=True, help="Do not print the diff of each drifted file.")
+@pass_state
+def check(state: _State, fmt: str | None, no_diff: bool) -> int:
+    """CI gate: exit 0 when generated code matches the specs, 1 on drift, 2 on invalid input."""
+    from .check_output import render_check
+    from .pipeline import compute
+
+    fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    outcome = compute(state.project, mode="check")
+    click.echo(render_check(outcome, fmt, with_diff=not no_diff), nl=False)
+    return outcome.report.exit_code
+
+
+@cli.command()
+@click.argument("specs", nargs=-1)
+@pass_state
+def validate(state: _State, specs: tuple[str, ...]) -> int:
+    """Check the specs only (exit 0 valid, 2 invalid)."""
+    from .pipeline import load_project, resolve_selection
+
+    config, loaded = load_project(state.project)
+    if specs:
+        resolve_selection(config, specs)
+    events = sum(len(s.spec.events) for s in loaded)
+    click.echo(f"eventgen: {len(loaded)} spec(s), {events} event(s): valid")
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--dry-run", is_flag=True, help="Print the diff instead of writing.")
+@click.option("--keep-spec", is_flag=True, help="Remove the generated code but keep events/NAME.yaml.")
+@pass_state
+def remove(state: _State, name: str, dry_run: bool, keep_spec: bool) -> int:
+    """Remove everything a spec generated, then its spec file."""
+    from .changes import FileChange, project_lock, unified_diff, write_changes
+    from .pipeline import compute
+
+    with project_lock(state.project.resolve()):
+        outcome = compute(state.project, mode="write", without=name)
+        spec_path = next((p for p in (f"{outcome.config.specs}/{name}.yaml", f"{outcome.config.specs}/{name}.yml") if (outcome.config.root / p).exists()), None)
+        changes = list(outcome.changes)
+        if spec_path and not keep_spec:
+            changes.append(FileChange(spec_path, (outcome.config.root / spec_path).read_bytes(), None))
+        if dry_run:
+            click.echo(unified_diff(changes, color=_color("auto")), nl=False)
+            return outcome.report.exit_code
+        if outcome.report.exit_code != EXIT_OK:
+            for line in outcome.report.lines():
+                click.echo(line)
+            click.echo(outcome.report.summary())
+            return outcome.report.exit_code
+        write_changes(outcome.config.root, changes, prune=_generated_dirs(outcome.config))
+    for change in changes:
+        click.echo(f"{change.path}: {'deleted' if change.after is None else 'updated'}")
+    click.echo(f"eventgen: removed spec '{name}' ({len(changes)} file(s) changed)")
+    return EXIT_OK
+
+
+@cli.group()
+def export() -> None:
+    """Print an artifact derived from the specs."""
+
+
+@export.command("json-schema")
+def export_json_schema() -> int:
+    """The JSON Schema of the spec format (for editor completion)."""
+    from .export.json_schema import spec_schema_text
+
+    click.echo(spec_schema_text(), nl=False)
+    return EXIT_OK
+
+
+def _generated_dirs(config) -> tuple[str, ...]:
+    from pathlib import PurePosixPath
+
+    return (config.components, str(PurePosixPath(config.types).parent))
+
+
+def _color(choice: str) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    return sys.stdout.isatty() and os.environ.get("NO_COLOR") is None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: user errors -> their exit code; anything unforeseen -> one line, exit 3."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        result = cli.main(args=args, prog_name="eventgen", standalone_mode=False)
+    except EventgenError as exc:
+        _echo_err(exc.render())
+        code = exc.exit_code
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        code = EXIT_INVALID
+    except click.Abort:
+        _echo_err("eventgen: aborted")
+        code = EXIT_UNEXPECTED
+    except KeyboardInterrupt:
+        _echo_err("eventgen: interrupted; nothing was written")
+        code = 130
+    except Exception as exc:  # noqa: BLE001 - the one place unforeseen failures are turned into exit 3
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        _echo_err(f"eventgen: unexpected error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
+        code = EXIT_UNEXPECTED
+    else:
+        code = result if isinstance(result, int) else EXIT_OK
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

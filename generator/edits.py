@@ -1,0 +1,56 @@
+"""What a plan asks for, before anything is parsed or written: the plan's output, the patcher's input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Where = Literal["imports", "handlers", "call"]
+Kind = Literal["python", "ts", "svelte"]
+
+
+@dataclass(frozen=True)
+class RegionEdit:
+    """Upsert a marked region in a user's Python file."""
+
+    file: str
+    id: str
+    source: str  # the spec file(s) it comes from, for the marker
+    body: str  # template style: LF, four-space indent, double quotes, no base indent
+    where: Where
+    function: str = ""  # where == "call": the endpoint
+    after: str = ""  # where == "call": the dotted callee to follow
+    blank_before: int = 0  # blank lines placed before the begin marker (removed with the region)
+    server: str = ""  # where == "handlers": the socketio server's name
+
+
+@dataclass(frozen=True)
+class FileEdit:
+    """Own a whole generated file."""
+
+    file: str
+    body: str  # without the marker line
+    kind: Kind
+    source: str
+    spec: str | None = None  # the one spec that owns it; None when shared by all specs
+
+
+@dataclass(frozen=True)
+class StubEdit:
+    """Create a user-owned function once; never compared or changed afterwards."""
+
+    file: str
+    function: str
+    new_file: str  # content when the file does not exist
+    append: str  # content appended when the file exists without the function
+
+
+@dataclass
+class Plan:
+    regions: list[RegionEdit] = field(default_factory=list)
+    files: list[FileEdit] = field(default_factory=list)
+    stubs: list[StubEdit] = field(default_factory=list)
+    # Where orphans may hide: Python files that may hold regions, folders of generated files.
+    region_files: set[str] = field(default_factory=set)
+    generated_dirs: set[str] = field(default_factory=set)
+    generated_files: set[str] = field(default_factory=set)

@@ -1,0 +1,106 @@
+"""Markers that delimit generated code, and the content hash that tells updates from hand edits.
+
+A region in a user's Python file:
+
+    # eventgen:begin <id> sha=<12 hex> -- ...
+    ...generated lines...
+    # eventgen:end <id>
+
+A whole generated file carries `eventgen:file [spec=<name>] sha=<12 hex>` in a
+comment on its first line. The hash is taken over a *normalized* form of the
+content (the syntax tree for Python), so a formatter run is not a hand edit.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+import textwrap
+from dataclasses import dataclass
+
+from .errors import ConflictError, Diagnostic
+
+BEGIN = re.compile(r"^([ \t]*)# eventgen:begin (\S+) sha=([0-9a-f]{12})\b.*$")
+END = re.compile(r"^([ \t]*)# eventgen:end (\S+)\s*$")
+ANY_MARK = re.compile(r"#\s*eventgen:(begin|end)\b")
+FILE_MARK = re.compile(r"eventgen:file(?: spec=(\S+))? sha=([0-9a-f]{12})")
+
+
+def normalize_python(code: str) -> str:
+    """The syntax tree of a block: comments, quotes, wrapping and indentation do not count."""
+    try:
+        return ast.dump(ast.parse(textwrap.dedent(code)))
+    except SyntaxError:
+        # A block that no longer parses was certainly edited; compare it as text.
+        return "\x00text\x00" + "\n".join(line.rstrip() for line in code.replace("\r\n", "\n").split("\n"))
+
+
+def normalize_text(code: str) -> str:
+    """For TypeScript and Svelte: line endings and trailing spaces do not count."""
+    return "\n".join(line.rstrip() for line in code.replace("\r\n", "\n").split("\n")).strip("\n")
+
+
+def digest(normalized: str) -> str:
+    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()[:12]
+
+
+def begin_line(region_id: str, sha: str, source: str) -> str:
+    return f"# eventgen:begin {region_id} sha={sha} -- generated from {source}; edit the spec, then run eventgen generate"
+
+
+def end_line(region_id: str) -> str:
+    return f"# eventgen:end {region_id}"
+
+
+@dataclass(frozen=True)
+class FoundRegion:
+    """A region as it stands in a file: line indexes are 0-based into `lines`."""
+
+    id: str
+    sha: str
+    indent: str
+    begin: int
+    end: int
+    body: str  # the lines between the markers, joined, newlines kept
+
+    @property
+    def line(self) -> int:
+        return self.begin + 1
+
+
+def scan_regions(lines: list[str], path: str) -> list[FoundRegion]:
+    """Find every marked region; unbalanced or duplicate markers are a conflict a person must fix."""
+    regions: list[FoundRegion] = []
+    problems: list[Diagnostic] = []
+    open_: tuple[int, re.Match[str]] | None = None
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(lines):
+        if "eventgen:" not in raw:
+            continue
+        line = raw.rstrip("\r\n")
+        b = BEGIN.match(line)
+        e = END.match(line) if not b else None
+        if b:
+            if open_ is not None:
+                problems.append(Diagnostic(path, i + 1, len(b.group(1)) + 1, f"region '{b.group(2)}' starts inside region '{open_[1].group(2)}' (line {open_[0] + 1}), whose end marker is missing"))
+            open_ = (i, b)
+        elif e:
+            if open_ is None or open_[1].group(2) != e.group(2):
+                problems.append(Diagnostic(path, i + 1, len(e.group(1)) + 1, f"end marker of region '{e.group(2)}' has no matching begin marker"))
+                continue
+            start, m = open_
+            rid = m.group(2)
+            if rid in seen:
+                problems.append(Diagnostic(path, start + 1, len(m.group(1)) + 1, f"region '{rid}' appears twice (also at line {seen[rid]})"))
+            seen[rid] = start + 1
+            regions.append(FoundRegion(rid, m.group(3), m.group(1), start, i, "".join(lines[start + 1 : i])))
+            open_ = None
+        elif ANY_MARK.search(line):
+            col = line.index("#") + 1
+            problems.append(Diagnostic(path, i + 1, col, "damaged eventgen marker: restore it from version control or delete the whole region"))
+    if open_ is not None:
+        problems.append(Diagnostic(path, open_[0] + 1, len(open_[1].group(1)) + 1, f"region '{open_[1].group(2)}' has no end marker"))
+    if problems:
+        raise ConflictError(problems)
+    return regions

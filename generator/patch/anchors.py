@@ -1,0 +1,248 @@
+"""Find where generated code goes, by parsing with libcst, never by matching fixed text.
+
+Each finder returns a 1-based line after which a block is inserted, plus the
+indentation it must take. Edits themselves are line splices at statement
+boundaries reported here, so every byte outside a region stays untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from ..errors import Diagnostic, EventgenError
+
+
+@dataclass(frozen=True)
+class Insertion:
+    after_line: int  # 0 = top of file
+    indent: str
+
+
+class Located:
+    """A parsed module with positions resolved once."""
+
+    def __init__(self, path: str, module: cst.Module) -> None:
+        self.path = path
+        self.module = module
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        self.positions: dict[cst.CSTNode, CodeRange] = dict(wrapper.resolve(PositionProvider))
+
+    def start(self, node: cst.CSTNode) -> int:
+        return self.positions[node].start.line
+
+    def end(self, node: cst.CSTNode) -> int:
+        return self.positions[node].end.line
+
+    def error(self, node: cst.CSTNode | None, message: str, hint: str | None = None) -> EventgenError:
+        if node is None:
+            return EventgenError(Diagnostic(self.path, 0, 0, message, hint=hint))
+        pos = self.positions[node].start
+        return EventgenError(Diagnostic(self.path, pos.line, pos.column + 1, message, hint=hint))
+
+
+def dotted(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted(node.value)
+        return f"{base}.{node.attr.value}" if base else None
+    return None
+
+
+# -- the socket server ------------------------------------------------------
+
+
+def _server_assign(stmt: cst.BaseStatement) -> str | None:
+    """`NAME = socketio.AsyncServer(...)` (or AsyncServer(...)) in a simple statement line."""
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return None
+    for small in stmt.body:
+        if isinstance(small, (cst.Assign, cst.AnnAssign)) and isinstance(small.value, cst.Call):
+            callee = dotted(small.value.func) or ""
+            if callee.split(".")[-1] == "AsyncServer":
+                targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+                for target in targets:
+                    if isinstance(target, cst.Name):
+                        return target.value
+    return None
+
+
+def _branches(stmt: cst.BaseStatement) -> list[cst.BaseSuite]:
+    if isinstance(stmt, cst.If):
+        out = [stmt.body]
+        orelse = stmt.orelse
+        while orelse is not None:
+            out.append(orelse.body)
+            orelse = orelse.orelse if isinstance(orelse, cst.If) else None
+        return out
+    if isinstance(stmt, cst.Try):
+        return [stmt.body] + [h.body for h in stmt.handlers] + ([stmt.orelse.body] if stmt.orelse else [])
+    return []
+
+
+def find_server(module: cst.Module) -> tuple[str, int] | None:
+    """The server's name and the index of the top-level statement that creates it."""
+    for i, stmt in enumerate(module.body):
+        name = _server_assign(stmt)
+        if name:
+            return name, i
+        for suite in _branches(stmt):
+            if isinstance(suite, cst.IndentedBlock):
+                for inner in suite.body:
+                    name = _server_assign(inner)
+                    if name:
+                        return name, i
+    return None
+
+
+def _is_handler(stmt: cst.BaseStatement, server: str) -> bool:
+    if not isinstance(stmt, cst.FunctionDef):
+        return False
+    for deco in stmt.decorators:
+        target = deco.decorator.func if isinstance(deco.decorator, cst.Call) else deco.decorator
+        name = dotted(target) or ""
+        if name in (f"{server}.on", f"{server}.event"):
+            return True
+    return False
+
+
+def handlers_insertion(loc: Located, server: str, region_ends: list[int]) -> Insertion:
+    """After the last `@server.on/event` handler or eventgen region, else after the server."""
+    line = 0
+    found = find_server(loc.module)
+    if found is not None and found[0] == server:
+        line = loc.end(loc.module.body[found[1]])
+    else:
+        # A server made some other way (a factory): follow the first statement binding its name.
+        for stmt in loc.module.body:
+            if isinstance(stmt, cst.SimpleStatementLine) and any(
+                isinstance(s, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == server for t in s.targets)
+                for s in stmt.body
+            ):
+                line = loc.end(stmt)
+                break
+        if not line:
+            raise loc.error(None, f"no assignment to the socketio server '{server}' found at module level", hint="set server_name in eventgen.toml")
+    for stmt in loc.module.body:
+        if _is_handler(stmt, server):
+            line = max(line, loc.end(stmt))
+    for end in region_ends:
+        line = max(line, end)
+    return Insertion(line, "")
+
+
+def imports_insertion(loc: Located) -> Insertion:
+    """After the last import of the file's leading run of imports (docstring allowed first)."""
+    line = 0
+    for i, stmt in enumerate(loc.module.body):
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            break
+        smalls = stmt.body
+        if all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in smalls):
+            line = loc.end(stmt)
+        elif i == 0 and len(smalls) == 1 and isinstance(smalls[0], cst.Expr) and isinstance(smalls[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+            line = loc.end(stmt)  # module docstring
+        else:
+            break
+    return Insertion(line, "")
+
+
+# -- router call sites --------------------------------------------------------
+
+
+def _find_function(module: cst.Module, name: str) -> cst.FunctionDef | None:
+    parts = name.split(".")
+    body: list[cst.BaseStatement] = list(module.body)
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        for stmt in body:
+            if last and isinstance(stmt, cst.FunctionDef) and stmt.name.value == part:
+                return stmt
+            if not last and isinstance(stmt, cst.ClassDef) and stmt.name.value == part and isinstance(stmt.body, cst.IndentedBlock):
+                body = list(stmt.body.body)
+                break
+        else:
+            return None
+    return None
+
+
+class _CallFinder(cst.CSTVisitor):
+    def __init__(self, callee: str) -> None:
+        self.callee = callee
+        self.found = False
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        if dotted(node.func) == self.callee:
+            self.found = True
+        return not self.found
+
+    # Calls inside a nested function or lambda do not run at this statement.
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def _simple_statements(suite: cst.BaseSuite) -> list[cst.CSTNode]:
+    """Every simple statement line in a function body, at any depth of if/try/with/for/while."""
+    out: list[cst.CSTNode] = []
+    if isinstance(suite, cst.SimpleStatementSuite):
+        return [suite]
+    for stmt in suite.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            out.append(stmt)
+        elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        else:
+            for child in _child_suites(stmt):
+                out.extend(_simple_statements(child))
+    return out
+
+
+def _child_suites(stmt: cst.BaseStatement) -> list[cst.BaseSuite]:
+    suites: list[cst.BaseSuite] = []
+    body = getattr(stmt, "body", None)
+    if isinstance(body, cst.BaseSuite):
+        suites.append(body)
+    for handler in getattr(stmt, "handlers", ()) or ():
+        suites.append(handler.body)
+    for case in getattr(stmt, "cases", ()) or ():
+        suites.append(case.body)
+    orelse = getattr(stmt, "orelse", None)
+    if isinstance(orelse, cst.If):  # elif
+        suites.extend(_child_suites(orelse))
+    elif orelse is not None:
+        suites.append(orelse.body)
+    final = getattr(stmt, "finalbody", None)
+    if final is not None:
+        suites.append(final.body)
+    return suites
+
+
+def call_insertion(loc: Located, function: str, after: str, lines: list[str]) -> Insertion:
+    """Right after the one statement in `function` that calls `after`, in the same block."""
+    fn = _find_function(loc.module, function)
+    if fn is None:
+        raise loc.error(None, f"function '{function}' not found", hint="emit.from.function names an endpoint defined in this file")
+    if fn.asynchronous is None:
+        raise loc.error(fn, f"function '{function}' is not async: the emit helper must be awaited", hint="make the endpoint `async def`")
+    matches = []
+    for stmt in _simple_statements(fn.body):
+        finder = _CallFinder(after)
+        stmt.visit(finder)
+        if finder.found:
+            matches.append(stmt)
+    if not matches:
+        raise loc.error(fn, f"no statement in '{function}' calls '{after}'", hint="emit.from.after is the dotted callee, e.g. Features.update_feature")
+    if len(matches) > 1:
+        where = ", ".join(str(loc.start(m)) for m in matches)
+        raise loc.error(matches[1], f"'{after}' is called by {len(matches)} statements in '{function}' (lines {where}); the anchor must match exactly one")
+    stmt = matches[0]
+    if isinstance(stmt, cst.SimpleStatementSuite):
+        raise loc.error(stmt, f"the call to '{after}' sits on one line with its block header; put it on its own line")
+    if any(isinstance(s, (cst.Return, cst.Raise)) for s in stmt.body):
+        raise loc.error(stmt, f"the call to '{after}' is in a return/raise statement, so code after it never runs", hint="assign the result to a name, then return it")
+    first = lines[loc.start(stmt) - 1]
+    indent = first[: len(first) - len(first.lstrip(" \t"))]
+    return Insertion(loc.end(stmt), indent)

@@ -1,0 +1,137 @@
+"""Upsert and remove marked regions in one user Python file: one parse at most, one splice pass.
+
+Regions are found by their marker lines; libcst is consulted only when a
+region is new and needs an anchor. Every change is a splice of whole lines, so
+all bytes outside regions stay exactly as they were.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..edits import RegionEdit
+from ..markers import FoundRegion, begin_line, digest, end_line, normalize_python, scan_regions
+from ..pystyle import Style, adapt, detect_style
+from ..report import Item, Report
+from ..sources import SourceFile, Sources
+
+# Blank lines a top-level handlers region brings with it (PEP 8: two between definitions).
+_MODULE_GAP = 2
+
+
+@dataclass(frozen=True)
+class _Splice:
+    start: int  # first line index replaced (0-based)
+    stop: int  # one past the last replaced line; start == stop inserts
+    text: str
+    order: int
+
+
+def patch_regions(
+    src: SourceFile,
+    edits: list[RegionEdit],
+    sources: Sources,
+    report: Report,
+    *,
+    force: bool,
+    remove_orphans: bool,
+) -> str:
+    """Return the file's new text."""
+    lines = src.lines
+    found = scan_regions(lines, src.path)
+    style = detect_style(src.text)
+    nl = style.newline
+    by_id = {r.id: r for r in found}
+    wanted = {e.id: e for e in edits}
+    splices: list[_Splice] = []
+    located = None
+
+    def locate():
+        nonlocal located
+        if located is None:
+            from .anchors import Located
+
+            located = Located(src.path, sources.cst(src.path))
+        return located
+
+    for order, edit in enumerate(edits):
+        expected_norm = normalize_python(edit.body)
+        sha = digest(expected_norm)
+        current = by_id.get(edit.id)
+        if current is not None:
+            actual_norm = normalize_python(current.body)
+            if actual_norm == expected_norm and current.sha == sha:
+                report.add(Item("unchanged", src.path, _what(edit.id), current.line))
+                continue
+            edited = digest(actual_norm) != current.sha and actual_norm != expected_norm
+            if edited:
+                report.add(Item("edited", src.path, _what(edit.id), current.line))
+                if not force:
+                    continue
+            else:
+                report.add(Item("outdated", src.path, _what(edit.id), current.line))
+            text = _region_text(edit, sha, style, current.indent)
+            splices.append(_Splice(current.begin, current.end + 1, text, order))
+            continue
+        insertion = _insertion(edit, locate, found, lines, src)
+        text = _region_text(edit, sha, style, insertion.indent)
+        gap = nl * edit.blank_before
+        at = insertion.after_line
+        prefix = ""
+        if at > 0 and at == len(lines) and not lines[-1].endswith(("\n", "\r")):
+            prefix = nl  # the file ends without a newline: end its last line first
+        splices.append(_Splice(at, at, prefix + gap + text, order))
+        report.add(Item("missing", src.path, _what(edit.id), at + 1))
+
+    if remove_orphans:
+        for region in found:
+            if region.id in wanted:
+                continue
+            start = region.begin
+            if region.indent == "" and region.id != "imports":
+                gap = 0
+                while gap < _MODULE_GAP and start - 1 >= 0 and not lines[start - 1].strip():
+                    start -= 1
+                    gap += 1
+            splices.append(_Splice(start, region.end + 1, "", -1))
+            report.add(Item("orphaned", src.path, _what(region.id), region.line))
+
+    if not splices:
+        return src.text
+    new_lines = list(lines)
+    # Bottom-up so earlier indexes stay valid; equal positions keep plan order.
+    for splice in sorted(splices, key=lambda s: (s.start, s.order), reverse=True):
+        new_lines[splice.start : splice.stop] = [splice.text] if splice.text else []
+    return "".join(new_lines)
+
+
+def _what(region_id: str) -> str:
+    if region_id == "imports":
+        return "imports region"
+    if "/" in region_id:
+        spec, _, rest = region_id.partition("/")
+        event, _, function = rest.partition("@")
+        return f"emit call for {event} in {function}() (spec {spec})"
+    return f"handlers region of spec {region_id}"
+
+
+def _region_text(edit: RegionEdit, sha: str, style: Style, indent: str) -> str:
+    nl = style.newline
+    body = adapt(edit.body, style, indent)
+    return (
+        indent + begin_line(edit.id, sha, edit.source) + nl
+        + body + nl
+        + indent + end_line(edit.id) + nl
+    )
+
+
+def _insertion(edit: RegionEdit, locate, found: list[FoundRegion], lines: list[str], src: SourceFile):
+    from .anchors import call_insertion, handlers_insertion, imports_insertion
+
+    loc = locate()
+    if edit.where == "imports":
+        return imports_insertion(loc)
+    if edit.where == "handlers":
+        ends = [r.end + 1 for r in found if r.indent == "" and r.id != "imports"]
+        return handlers_insertion(loc, edit.server, ends)
+    return call_insertion(loc, edit.function, edit.after, lines)

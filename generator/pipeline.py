@@ -1,0 +1,215 @@
+"""spec -> plan -> changes: the one computation behind generate, diff, check and remove.
+
+Everything is computed in memory; only the caller's sink (write or print)
+decides what happens to the ChangeSet.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from .changes import FileChange
+from .config import Config, load_config
+from .edits import Plan, RegionEdit
+from .errors import Diagnostic, EventgenError
+from .report import Report
+from .sources import Sources
+from .spec.load import LoadedSpec, load_specs
+
+_SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", "site-packages", ".svelte-kit", "build", "dist", ".tox"}
+
+
+@dataclass
+class Outcome:
+    config: Config
+    report: Report
+    changes: list[FileChange] = field(default_factory=list)
+    specs: list[LoadedSpec] = field(default_factory=list)
+
+
+def spec_files(config: Config, selected: list[str] | tuple[str, ...] = ()) -> list[Path]:
+    folder = config.root / config.specs
+    files = sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml")) if folder.is_dir() else []
+    return files
+
+
+def resolve_selection(config: Config, selected: list[str] | tuple[str, ...]) -> set[str]:
+    """SPEC arguments (a path or a spec name) -> spec names; unknown ones are invalid input."""
+    names: set[str] = set()
+    problems = []
+    for arg in selected:
+        path = Path(arg)
+        name = path.name.rsplit(".", 1)[0] if path.suffix in (".yaml", ".yml") else arg
+        candidate = config.root / config.specs / f"{name}.yaml"
+        if not candidate.exists() and not (config.root / config.specs / f"{name}.yml").exists():
+            problems.append(Diagnostic(arg, 0, 0, f"no spec named '{name}' in {config.specs}/"))
+        names.add(name)
+    if problems:
+        raise EventgenError(problems)
+    return names
+
+
+def load_project(root: Path) -> tuple[Config, list[LoadedSpec]]:
+    config = load_config(root)
+    return config, load_specs(spec_files(config), config.root)
+
+
+def compute(
+    root: Path,
+    *,
+    mode: str = "write",
+    force: bool = False,
+    selected: tuple[str, ...] = (),
+    without: str | None = None,
+) -> Outcome:
+    """Compute every change. `without`: plan as if that spec did not exist (remove)."""
+    config, specs = load_project(root)
+    only = resolve_selection(config, selected) if selected else None
+    if without is not None:
+        if not any(s.spec.name == without for s in specs):
+            raise EventgenError(Diagnostic(f"{config.specs}/{without}.yaml", 0, 0, f"no spec named '{without}'"))
+        specs = [s for s in specs if s.spec.name != without]
+    report = Report(mode="force" if force and mode == "write" else mode)  # type: ignore[arg-type]
+    sources = Sources(config.root)
+    from .plan import build_plan
+
+    plan = build_plan(specs, config, sources)
+    changes = _apply(plan, config, sources, report, force=force, only=only)
+    report.written = [c.path for c in changes]
+    return Outcome(config, report, changes, specs)
+
+
+def _owned(region: RegionEdit | str, only: set[str] | None) -> bool:
+    if only is None:
+        return True
+    rid = region.id if isinstance(region, RegionEdit) else region
+    return rid == "imports" or rid.split("/", 1)[0] in only
+
+
+def _apply(plan: Plan, config: Config, sources: Sources, report: Report, *, force: bool, only: set[str] | None) -> list[FileChange]:
+    from .patch.files import generated_owner, patch_file, patch_stub
+    from .patch.regions import patch_regions
+
+    problems: list[Diagnostic] = []
+    new_text: dict[str, str | None] = {}
+
+    # Python files holding regions: planned ones, and any other file that still has markers.
+    by_file: dict[str, list[RegionEdit]] = {}
+    for edit in plan.regions:
+        if _owned(edit, only):
+            by_file.setdefault(edit.file, []).append(edit)
+    candidates = set(by_file) | set(plan.region_files)
+    if only is None:
+        candidates |= _files_with_markers(config)
+    for rel in sorted(candidates):
+        src = sources.get(rel)
+        edits = by_file.get(rel, [])
+        if src is None:
+            if edits:
+                what = "socket_module in eventgen.toml" if rel == config.socket_module else "emit.from.file in a spec"
+                problems.append(Diagnostic(rel, 0, 0, f"file not found (named by {what})"))
+            continue
+        try:
+            # A run limited to some specs leaves every other region alone, orphans included.
+            text = patch_regions(src, edits, sources, report, force=force, remove_orphans=only is None)
+            if text != src.text:
+                _check_python(rel, text)
+            new_text[rel] = text
+        except EventgenError as exc:
+            if exc.exit_code != 2:
+                raise
+            problems.extend(exc.diagnostics)
+
+    if problems:
+        raise EventgenError(problems)
+
+    planned_files = {f.file for f in plan.files}
+    for edit in plan.files:
+        if only is not None and edit.spec is not None and edit.spec not in only:
+            continue
+        result = patch_file(sources.get(edit.file), edit, report, force=force)
+        if result is not None:
+            new_text[edit.file] = result
+    if only is None:
+        for rel in sorted(_generated_files(config, plan) - planned_files):
+            src = sources.get(rel)
+            if src is None:
+                continue
+            is_ours, _spec = generated_owner(src.text)
+            if is_ours:
+                from .report import Item
+
+                report.add(Item("orphaned", rel, "generated file"))
+                new_text[rel] = None
+    for stub in plan.stubs:
+        result = patch_stub(sources.get(stub.file), stub, report)
+        if result is not None:
+            new_text[stub.file] = result
+
+    changes: list[FileChange] = []
+    for rel, text in sorted(new_text.items()):
+        src = sources.get(rel)
+        before = src.raw if src is not None else None
+        after = None if text is None else (src.encode(text) if src is not None else text.encode("utf-8"))
+        if before != after:
+            changes.append(FileChange(rel, before, after))
+    for change in changes:
+        if not _inside(config.root, change.path):
+            raise EventgenError(Diagnostic(change.path, 0, 0, "refusing to write outside the project root"))
+    return changes
+
+
+def _check_python(rel: str, text: str) -> None:
+    """The patched file must still parse; if it does not, that is eventgen's bug, not the user's."""
+    try:
+        compile(text, rel, "exec", flags=0x400, dont_inherit=True)  # ast.PyCF_ONLY_AST
+    except SyntaxError as exc:
+        raise RuntimeError(f"eventgen produced invalid Python in {rel}:{exc.lineno}: {exc.msg}") from None
+
+
+def _inside(root: Path, rel: str) -> bool:
+    from .config import inside_root
+
+    return inside_root(root, rel)
+
+
+def python_root(config: Config) -> str:
+    parts = PurePosixPath(config.socket_module).with_suffix("").parts
+    depth = len(config.socket_dotted.split("."))
+    base = parts[: len(parts) - depth]
+    return PurePosixPath(*base).as_posix() if base else "."
+
+
+def _files_with_markers(config: Config) -> set[str]:
+    """Python files under the import root that hold eventgen regions (to find orphans)."""
+    found: set[str] = set()
+    base = config.root / python_root(config)
+    if not base.is_dir():
+        return found
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS and not d.startswith(".")]
+        for name in filenames:
+            if not name.endswith(".py"):
+                continue
+            path = Path(dirpath) / name
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            if b"# eventgen:begin " in data:
+                found.add(path.relative_to(config.root).as_posix())
+    return found
+
+
+def _generated_files(config: Config, plan: Plan) -> set[str]:
+    """Files that may be eventgen's whole files: the fixed ones and anything in generated folders."""
+    out = {f for f in plan.generated_files if (config.root / f).is_file()}
+    for folder in plan.generated_dirs:
+        base = config.root / folder
+        if base.is_dir():
+            for path in base.iterdir():
+                if path.is_file() and path.suffix in (".svelte", ".ts", ".py"):
+                    out.add(path.relative_to(config.root).as_posix())
+    return out

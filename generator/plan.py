@@ -1,0 +1,328 @@
+"""SpecSet -> Plan: render every template into edits. Nothing is written, and only the
+socket module is parsed (once, to learn the server's name)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import Config, inside_root
+from .edits import FileEdit, Plan, RegionEdit, StubEdit
+from .errors import Diagnostic, EventgenError
+from .render import py_str, py_value, render
+from .sources import Sources
+from .spec.load import LoadedSpec
+from .spec.models import ROOM_PARAM_RE, EventSpec, FieldSpec, RoomSpec, pascal
+
+MODELS_ALIAS = "eventgen_models"
+
+
+@dataclass(frozen=True)
+class _Import:
+    module: str
+    name: str
+    alias: str = ""
+
+    @property
+    def local(self) -> str:
+        return self.alias or self.name
+
+
+def room_func(spec: str, key: str) -> str:
+    return f"{key}_room" if key == spec else f"{spec}_{key}_room"
+
+
+def room_expr(pattern: str) -> str:
+    """Python expression building the room name from its params (no f-string: no escaping traps)."""
+    parts: list[str] = []
+    pos = 0
+    for m in ROOM_PARAM_RE.finditer(pattern):
+        if m.start() > pos:
+            parts.append(py_str(pattern[pos : m.start()]))
+        parts.append(f"str({m.group(1)})")
+        pos = m.end()
+    if pos < len(pattern):
+        parts.append(py_str(pattern[pos:]))
+    return " + ".join(parts)
+
+
+def model_name(event: EventSpec) -> str:
+    return pascal(event.name) + "Payload"
+
+
+def field_decl(name: str, field: FieldSpec) -> str:
+    """`name: annotation = Field(...)` for a payload model."""
+    t = field.type_ref
+    annotation = t.python()
+    if field.enum is not None:
+        annotation = "Literal[" + ", ".join(py_value(v) for v in field.enum) + "]"
+        if t.nullable:
+            annotation += " | None"
+    kwargs = []
+    for key in ("min_length", "max_length", "ge", "le"):
+        value = getattr(field, key)
+        if value is not None:
+            if key in ("ge", "le") and float(value).is_integer() and t.kind == "int":
+                value = int(value)
+            kwargs.append(f"{key}={value!r}")
+    if field.description:
+        kwargs.append(f"description={py_str(field.description)}")
+    if "default" in field.model_fields_set:
+        default = py_value(field.default)
+    elif not field.is_required:
+        default = "None"
+    else:
+        default = None
+    if kwargs:
+        args = ([default] if default is not None else []) + kwargs
+        return f"{name}: {annotation} = Field({', '.join(args)})"
+    if default is not None:
+        return f"{name}: {annotation} = {default}"
+    return f"{name}: {annotation}"
+
+
+def _builtin_annotation(field: FieldSpec) -> str:
+    """Signature annotations use builtins only: the socket module may lack typing imports."""
+    return field.type_ref.python().replace("Any", "object")
+
+
+def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources) -> Plan:
+    plan = Plan()
+    problems: list[Diagnostic] = []
+    plan.region_files.add(config.socket_module)
+    plan.generated_files.update({config.models_module, config.types})
+    plan.generated_dirs.add(config.components)
+
+    if not specs:
+        return plan
+    server = _server_name(config, sources)
+    sources_label = ", ".join(s.path for s in specs)
+
+    imports: dict[tuple[str, str], _Import] = {}
+    used_locals: set[str] = {MODELS_ALIAS}
+
+    def import_callable(ref: str) -> str:
+        module, _, name = ref.partition(":")
+        key = (module, name)
+        if key not in imports:
+            alias = ""
+            if name in used_locals:
+                alias = f"{name}__{module.replace('.', '_')}"
+            used_locals.add(alias or name)
+            imports[key] = _Import(module, name, alias)
+        return imports[key].local
+
+    rooms_view: list[dict[str, str]] = []
+    models_view: list[dict[str, object]] = []
+    router_helpers: dict[str, set[str]] = {}
+    typing_names = {"Any"}
+
+    for item in specs:
+        spec = item.spec
+        handlers: list[dict[str, str]] = []
+        emitters: list[dict[str, str]] = []
+        for key, room in spec.rooms.items():
+            rooms_view.append(
+                {
+                    "func": room_func(spec.name, key),
+                    "pattern": room.pattern,
+                    "signature": ("*, " + ", ".join(f"{p}: object" for p in room.params)) if room.params else "",
+                    "expr": room_expr(room.pattern),
+                }
+            )
+        for i, event in enumerate(spec.events):
+            room: RoomSpec | None = spec.rooms.get(event.room) if event.room else None
+            rfunc = room_func(spec.name, event.room) if event.room else ""
+            rargs = ", ".join(f"{p}={p}" for p in room.params) if room else ""
+            fields = [field_decl(n, f) for n, f in event.payload.items()]
+            if any(f.enum is not None for f in event.payload.values()):
+                typing_names.add("Literal")
+            direction = "client to server" if event.direction == "client_to_server" else "server to client"
+            models_view.append(
+                {
+                    "name": model_name(event),
+                    "base": "ClientPayload" if event.direction == "client_to_server" else "ServerPayload",
+                    "doc": f"Payload of `{event.name}` ({direction}). {event.description or ''}".strip(),
+                    "fields": fields,
+                }
+            )
+            if event.direction == "client_to_server":
+                view = {
+                    "name": event.name,
+                    "func": f"on_{event.snake}",
+                    "doc": _handler_doc(event, room, item.path),
+                    "model": model_name(event),
+                    "action": event.action or "",
+                    "room_func": rfunc,
+                    "room_args": ", ".join(f"{p}=payload.{p}" for p in room.params) if room else "",
+                    "access": "",
+                    "access_call": "",
+                    "self_param": "",
+                    "handler_call": "",
+                }
+                if event.action == "join" and room is not None:
+                    access = room.effective_access
+                    if access == "self":
+                        view["access"] = "self"
+                        view["self_param"] = room.params[0]
+                    elif access != "authenticated":
+                        view["access"] = "callable"
+                        view["access_call"] = import_callable(access)
+                if event.action == "handle" and event.handler:
+                    view["handler_call"] = import_callable(event.handler)
+                    plan.stubs.append(_stub(item, i, event, config, problems))
+                handlers.append(view)
+            else:
+                helper = event.helper or ""
+                required = [(n, f) for n, f in event.payload.items() if f.is_required]
+                optional = [(n, f) for n, f in event.payload.items() if not f.is_required]
+                signature = [f"{n}: {_builtin_annotation(f)}" for n, f in required]
+                signature += [f"{n}: {_builtin_annotation(f)} = {py_value(f.default) if 'default' in f.model_fields_set else 'None'}" for n, f in optional]
+                call_args = ", ".join(f"{n}={n}" for n in event.payload)
+                target = f"room {room.pattern}" if room else "every connected client"
+                emitters.append(
+                    {
+                        "helper": helper,
+                        "name": event.name,
+                        "signature": "*, " + ", ".join(signature) if signature else "",
+                        "model": model_name(event),
+                        "call_args": call_args,
+                        "room_func": rfunc,
+                        "room_args": ", ".join(f"{p}=payload.{p}" for p in room.params) if room else "",
+                        "doc": f"Emit `{event.name}` to {target} ({item.path}). {event.description or ''}".strip(),
+                    }
+                )
+                for j, site in enumerate(event.emit.from_ if event.emit else []):
+                    loc = ("events", i, "emit", "from", j, "file")
+                    if not inside_root(config.root, site.file):
+                        problems.append(item.at(loc, f"file {site.file!r} is outside the project"))
+                        continue
+                    args = []
+                    for name, f in event.payload.items():
+                        if name in site.args:
+                            args.append(f"{name}={site.args[name].strip()}")
+                        elif f.is_required:
+                            args.append(f"{name}={name}")
+                    plan.regions.append(
+                        RegionEdit(
+                            file=site.file,
+                            id=f"{spec.name}/{event.name}@{site.function}",
+                            source=item.path,
+                            body=render("python/router_call.py.j2", helper=helper, args=", ".join(args)).strip("\n"),
+                            where="call",
+                            function=site.function,
+                            after=site.after,
+                        )
+                    )
+                    router_helpers.setdefault(site.file, set()).add(helper)
+                    plan.region_files.add(site.file)
+        if not emitters and not handlers:
+            continue
+        body = render(
+            "python/socket_region.py.j2",
+            server=server,
+            session_pool=config.session_pool,
+            handlers=handlers,
+            emitters=emitters,
+        ).strip("\n")
+        plan.regions.append(
+            RegionEdit(file=config.socket_module, id=spec.name, source=item.path, body=body, where="handlers", blank_before=2, server=server)
+        )
+
+    plan.regions.insert(
+        0,
+        RegionEdit(
+            file=config.socket_module,
+            id="imports",
+            source="events/*.yaml" if len(specs) > 1 else specs[0].path,
+            body=render(
+                "python/socket_imports.py.j2",
+                models_import_line=_import_as(config.models_dotted, MODELS_ALIAS),
+                imports=sorted(imports.values(), key=lambda imp: (imp.module, imp.name)),
+            ).strip("\n"),
+            where="imports",
+        ),
+    )
+    for file, helpers in sorted(router_helpers.items()):
+        plan.regions.append(
+            RegionEdit(
+                file=file,
+                id="imports",
+                source="events/*.yaml",
+                body=render("python/router_imports.py.j2", socket_import=config.socket_dotted, helpers=sorted(helpers)).strip("\n"),
+                where="imports",
+            )
+        )
+    plan.files.append(
+        FileEdit(
+            file=config.models_module,
+            body=render(
+                "python/event_models.py.j2",
+                sources=sources_label,
+                rooms=rooms_view,
+                models=models_view,
+                typing_imports=", ".join(sorted(typing_names)),
+            ),
+            kind="python",
+            source=sources_label,
+        )
+    )
+    from .frontend import frontend_files
+
+    plan.files.extend(frontend_files(specs, config, sources))
+    if problems:
+        raise EventgenError(problems)
+    return plan
+
+
+def _import_as(dotted: str, alias: str) -> str:
+    package, _, name = dotted.rpartition(".")
+    return f"from {package} import {name} as {alias}" if package else f"import {name} as {alias}"
+
+
+def _handler_doc(event: EventSpec, room: RoomSpec | None, path: str) -> str:
+    verb = {
+        "join": f"Join the caller to room {room.pattern if room else ''}",
+        "leave": f"Remove the caller from room {room.pattern if room else ''}",
+        "relay": f"Relay the payload to the other members of room {room.pattern if room else ''}",
+        "handle": f"Pass the payload to {event.handler}",
+    }[event.action or "handle"]
+    extra = f" {event.description}" if event.description else ""
+    return f"`{event.name}`: {verb} ({path}).{extra}"
+
+
+def _server_name(config: Config, sources: Sources) -> str:
+    if config.server_name != "auto":
+        return config.server_name
+    from .patch.anchors import find_server
+
+    module = sources.cst(config.socket_module)
+    found = find_server(module)
+    if found is None:
+        raise EventgenError(
+            Diagnostic(
+                config.socket_module,
+                0,
+                0,
+                "no python-socketio server found: expected `NAME = socketio.AsyncServer(...)` at module level or in an if/else",
+                hint="set server_name in eventgen.toml, or socket_module to the right file",
+            )
+        )
+    return found[0]
+
+
+def _stub(item: LoadedSpec, i: int, event: EventSpec, config: Config, problems: list[Diagnostic]) -> StubEdit:
+    module, _, function = (event.handler or "").partition(":")
+    file = config.python_file_for(module)
+    if not inside_root(config.root, file):
+        problems.append(item.at(("events", i, "handler"), f"handler module {module!r} resolves outside the project"))
+    text = render(
+        "python/handler_stub.py.j2",
+        function=function,
+        event=event.name,
+        spec_path=item.path,
+        model=f"{config.models_dotted}.{model_name(event)}",
+        todo=f"implement {event.name} in {module}.{function}",
+    )
+    header = f'"""Handlers for {event.name} and friends: yours to edit (stubs written once by eventgen)."""\n'
+    return StubEdit(file=file, function=function, new_file=header + text, append=text)
+

@@ -1,0 +1,89 @@
+"""What a run found and did, item by item; the Report owns the exit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .errors import EXIT_DRIFT, EXIT_OK
+
+ItemKind = Literal["missing", "outdated", "edited", "orphaned", "unchanged"]
+
+# How each kind reads in each mode: generate acts, check only reports.
+_WORDS = {
+    "write": {"missing": "created", "outdated": "updated", "edited": "conflict (edited by hand)", "orphaned": "removed orphan", "unchanged": "unchanged"},
+    "force": {"missing": "created", "outdated": "updated", "edited": "overwrote hand edit", "orphaned": "removed orphan", "unchanged": "unchanged"},
+    "check": {"missing": "missing", "outdated": "out of date", "edited": "edited by hand", "orphaned": "orphaned", "unchanged": "in sync"},
+}
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: ItemKind
+    file: str
+    what: str  # e.g. "region feature", "generated file", "handler stub ping"
+    line: int = 0
+    detail: str = ""
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass
+class Report:
+    mode: Literal["write", "force", "check", "diff"] = "write"
+    items: list[Item] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+
+    def add(self, item: Item) -> None:
+        self.items.append(item)
+
+    def of(self, *kinds: ItemKind) -> list[Item]:
+        return [i for i in self.items if i.kind in kinds]
+
+    @property
+    def conflicts(self) -> list[Item]:
+        return self.of("edited") if self.mode in ("write", "check", "diff") else []
+
+    @property
+    def drift(self) -> list[Item]:
+        return self.of("missing", "outdated", "edited", "orphaned")
+
+    @property
+    def exit_code(self) -> int:
+        if self.mode == "check":
+            return EXIT_DRIFT if self.drift else EXIT_OK
+        if self.conflicts:
+            return EXIT_DRIFT
+        return EXIT_OK
+
+    def lines(self) -> list[str]:
+        words = _WORDS["check" if self.mode in ("check", "diff") else self.mode]
+        out = []
+        for item in sorted(self.items, key=lambda i: (i.file, i.line, i.what)):
+            if item.kind == "unchanged":
+                continue
+            text = f"{item.where}: {words[item.kind]}: {item.what}"
+            if item.detail:
+                text += f" ({item.detail})"
+            out.append(text)
+        return out
+
+    def summary(self) -> str:
+        counts = {k: len(self.of(k)) for k in ("missing", "outdated", "edited", "orphaned", "unchanged")}  # type: ignore[arg-type]
+        if self.mode == "check":
+            if not self.drift:
+                return f"eventgen: in sync ({counts['unchanged']} generated items checked)"
+            parts = [f"{n} {w}" for w, n in (("missing", counts["missing"]), ("out of date", counts["outdated"]), ("edited by hand", counts["edited"]), ("orphaned", counts["orphaned"])) if n]
+            return "eventgen: drift: " + ", ".join(parts) + " (run `eventgen generate`)"
+        if self.conflicts:
+            return (
+                f"eventgen: {len(self.conflicts)} generated item(s) were edited by hand; nothing written. "
+                "Move the edit into the spec, or rerun with --force to overwrite it."
+            )
+        changed = counts["missing"] + counts["outdated"] + counts["orphaned"] + (counts["edited"] if self.mode == "force" else 0)
+        if not changed:
+            return f"eventgen: nothing to do ({counts['unchanged']} generated items up to date)"
+        verb = "would change" if self.mode == "diff" else "changed"
+        return f"eventgen: {verb} {len(self.written)} file(s): {counts['missing']} created, {counts['outdated'] + (counts['edited'] if self.mode == 'force' else 0)} updated, {counts['orphaned']} removed"

@@ -1,0 +1,89 @@
+"""Target files as read from disk: read once, decoded once, parsed with libcst at most once."""
+
+from __future__ import annotations
+
+import codecs
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import Diagnostic, EventgenError
+
+if TYPE_CHECKING:  # libcst is imported lazily: `--help` and `validate` never need it
+    import libcst
+
+
+@dataclass
+class SourceFile:
+    path: str  # project-relative, forward slashes
+    raw: bytes
+    text: str  # decoded, without BOM
+    bom: bool
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.splitlines(keepends=True)
+
+    def encode(self, text: str) -> bytes:
+        data = text.encode("utf-8")
+        return codecs.BOM_UTF8 + data if self.bom else data
+
+
+@dataclass
+class Sources:
+    root: Path
+    _files: dict[str, SourceFile | None] = field(default_factory=dict)
+    _cst: dict[str, "libcst.Module"] = field(default_factory=dict)
+
+    def abs(self, rel: str) -> Path:
+        return self.root / rel
+
+    def get(self, rel: str) -> SourceFile | None:
+        """The file, or None when it does not exist. Undecodable files are invalid input."""
+        if rel in self._files:
+            return self._files[rel]
+        path = self.abs(rel)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            self._files[rel] = None
+            return None
+        except IsADirectoryError:
+            raise EventgenError(Diagnostic(rel, 0, 0, "expected a file but found a folder")) from None
+        except OSError as exc:
+            raise EventgenError(Diagnostic(rel, 0, 0, f"cannot read: {exc.strerror or exc}")) from None
+        bom = raw.startswith(codecs.BOM_UTF8)
+        try:
+            text = raw[3:].decode("utf-8") if bom else raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise EventgenError(Diagnostic(rel, line, 0, "file is not UTF-8; eventgen only edits UTF-8 sources")) from None
+        src = SourceFile(rel, raw, text, bom)
+        self._files[rel] = src
+        return src
+
+    def require(self, rel: str, why: str) -> SourceFile:
+        src = self.get(rel)
+        if src is None:
+            raise EventgenError(Diagnostic(rel, 0, 0, f"file not found ({why})"))
+        return src
+
+    def cst(self, rel: str) -> "libcst.Module":
+        """Parse with libcst once; a file that does not parse is invalid input, with its position."""
+        if rel in self._cst:
+            return self._cst[rel]
+        import libcst
+
+        src = self.require(rel, "needed to place generated code")
+        try:
+            module = libcst.parse_module(src.text)
+        except libcst.ParserSyntaxError as exc:
+            raise EventgenError(
+                Diagnostic(rel, exc.raw_line, exc.raw_column + 1, f"cannot parse Python: {exc.message}")
+            ) from None
+        self._cst[rel] = module
+        return module
+
+    def exists(self, rel: str) -> bool:
+        return self.get(rel) is not None if not os.path.isdir(self.abs(rel)) else False

@@ -1,0 +1,340 @@
+"""The spec format, version 1 (CONTRACT.md section 2), as pydantic models.
+
+These models are the single source of the spec's rules that concern one
+value or one file; `generator.spec.rules` holds the rules that span specs.
+Their `description`s feed the JSON Schema and the spec reference.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .types import TypeRef, TypeSyntaxError, parse_type
+
+SPEC_NAME_RE = r"^[a-z][a-z0-9_]{0,62}$"
+EVENT_NAME_RE = r"^[A-Za-z][A-Za-z0-9_.:-]{0,63}$"
+IDENT_RE = r"^[A-Za-z_][A-Za-z0-9_]*$"
+COMPONENT_RE = r"^[A-Z][A-Za-z0-9]{0,63}$"
+CALLABLE_RE = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
+ROOM_PARAM_RE = re.compile(r"\{([^{}]*)\}")
+
+RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"})
+# pydantic reserves these on models; a payload field with such a name would break the model.
+_RESERVED_FIELD_PREFIXES = ("model_", "_")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class FieldSpec(_Strict):
+    """One payload field in long form (the short form is just the type string)."""
+
+    type: str = Field(description="Field type: str, int, float, bool, dict, list, any, list[T], dict[str, T] or T | None.")
+    required: bool = Field(True, description="Whether the field must be present. A field with a default is never required.")
+    default: Any = Field(None, description="Default value used when the field is absent (implies required: false).")
+    description: str | None = Field(None, description="Human description, copied into generated docstrings and types.")
+    min_length: int | None = Field(None, ge=0, description="Minimum length of a str, list or dict.")
+    max_length: int | None = Field(None, ge=0, description="Maximum length of a str, list or dict.")
+    ge: float | None = Field(None, description="Inclusive lower bound of an int or float.")
+    le: float | None = Field(None, description="Inclusive upper bound of an int or float.")
+    enum: list[str | int | float | bool] | None = Field(
+        None, min_length=1, description="The only values allowed (str, int or float fields)."
+    )
+
+    @property
+    def type_ref(self) -> TypeRef:
+        t = parse_type(self.type)
+        if not self.is_required and "default" not in self.model_fields_set:
+            return t.with_nullable()
+        return t
+
+    @property
+    def is_required(self) -> bool:
+        return self.required and "default" not in self.model_fields_set
+
+    @field_validator("type")
+    @classmethod
+    def _type_parses(cls, value: str) -> str:
+        try:
+            parse_type(value)
+        except TypeSyntaxError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _constraints_fit_type(self) -> FieldSpec:
+        t = parse_type(self.type)
+        if (self.min_length is not None or self.max_length is not None) and not t.sized:
+            raise ValueError(f"min_length/max_length apply to str, list and dict fields, not {self.type}")
+        if (self.ge is not None or self.le is not None) and not t.numeric:
+            raise ValueError(f"ge/le apply to int and float fields, not {self.type}")
+        if self.min_length is not None and self.max_length is not None and self.min_length > self.max_length:
+            raise ValueError(f"min_length ({self.min_length}) is greater than max_length ({self.max_length})")
+        if self.ge is not None and self.le is not None and self.ge > self.le:
+            raise ValueError(f"ge ({self.ge}) is greater than le ({self.le})")
+        if self.enum is not None:
+            if t.kind not in ("str", "int", "float"):
+                raise ValueError(f"enum applies to str, int and float fields, not {self.type}")
+            want = {"str": (str,), "int": (int,), "float": (int, float)}[t.kind]
+            for value in self.enum:
+                if isinstance(value, bool) or not isinstance(value, want):
+                    raise ValueError(f"enum value {value!r} is not a {t.kind}")
+        if "default" in self.model_fields_set and self.required and "required" in self.model_fields_set:
+            raise ValueError("a field with a default is optional: drop 'required: true' or the default")
+        return self
+
+
+class RoomSpec(_Strict):
+    """A family of Socket.IO rooms, named by a pattern with {params}."""
+
+    pattern: str = Field(
+        description="Room name pattern such as 'feature:{feature_id}'. Each {param} must be a payload field of every event using the room.",
+        min_length=1,
+        max_length=200,
+    )
+    access: str | None = Field(
+        None,
+        description=(
+            "Who may join: 'authenticated' (any user with a session), 'self' (the single param must equal the "
+            "session user's id) or 'pkg.module:func' called as func(user, **params) -> bool | Awaitable[bool]. "
+            "Required unless the pattern is user:{...}, which defaults to 'self'."
+        ),
+    )
+
+    @property
+    def params(self) -> list[str]:
+        return ROOM_PARAM_RE.findall(self.pattern)
+
+    @property
+    def is_user_room(self) -> bool:
+        return self.pattern.startswith("user:{") and len(self.params) == 1
+
+    @property
+    def effective_access(self) -> str:
+        return self.access or ("self" if self.is_user_room else "authenticated")
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_well_formed(cls, value: str) -> str:
+        stripped = ROOM_PARAM_RE.sub("", value)
+        if "{" in stripped or "}" in stripped:
+            raise ValueError(f"room pattern {value!r} has an unbalanced '{{' or '}}'")
+        params = ROOM_PARAM_RE.findall(value)
+        for param in params:
+            if not re.match(IDENT_RE, param) or keyword.iskeyword(param):
+                raise ValueError(f"room parameter {{{param}}} must be a Python identifier")
+        if len(set(params)) != len(params):
+            raise ValueError(f"room pattern {value!r} repeats a parameter")
+        return value
+
+    @field_validator("access")
+    @classmethod
+    def _access_form(cls, value: str | None) -> str | None:
+        if value is None or value in ("authenticated", "self"):
+            return value
+        if not re.match(CALLABLE_RE, value):
+            raise ValueError(f"access {value!r} must be 'authenticated', 'self' or 'pkg.module:func'")
+        return value
+
+    @model_validator(mode="after")
+    def _access_rules(self) -> RoomSpec:
+        if self.access is None and not self.is_user_room:
+            raise ValueError(
+                f"room {self.pattern!r} needs 'access' (authenticated, self or pkg.module:func); only user:{{...}} rooms default to self"
+            )
+        if self.effective_access == "self" and len(self.params) != 1:
+            raise ValueError("access 'self' needs a pattern with exactly one {param}, compared with the user's id")
+        return self
+
+
+class EmitCallSite(_Strict):
+    """A router endpoint into which eventgen patches a call to the emit helper."""
+
+    file: str = Field(description="Router file, relative to the project root.", min_length=1)
+    function: str = Field(description="Name of the async endpoint function (Class.method for a method).", pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+    after: str = Field(
+        description="Dotted callee, e.g. Features.update_feature: the call is inserted right after the statement that calls it.",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$",
+    )
+    args: dict[str, str] = Field(
+        default_factory=dict,
+        description="Payload field -> Python expression evaluated in the endpoint, e.g. {data: feature.model_dump()}.",
+    )
+
+    @field_validator("file")
+    @classmethod
+    def _relative(cls, value: str) -> str:
+        if value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value):
+            raise ValueError(f"file {value!r} must be relative to the project root")
+        if not value.endswith(".py"):
+            raise ValueError(f"file {value!r} must be a Python file")
+        return value
+
+    @field_validator("args")
+    @classmethod
+    def _expressions_parse(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, expr in value.items():
+            if not isinstance(expr, str) or not expr.strip():
+                raise ValueError(f"argument {name!r} must be a Python expression written as a string")
+            try:
+                ast.parse(expr.strip(), mode="eval")
+            except SyntaxError as exc:
+                raise ValueError(f"argument {name!r}: {expr!r} is not a Python expression ({exc.msg})") from None
+            if "\n" in expr.strip():
+                raise ValueError(f"argument {name!r} must be a one-line expression")
+        return value
+
+
+class EmitSpec(_Strict):
+    """How server code emits a server_to_client event."""
+
+    helper: str = Field(
+        description="Name of the generated async emit helper in the socket module; routers import and await it.",
+        pattern=IDENT_RE,
+    )
+    from_: list[EmitCallSite] = Field(
+        default_factory=list,
+        alias="from",
+        description="Router endpoints into which a call to the helper is patched.",
+    )
+
+    @field_validator("helper")
+    @classmethod
+    def _not_keyword(cls, value: str) -> str:
+        if keyword.iskeyword(value) or value.startswith("_"):
+            raise ValueError(f"helper {value!r} must be a public Python identifier (not a keyword, no leading underscore)")
+        return value
+
+
+class EventSpec(_Strict):
+    """One Socket.IO event."""
+
+    name: str = Field(
+        description="The Socket.IO event name: a letter, then letters, digits, '_', '.', ':' or '-' (64 characters at most).",
+        pattern=EVENT_NAME_RE,
+    )
+    description: str | None = Field(None, description="Human description, copied into docstrings, types and docs.")
+    direction: Literal["client_to_server", "server_to_client"] = Field(description="Who sends the event.")
+    action: Literal["join", "leave", "relay", "handle"] | None = Field(
+        None,
+        description=(
+            "What the server does with a client_to_server event: join or leave the room, relay the payload to the "
+            "room's other members, or handle it with the user's function."
+        ),
+    )
+    room: str | None = Field(None, description="Key of a room in this spec's 'rooms'.")
+    broadcast: bool = Field(False, description="server_to_client only: send to every connected client instead of a room.")
+    handler: str | None = Field(
+        None,
+        description="action handle: 'pkg.module:func', awaited as func(user, payload, sid); its return value is the ack's data.",
+        pattern=CALLABLE_RE,
+    )
+    payload: dict[str, FieldSpec] = Field(
+        default_factory=dict,
+        description="Payload fields: name -> type string (short form) or a field object (long form).",
+    )
+    emit: EmitSpec | None = Field(None, description="server_to_client only: the emit helper and the router calls.")
+    listener: str | None = Field(
+        None,
+        description="server_to_client (or relay) only: name of the Svelte listener component to generate (PascalCase).",
+        pattern=COMPONENT_RE,
+    )
+
+    @field_validator("payload", mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: ({"type": v} if isinstance(v, str) else v) for k, v in value.items()}
+        return value
+
+    @field_validator("payload")
+    @classmethod
+    def _field_names(cls, value: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
+        for name in value:
+            if not re.match(IDENT_RE, name) or keyword.iskeyword(name):
+                raise ValueError(f"payload field {name!r} must be a Python identifier")
+            if name.startswith(_RESERVED_FIELD_PREFIXES):
+                raise ValueError(f"payload field {name!r} may not start with '_' or 'model_' (reserved by pydantic)")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value in RESERVED_EVENTS:
+            raise ValueError(f"'{value}' is reserved by Socket.IO; choose another event name")
+        return value
+
+    @model_validator(mode="after")
+    def _direction_rules(self) -> EventSpec:
+        if self.direction == "client_to_server":
+            if self.action is None:
+                raise ValueError("a client_to_server event needs an 'action' (join, leave, relay or handle)")
+            if self.action in ("join", "leave", "relay") and self.room is None:
+                raise ValueError(f"action '{self.action}' needs a 'room'")
+            if self.action == "handle" and self.handler is None:
+                raise ValueError("action 'handle' needs a 'handler' (pkg.module:func)")
+            if self.action != "handle" and self.handler is not None:
+                raise ValueError("'handler' is only for action 'handle'")
+            if self.broadcast:
+                raise ValueError("'broadcast' is only for server_to_client events")
+            if self.emit is not None:
+                raise ValueError("'emit' is only for server_to_client events")
+            if self.listener is not None and self.action != "relay":
+                raise ValueError("'listener' is for events clients receive: server_to_client or relay")
+            if self.action == "relay" and "user" in self.payload:
+                raise ValueError("a relay payload may not have a field 'user': the server adds the sender there")
+        else:
+            if self.action is not None or self.handler is not None:
+                raise ValueError("'action' and 'handler' are only for client_to_server events")
+            if self.broadcast and self.room is not None:
+                raise ValueError("use either 'room' or 'broadcast: true', not both")
+            if not self.broadcast and self.room is None:
+                raise ValueError("a server_to_client event needs a 'room' or 'broadcast: true'")
+        return self
+
+    @property
+    def snake(self) -> str:
+        return event_snake(self.name)
+
+    @property
+    def helper(self) -> str | None:
+        if self.direction != "server_to_client":
+            return None
+        return self.emit.helper if self.emit else f"emit_{self.snake}"
+
+
+class Spec(_Strict):
+    """One feature's real-time events: the content of events/<name>.yaml."""
+
+    version: Literal[1] = Field(1, description="Spec format version.")
+    name: str = Field(description="Feature name in snake_case; must equal the file name without .yaml.", pattern=SPEC_NAME_RE)
+    description: str | None = Field(None, description="Human description of the feature.")
+    rooms: dict[str, RoomSpec] = Field(default_factory=dict, description="Rooms by key; events refer to them with 'room'.")
+    events: list[EventSpec] = Field(min_length=1, description="The feature's events.")
+
+    @field_validator("rooms")
+    @classmethod
+    def _room_keys(cls, value: dict[str, RoomSpec]) -> dict[str, RoomSpec]:
+        for key in value:
+            if not re.match(r"^[a-z][a-z0-9_]*$", key):
+                raise ValueError(f"room key {key!r} must be snake_case")
+        return value
+
+
+def event_snake(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()
+
+
+def pascal(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name) if part)
+
+
+def camel(name: str) -> str:
+    p = pascal(name)
+    return p[:1].lower() + p[1:]

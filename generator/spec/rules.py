@@ -1,0 +1,124 @@
+"""Rules that span events, rooms and spec files (the models check one value at a time)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ..errors import Diagnostic
+from .load import LoadedSpec
+from .models import event_snake, pascal
+
+_ROOM_PARAM_KINDS = ("str", "int")
+
+
+def check_specs(specs: list[LoadedSpec]) -> list[Diagnostic]:
+    problems: list[Diagnostic] = []
+    for item in specs:
+        problems.extend(_check_one(item))
+    problems.extend(_check_unique(specs))
+    return problems
+
+
+def _check_one(item: LoadedSpec) -> list[Diagnostic]:
+    spec = item.spec
+    problems: list[Diagnostic] = []
+    joins: dict[str, int] = {}
+    for i, event in enumerate(spec.events):
+        if event.action == "join" and event.room:
+            joins.setdefault(event.room, i)
+    for i, event in enumerate(spec.events):
+        at = ("events", i)
+        if event.room is not None:
+            room = spec.rooms.get(event.room)
+            if room is None:
+                known = ", ".join(sorted(spec.rooms)) or "none defined"
+                problems.append(item.at(at + ("room",), f"event '{event.name}': unknown room '{event.room}' (rooms: {known})"))
+            else:
+                for param in room.params:
+                    field = event.payload.get(param)
+                    if field is None:
+                        problems.append(
+                            item.at(
+                                at + ("payload",) if event.payload else at + ("room",),
+                                f"event '{event.name}' uses room '{event.room}' ({room.pattern}) but its payload has no field '{param}'",
+                            )
+                        )
+                    elif field.type_ref.kind not in _ROOM_PARAM_KINDS or field.type_ref.nullable:
+                        problems.append(
+                            item.at(
+                                at + ("payload", param),
+                                f"event '{event.name}': room parameter '{param}' must be a required str or int field, not {field.type}",
+                            )
+                        )
+        if event.listener and event.room and event.room in spec.rooms:
+            room = spec.rooms[event.room]
+            if not room.is_user_room and event.room not in joins:
+                problems.append(
+                    item.at(
+                        at + ("listener",),
+                        f"listener '{event.listener}' needs a join event for room '{event.room}' in this spec, to subscribe with",
+                    )
+                )
+        if event.emit:
+            fields = event.payload
+            for j, site in enumerate(event.emit.from_):
+                site_at = at + ("emit", "from", j)
+                for arg in site.args:
+                    if arg not in fields:
+                        problems.append(
+                            item.at(site_at + ("args", arg), f"event '{event.name}': argument '{arg}' is not a payload field", key=True)
+                        )
+    # Events that share a listener component must agree on the room it joins.
+    by_listener: dict[str, list[int]] = defaultdict(list)
+    for i, event in enumerate(spec.events):
+        if event.listener:
+            by_listener[event.listener].append(i)
+    for name, indexes in by_listener.items():
+        rooms = {(spec.events[i].room, spec.events[i].broadcast) for i in indexes}
+        if len(rooms) > 1:
+            i = indexes[1]
+            problems.append(item.at(("events", i, "listener"), f"listener '{name}' groups events of different rooms; one component listens to one room"))
+    return problems
+
+
+def _check_unique(specs: list[LoadedSpec]) -> list[Diagnostic]:
+    """Names that must be unique across all specs: they become code identifiers or wire names."""
+    problems: list[Diagnostic] = []
+    kinds = {
+        "spec": "spec name",
+        "event": "event name",
+        "model": "payload model name",
+        "snake": "generated function name",
+        "helper": "emit helper",
+        "listener": "listener component",
+    }
+    first: dict[tuple[str, str], tuple[LoadedSpec, tuple]] = {}
+
+    def claim(kind: str, value: str, item: LoadedSpec, loc: tuple) -> None:
+        key = (kind, value)
+        if key in first:
+            other, other_loc = first[key]
+            line, _ = other.positions.locate(other_loc)
+            if kind == "listener" and other is item:
+                return  # events of one spec may share a component
+            where = f"{other.path}:{line}"
+            problems.append(item.at(loc, f"{kinds[kind]} '{value}' is already used at {where}"))
+        else:
+            first[key] = (item, loc)
+
+    for item in specs:
+        claim("spec", item.spec.name, item, ("name",))
+        for i, event in enumerate(item.spec.events):
+            loc = ("events", i, "name")
+            before = len(problems)
+            claim("event", event.name, item, loc)
+            if len(problems) == before:
+                # Distinct names that collide once made into identifiers (a:b vs a-b).
+                claim("model", pascal(event.name), item, loc)
+                if len(problems) == before:
+                    claim("snake", event_snake(event.name), item, loc)
+            if event.helper:
+                claim("helper", event.helper, item, ("events", i, "emit", "helper") if event.emit else loc)
+            if event.listener:
+                claim("listener", event.listener, item, ("events", i, "listener"))
+    return problems
