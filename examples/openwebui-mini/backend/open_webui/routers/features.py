@@ -3,6 +3,9 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from open_webui.models.features import FeatureForm, FeatureModel, Features
 from open_webui.socket.access import can_edit_feature, can_read_feature
 from open_webui.utils.auth import get_verified_user
+# eventgen:begin imports sha=ff7a12d60164 -- generated from events/*.yaml; edit the spec, then run eventgen generate
+from open_webui.socket.main import notify_feature_update
+# eventgen:end imports
 
 router = APIRouter()
 
@@ -29,6 +32,9 @@ async def update_feature(
         raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Forbidden")
 
     feature = Features.update_feature(feature_id, form_data)
+    # eventgen:begin feature/feature:updated@update_feature sha=37ddd112566b -- generated from events/feature.yaml; edit the spec, then run eventgen generate
+    await notify_feature_update(feature_id=feature_id, data=feature.model_dump())
+    # eventgen:end feature/feature:updated@update_feature
     if feature is None:
         raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="Not found")
     return feature

@@ -11,6 +11,10 @@ from open_webui.env import (
 )
 from open_webui.models.users import Users
 from open_webui.utils.auth import decode_token
+# eventgen:begin imports sha=d15247f159e9 -- generated from events/feature.yaml; edit the spec, then run eventgen generate
+from open_webui.socket import event_models as eventgen_models
+from open_webui.socket.access import can_read_feature
+# eventgen:end imports
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +91,55 @@ async def usage_ping(sid, data=None):
             "error": {"code": "unauthenticated", "message": "No session"},
         }
     return {"ok": True, "user_id": user_id, "ts": int(time.time())}
+
+
+# eventgen:begin feature sha=c6a71bbb904e -- generated from events/feature.yaml; edit the spec, then run eventgen generate
+@sio.on("feature:subscribe")
+async def on_feature_subscribe(sid, data=None):
+    """`feature:subscribe`: Join the caller to room feature:{feature_id} (events/feature.yaml). Subscribe to a feature's live updates."""
+    try:
+        user = SESSION_POOL.get(sid)
+        if not user:
+            return eventgen_models.unauthenticated()
+        try:
+            payload = eventgen_models.FeatureSubscribePayload.model_validate(data)
+        except eventgen_models.ValidationError as exc:
+            return eventgen_models.invalid_payload(exc)
+        room = eventgen_models.feature_room(feature_id=payload.feature_id)
+        if not await eventgen_models.allowed(can_read_feature, user, feature_id=payload.feature_id):
+            return eventgen_models.forbidden()
+        await sio.enter_room(sid, room)
+        return eventgen_models.ok(room=room)
+    except Exception:
+        eventgen_models.log.exception("eventgen: handler of %s failed", "feature:subscribe")
+        return eventgen_models.internal()
+
+
+@sio.on("feature:unsubscribe")
+async def on_feature_unsubscribe(sid, data=None):
+    """`feature:unsubscribe`: Remove the caller from room feature:{feature_id} (events/feature.yaml). Stop receiving a feature's updates."""
+    try:
+        user = SESSION_POOL.get(sid)
+        if not user:
+            return eventgen_models.unauthenticated()
+        try:
+            payload = eventgen_models.FeatureUnsubscribePayload.model_validate(data)
+        except eventgen_models.ValidationError as exc:
+            return eventgen_models.invalid_payload(exc)
+        room = eventgen_models.feature_room(feature_id=payload.feature_id)
+        await sio.leave_room(sid, room)
+        return eventgen_models.ok(room=room)
+    except Exception:
+        eventgen_models.log.exception("eventgen: handler of %s failed", "feature:unsubscribe")
+        return eventgen_models.internal()
+
+
+async def notify_feature_update(*, feature_id: str, data: dict[str, object]) -> None:
+    """Emit `feature:updated` to room feature:{feature_id} (events/feature.yaml). A feature was changed."""
+    payload = eventgen_models.FeatureUpdatedPayload(feature_id=feature_id, data=data)
+    room = eventgen_models.feature_room(feature_id=payload.feature_id)
+    await sio.emit("feature:updated", payload.model_dump(mode="json"), room=room)
+# eventgen:end feature
 
 
 def get_user_id_from_session_pool(sid: str) -> str | None:
