@@ -109,7 +109,7 @@ def _is_handler(stmt: cst.BaseStatement, server: str) -> bool:
     return False
 
 
-def handlers_insertion(loc: Located, server: str, region_ends: list[int]) -> Insertion:
+def handlers_insertion(loc: Located, server: str, region_ends: list[int], lines: list[str]) -> Insertion:
     """After the last `@server.on/event` handler or eventgen region, else after the server."""
     line = 0
     found = find_server(loc.module)
@@ -128,10 +128,25 @@ def handlers_insertion(loc: Located, server: str, region_ends: list[int]) -> Ins
             raise loc.error(None, f"no assignment to the socketio server '{server}' found at module level", hint="set server_name in eventgen.toml")
     for stmt in loc.module.body:
         if _is_handler(stmt, server):
-            line = max(line, loc.end(stmt))
+            line = max(line, _past_indented_comments(loc.end(stmt), lines))
     for end in region_ends:
         line = max(line, end)
     return Insertion(line, "")
+
+
+def _past_indented_comments(line: int, lines: list[str]) -> int:
+    """A function's position ends at its last statement, but indented comments after it
+    still read as part of it: keep them with the function, not after generated code."""
+    last = line
+    for i in range(line, len(lines)):
+        text = lines[i]
+        if not text.strip():
+            continue
+        if text[:1] in " \t" and text.lstrip().startswith("#"):
+            last = i + 1
+            continue
+        break
+    return last
 
 
 def imports_insertion(loc: Located) -> Insertion:

@@ -7,6 +7,7 @@ all bytes outside regions stay exactly as they were.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..edits import RegionEdit
@@ -17,6 +18,15 @@ from ..sources import SourceFile, Sources
 
 # Blank lines a top-level handlers region brings with it (PEP 8: two between definitions).
 _MODULE_GAP = 2
+
+# Python (and libcst) end lines at \r\n, \r or \n only; str.splitlines also splits at form
+# feeds, \x1c-\x1e, \x85 and \u2028/9, which would shift every line number libcst reports.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as Python numbers them, line endings kept."""
+    return _LINE.findall(text)
 
 
 @dataclass(frozen=True)
@@ -37,7 +47,7 @@ def patch_regions(
     remove_orphans: bool,
 ) -> str:
     """Return the file's new text."""
-    lines = src.lines
+    lines = split_lines(src.text)
     found = scan_regions(lines, src.path)
     style = detect_style(src.text)
     nl = style.newline
@@ -79,7 +89,7 @@ def patch_regions(
         at = insertion.after_line
         prefix = ""
         if at > 0 and at == len(lines) and not lines[-1].endswith(("\n", "\r")):
-            prefix = nl  # the file ends without a newline: end its last line first
+            prefix = nl  # the file ends without a newline: end its last line first (undone below)
         splices.append(_Splice(at, at, prefix + gap + text, order))
         report.add(Item("missing", src.path, _what(edit.id), at + 1))
 
@@ -102,7 +112,17 @@ def patch_regions(
     # Bottom-up so earlier indexes stay valid; equal positions keep plan order.
     for splice in sorted(splices, key=lambda s: (s.start, s.order), reverse=True):
         new_lines[splice.start : splice.stop] = [splice.text] if splice.text else []
-    return "".join(new_lines)
+    return _keep_final_newline(src.text, "".join(new_lines))
+
+
+def _keep_final_newline(before: str, after: str) -> str:
+    """A file that ended without a newline still does: a region at its end carries none,
+    so removing that region later gives back the file's exact last bytes."""
+    if before and not before.endswith(("\n", "\r")):
+        for ending in ("\r\n", "\n", "\r"):
+            if after.endswith(ending):
+                return after[: -len(ending)]
+    return after
 
 
 def _what(region_id: str) -> str:
@@ -133,5 +153,5 @@ def _insertion(edit: RegionEdit, locate, found: list[FoundRegion], lines: list[s
         return imports_insertion(loc)
     if edit.where == "handlers":
         ends = [r.end + 1 for r in found if r.indent == "" and r.id != "imports"]
-        return handlers_insertion(loc, edit.server, ends)
+        return handlers_insertion(loc, edit.server, ends, lines)
     return call_insertion(loc, edit.function, edit.after, lines)
