@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import Diagnostic, EventgenError
+from .messages import diagnostics
 from .models import Spec
 from .yaml_source import Positions, load_yaml
 
@@ -36,7 +36,10 @@ def load_spec_text(text: str, path: str) -> tuple[LoadedSpec | None, list[Diagno
     try:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
-        return None, problems + [_diagnostic(err, positions, path) for err in exc.errors(include_url=False)]
+        # A value the YAML layer already refused (an unquoted `no`, `1:30`) fails
+        # validation too; the YAML message is the one that says what to do.
+        refused = {(d.line, d.col) for d in problems}
+        return None, problems + [d for d in diagnostics(exc, positions, path) if (d.line, d.col) not in refused]
     stem = Path(path).name.rsplit(".", 1)[0]
     if spec.name != stem:
         line, col = positions.locate(("name",))
@@ -55,8 +58,11 @@ def load_spec_file(file: Path, root: Path) -> tuple[LoadedSpec | None, list[Diag
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
         line = raw[: exc.start].count(b"\n") + 1
-        return None, [Diagnostic(rel, line, 1, "spec is not valid UTF-8")]
+        col = len(raw[line_start : exc.start].decode("utf-8", errors="replace")) + 1
+        byte = raw[exc.start]
+        return None, [Diagnostic(rel, line, col, f"the spec is not valid UTF-8 (byte 0x{byte:02x}); save it as UTF-8")]
     return load_spec_text(text, rel)
 
 
@@ -86,81 +92,3 @@ def load_specs(files: list[Path], root: Path) -> list[LoadedSpec]:
 
 def _yaml_kind(data: Any) -> str:
     return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(data), type(data).__name__)
-
-
-_MESSAGE_FIXES = [
-    (re.compile(r"^Value error, "), ""),
-    (re.compile(r"^Assertion failed, "), ""),
-]
-
-
-def _diagnostic(err: dict[str, Any], positions: Positions, path: str) -> Diagnostic:
-    """Reword a pydantic error in plain words and place it in the file."""
-    loc = tuple(err.get("loc", ()))
-    kind = err.get("type", "")
-    msg = err.get("msg", "invalid value")
-    for pattern, repl in _MESSAGE_FIXES:
-        msg = pattern.sub(repl, msg)
-    field = ".".join(str(p) for p in loc if not (isinstance(p, str) and p[:1].isupper()))
-    last = loc[-1] if loc else ""
-    if kind == "extra_forbidden":
-        line, col = positions.locate(loc, prefer_key=True)
-        parent = ".".join(str(p) for p in loc[:-1]) or "the spec"
-        return Diagnostic(path, line, col, f"unknown key '{last}' in {parent}")
-    line, col = positions.locate(loc)
-    if kind == "missing":
-        parent = ".".join(str(p) for p in loc[:-1]) or "the spec"
-        return Diagnostic(path, line, col, f"missing required key '{last}' in {parent}")
-    if kind == "literal_error":
-        expected = err.get("ctx", {}).get("expected", "")
-        return Diagnostic(path, line, col, f"{field}: must be one of {expected}, got {err.get('input')!r}")
-    if kind == "string_pattern_mismatch":
-        return Diagnostic(path, line, col, f"{field}: {err.get('input')!r} is not a valid {_pattern_noun(loc)}")
-    if kind in ("string_type", "int_type", "bool_type", "dict_type", "list_type", "model_type", "float_type",
-                "int_parsing", "bool_parsing", "float_parsing", "model_attributes_type"):
-        return Diagnostic(path, line, col, f"{field}: expected {_type_noun(kind)}, got {_describe(err.get('input'))}")
-    if kind == "too_short" and last == "events":
-        return Diagnostic(path, line, col, "events: a spec needs at least one event")
-    return Diagnostic(path, line, col, f"{field}: {msg}" if field else msg)
-
-
-def _pattern_noun(loc: tuple[Any, ...]) -> str:
-    last = str(loc[-1]) if loc else ""
-    return {
-        "name": "name (see the spec reference for the allowed characters)" if len(loc) == 1 else "event name: start with a letter; use letters, digits, '_', '.', ':' or '-'; at most 64 characters",
-        "helper": "Python identifier",
-        "listener": "component name (PascalCase, letters and digits)",
-        "handler": "callable reference (pkg.module:func)",
-        "function": "function name",
-        "after": "dotted name such as Features.update_feature",
-    }.get(last, "value")
-
-
-def _type_noun(kind: str) -> str:
-    return {
-        "string_type": "a string",
-        "int_type": "an integer",
-        "int_parsing": "an integer",
-        "float_type": "a number",
-        "float_parsing": "a number",
-        "bool_type": "true or false",
-        "bool_parsing": "true or false",
-        "dict_type": "a mapping",
-        "model_type": "a mapping",
-        "model_attributes_type": "a mapping",
-        "list_type": "a list",
-    }[kind]
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    return repr(value)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import ast
 import keyword
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
+
+from .problems import Problem, Problems, raise_any
 
 from .types import TypeRef, TypeSyntaxError, parse_type
 
@@ -23,13 +25,23 @@ COMPONENT_RE = r"^[A-Z][A-Za-z0-9]{0,63}$"
 CALLABLE_RE = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
 ROOM_PARAM_RE = re.compile(r"\{([^{}]*)\}")
 
+# What each pattern means, in the words an error message uses.
+PATTERN_RULES = {
+    SPEC_NAME_RE: "must be snake_case: a lowercase letter, then lowercase letters, digits or '_' (63 characters at most)",
+    EVENT_NAME_RE: "is not a valid event name: start with a letter; use letters, digits, '_', '.', ':' or '-' (64 characters at most)",
+    IDENT_RE: "is not a Python identifier (letters, digits and '_', not starting with a digit)",
+    COMPONENT_RE: "is not a component name: PascalCase, letters and digits, starting with an uppercase letter",
+    CALLABLE_RE: "is not a callable reference: write pkg.module:func",
+}
+
 RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"})
 # pydantic reserves these on models; a payload field with such a name would break the model.
 _RESERVED_FIELD_PREFIXES = ("model_", "_")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # strict: a spec is code; "yes" is not a boolean and "5" is not a number.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
 
 
 class FieldSpec(_Strict):
@@ -43,7 +55,9 @@ class FieldSpec(_Strict):
     max_length: int | None = Field(None, ge=0, description="Maximum length of a str, list or dict.")
     ge: float | None = Field(None, description="Inclusive lower bound of an int or float.")
     le: float | None = Field(None, description="Inclusive upper bound of an int or float.")
-    enum: list[str | int | float | bool] | None = Field(
+    # Element types are checked against the field's type by _constraints_fit_type,
+    # which words the error better than a union of four types would.
+    enum: list[Annotated[Any, WithJsonSchema({"type": ["string", "number"]})]] | None = Field(
         None, min_length=1, description="The only values allowed (str, int or float fields)."
     )
 
@@ -70,23 +84,33 @@ class FieldSpec(_Strict):
     @model_validator(mode="after")
     def _constraints_fit_type(self) -> FieldSpec:
         t = parse_type(self.type)
-        if (self.min_length is not None or self.max_length is not None) and not t.sized:
-            raise ValueError(f"min_length/max_length apply to str, list and dict fields, not {self.type}")
-        if (self.ge is not None or self.le is not None) and not t.numeric:
-            raise ValueError(f"ge/le apply to int and float fields, not {self.type}")
+        problems: list[Problem] = []
+        for key in ("min_length", "max_length"):
+            if getattr(self, key) is not None and not t.sized:
+                problems.append(Problem((key,), f"'{key}' applies to str, list and dict fields, not {self.type}", key=True))
+        for key in ("ge", "le"):
+            if getattr(self, key) is not None and not t.numeric:
+                problems.append(Problem((key,), f"'{key}' applies to int and float fields, not {self.type}", key=True))
         if self.min_length is not None and self.max_length is not None and self.min_length > self.max_length:
-            raise ValueError(f"min_length ({self.min_length}) is greater than max_length ({self.max_length})")
+            problems.append(Problem(("min_length",), f"min_length ({self.min_length}) is greater than max_length ({self.max_length})"))
         if self.ge is not None and self.le is not None and self.ge > self.le:
-            raise ValueError(f"ge ({self.ge}) is greater than le ({self.le})")
+            problems.append(Problem(("ge",), f"ge ({_num(self.ge)}) is greater than le ({_num(self.le)})"))
         if self.enum is not None:
             if t.kind not in ("str", "int", "float"):
-                raise ValueError(f"enum applies to str, int and float fields, not {self.type}")
-            want = {"str": (str,), "int": (int,), "float": (int, float)}[t.kind]
-            for value in self.enum:
-                if isinstance(value, bool) or not isinstance(value, want):
-                    raise ValueError(f"enum value {value!r} is not a {t.kind}")
-        if "default" in self.model_fields_set and self.required and "required" in self.model_fields_set:
-            raise ValueError("a field with a default is optional: drop 'required: true' or the default")
+                problems.append(Problem(("enum",), f"'enum' applies to str, int and float fields, not {self.type}", key=True))
+            else:
+                for i, value in enumerate(self.enum):
+                    if not t.accepts(value):
+                        problems.append(Problem(("enum", i), f"enum value {_shown(value)} is not {t.noun}"))
+        if "default" in self.model_fields_set:
+            if self.required and "required" in self.model_fields_set:
+                problems.append(Problem(("required",), "a field with a default is optional: drop 'required: true' or the default"))
+            if not t.accepts(self.default):
+                hint = f" (write '{self.type} | None' to allow null)" if self.default is None else ""
+                problems.append(Problem(("default",), f"default {_shown(self.default)} is not {t.noun}{hint}"))
+            elif self.enum is not None and self.default not in self.enum:
+                problems.append(Problem(("default",), f"default {_shown(self.default)} is not one of the enum values"))
+        raise_any(problems)
         return self
 
 
@@ -145,11 +169,13 @@ class RoomSpec(_Strict):
     @model_validator(mode="after")
     def _access_rules(self) -> RoomSpec:
         if self.access is None and not self.is_user_room:
-            raise ValueError(
-                f"room {self.pattern!r} needs 'access' (authenticated, self or pkg.module:func); only user:{{...}} rooms default to self"
-            )
+            raise Problems([Problem(
+                (),
+                f"room {self.pattern!r} needs 'access' (authenticated, self or pkg.module:func); only user:{{...}} rooms default to self",
+                key=True,
+            )])
         if self.effective_access == "self" and len(self.params) != 1:
-            raise ValueError("access 'self' needs a pattern with exactly one {param}, compared with the user's id")
+            raise Problems([Problem(("access",), "access 'self' needs a pattern with exactly one {param}, compared with the user's id")])
         return self
 
 
@@ -179,15 +205,18 @@ class EmitCallSite(_Strict):
     @field_validator("args")
     @classmethod
     def _expressions_parse(cls, value: dict[str, str]) -> dict[str, str]:
+        problems: list[Problem] = []
         for name, expr in value.items():
-            if not isinstance(expr, str) or not expr.strip():
-                raise ValueError(f"argument {name!r} must be a Python expression written as a string")
-            try:
-                ast.parse(expr.strip(), mode="eval")
-            except SyntaxError as exc:
-                raise ValueError(f"argument {name!r}: {expr!r} is not a Python expression ({exc.msg})") from None
-            if "\n" in expr.strip():
-                raise ValueError(f"argument {name!r} must be a one-line expression")
+            if not expr.strip():
+                problems.append(Problem((name,), f"argument {name!r} is empty: write a Python expression"))
+            elif "\n" in expr.strip():
+                problems.append(Problem((name,), f"argument {name!r} must be a one-line expression"))
+            else:
+                try:
+                    ast.parse(expr.strip(), mode="eval")
+                except SyntaxError as exc:
+                    problems.append(Problem((name,), f"argument {name!r}: {expr!r} is not a Python expression ({exc.msg})"))
+        raise_any(problems)
         return value
 
 
@@ -256,11 +285,15 @@ class EventSpec(_Strict):
     @field_validator("payload")
     @classmethod
     def _field_names(cls, value: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
+        problems: list[Problem] = []
         for name in value:
-            if not re.match(IDENT_RE, name) or keyword.iskeyword(name):
-                raise ValueError(f"payload field {name!r} must be a Python identifier")
-            if name.startswith(_RESERVED_FIELD_PREFIXES):
-                raise ValueError(f"payload field {name!r} may not start with '_' or 'model_' (reserved by pydantic)")
+            if not re.match(IDENT_RE, name):
+                problems.append(Problem((name,), f"payload field {name!r} is not a Python identifier (letters, digits and '_', not starting with a digit)", key=True))
+            elif keyword.iskeyword(name):
+                problems.append(Problem((name,), f"payload field {name!r} is a Python keyword; choose another name", key=True))
+            elif name.startswith(_RESERVED_FIELD_PREFIXES):
+                problems.append(Problem((name,), f"payload field {name!r} may not start with '_' or 'model_' (reserved by pydantic)", key=True))
+        raise_any(problems)
         return value
 
     @field_validator("name")
@@ -272,30 +305,38 @@ class EventSpec(_Strict):
 
     @model_validator(mode="after")
     def _direction_rules(self) -> EventSpec:
+        problems: list[Problem] = []
+
+        def only(key: str, message: str) -> None:
+            problems.append(Problem((key,), message, key=True))
+
         if self.direction == "client_to_server":
             if self.action is None:
-                raise ValueError("a client_to_server event needs an 'action' (join, leave, relay or handle)")
-            if self.action in ("join", "leave", "relay") and self.room is None:
-                raise ValueError(f"action '{self.action}' needs a 'room'")
-            if self.action == "handle" and self.handler is None:
-                raise ValueError("action 'handle' needs a 'handler' (pkg.module:func)")
+                problems.append(Problem((), "a client_to_server event needs an 'action' (join, leave, relay or handle)"))
+            elif self.action in ("join", "leave", "relay") and self.room is None:
+                problems.append(Problem(("action",), f"action '{self.action}' needs a 'room'"))
+            elif self.action == "handle" and self.handler is None:
+                problems.append(Problem(("action",), "action 'handle' needs a 'handler' (pkg.module:func)"))
             if self.action != "handle" and self.handler is not None:
-                raise ValueError("'handler' is only for action 'handle'")
+                only("handler", "'handler' is only for action 'handle'")
             if self.broadcast:
-                raise ValueError("'broadcast' is only for server_to_client events")
+                only("broadcast", "'broadcast' is only for server_to_client events")
             if self.emit is not None:
-                raise ValueError("'emit' is only for server_to_client events")
+                only("emit", "'emit' is only for server_to_client events")
             if self.listener is not None and self.action != "relay":
-                raise ValueError("'listener' is for events clients receive: server_to_client or relay")
+                only("listener", "'listener' is for events clients receive: server_to_client or relay")
             if self.action == "relay" and "user" in self.payload:
-                raise ValueError("a relay payload may not have a field 'user': the server adds the sender there")
+                problems.append(Problem(("payload", "user"), "a relay payload may not have a field 'user': the server adds the sender there", key=True))
         else:
-            if self.action is not None or self.handler is not None:
-                raise ValueError("'action' and 'handler' are only for client_to_server events")
+            if self.action is not None:
+                only("action", "'action' is only for client_to_server events")
+            if self.handler is not None:
+                only("handler", "'handler' is only for client_to_server events with action 'handle'")
             if self.broadcast and self.room is not None:
-                raise ValueError("use either 'room' or 'broadcast: true', not both")
+                only("broadcast", "use either 'room' or 'broadcast: true', not both")
             if not self.broadcast and self.room is None:
-                raise ValueError("a server_to_client event needs a 'room' or 'broadcast: true'")
+                problems.append(Problem((), "a server_to_client event needs a 'room' or 'broadcast: true'"))
+        raise_any(problems)
         return self
 
     @property
@@ -321,10 +362,25 @@ class Spec(_Strict):
     @field_validator("rooms")
     @classmethod
     def _room_keys(cls, value: dict[str, RoomSpec]) -> dict[str, RoomSpec]:
-        for key in value:
-            if not re.match(r"^[a-z][a-z0-9_]*$", key):
-                raise ValueError(f"room key {key!r} must be snake_case")
+        raise_any([
+            Problem((key,), f"room key {key!r} must be snake_case (lowercase letters, digits and '_')", key=True)
+            for key in value
+            if not re.match(r"^[a-z][a-z0-9_]*$", key)
+        ])
         return value
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _shown(value: Any) -> str:
+    """A value as the spec author wrote it in YAML."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value)
 
 
 def event_snake(name: str) -> str:

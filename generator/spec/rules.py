@@ -41,6 +41,7 @@ def _check_one(item: LoadedSpec) -> list[Diagnostic]:
                             item.at(
                                 at + ("payload",) if event.payload else at + ("room",),
                                 f"event '{event.name}' uses room '{event.room}' ({room.pattern}) but its payload has no field '{param}'",
+                                key=True,
                             )
                         )
                     elif field.type_ref.kind not in _ROOM_PARAM_KINDS or field.type_ref.nullable:
@@ -117,7 +118,8 @@ def _check_unique(specs: list[LoadedSpec]) -> list[Diagnostic]:
                 claim("model", pascal(event.name), item, loc)
                 if len(problems) == before:
                     claim("snake", event_snake(event.name), item, loc)
-            if event.helper:
+            # A default helper name derives from the event name: a clash of those is already reported.
+            if event.emit or (event.helper and len(problems) == before):
                 claim("helper", event.helper, item, ("events", i, "emit", "helper") if event.emit else loc)
             if event.listener:
                 claim("listener", event.listener, item, ("events", i, "listener"))

@@ -67,6 +67,37 @@ class TypeRef:
             return {"anyOf": [schema, {"type": "null"}]}
         return schema
 
+    def accepts(self, value: Any) -> bool:
+        """Whether a YAML value (a default or an enum member) has this type."""
+        if value is None:
+            return self.nullable or self.kind == "any"
+        if self.kind == "any":
+            return True
+        if isinstance(value, bool):
+            return self.kind == "bool"
+        if self.kind in ("str", "int", "bool"):
+            return isinstance(value, {"str": str, "int": int, "bool": bool}[self.kind])
+        if self.kind == "float":
+            return isinstance(value, (int, float))
+        item = self.item or ANY
+        if self.kind == "list":
+            return isinstance(value, list) and all(item.accepts(v) for v in value)
+        return isinstance(value, dict) and all(isinstance(k, str) and item.accepts(v) for k, v in value.items())
+
+    @property
+    def noun(self) -> str:
+        """The type in words, for messages: 'a string', 'a list of integers'."""
+        base = {
+            "str": "a string",
+            "int": "an integer",
+            "float": "a number",
+            "bool": "true or false",
+            "any": "any value",
+            "list": "a list",
+            "dict": "a mapping",
+        }[self.kind]
+        return f"{base} or null" if self.nullable and self.kind != "any" else base
+
     @property
     def sized(self) -> bool:
         """Whether min_length / max_length apply."""
@@ -137,6 +168,8 @@ def parse_type(text: str) -> TypeRef:
         t = primary()
         if peek() == "|":
             take("|")
+            if peek() not in ("None", None):
+                raise TypeSyntaxError(f"invalid type '{text}': a union must be 'T | None' (a type or null)")
             take("None")
             return t.with_nullable()
         return t
