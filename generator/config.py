@@ -57,9 +57,8 @@ class Config:
         return PurePosixPath(*base, *dotted.split(".")).as_posix() + ".py"
 
 
-# key -> (allowed type, validator message or None)
+# Keys naming files or folders: they must stay inside the project root.
 _PATH_KEYS = ("specs", "socket_module", "models_module", "components", "types")
-_STR_KEYS = _PATH_KEYS + ("store_import", "svelte", "server_name", "session_pool", "socket_import", "models_import")
 
 
 def dotted_module(root: Path, rel: str) -> str:
@@ -84,15 +83,32 @@ def load_config(root: Path) -> Config:
     if file.is_file():
         text = _read(file)
         table = _parse(text, CONFIG_FILE)
-        return _build(root, table, text, CONFIG_FILE, prefix="")
+        return _build(root, table, text, CONFIG_FILE, prefix=())
     pyproject = root / PYPROJECT
     if pyproject.is_file():
         text = _read(pyproject)
         data = _parse(text, PYPROJECT)
-        table = data.get("tool", {}).get("eventgen")
-        if isinstance(table, dict):
-            return _build(root, table, text, PYPROJECT, prefix="tool.eventgen")
+        tool = data.get("tool", {})
+        table = tool.get("eventgen") if isinstance(tool, dict) else None
+        if table is not None:
+            if not isinstance(table, dict):
+                line, col = _key_position(text, ("tool", "eventgen"))
+                raise EventgenError(Diagnostic(PYPROJECT, line, col, "'tool.eventgen' must be a table: write [tool.eventgen] and its keys below it"))
+            return _build(root, table, text, PYPROJECT, prefix=("tool", "eventgen"))
     return Config(root=root)
+
+
+def find_config(root: Path) -> str | None:
+    """The file that configures eventgen in this project, if any."""
+    if (root / CONFIG_FILE).is_file():
+        return CONFIG_FILE
+    pyproject = root / PYPROJECT
+    if pyproject.is_file():
+        data = _parse(_read(pyproject), PYPROJECT)
+        tool = data.get("tool", {})
+        if isinstance(tool, dict) and "eventgen" in tool:
+            return PYPROJECT
+    return None
 
 
 def _read(file: Path) -> str:
@@ -109,54 +125,108 @@ def _parse(text: str, name: str) -> dict[str, Any]:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         line, col = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
         msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        if msg == "Cannot overwrite a value" and line:
+            # tomllib points past the value; the key set twice is what to fix.
+            bad = text.splitlines()[line - 1]
+            col = len(bad) - len(bad.lstrip()) + 1
+            msg = "this key is already set above"
         raise EventgenError(Diagnostic(name, line, col, f"TOML syntax error: {msg}")) from None
 
 
-def _key_position(text: str, key: str, prefix: str) -> tuple[int, int]:
-    """tomllib keeps no positions: find `key =` inside the right table by scanning lines."""
-    in_table = prefix == ""
+_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
+_KEY = re.compile(r"""^(\s*)((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")
+
+
+def _dotted(text: str) -> tuple[str, ...]:
+    return tuple(part.strip().strip("\"'") for part in re.split(r"\.(?=(?:[^\"']|\"[^\"]*\"|'[^']*')*$)", text))
+
+
+def _key_position(text: str, path: tuple[str, ...]) -> tuple[int, int]:
+    """Line and column of a key given by its full dotted path (tomllib keeps no positions).
+
+    Understands `[table]` headers, dotted keys (`eventgen.specs = ...` under
+    `[tool]`) and one-line inline tables; falls back to the enclosing table.
+    """
+    table: tuple[str, ...] = ()
+    fallback = (1, 1)
     for n, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if stripped.startswith("["):
-            in_table = stripped.strip("[] ") == prefix if prefix else False
+        header = _HEADER.match(line)
+        if header and not line.lstrip().startswith("[["):
+            table = _dotted(header.group(1))
+            if table == path[:-1] or table == path:
+                fallback = (n, len(line) - len(line.lstrip()) + 1)
             continue
-        if in_table:
-            m = re.match(rf"^(\s*)[\"']?{re.escape(key)}[\"']?\s*=", line)
-            if m:
-                return n, len(m.group(1)) + 1
-    return 0, 0
+        key = _KEY.match(line)
+        if not key:
+            continue
+        full = table + _dotted(key.group(2))
+        if full == path:
+            return n, len(key.group(1)) + 1
+        if full == path[: len(full)] and len(full) < len(path):
+            # An inline table holding the key: find `key =` inside it on this line.
+            inner = re.compile(rf"[{{,]\s*([\"']?{re.escape(path[-1])}[\"']?)\s*=").search(line, key.end())
+            if inner:
+                return n, inner.start(1) + 1
+            fallback = (n, len(key.group(1)) + 1)
+    return fallback
 
 
-def _build(root: Path, table: dict[str, Any], text: str, name: str, prefix: str) -> Config:
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return f"a {type(value).__name__}"
+
+
+_SUFFIXES = {"socket_module": ".py", "models_module": ".py", "types": ".ts"}
+
+
+def _build(root: Path, table: dict[str, Any], text: str, name: str, prefix: tuple[str, ...]) -> Config:
     known = {f.name for f in fields(Config)} - {"root", "source"}
     problems: list[Diagnostic] = []
     values: dict[str, Any] = {}
     for key, value in table.items():
-        line, col = _key_position(text, key, prefix)
+        line, col = _key_position(text, prefix + (key,))
+
+        def bad(message: str) -> None:
+            problems.append(Diagnostic(name, line, col, message))
+
         if key not in known:
             suggestion = _closest(key, known)
-            hint = f" (did you mean '{suggestion}'?)" if suggestion else ""
-            problems.append(Diagnostic(name, line, col, f"unknown configuration key '{key}'{hint}"))
+            hint = f" (did you mean '{suggestion}'?)" if suggestion else f"; known keys: {', '.join(sorted(known))}"
+            bad(f"unknown configuration key '{key}'{hint}")
+            continue
+        if key == "svelte" and not isinstance(value, bool) and value in (4, 5):
+            value = str(value)
+        if key == "svelte" and value not in ("auto", "4", "5"):
+            bad(f"'svelte' must be 4, 5 or \"auto\", not {value!r}" if isinstance(value, str) else f"'svelte' must be 4, 5 or \"auto\", not {_kind(value)}")
             continue
         if not isinstance(value, str):
-            if key == "svelte" and value in (4, 5):
-                value = str(value)
-            else:
-                problems.append(Diagnostic(name, line, col, f"'{key}' must be a string, not {type(value).__name__}"))
+            bad(f"'{key}' must be a string in quotes, not {_kind(value)}")
+            continue
+        if key in _PATH_KEYS:
+            value = value.rstrip("/")
+            if not inside_root(root, value):
+                bad(f"'{key}' = {value!r} must be a relative path inside the project")
                 continue
-        if key in _PATH_KEYS and not _inside(value):
-            problems.append(Diagnostic(name, line, col, f"'{key}' = {value!r} must be a relative path inside the project"))
-            continue
-        if key == "svelte" and value not in ("auto", "4", "5"):
-            problems.append(Diagnostic(name, line, col, f"'svelte' must be 4, 5 or \"auto\", not {value!r}"))
-            continue
+            if key in _SUFFIXES and not value.endswith(_SUFFIXES[key]):
+                bad(f"'{key}' = {value!r} must name a {_SUFFIXES[key]} file")
+                continue
         if key in ("server_name", "session_pool") and value != "auto" and not value.isidentifier():
-            problems.append(Diagnostic(name, line, col, f"'{key}' must be a Python identifier"))
+            bad(f"'{key}' must be a Python identifier, not {value!r}")
             continue
         if key in ("socket_import", "models_import") and value and not re.match(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$", value):
-            problems.append(Diagnostic(name, line, col, f"'{key}' must be a dotted module name"))
+            bad(f"'{key}' must be a dotted module name such as open_webui.socket.main, not {value!r}")
             continue
-        values[key] = value.rstrip("/") if key in _PATH_KEYS else value
+        if key == "store_import" and not value.strip():
+            bad("'store_import' must name the module that exports the socket store, e.g. \"$lib/stores\"")
+            continue
+        values[key] = value
     if problems:
         raise EventgenError(problems)
     return Config(root=root, source=name, **values)
