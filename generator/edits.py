@@ -10,6 +10,15 @@ Kind = Literal["python", "ts", "svelte"]
 
 
 @dataclass(frozen=True)
+class SpecRef:
+    """A position in a spec: an error about an edit points back at the words that asked for it."""
+
+    path: str
+    line: int = 0
+    col: int = 0
+
+
+@dataclass(frozen=True)
 class RegionEdit:
     """Upsert a marked region in a user's Python file."""
 
@@ -22,6 +31,8 @@ class RegionEdit:
     after: str = ""  # where == "call": the dotted callee to follow
     blank_before: int = 0  # blank lines placed before the begin marker (removed with the region)
     server: str = ""  # where == "handlers": the socketio server's name
+    file_ref: SpecRef | None = None  # where == "call": the spec's emit.from.file
+    function_ref: SpecRef | None = None  # where == "call": the spec's emit.from.function
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ decides what happens to the ChangeSet.
 
 from __future__ import annotations
 
+import ast
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -107,15 +108,18 @@ def _apply(plan: Plan, config: Config, sources: Sources, report: Report, *, forc
         src = sources.get(rel)
         edits = by_file.get(rel, [])
         if src is None:
-            if edits:
-                what = "socket_module in eventgen.toml" if rel == config.socket_module else "emit.from.file in a spec"
-                problems.append(Diagnostic(rel, 0, 0, f"file not found (named by {what})"))
+            refs = sorted({e.file_ref for e in edits if e.file_ref is not None}, key=lambda r: (r.path, r.line, r.col))
+            if refs:
+                # Point at the spec's words: the missing file has no position of its own.
+                problems.extend(Diagnostic(r.path, r.line, r.col, f"file not found: {rel} (emit.from.file)") for r in refs)
+            elif edits:
+                problems.append(Diagnostic(rel, 0, 0, "file not found (named by socket_module in the configuration)"))
             continue
         try:
             # A run limited to some specs leaves every other region alone, orphans included.
             text = patch_regions(src, edits, sources, report, force=force, remove_orphans=only is None)
             if text != src.text:
-                _check_python(rel, text)
+                _check_python(rel, src.text, text)
             new_text[rel] = text
         except EventgenError as exc:
             if exc.exit_code != 2:
@@ -161,11 +165,16 @@ def _apply(plan: Plan, config: Config, sources: Sources, report: Report, *, forc
     return changes
 
 
-def _check_python(rel: str, text: str) -> None:
-    """The patched file must still parse; if it does not, that is eventgen's bug, not the user's."""
+def _check_python(rel: str, before: str, after: str) -> None:
+    """The patched file must still parse. If the user's file did not parse to begin with
+    (regions are updated without libcst), that is invalid input; otherwise it is eventgen's bug."""
     try:
-        compile(text, rel, "exec", flags=0x400, dont_inherit=True)  # ast.PyCF_ONLY_AST
+        ast.parse(after, rel)
     except SyntaxError as exc:
+        try:
+            ast.parse(before, rel)
+        except SyntaxError as orig:
+            raise EventgenError(Diagnostic(rel, orig.lineno or 0, orig.offset or 0, f"cannot parse Python: {orig.msg}")) from None
         raise RuntimeError(f"eventgen produced invalid Python in {rel}:{exc.lineno}: {exc.msg}") from None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import Config, inside_root
-from .edits import FileEdit, Plan, RegionEdit, StubEdit
+from .edits import FileEdit, Plan, RegionEdit, SpecRef, StubEdit
 from .errors import Diagnostic, EventgenError
 from .render import py_str, py_value, render
 from .sources import Sources
@@ -211,6 +211,8 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources) -> Pla
                             where="call",
                             function=site.function,
                             after=site.after,
+                            file_ref=_ref(item, loc),
+                            function_ref=_ref(item, loc[:-1] + ("function",)),
                         )
                     )
                     router_helpers.setdefault(site.file, set()).add(helper)
@@ -272,6 +274,11 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources) -> Pla
     if problems:
         raise EventgenError(problems)
     return plan
+
+
+def _ref(item: LoadedSpec, loc: tuple[object, ...]) -> SpecRef:
+    at = item.at(loc, "")
+    return SpecRef(at.path, at.line, at.col)
 
 
 def _import_as(dotted: str, alias: str) -> str:

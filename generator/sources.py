@@ -79,11 +79,21 @@ class Sources:
         try:
             module = libcst.parse_module(src.text)
         except libcst.ParserSyntaxError as exc:
-            raise EventgenError(
-                Diagnostic(rel, exc.raw_line, exc.raw_column + 1, f"cannot parse Python: {exc.message}")
-            ) from None
+            raise EventgenError(_syntax_error(rel, src.text, exc)) from None
         self._cst[rel] = module
         return module
 
     def exists(self, rel: str) -> bool:
         return self.get(rel) is not None if not os.path.isdir(self.abs(rel)) else False
+
+
+def _syntax_error(rel: str, text: str, exc: "libcst.ParserSyntaxError") -> Diagnostic:
+    """Python's own account of a syntax error: libcst's position can sit a line past the
+    mistake and disagree with its message, Python names the spot and the cause."""
+    import ast
+
+    try:
+        ast.parse(text, rel)
+    except SyntaxError as err:
+        return Diagnostic(rel, err.lineno or 0, err.offset or 0, f"cannot parse Python: {err.msg}")
+    return Diagnostic(rel, exc.raw_line, exc.raw_column + 1, f"cannot parse Python: {exc.message}")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+from ..edits import SpecRef
 from ..errors import Diagnostic, EventgenError
 
 
@@ -235,11 +236,15 @@ def _child_suites(stmt: cst.BaseStatement) -> list[cst.BaseSuite]:
     return suites
 
 
-def call_insertion(loc: Located, function: str, after: str, lines: list[str]) -> Insertion:
+def call_insertion(loc: Located, function: str, after: str, lines: list[str], asked_at: SpecRef | None = None) -> Insertion:
     """Right after the one statement in `function` that calls `after`, in the same block."""
     fn = _find_function(loc.module, function)
     if fn is None:
-        raise loc.error(None, f"function '{function}' not found", hint="emit.from.function names an endpoint defined in this file")
+        hint = "emit.from.function names an async endpoint defined in that file (Class.method for a method)"
+        if asked_at is not None:
+            # The file holds no position for a name that is not in it: point at the spec's words.
+            raise EventgenError(Diagnostic(asked_at.path, asked_at.line, asked_at.col, f"function '{function}' not found in {loc.path}", hint=hint))
+        raise loc.error(None, f"function '{function}' not found", hint=hint)
     if fn.asynchronous is None:
         raise loc.error(fn, f"function '{function}' is not async: the emit helper must be awaited", hint="make the endpoint `async def`")
     matches = []

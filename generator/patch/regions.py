@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from ..edits import RegionEdit
+from ..errors import EXIT_INVALID, Diagnostic, EventgenError
 from ..markers import FoundRegion, begin_line, digest, end_line, normalize_python, scan_regions
 from ..pystyle import Style, adapt, detect_style
 from ..report import Item, Report
@@ -64,6 +65,7 @@ def patch_regions(
             located = Located(src.path, sources.cst(src.path))
         return located
 
+    problems: list[Diagnostic] = []
     for order, edit in enumerate(edits):
         expected_norm = normalize_python(edit.body)
         sha = digest(expected_norm)
@@ -83,7 +85,13 @@ def patch_regions(
             text = _region_text(edit, sha, style, current.indent)
             splices.append(_Splice(current.begin, current.end + 1, text, order))
             continue
-        insertion = _insertion(edit, locate, found, lines, src)
+        try:
+            insertion = _insertion(edit, locate, found, lines, src)
+        except EventgenError as exc:
+            if exc.exit_code != EXIT_INVALID:
+                raise
+            problems.extend(exc.diagnostics)  # keep going: report every bad anchor in one run
+            continue
         text = _region_text(edit, sha, style, insertion.indent)
         gap = nl * edit.blank_before
         at = insertion.after_line
@@ -92,6 +100,9 @@ def patch_regions(
             prefix = nl  # the file ends without a newline: end its last line first (undone below)
         splices.append(_Splice(at, at, prefix + gap + text, order))
         report.add(Item("missing", src.path, _what(edit.id), at + 1))
+
+    if problems:
+        raise EventgenError(problems)
 
     if remove_orphans:
         for region in found:
@@ -146,7 +157,7 @@ def _region_text(edit: RegionEdit, sha: str, style: Style, indent: str) -> str:
 
 
 def _insertion(edit: RegionEdit, locate, found: list[FoundRegion], lines: list[str], src: SourceFile):
-    from .anchors import call_insertion, handlers_insertion, imports_insertion
+    from .anchors import Insertion, call_insertion, handlers_insertion, imports_insertion
 
     loc = locate()
     if edit.where == "imports":
@@ -154,4 +165,11 @@ def _insertion(edit: RegionEdit, locate, found: list[FoundRegion], lines: list[s
     if edit.where == "handlers":
         ends = [r.end + 1 for r in found if r.indent == "" and r.id != "imports"]
         return handlers_insertion(loc, edit.server, ends, lines)
-    return call_insertion(loc, edit.function, edit.after, lines)
+    insertion = call_insertion(loc, edit.function, edit.after, lines, edit.function_ref)
+    # Calls generated earlier may already follow the anchor: a new one goes after them, so
+    # their order is the order they were added in, and a second run finds them in place.
+    following = {r.begin: r for r in found if r.indent == insertion.indent}
+    line = insertion.after_line
+    while line in following:
+        line = following[line].end + 1
+    return Insertion(line, insertion.indent)

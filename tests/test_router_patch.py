@@ -1,0 +1,350 @@
+"""Emit calls patched into router endpoints: wherever the anchor call sits, the helper call lands
+right after its statement, in the same block; errors name the file, the function and the anchor.
+
+Placement is proven on the syntax tree of the patched file (the statement after the
+anchor's statement, in the same statement list, awaits the helper), the rest of the
+file byte for byte (remove gives the original back).
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import Path
+
+import pytest
+from server_gen_support import ROUTER, SOCKET_MODULE, emit_spec, eventgen, snapshot, write_tree
+
+SOCKET = """\
+import socketio
+
+SESSION_POOL = {}
+sio = socketio.AsyncServer(async_mode="asgi")
+"""
+
+HEADER = """\
+from fastapi import APIRouter, Depends
+
+from open_webui.models.features import Features, FeatureService
+from open_webui.utils.auth import get_verified_user
+
+router = APIRouter()
+
+"""
+
+
+def _router(body: str, *, signature: str = "async def update_feature(feature_id: str, form_data: dict, user=Depends(get_verified_user)):") -> str:
+    return HEADER + "\n@router.post(\"/{feature_id}\")\n" + signature + "\n" + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n"
+
+
+def _project(tmp_path: Path, router: str, spec: str, extra: dict[str, str] | None = None) -> Path:
+    root = tmp_path / "app"
+    write_tree(root, {SOCKET_MODULE: SOCKET, ROUTER: router, "events/feature.yaml": spec, **(extra or {})})
+    return root
+
+
+def _site(function: str = "update_feature", after: str = "Features.update_feature", **more: str) -> dict[str, str]:
+    return {"file": ROUTER, "function": function, "after": after, **more}
+
+
+def _calls(node: ast.AST, dotted: str) -> bool:
+    return any(isinstance(n, ast.Call) and ast.unparse(n.func) == dotted for n in ast.walk(node))
+
+
+def _statement_lists(node: ast.AST) -> list[list[ast.stmt]]:
+    out = []
+    for child in ast.walk(node):
+        for attr in ("body", "orelse", "finalbody"):
+            value = getattr(child, attr, None)
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                out.append(value)
+    return out
+
+
+def _find_function(tree: ast.Module, dotted: str) -> ast.AsyncFunctionDef:
+    body: list[ast.stmt] = tree.body
+    *classes, name = dotted.split(".")
+    for cls in classes:
+        body = next(n for n in body if isinstance(n, ast.ClassDef) and n.name == cls).body
+    return next(n for n in body if isinstance(n, ast.AsyncFunctionDef) and n.name == name)
+
+
+def _emits_after_anchor(text: str, function: str, anchor: str) -> list[str]:
+    """The helper calls awaited right after the anchor's statement, in its own block, in order."""
+    fn = _find_function(ast.parse(text), function)
+    for stmts in _statement_lists(fn):
+        for i, stmt in enumerate(stmts):
+            own = stmt if not isinstance(stmt, (ast.If, ast.Try, ast.With, ast.For, ast.While, ast.AsyncWith, ast.AsyncFor)) else None
+            if own is not None and _calls(own, anchor):
+                out = []
+                for nxt in stmts[i + 1 :]:
+                    if isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Await) and isinstance(nxt.value.value, ast.Call):
+                        out.append(ast.unparse(nxt.value.value))
+                    else:
+                        break
+                return out
+    raise AssertionError(f"no statement calls {anchor} in {function}")
+
+
+def _life_cycle(root: Path) -> str:
+    """generate, then prove: idempotent, in sync, remove restores every byte. Returns the patched router."""
+    before = snapshot(root)
+    first = eventgen(root, "generate")
+    assert first.exit == 0, first.output
+    patched = (root / ROUTER).read_text()
+    ast.parse(patched)
+    again = eventgen(root, "generate")
+    assert again.exit == 0 and "nothing to do" in again.stdout, again.output
+    check = eventgen(root, "check")
+    assert check.exit == 0, check.output
+    removed = eventgen(root, "remove", "feature", "--keep-spec")
+    assert removed.exit == 0, removed.output
+    assert snapshot(root) == before
+    return patched
+
+
+PLACEMENTS = {
+    "assignment": ("feature = Features.update_feature(feature_id, form_data)\nreturn feature", "update_feature", "Features.update_feature"),
+    "expression": ("Features.update_feature(feature_id, form_data)\nreturn {'ok': True}", "update_feature", "Features.update_feature"),
+    "await": ("feature = await Features.update_feature(feature_id, form_data)\nreturn feature", "update_feature", "Features.update_feature"),
+    "nested-in-argument": ("log(len(Features.update_feature(feature_id, form_data)))\nreturn None", "update_feature", "Features.update_feature"),
+    "annotated-assignment": ("feature: dict = Features.update_feature(feature_id, form_data)\nreturn feature", "update_feature", "Features.update_feature"),
+    "multi-line-call": ("feature = Features.update_feature(\n    feature_id,\n    form_data,\n)  # saved\nreturn feature", "update_feature", "Features.update_feature"),
+    "in-try": (
+        "try:\n    feature = Features.update_feature(feature_id, form_data)\nexcept ValueError:\n    raise\nelse:\n    pass\nfinally:\n    pass\nreturn feature",
+        "update_feature",
+        "Features.update_feature",
+    ),
+    "in-except": (
+        "try:\n    feature = Features.get(feature_id)\nexcept KeyError:\n    feature = Features.update_feature(feature_id, form_data)\nreturn feature",
+        "update_feature",
+        "Features.update_feature",
+    ),
+    "in-try-else": (
+        "try:\n    Features.get(feature_id)\nexcept KeyError:\n    return None\nelse:\n    feature = Features.update_feature(feature_id, form_data)\nreturn feature",
+        "update_feature",
+        "Features.update_feature",
+    ),
+    "in-finally": (
+        "try:\n    feature = Features.get(feature_id)\nfinally:\n    Features.update_feature(feature_id, form_data)\nreturn feature",
+        "update_feature",
+        "Features.update_feature",
+    ),
+    "in-elif": (
+        "if form_data is None:\n    return None\nelif feature_id:\n    feature = Features.update_feature(feature_id, form_data)\nelse:\n    feature = None\nreturn feature",
+        "update_feature",
+        "Features.update_feature",
+    ),
+    "in-else": (
+        "if form_data is None:\n    return None\nelse:\n    feature = Features.update_feature(feature_id, form_data)\nreturn feature",
+        "update_feature",
+        "Features.update_feature",
+    ),
+    "in-with": (
+        "with Features.lock(feature_id):\n    feature = Features.update_feature(feature_id, form_data)\nreturn feature",
+        "update_feature",
+        "Features.update_feature",
+    ),
+    "in-async-with": (
+        "async with Features.alock(feature_id) as tx:\n    feature = await tx.update_feature(feature_id, form_data)\nreturn feature",
+        "update_feature",
+        "tx.update_feature",
+    ),
+    "in-for": (
+        "for attempt in range(3):\n    feature = Features.update_feature(feature_id, form_data)\n    if feature:\n        break\nreturn feature",
+        "update_feature",
+        "Features.update_feature",
+    ),
+    "deep": (
+        "if feature_id:\n    try:\n        with Features.lock(feature_id):\n            for _ in range(1):\n                feature = Features.update_feature(feature_id, form_data)\n    except ValueError:\n        return None\nreturn None",
+        "update_feature",
+        "Features.update_feature",
+    ),
+    "plain-function-anchor": ("feature = save_feature(feature_id, form_data)\nreturn feature", "update_feature", "save_feature"),
+}
+
+
+@pytest.mark.parametrize("name", list(PLACEMENTS))
+def test_emit_lands_right_after_the_anchor(tmp_path: Path, name: str) -> None:
+    body, function, anchor = PLACEMENTS[name]
+    root = _project(tmp_path, _router(body), emit_spec([_site(function, anchor)]))
+    patched = _life_cycle(root)
+    assert _emits_after_anchor(patched, function, anchor) == ["emit_feature_updated(feature_id=feature_id)"]
+    # The helper is imported once, from the socket module.
+    assert patched.count("from open_webui.socket.main import emit_feature_updated\n") == 1
+
+
+def test_method_of_a_class(tmp_path: Path) -> None:
+    router = HEADER + textwrap.dedent(
+        """\
+
+        class FeatureEndpoints:
+            def helper(self):
+                return Features.update_feature("x", {})
+
+            async def update(self, feature_id: str, form_data: dict):
+                feature = Features.update_feature(feature_id, form_data)
+                return feature
+        """
+    )
+    root = _project(tmp_path, router, emit_spec([_site("FeatureEndpoints.update")]))
+    patched = _life_cycle(root)
+    assert _emits_after_anchor(patched, "FeatureEndpoints.update", "Features.update_feature") == ["emit_feature_updated(feature_id=feature_id)"]
+    assert "    def helper(self):\n        return Features.update_feature(\"x\", {})\n\n" in patched
+
+
+def test_several_call_sites_in_one_file(tmp_path: Path) -> None:
+    router = _router("feature = Features.update_feature(feature_id, form_data)\nreturn feature") + textwrap.dedent(
+        """\
+
+
+        @router.post("/{feature_id}/archive")
+        async def archive_feature(feature_id: str, user=Depends(get_verified_user)):
+            if feature_id:
+                Features.archive(feature_id)
+            return None
+        """
+    )
+    sites = [_site(), _site("archive_feature", "Features.archive", args="{feature_id: feature_id.strip()}")]
+    root = _project(tmp_path, router, emit_spec(sites))
+    patched = _life_cycle(root)
+    assert _emits_after_anchor(patched, "update_feature", "Features.update_feature") == ["emit_feature_updated(feature_id=feature_id)"]
+    assert _emits_after_anchor(patched, "archive_feature", "Features.archive") == ["emit_feature_updated(feature_id=feature_id.strip())"]
+    assert patched.count("import emit_feature_updated") == 1
+
+
+def test_two_events_after_one_anchor_keep_their_order(tmp_path: Path) -> None:
+    body = "feature = Features.update_feature(feature_id, form_data)\nreturn feature"
+    root = _project(tmp_path, _router(body), emit_spec([_site()], events=("updated", "touched")))
+    patched = _life_cycle(root)
+    assert _emits_after_anchor(patched, "update_feature", "Features.update_feature") == [
+        "emit_feature_updated(feature_id=feature_id)",
+        "emit_feature_touched(feature_id=feature_id)",
+    ]
+    assert "from open_webui.socket.main import emit_feature_touched, emit_feature_updated\n" in patched
+
+    # A third event added later goes after the two already there, not between anchor and them.
+    assert eventgen(root, "generate").exit == 0
+    (root / "events/feature.yaml").write_text(emit_spec([_site()], events=("updated", "touched", "moved")))
+    assert eventgen(root, "generate").exit == 0
+    text = (root / ROUTER).read_text()
+    assert _emits_after_anchor(text, "update_feature", "Features.update_feature") == [
+        "emit_feature_updated(feature_id=feature_id)",
+        "emit_feature_touched(feature_id=feature_id)",
+        "emit_feature_moved(feature_id=feature_id)",
+    ]
+    assert eventgen(root, "check").exit == 0
+
+
+def test_router_that_already_imports_from_the_socket_module(tmp_path: Path) -> None:
+    router = _router("feature = Features.update_feature(feature_id, form_data)\nreturn feature").replace(
+        "from open_webui.utils.auth import get_verified_user\n",
+        "from open_webui.utils.auth import get_verified_user\nfrom open_webui.socket.main import sio, get_event_emitter\n",
+    )
+    root = _project(tmp_path, router, emit_spec([_site()]))
+    patched = _life_cycle(root)
+    assert "from open_webui.socket.main import sio, get_event_emitter\n" in patched
+    assert _emits_after_anchor(patched, "update_feature", "Features.update_feature") == ["emit_feature_updated(feature_id=feature_id)"]
+
+
+def test_router_style_tabs_crlf_single_quotes(tmp_path: Path) -> None:
+    body = "feature = Features.update_feature(feature_id, form_data)\nif feature:\n    return {'ok': True}\nreturn feature"
+    router = _router(body).replace('"', "'").replace("    ", "\t").replace("\n", "\r\n")
+    root = _project(tmp_path, router, emit_spec([_site(args="{feature_id: \"feature_id.replace('-', '_')\"}")]))
+    before = (root / ROUTER).read_bytes()
+    assert eventgen(root, "generate").exit == 0, "generate"
+    after = (root / ROUTER).read_bytes()
+    assert b"\n" not in after.replace(b"\r\n", b"")
+    assert b"\r\n\t# eventgen:begin feature/feature:updated@update_feature " in after
+    assert b"\r\n\tawait emit_feature_updated(feature_id=feature_id.replace('-', '_'))\r\n" in after
+    assert eventgen(root, "check").exit == 0
+    assert eventgen(root, "remove", "feature").exit == 0
+    assert (root / ROUTER).read_bytes() == before
+
+
+ERRORS = {
+    # name: (router file, function, anchor, expected message fragment, where it must point)
+    "sync-endpoint": (
+        _router("feature = Features.update_feature(feature_id, form_data)\nreturn feature", signature="def update_feature(feature_id: str, form_data: dict):"),
+        "update_feature",
+        "Features.update_feature",
+        "function 'update_feature' is not async: the emit helper must be awaited",
+        f"{ROUTER}:10:1",
+    ),
+    "missing-function": (_router("return None"), "update_featur", "Features.update_feature", f"function 'update_featur' not found in {ROUTER}", "events/feature.yaml:16:21"),
+    "missing-anchor": (_router("feature = Features.save(feature_id)\nreturn feature"), "update_feature", "Features.update_feature", "no statement in 'update_feature' calls 'Features.update_feature'", f"{ROUTER}:10:1"),
+    "anchor-twice": (
+        _router("Features.update_feature(feature_id, form_data)\nif form_data:\n    Features.update_feature(feature_id, form_data)\nreturn None"),
+        "update_feature",
+        "Features.update_feature",
+        "'Features.update_feature' is called by 2 statements in 'update_feature' (lines 11, 13); the anchor must match exactly one",
+        f"{ROUTER}:13:9",
+    ),
+    "return-anchor": (_router("return Features.update_feature(feature_id, form_data)"), "update_feature", "Features.update_feature", "is in a return/raise statement, so code after it never runs", f"{ROUTER}:11:5"),
+    "one-line-suite": (
+        _router("if form_data: Features.update_feature(feature_id, form_data)\nreturn None"),
+        "update_feature",
+        "Features.update_feature",
+        "sits on one line with its block header",
+        f"{ROUTER}:11:19",
+    ),
+    "anchor-only-in-nested-function": (
+        _router("def later():\n    return Features.update_feature(feature_id, form_data)\nreturn later"),
+        "update_feature",
+        "Features.update_feature",
+        "no statement in 'update_feature' calls 'Features.update_feature'",
+        f"{ROUTER}:10:1",
+    ),
+    "anchor-only-in-lambda": (
+        _router("later = lambda: Features.update_feature(feature_id, form_data)\nreturn later"),
+        "update_feature",
+        "Features.update_feature",
+        "no statement in 'update_feature' calls 'Features.update_feature'",
+        f"{ROUTER}:10:1",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(ERRORS))
+def test_bad_call_site_is_invalid_input(tmp_path: Path, name: str) -> None:
+    router, function, anchor, message, where = ERRORS[name]
+    root = _project(tmp_path, router, emit_spec([_site(function, anchor)]))
+    before = snapshot(root)
+    run = eventgen(root, "generate")
+    assert run.exit == 2, run.output
+    assert run.stdout == ""
+    assert any(line.startswith(where + ": ") and message in line for line in run.stderr.splitlines()), run.stderr
+    assert snapshot(root) == before
+    # check and diff refuse the same way: invalid input is never "drift".
+    assert eventgen(root, "check").exit == 2
+    assert eventgen(root, "diff").exit == 2
+
+
+def test_all_problems_reported_at_once(tmp_path: Path) -> None:
+    """Two bad call sites in one run: both are reported, nothing is written."""
+    router = _router("return None")
+    root = _project(tmp_path, router, emit_spec([_site("nope_one"), _site("nope_two")]))
+    run = eventgen(root, "generate")
+    assert run.exit == 2
+    assert "function 'nope_one' not found" in run.stderr and "function 'nope_two' not found" in run.stderr
+
+
+def test_router_file_that_does_not_parse(tmp_path: Path) -> None:
+    router = _router("feature = Features.update_feature(feature_id, form_data\nreturn feature")
+    root = _project(tmp_path, router, emit_spec([_site()]))
+    before = snapshot(root)
+    run = eventgen(root, "generate")
+    assert run.exit == 2, run.output
+    # Python's own words and position: the parenthesis opened on line 11 is never closed.
+    assert run.stderr.startswith(f"{ROUTER}:11:38: cannot parse Python: '(' was never closed"), run.stderr
+    assert snapshot(root) == before
+
+
+def test_router_file_missing(tmp_path: Path) -> None:
+    root = _project(tmp_path, _router("return None"), emit_spec([_site()]))
+    (root / ROUTER).unlink()
+    before = snapshot(root)
+    run = eventgen(root, "generate")
+    assert run.exit == 2, run.output
+    assert run.stderr.startswith(f"events/feature.yaml:15:17: file not found: {ROUTER} (emit.from.file)"), run.stderr
+    assert snapshot(root) == before
