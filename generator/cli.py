@@ -71,11 +71,14 @@ def diff(state: _State, specs: tuple[str, ...], stat: bool, color: str, exit_cod
     from .pipeline import compute
 
     outcome = compute(state.project, mode="diff", selected=specs)
-    if stat:
-        click.echo(diff_stat(outcome.changes), nl=False)
-    else:
-        click.echo(unified_diff(outcome.changes, color=_color(color)), nl=False)
-    return 1 if exit_code and outcome.changes else EXIT_OK
+    use_color = _color(color)
+    text = diff_stat(outcome.changes, color=use_color) if stat else unified_diff(outcome.changes, color=use_color)
+    # click strips ANSI codes when stdout is not a terminal; --color always means keep them.
+    click.echo(text, nl=False, color=use_color)
+    conflicts = outcome.report.conflicts
+    for item in conflicts:
+        _echo_err(f"{item.where}: edited by hand: {item.what} (not in the diff: `generate` refuses it, `generate --force` overwrites it)")
+    return 1 if exit_code and (outcome.changes or conflicts) else EXIT_OK
 
 
 @cli.command()
@@ -84,11 +87,18 @@ def diff(state: _State, specs: tuple[str, ...], stat: bool, color: str, exit_cod
 @pass_state
 def check(state: _State, fmt: str | None, no_diff: bool) -> int:
     """CI gate: exit 0 when generated code matches the specs, 1 on drift, 2 on invalid input."""
-    from .check_output import render_check
+    from .check_output import default_format, render_check, render_check_error
     from .pipeline import compute
 
-    fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
-    outcome = compute(state.project, mode="check")
+    fmt = fmt or default_format()
+    try:
+        # force: a hand-edited item then shows in the diff as what `generate --force` would restore.
+        outcome = compute(state.project, mode="check", force=True)
+    except EventgenError as exc:
+        if fmt == "text":
+            raise
+        click.echo(render_check_error(exc, fmt, state.project.resolve()), nl=False)
+        return exc.exit_code
     click.echo(render_check(outcome, fmt, with_diff=not no_diff), nl=False)
     return outcome.report.exit_code
 
@@ -105,6 +115,22 @@ def validate(state: _State, specs: tuple[str, ...]) -> int:
         resolve_selection(config, specs)
     events = sum(len(s.spec.events) for s in loaded)
     click.echo(f"eventgen: {len(loaded)} spec(s), {events} event(s): valid")
+    return EXIT_OK
+
+
+@cli.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@pass_state
+def list_events(state: _State, fmt: str) -> int:
+    """Every event: from the specs, and unmanaged ones found in the code."""
+    from .catalog import build_catalog, render_json, render_text
+    from .pipeline import load_project
+
+    config, loaded = load_project(state.project)
+    catalog = build_catalog(config, loaded)
+    for warning in catalog.warnings:
+        _echo_err(f"warning: {warning.format()}")
+    click.echo(render_json(catalog) if fmt == "json" else render_text(catalog), nl=False)
     return EXIT_OK
 
 
@@ -164,7 +190,7 @@ def _color(choice: str) -> bool:
         return True
     if choice == "never":
         return False
-    return sys.stdout.isatty() and os.environ.get("NO_COLOR") is None
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")  # no-color.org: set and non-empty
 
 
 def main(argv: list[str] | None = None) -> int:
