@@ -1,22 +1,37 @@
 """The ChangeSet (path -> before, after) and its sinks: atomic write, unified diff.
 
-Nothing before this module touches the disk. Writes are all-or-nothing: every
-new content goes to a temp file beside its target first, then each target is
-swapped in with os.replace; if any step fails, the files already swapped are
-put back, so a run never leaves a project half-changed.
+Nothing before this module touches the disk. Writes are all-or-nothing:
+
+1. stage: every new content goes to a temp file beside its target (same
+   folder, so the swap below is a rename on one file system);
+2. verify: every target must still hold the bytes the plan was computed
+   from, or the run stops (someone edited it meanwhile; their edit would be lost);
+3. swap: each temp file replaces its target with os.replace; a deleted file
+   is renamed aside until the run succeeds;
+4. if any step fails, the files already swapped are put back, temp files and
+   folders made for the run are removed, and one error says what failed.
+
+Signals that would kill the process (Ctrl-C, SIGTERM, SIGHUP) are held back
+while this runs and delivered once every file is either written or restored.
 """
 
 from __future__ import annotations
 
 import contextlib
 import difflib
+import errno
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import EXIT_DRIFT, Diagnostic, EventgenError
+from .errors import EXIT_DRIFT, EXIT_UNEXPECTED, Diagnostic, EventgenError
+
+TEMP_SUFFIX = ".eventgen-tmp"
+ASIDE_SUFFIX = ".eventgen-del"
 
 
 @dataclass(frozen=True)
@@ -39,13 +54,17 @@ def project_lock(root: Path) -> Iterator[None]:
     """Serialise runs on one project: an advisory lock on the project folder itself.
 
     Locking the folder (not a lock file) leaves nothing behind in the user's tree.
+    A second run waits here, then computes its plan from what the first one wrote.
     """
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: no advisory locks on folders
         yield
         return
-    fd = os.open(root, os.O_RDONLY)
+    try:
+        fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as exc:
+        raise EventgenError(Diagnostic(str(root), 0, 0, f"cannot open the project folder: {_reason(exc)}")) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -55,104 +74,221 @@ def project_lock(root: Path) -> Iterator[None]:
         os.close(fd)
 
 
+@dataclass
+class _Step:
+    change: FileChange
+    target: Path  # the file actually written: symlinks followed
+    temp: Path | None = None  # staged new content
+    aside: Path | None = None  # a deleted file, kept until the run succeeds
+    swapped: bool = False
+
+
+def write_changes(root: Path, changes: list[FileChange], *, prune: tuple[str, ...] = ()) -> None:
+    """Apply every change or none. Raises EventgenError (every file as it was) on failure.
+
+    `prune`: project folders (generated ones) to remove when a deletion leaves them empty.
+    """
+    steps = [_Step(change, _real(root, change.path)) for change in changes]
+    made_dirs: list[Path] = []
+    with _signals_held():
+        try:
+            _stage(root, steps, made_dirs)
+            _verify(steps)
+            _swap(steps)
+        except BaseException:
+            _discard(steps, made_dirs)
+            raise
+        for step in steps:
+            if step.aside is not None:
+                with contextlib.suppress(OSError):
+                    step.aside.unlink()
+        for change in changes:
+            if change.after is None and any(change.path.startswith(p.rstrip("/") + "/") for p in prune):
+                _prune_empty(root, (root / change.path).parent)
+
+
 def _real(root: Path, rel: str) -> Path:
     """Write through symlinks: the link stays a link, its target gets the new content."""
     path = root / rel
     return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
-def write_changes(root: Path, changes: list[FileChange], *, prune: tuple[str, ...] = ()) -> None:
-    """Apply every change or none. Raises EventgenError (files restored) on failure.
+def _stage(root: Path, steps: list[_Step], made_dirs: list[Path]) -> None:
+    umask = _umask()
+    for step in steps:
+        if step.change.after is None:
+            continue
+        try:
+            made_dirs.extend(_make_parents(root, step.target))
+            step.temp = _write_temp(step.target, step.change.after, umask)
+        except OSError as exc:
+            raise _failure(step, exc, "nothing was changed") from None
 
-    `prune`: project folders (generated ones) to remove when a deletion leaves them empty.
-    """
-    staged: list[tuple[FileChange, Path, Path | None]] = []  # change, target, temp file
-    made_dirs: list[Path] = []
+
+def _make_parents(root: Path, target: Path) -> list[Path]:
+    """Create the missing folders above target, outermost first; a file in the way is an error."""
+    missing: list[Path] = []
+    parent = target.parent
+    while not parent.is_dir():
+        if parent.exists() or parent.is_symlink():
+            raise NotADirectoryError(errno.ENOTDIR, f"{_rel(root, parent)} is a file, but a folder is needed there", str(parent))
+        missing.append(parent)
+        parent = parent.parent
+    made: list[Path] = []
     try:
-        for change in changes:
-            target = _real(root, change.path)
-            if change.after is None:
-                staged.append((change, target, None))
-                continue
-            parent = target.parent
-            missing = []
-            while not parent.exists():
-                missing.append(parent)
-                parent = parent.parent
-            for folder in reversed(missing):
-                folder.mkdir()
-                made_dirs.append(folder)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".eventgen-tmp", dir=target.parent)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(change.after)
-                handle.flush()
-                os.fsync(handle.fileno())
-            if target.exists():
-                os.chmod(tmp, target.stat().st_mode & 0o7777)
-            staged.append((change, target, Path(tmp)))
-    except OSError as exc:
-        _discard(staged, made_dirs)
-        raise EventgenError(Diagnostic(_rel(root, exc.filename) if exc.filename else "", 0, 0, f"cannot write: {exc.strerror or exc}; nothing was changed")) from None
+        for folder in reversed(missing):
+            folder.mkdir()
+            made.append(folder)
+    except OSError:
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    return made
 
-    # Nothing may have changed under us since we read: that edit would be lost.
-    for change, target, _tmp in staged:
-        current = target.read_bytes() if target.exists() else None
-        if current != change.before:
-            _discard(staged, made_dirs)
+
+def _write_temp(target: Path, data: bytes, umask: int) -> Path:
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp makes 0600 files: keep the target's mode, or give a new file the usual one.
+        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~umask
+        os.chmod(temp, mode)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    return temp
+
+
+def _verify(steps: list[_Step]) -> None:
+    """Nothing may have changed under us since we read: that edit would be lost."""
+    for step in steps:
+        try:
+            current = step.target.read_bytes() if step.target.exists() else None
+        except OSError as exc:
+            raise _failure(step, exc, "nothing was changed") from None
+        if current != step.change.before:
             raise EventgenError(
-                Diagnostic(change.path, 0, 0, "changed on disk while eventgen ran; nothing was written, run again"),
+                Diagnostic(step.change.path, 0, 0, "changed on disk while eventgen ran; nothing was written, run again"),
                 exit_code=EXIT_DRIFT,
             )
 
-    done: list[tuple[FileChange, Path]] = []
-    backups: list[tuple[Path, Path]] = []
-    try:
-        for change, target, tmp in staged:
-            if tmp is None:
-                backup = target.with_name(f".{target.name}.eventgen-del")
-                os.replace(target, backup)
-                backups.append((target, backup))
+
+def _swap(steps: list[_Step]) -> None:
+    for step in steps:
+        try:
+            if step.temp is None:
+                aside = step.target.with_name(f".{step.target.name}.{os.getpid()}{ASIDE_SUFFIX}")
+                os.replace(step.target, aside)
+                step.aside = aside
             else:
-                os.replace(tmp, target)
-            done.append((change, target))
-    except OSError as exc:
-        _rollback(done, backups)
-        _discard(staged, made_dirs)
-        raise EventgenError(Diagnostic(_rel(root, exc.filename) if exc.filename else "", 0, 0, f"cannot write: {exc.strerror or exc}; every file was restored")) from None
-    for _target, backup in backups:
-        with contextlib.suppress(OSError):
-            backup.unlink()
-    for change in changes:
-        if change.after is None and any(change.path.startswith(p.rstrip("/") + "/") for p in prune):
-            _prune_empty(root, (root / change.path).parent)
+                os.replace(step.temp, step.target)
+                step.temp = None
+            step.swapped = True
+        except BaseException as exc:
+            unrestored = _rollback(steps)
+            if not isinstance(exc, OSError):
+                raise
+            if unrestored:
+                # Nothing more can be done automatically: say exactly which files need a look.
+                raise EventgenError(
+                    Diagnostic(step.change.path, 0, 0, f"cannot write: {_reason(exc)}; could not restore {', '.join(unrestored)}"),
+                    exit_code=EXIT_UNEXPECTED,
+                ) from None
+            raise _failure(step, exc, "every file was restored") from None
 
 
-def _rollback(done: list[tuple[FileChange, Path]], backups: list[tuple[Path, Path]]) -> None:
-    restored = {target for target, _ in backups}
-    for target, backup in backups:
-        with contextlib.suppress(OSError):
-            os.replace(backup, target)
-    for change, target in reversed(done):
-        if target in restored:
+def _rollback(steps: list[_Step]) -> list[str]:
+    """Put back every swapped file; returns the paths that could not be restored."""
+    unrestored: list[str] = []
+    for step in reversed(steps):
+        if not step.swapped:
             continue
-        with contextlib.suppress(OSError):
-            if change.before is None:
-                target.unlink()
+        try:
+            if step.aside is not None:
+                _restore_aside(step.aside, step.target)
+                step.aside = None
+            elif step.change.before is None:
+                step.target.unlink()
             else:
-                fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".eventgen-tmp")
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(change.before)
-                os.replace(tmp, target)
+                _restore_bytes(step.target, step.change.before)
+            step.swapped = False
+        except OSError:
+            unrestored.append(step.change.path)
+    return unrestored
 
 
-def _discard(staged: list[tuple[FileChange, Path, Path | None]], made_dirs: list[Path]) -> None:
-    for _change, _target, tmp in staged:
-        if tmp is not None:
+def _restore_aside(aside: Path, target: Path) -> None:
+    try:
+        os.replace(aside, target)
+    except OSError:
+        target.write_bytes(aside.read_bytes())
+        aside.unlink()
+
+
+def _restore_bytes(target: Path, data: bytes) -> None:
+    """Old content back: by a rename when possible, else in place (the rename is what failed)."""
+    try:
+        temp = _write_temp(target, data, _umask())
+    except OSError:
+        target.write_bytes(data)
+        return
+    try:
+        os.replace(temp, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        target.write_bytes(data)
+
+
+def _discard(steps: list[_Step], made_dirs: list[Path]) -> None:
+    for step in steps:
+        if step.temp is not None:
             with contextlib.suppress(OSError):
-                tmp.unlink()
+                step.temp.unlink()
+            step.temp = None
     for folder in reversed(made_dirs):
         with contextlib.suppress(OSError):
             folder.rmdir()
+
+
+def _failure(step: _Step, exc: OSError, outcome: str) -> EventgenError:
+    return EventgenError(Diagnostic(step.change.path, 0, 0, f"cannot write: {_reason(exc)}; {outcome}"))
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOTDIR and exc.strerror and "folder" in exc.strerror:
+        return exc.strerror
+    if exc.errno == errno.ENOSPC:
+        return "no space left on the disk"
+    return exc.strerror or str(exc)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_HELD = tuple(s for s in (getattr(signal, n, None) for n in ("SIGINT", "SIGTERM", "SIGHUP")) if s is not None)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold back Ctrl-C, SIGTERM and SIGHUP while files are swapped; they arrive afterwards."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _prune_empty(root: Path, folder: Path) -> None:
@@ -167,7 +303,7 @@ def _prune_empty(root: Path, folder: Path) -> None:
         folder = folder.parent
 
 
-def _rel(root: Path, name: str | bytes) -> str:
+def _rel(root: Path, name: str | bytes | os.PathLike[str]) -> str:
     text = os.fsdecode(name)
     try:
         return Path(text).resolve().relative_to(root.resolve()).as_posix()
@@ -207,14 +343,14 @@ def unified_diff(changes: list[FileChange], *, color: bool = False) -> str:
         # The first two lines are the file headers; any later line starting with
         # "---" or "+++" is a removed "--..." or added "++..." line of content.
         for n, line in enumerate(_file_diff(change)):
-            missing_newline = not line.endswith("\n")
-            body = line.rstrip("\n")
+            eol = "\r\n" if line.endswith("\r\n") else "\n" if line.endswith("\n") else ""
+            body = line[: len(line) - len(eol)]
             if color:
                 paint = _BOLD if n < 2 else _COLORS.get(line[:1], "")
                 if paint:
-                    body = paint + body + _RESET
-            out.append(body + "\n")
-            if missing_newline:
+                    body = paint + body + _RESET  # reset before CR LF: the terminator stays uncolored
+            out.append(body + (eol or "\n"))
+            if not eol:
                 out.append("\\ No newline at end of file\n")
     return "".join(out)
 
