@@ -197,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: user errors -> their exit code; anything unforeseen -> one line, exit 3."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    _tolerant_streams()
     try:
         result = cli.main(args=args, prog_name="eventgen", standalone_mode=False)
     except EventgenError as exc:
@@ -207,24 +208,58 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         code = EXIT_INVALID
-    except click.Abort:
-        _echo_err("eventgen: aborted")
-        code = EXIT_UNEXPECTED
-    except KeyboardInterrupt:
-        _echo_err("eventgen: interrupted; nothing was written")
-        code = 130
+    except (click.Abort, KeyboardInterrupt):
+        # click turns Ctrl-C into Abort. A write in progress is finished or undone
+        # before the signal is handled (changes.write_changes), never left half-way.
+        _echo_err("eventgen: interrupted")
+        code = EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`eventgen diff | head`): stop quietly, as other tools do.
+        _silence_stdout()
+        code = EXIT_BROKEN_PIPE
     except Exception as exc:  # noqa: BLE001 - the one place unforeseen failures are turned into exit 3
         if debug:
             import traceback
 
             traceback.print_exc()
-        _echo_err(f"eventgen: unexpected error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
+        # One line whatever the exception says: its text may span several.
+        text = " ".join(str(exc).split())
+        _echo_err(f"eventgen: unexpected error: {type(exc).__name__}: {text} (rerun with --debug for the traceback)")
         code = EXIT_UNEXPECTED
     else:
         code = result if isinstance(result, int) else EXIT_OK
     if argv is None:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+            code = code or EXIT_BROKEN_PIPE
         sys.exit(code)
     return code
+
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
+
+
+def _tolerant_streams() -> None:
+    """A terminal that cannot show a character gets an escape, not a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # pragma: no cover - a stream that cannot be reconfigured
+                pass
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not complain about the pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover
