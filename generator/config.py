@@ -98,6 +98,11 @@ def load_config(root: Path) -> Config:
     return Config(root=root)
 
 
+def config_from_text(root: Path, text: str, name: str = CONFIG_FILE) -> Config:
+    """The Config an eventgen.toml with this text would give (init checks what it writes)."""
+    return _build(root.resolve(), _parse(text, name), text, name, prefix=())
+
+
 def find_config(root: Path) -> str | None:
     """The file that configures eventgen in this project, if any."""
     if (root / CONFIG_FILE).is_file():
@@ -193,7 +198,7 @@ def _build(root: Path, table: dict[str, Any], text: str, name: str, prefix: tupl
     for key, value in table.items():
         line, col = _key_position(text, prefix + (key,))
 
-        def bad(message: str) -> None:
+        def bad(message: str, line: int = line, col: int = col) -> None:
             problems.append(Diagnostic(name, line, col, message))
 
         if key not in known:

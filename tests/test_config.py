@@ -98,8 +98,8 @@ def test_trailing_slash_of_a_folder_is_dropped(tmp_path: Path) -> None:
         (
             '# comment\n  frobnicate = 1\n',
             [
-                "eventgen.toml:2:3: unknown configuration key 'frobnicate'; known keys: components, models_import, models_module, "
-                "server_name, session_pool, socket_import, socket_module, specs, store_import, svelte, types"
+                ("eventgen.toml:2:3: unknown configuration key 'frobnicate'; known keys: components, models_import, models_module, "
+                "server_name, session_pool, socket_import, socket_module, specs, store_import, svelte, types")
             ],
         ),
         ('specs = 5\n', ["eventgen.toml:1:1: 'specs' must be a string in quotes, not the number 5"]),

@@ -122,8 +122,10 @@ CASES = [
         {"feature.yaml": BASE.replace("    access: authenticated\n", "    <<: {access: authenticated}\n")},
         [
             # The merged keys are not read, so the room also lacks its access.
-            "events/feature.yaml:4:3: rooms.feature: room 'feature:{feature_id}' needs 'access' "
-            "(authenticated, self or pkg.module:func); only user:{...} rooms default to self",
+            (
+                "events/feature.yaml:4:3: rooms.feature: room 'feature:{feature_id}' needs 'access' "
+                "(authenticated, self or pkg.module:func); only user:{...} rooms default to self"
+            ),
             "events/feature.yaml:6:5: YAML merge keys ('<<') are not supported in specs; write the keys out",
         ],
     ),
@@ -230,8 +232,8 @@ CASES = [
         "bad-type-word",
         {"feature.yaml": BASE + "      tags: lst[str]\n"},
         [
-            "events/feature.yaml:14:13: events[0].payload.tags.type: invalid type 'lst[str]': unknown type 'lst' "
-            "(use str, int, float, bool, dict, list, any, list[T], dict[str, T], T | None)"
+            ("events/feature.yaml:14:13: events[0].payload.tags.type: invalid type 'lst[str]': unknown type 'lst' "
+            "(use str, int, float, bool, dict, list, any, list[T], dict[str, T], T | None)")
         ],
     ),
     Case(
@@ -320,8 +322,8 @@ CASES = [
         "missing-access",
         {"feature.yaml": BASE.replace("    access: authenticated\n", "")},
         [
-            "events/feature.yaml:4:3: rooms.feature: room 'feature:{feature_id}' needs 'access' "
-            "(authenticated, self or pkg.module:func); only user:{...} rooms default to self"
+            ("events/feature.yaml:4:3: rooms.feature: room 'feature:{feature_id}' needs 'access' "
+            "(authenticated, self or pkg.module:func); only user:{...} rooms default to self")
         ],
     ),
     Case(
@@ -349,8 +351,8 @@ CASES = [
         "bad-event-name",
         {"feature.yaml": BASE.replace("name: feature:subscribe", "name: feature subscribe")},
         [
-            "events/feature.yaml:8:11: events[0].name: 'feature subscribe' is not a valid event name: "
-            "start with a letter; use letters, digits, '_', '.', ':' or '-' (64 characters at most)"
+            ("events/feature.yaml:8:11: events[0].name: 'feature subscribe' is not a valid event name: "
+            "start with a letter; use letters, digits, '_', '.', ':' or '-' (64 characters at most)")
         ],
     ),
     Case(

@@ -12,10 +12,16 @@ import keyword
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from .problems import Problem, Problems, raise_any
-
 from .types import TypeRef, TypeSyntaxError, parse_type
 
 SPEC_NAME_RE = r"^[a-z][a-z0-9_]{0,62}$"

@@ -1,0 +1,199 @@
+"""`eventgen new NAME`: write a spec from flags, validate it, then generate its code.
+
+The spec is built as data and dumped by PyYAML's safe dumper (which quotes
+anything YAML could misread), then validated in memory by the normal loader
+together with the project's other specs, so a bad flag combination writes
+nothing. Generation is limited to the new spec; if it fails, the spec file is
+taken back too, so the project is left as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .changes import FileChange, project_lock, write_changes
+from .config import Config, load_config
+from .errors import EXIT_OK, Diagnostic, EventgenError
+from .spec.models import PATTERN_RULES, ROOM_PARAM_RE, SPEC_NAME_RE
+
+
+@dataclass(frozen=True)
+class NewSpec:
+    """What the flags of `eventgen new` ask for."""
+
+    name: str
+    room: str | None = None
+    access: str | None = None
+    join: str | None = None
+    leave: str | None = None
+    emit: str | None = None
+    fields: tuple[str, ...] = ()  # NAME:TYPE, for the --emit event
+    helper: str | None = None
+    listener: str | None = None
+    broadcast: bool = False
+    description: str | None = None
+
+
+@dataclass
+class NewResult:
+    spec_path: str
+    lines: list[str] = field(default_factory=list)
+    exit_code: int = EXIT_OK
+
+
+def create_spec(root: Path, request: NewSpec, *, generate: bool = True) -> NewResult:
+    config = load_config(root)
+    _check_flags(request)
+    rel = f"{config.specs}/{request.name}.yaml"
+    text = spec_text(request, schema_beside=(config.root / config.specs / "event-spec.schema.json").is_file())
+    with project_lock(config.root):
+        for existing in (rel, rel[: -len(".yaml")] + ".yml"):
+            if (config.root / existing).exists():
+                raise EventgenError(Diagnostic(existing, 0, 0, "already exists; `eventgen new` never overwrites a spec: edit it, or remove it first"))
+        _validate(config, rel, text)
+        write_changes(config.root, [FileChange(rel, None, text.encode("utf-8"))])
+        result = NewResult(rel, [f"{rel}: created"])
+        if generate:
+            _generate(config, request.name, result)
+    return result
+
+
+def spec_text(request: NewSpec, *, schema_beside: bool = False) -> str:
+    doc: dict[str, Any] = {"name": request.name}
+    if request.description:
+        doc["description"] = request.description
+    if request.room is not None:
+        room: dict[str, Any] = {"pattern": request.room}
+        if request.access is not None:
+            room["access"] = request.access
+        doc["rooms"] = {request.name: room}
+    fields = dict(_field(f) for f in request.fields)
+    # Room parameters are str unless a --field of the same name says otherwise.
+    params = {p: fields.get(p, "str") for p in ROOM_PARAM_RE.findall(request.room or "")}
+    events: list[dict[str, Any]] = []
+    for action, event in (("join", request.join), ("leave", request.leave)):
+        if event is not None:
+            events.append(_event(event, "client_to_server", request, params, action=action))
+    if request.emit is not None:
+        emitted = _event(request.emit, "server_to_client", request, {**params, **fields})
+        if request.helper:
+            emitted["emit"] = {"helper": request.helper}
+        if request.listener:
+            emitted["listener"] = request.listener
+        events.append(emitted)
+    doc["events"] = events
+    header = ["# yaml-language-server: $schema=event-spec.schema.json"] if schema_beside else []
+    header.append("# Written by `eventgen new`. Edit it, then run `eventgen generate`.")
+    body = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1000)
+    return "\n".join(header) + "\n" + body
+
+
+class _Dumper(yaml.SafeDumper):
+    """The house style of the README's specs: list items indented under their key, no anchors."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _event(name: str, direction: str, request: NewSpec, payload: dict[str, str], action: str | None = None) -> dict[str, Any]:
+    event: dict[str, Any] = {"name": name, "direction": direction}
+    if action:
+        event["action"] = action
+    if request.room is not None:
+        event["room"] = request.name
+    elif request.broadcast and direction == "server_to_client":
+        event["broadcast"] = True
+    if payload:
+        event["payload"] = payload
+    return event
+
+
+def _field(flag: str) -> tuple[str, str]:
+    name, sep, type_ = flag.partition(":")
+    if not sep or not name.strip() or not type_.strip():
+        raise EventgenError(Diagnostic("", 0, 0, f"--field {flag!r}: write NAME:TYPE, e.g. --field title:str or --field tags:list[str]"))
+    return name.strip(), type_.strip()
+
+
+def _check_flags(request: NewSpec) -> None:
+    """What the spec cannot express, said in terms of the flags."""
+    problems: list[str] = []
+    if not re.match(SPEC_NAME_RE, request.name):
+        problems.append(f"spec name {request.name!r} {PATTERN_RULES[SPEC_NAME_RE]}")
+    if not (request.join or request.leave or request.emit):
+        problems.append("nothing to write: give at least one of --join, --leave or --emit")
+    if request.emit is None:
+        for flag, value in (("--field", request.fields), ("--helper", request.helper), ("--listener", request.listener), ("--broadcast", request.broadcast)):
+            if value:
+                problems.append(f"{flag} describes the --emit event: add --emit EVENT")
+    if request.access is not None and request.room is None:
+        problems.append("--access describes the room: add --room PATTERN")
+    if request.broadcast and request.room is not None:
+        problems.append("--broadcast sends to everyone: leave out --room, or --broadcast")
+    if problems:
+        raise EventgenError([Diagnostic("", 0, 0, f"eventgen new: {p}") for p in problems])
+    for flag in request.fields:
+        _field(flag)
+
+
+def _validate(config: Config, rel: str, text: str) -> None:
+    """The normal loader and cross-spec rules, with the new spec in memory beside the others."""
+    from .pipeline import spec_files
+    from .spec.load import load_spec_file, load_spec_text
+    from .spec.rules import check_specs
+
+    loaded = []
+    problems = []
+    for file in spec_files(config):
+        other, errors = load_spec_file(file, config.root)
+        problems += errors
+        if other is not None:
+            loaded.append(other)
+    new, errors = load_spec_text(text, rel)
+    problems += errors
+    # Last, so a name clash is reported at the newcomer, not at the spec already there.
+    problems += check_specs(loaded + ([new] if new is not None else []))
+    if problems:
+        # The new file is not on disk: its lines and columns would point nowhere.
+        shown = [Diagnostic(d.path, 0, 0, d.message) if d.path == rel else d for d in problems]
+        shown.append(Diagnostic("", 0, 0, f"eventgen new: {rel} not written: the flags describe an invalid spec"))
+        raise EventgenError(shown)
+
+
+def _generate(config: Config, name: str, result: NewResult) -> None:
+    """Generate the new spec's code; on any failure take the spec file back, then re-raise."""
+    from .pipeline import compute
+
+    spec_file = config.root / result.spec_path
+    try:
+        outcome = compute(config.root, mode="write", selected=(name,))
+        report = outcome.report
+        if report.exit_code == EXIT_OK and outcome.changes:
+            write_changes(config.root, outcome.changes)
+    except EventgenError as exc:
+        _take_back(spec_file)
+        note = Diagnostic("", 0, 0, f"eventgen new: {result.spec_path} not written: generation failed (--no-generate writes the spec alone)")
+        raise EventgenError([*exc.diagnostics, note], exit_code=exc.exit_code) from None
+    except BaseException:
+        _take_back(spec_file)
+        raise
+    result.lines += report.lines()
+    if report.exit_code != EXIT_OK:
+        _take_back(spec_file)
+        result.lines.append(f"{result.spec_path}: removed again: generation refused, nothing was written")
+    result.lines.append(report.summary())
+    result.exit_code = report.exit_code
+
+
+def _take_back(spec_file: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        spec_file.unlink()
