@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -115,6 +116,108 @@ def validate(state: _State, specs: tuple[str, ...]) -> int:
         resolve_selection(config, specs)
     events = sum(len(s.spec.events) for s in loaded)
     click.echo(f"eventgen: {len(loaded)} spec(s), {events} event(s): valid")
+    return EXIT_OK
+
+
+@cli.command()
+@pass_state
+def init(state: _State) -> int:
+    """Write eventgen.toml with the detected paths; create the specs folder with an example (exit 2 if already configured)."""
+    from .init import run_init
+
+    result = run_init(state.project)
+    for note in result.notes:
+        click.echo(f"found {note}")
+    for warning in result.warnings:
+        _echo_err(f"eventgen init: warning: {warning}")
+    for path in result.written:
+        click.echo(f"{path}: created")
+    click.echo(f"next: copy {result.example} to {result.specs}/<name>.yaml and edit it, or run `eventgen new NAME --help`")
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--room", metavar="PATTERN", help="Room pattern, e.g. 'feature:{feature_id}'; its params become str payload fields.")
+@click.option("--access", metavar="RULE", help="Who may join the room: authenticated, self or pkg.module:func.")
+@click.option("--join", "join", metavar="EVENT", help="A client_to_server event that joins the room.")
+@click.option("--leave", metavar="EVENT", help="A client_to_server event that leaves the room.")
+@click.option("--emit", metavar="EVENT", help="A server_to_client event sent to the room (or to everyone with --broadcast).")
+@click.option("--field", "fields", metavar="NAME:TYPE", multiple=True, help="A payload field of the --emit event (repeatable), e.g. data:dict.")
+@click.option("--helper", metavar="NAME", help="Name of the emit helper (default emit_<event>).")
+@click.option("--listener", metavar="COMPONENT", help="Generate a Svelte listener component for the --emit event.")
+@click.option("--broadcast", is_flag=True, help="Send the --emit event to every client instead of a room.")
+@click.option("--description", metavar="TEXT", help="The spec's description.")
+@click.option("--no-generate", is_flag=True, help="Only write and validate the spec.")
+@pass_state
+def new(state: _State, name: str, no_generate: bool, **flags: Any) -> int:
+    """Write events/NAME.yaml from flags, validate it, then generate its code (nothing is written on error)."""
+    from .new import NewSpec, create_spec
+
+    result = create_spec(state.project, NewSpec(name=name, **flags), generate=not no_generate)
+    for line in result.lines:
+        click.echo(line)
+    return result.exit_code
+
+
+@cli.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@pass_state
+def list_events(state: _State, fmt: str) -> int:
+    """Every event: from the specs, and unmanaged ones found in the code."""
+    from .catalog import build_catalog, render_json, render_text
+    from .pipeline import load_project
+
+    config, loaded = load_project(state.project)
+    catalog = build_catalog(config, loaded)
+    for warning in catalog.warnings:
+        _echo_err(f"warning: {warning.format()}")
+    click.echo(render_json(catalog) if fmt == "json" else render_text(catalog), nl=False)
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--dry-run", is_flag=True, help="Print the diff instead of writing.")
+@click.option("--keep-spec", is_flag=True, help="Remove the generated code but keep events/NAME.yaml.")
+@pass_state
+def remove(state: _State, name: str, dry_run: bool, keep_spec: bool) -> int:
+    """Remove everything a spec generated, then its spec file."""
+    from .changes import FileChange, project_lock, unified_diff, write_changes
+    from .pipeline import compute
+
+    with project_lock(state.project.resolve()):
+        outcome = compute(state.project, mode="write", without=name)
+        spec_path = next((p for p in (f"{outcome.config.specs}/{name}.yaml", f"{outcome.config.specs}/{name}.yml") if (outcome.config.root / p).exists()), None)
+        changes = list(outcome.changes)
+        if spec_path and not keep_spec:
+            changes.append(FileChange(spec_path, (outcome.config.root / spec_path).read_bytes(), None))
+        if dry_run:
+            click.echo(unified_diff(changes, color=_color("auto")), nl=False)
+            return outcome.report.exit_code
+        if outcome.report.exit_code != EXIT_OK:
+            for line in outcome.report.lines():
+                click.echo(line)
+            click.echo(outcome.report.summary())
+            return outcome.report.exit_code
+        write_changes(outcome.config.root, changes, prune=_generated_dirs(outcome.config))
+    for change in changes:
+        click.echo(f"{change.path}: {'deleted' if change.after is None else 'updated'}")
+    click.echo(f"eventgen: removed spec '{name}' ({len(changes)} file(s) changed)")
+    return EXIT_OK
+
+
+@cli.group()
+def export() -> None:
+    """Print an artifact derived from the specs."""
+
+
+@export.command("json-schema")
+def export_json_schema() -> int:
+    """The JSON Schema of the spec format (for editor completion)."""
+    from .export.json_schema import spec_schema_text
+
+    click.echo(spec_schema_text(), nl=False)
     return EXIT_OK
 
 
