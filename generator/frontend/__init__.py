@@ -1,0 +1,41 @@
+"""Frontend artifacts: the typed event map (events.ts) and one Svelte listener per `listener:` name."""
+
+from __future__ import annotations
+
+from ..config import Config
+from ..edits import FileEdit
+from ..errors import Diagnostic, EventgenError
+from ..sources import Sources
+from ..spec.load import LoadedSpec
+from .events_ts import events_module
+from .listeners import listener_groups, listener_view, render_listener
+from .version import frontend_root, svelte_syntax
+
+__all__ = ["frontend_files", "events_module"]
+
+
+def frontend_files(specs: list[LoadedSpec], config: Config, sources: Sources) -> list[FileEdit]:
+    if not specs:
+        return []
+    label = ", ".join(s.path for s in specs)
+    files = [FileEdit(file=config.types, body=events_module(specs), kind="ts", source=label)]
+    groups = listener_groups(specs)
+    if not groups:
+        return files
+    syntax = svelte_syntax(config, sources)
+    folder = frontend_root(config, sources).folder
+    problems: list[Diagnostic] = []
+    for group in groups:
+        view = listener_view(group, config, folder, problems)
+        files.append(
+            FileEdit(
+                file=f"{config.components}/{group.name}.svelte",
+                body=render_listener(view, syntax),
+                kind="svelte",
+                source=group.item.path,
+                spec=group.item.spec.name,
+            )
+        )
+    if problems:
+        raise EventgenError(problems)
+    return files

@@ -1,0 +1,155 @@
+"""The typed event map for socket.io-client: `events.ts`, one file for every spec."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..render import js_str, render
+from ..spec.load import LoadedSpec
+from ..spec.models import ROOM_PARAM_RE, EventSpec, FieldSpec, Spec, camel
+from . import names
+
+# What a successful acknowledgement carries, by action (templates/python/socket_region.py.j2).
+_OK_FIELDS: dict[str, list[tuple[str, str, str]]] = {
+    "join": [("room", "string", "The room the socket is now in.")],
+    "leave": [("room", "string", "The room the socket left.")],
+    "relay": [],
+    "handle": [("data", "unknown", "What the handler returned.")],
+}
+
+
+@dataclass(frozen=True)
+class FieldView:
+    name: str
+    type: str
+    optional: bool
+    doc: str
+
+    @property
+    def key(self) -> str:
+        return self.name + "?" if self.optional else self.name
+
+
+@dataclass(frozen=True)
+class InterfaceView:
+    name: str
+    doc: str
+    fields: list[FieldView]
+
+
+@dataclass(frozen=True)
+class AckView:
+    ok: InterfaceView
+    name: str
+    event: str
+
+
+@dataclass(frozen=True)
+class RoomView:
+    func: str
+    pattern: str
+    params: str  # "featureId: string"
+    expr: str  # "\"feature:\" + String(featureId)"
+
+
+@dataclass(frozen=True)
+class EntryView:
+    key: str  # the event name as a TS string literal
+    signature: str
+
+
+@dataclass
+class EventsView:
+    sources: str
+    descriptions: list[str] = field(default_factory=list)
+    rooms: list[RoomView] = field(default_factory=list)
+    constants: list[tuple[str, str]] = field(default_factory=list)
+    payloads: list[InterfaceView] = field(default_factory=list)
+    messages: list[InterfaceView] = field(default_factory=list)
+    acks: list[AckView] = field(default_factory=list)
+    server_to_client: list[EntryView] = field(default_factory=list)
+    client_to_server: list[EntryView] = field(default_factory=list)
+
+
+def events_module(specs: list[LoadedSpec]) -> str:
+    """The text of events.ts (without the marker line)."""
+    return render("ts/events.ts.j2", view=events_view(specs))
+
+
+def events_view(specs: list[LoadedSpec]) -> EventsView:
+    view = EventsView(sources=", ".join(s.path for s in specs))
+    for item in specs:
+        spec = item.spec
+        if spec.description:
+            view.descriptions.append(f"{spec.name}: {spec.description}")
+        for key, room in spec.rooms.items():
+            view.rooms.append(_room(spec, key, room.pattern))
+        for event in spec.events:
+            view.constants.append((names.constant(event), js_str(event.name)))
+            view.payloads.append(_payload(event, item.path))
+            if event.direction == "client_to_server":
+                view.acks.append(_ack(event))
+                view.client_to_server.append(
+                    EntryView(
+                        js_str(event.name),
+                        f"(payload: {names.payload_type(event)}, ack: (response: {names.ack_type(event)}) => void) => void",
+                    )
+                )
+            if event.action == "relay":
+                view.messages.append(_message(event, item.path))
+            if event.direction == "server_to_client" or event.action == "relay":
+                param = "message" if event.action == "relay" else "payload"
+                view.server_to_client.append(
+                    EntryView(js_str(event.name), f"({param}: {names.received_type(event)}) => void")
+                )
+    return view
+
+
+def _room(spec: Spec, key: str, pattern: str) -> RoomView:
+    params = names.room_params(pattern)
+    parts: list[str] = []
+    pos = 0
+    for m in ROOM_PARAM_RE.finditer(pattern):
+        if m.start() > pos:
+            parts.append(js_str(pattern[pos : m.start()]))
+        parts.append(f"String({camel(m.group(1))})")
+        pos = m.end()
+    if pos < len(pattern):
+        parts.append(js_str(pattern[pos:]))
+    return RoomView(
+        func=names.room_function(spec, key),
+        pattern=pattern,
+        params=", ".join(f"{camel(p)}: {names.room_param_type(spec, key, p)}" for p in params),
+        expr=" + ".join(parts) if parts else '""',
+    )
+
+
+def _fields(payload: dict[str, FieldSpec], *, received: bool) -> list[FieldView]:
+    """Received payloads come from `model_dump()`: every key is present, null when unset."""
+    return [
+        FieldView(name, names.field_type(f), optional=not received and not f.is_required, doc=f.description or "")
+        for name, f in payload.items()
+    ]
+
+
+def _direction(event: EventSpec) -> str:
+    return "client to server" if event.direction == "client_to_server" else "server to client"
+
+
+def _payload(event: EventSpec, path: str) -> InterfaceView:
+    doc = f"Payload of `{event.name}` ({_direction(event)}, {path}). {event.description or ''}".strip()
+    received = event.direction == "server_to_client"
+    return InterfaceView(names.payload_type(event), doc, _fields(event.payload, received=received))
+
+
+def _message(event: EventSpec, path: str) -> InterfaceView:
+    doc = f"`{event.name}` as the other members of the room receive it: the payload and its sender ({path})."
+    fields = _fields(event.payload, received=True)
+    fields.append(FieldView("user", "EventSender", optional=False, doc="Who sent it, added by the server."))
+    return InterfaceView(names.message_type(event), doc, fields)
+
+
+def _ack(event: EventSpec) -> AckView:
+    ok_fields = [FieldView(n, t, optional=False, doc=d) for n, t, d in _OK_FIELDS[event.action or "handle"]]
+    ok = InterfaceView(names.ok_type(event), f"The server accepted `{event.name}`.", ok_fields)
+    return AckView(ok=ok, name=names.ack_type(event), event=event.name)

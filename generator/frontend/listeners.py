@@ -1,0 +1,264 @@
+"""Svelte listener components: one per `listener:` name, grouping that spec's events of one room."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from ..config import Config
+from ..errors import Diagnostic
+from ..render import js_str, render
+from ..spec.load import LoadedSpec
+from ..spec.models import EventSpec, FieldSpec, RoomSpec, camel, pascal
+from . import names
+from .version import Syntax
+
+TEMPLATES: dict[Syntax, str] = {5: "svelte/listener_runes.svelte.j2", 4: "svelte/listener_legacy.svelte.j2"}
+
+# Names the templates declare in the component's top-level scope (both syntaxes). A prop may not take
+# one of them; type names are PascalCase and props camelCase, so those never meet.
+SCOPE_NAMES = frozenset(
+    {"socket", "createEventDispatcher", "onDestroy", "onMount", "retainMembership", "releaseMembership",
+     "current", "listen", "dispatch", "mounted", "active", "sync", "children", "onerror"}
+)
+# Keys of the state object beside the per-event payloads.
+_STATE_KEYS = frozenset({"joined", "error"})
+# Words a prop cannot be named in strict-mode JavaScript and TypeScript.
+_RESERVED = frozenset(
+    "await break case catch class const continue debugger default delete do else enum export extends false "
+    "finally for function if implements import in instanceof interface let new null package private protected "
+    "public return static super switch this throw true try typeof var void while with yield arguments eval "
+    "undefined".split()
+)
+
+
+@dataclass(frozen=True)
+class Prop:
+    name: str  # camelCase
+    field: str  # the payload field it fills
+    type: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class Request:
+    """A join or leave the component sends."""
+
+    name: str
+    event: str  # TS string literal
+    ack: str
+    payload: str  # object literal built from `params`
+
+
+@dataclass(frozen=True)
+class Received:
+    name: str
+    event: str  # TS string literal
+    key: str  # state key, slot prop and (lowercased) dispatched event
+    callback: str
+    dispatched: str
+    handler: str
+    type: str
+    doc: str
+    foreign: str  # condition true for a payload of another room; "" when there is no room parameter
+
+
+@dataclass
+class ListenerView:
+    component: str
+    source: str
+    summary: str
+    store_import: str
+    events_import: str
+    type_imports: list[str]
+    value_imports: list[str]
+    received: list[Received]
+    props: list[Prop] = field(default_factory=list)
+    params: str = ""  # object literal of the props, keyed by payload field
+    room_pattern: str = ""
+    room_call: str = ""
+    join: Request | None = None
+    leave: Request | None = None
+    request_events: str = ""  # union of the join and leave names, for onerror
+
+    @property
+    def prop_names(self) -> list[str]:
+        """Every prop but the slot/snippet: room parameters, then callbacks."""
+        callbacks = [r.callback for r in self.received] + (["onerror"] if self.join else [])
+        return [p.name for p in self.props] + callbacks
+
+    @property
+    def initial_state(self) -> str:
+        entries = [f"{r.key}: null" for r in self.received]
+        if self.join:
+            entries += ["joined: false", "error: null"]
+        return "{ " + ", ".join(entries) + " }"
+
+
+@dataclass(frozen=True)
+class Group:
+    item: LoadedSpec
+    name: str
+    indexes: list[int]
+
+
+def listener_groups(specs: list[LoadedSpec]) -> list[Group]:
+    groups: list[Group] = []
+    for item in specs:
+        by_name: dict[str, list[int]] = {}
+        for i, event in enumerate(item.spec.events):
+            if event.listener:
+                by_name.setdefault(event.listener, []).append(i)
+        groups.extend(Group(item, name, indexes) for name, indexes in by_name.items())
+    return groups
+
+
+def events_import(config: Config, frontend_folder: str) -> str:
+    """How a component imports the types file: through SvelteKit's `$lib` when it lives in src/lib."""
+    types = PurePosixPath(config.types)
+    module = types.with_suffix("") if types.suffix == ".ts" else types
+    lib = PurePosixPath(frontend_folder or ".", "src", "lib")
+    try:
+        return "$lib/" + module.relative_to(PurePosixPath(posixpath.normpath(str(lib)))).as_posix()
+    except ValueError:
+        rel = posixpath.relpath(module.as_posix(), config.components)
+        return rel if rel.startswith("../") else "./" + rel
+
+
+def listener_view(group: Group, config: Config, frontend_folder: str, problems: list[Diagnostic]) -> ListenerView:
+    item = group.item
+    spec = item.spec
+    events = [spec.events[i] for i in group.indexes]
+    first = events[0]
+    room_key = first.room
+    room: RoomSpec | None = spec.rooms.get(room_key) if room_key else None
+    join_i = _request_index(spec.events, room_key, "join") if room else None
+    leave_i = _request_index(spec.events, room_key, "leave") if join_i is not None else None
+    joins = join_i is not None
+
+    keys = _keys(events, joins, item, group, problems)
+    room_params = names.room_params(room.pattern) if room and joins else []
+    received = [
+        Received(
+            name=e.name,
+            event=js_str(e.name),
+            key=key,
+            callback="on" + key.lower(),
+            dispatched=key.lower(),
+            handler="handle" + pascal(key),
+            type=names.received_type(e),
+            doc=e.description or "",
+            foreign=" || ".join(f"String(payload.{p}) !== String(params.{p})" for p in room_params),
+        )
+        for e, key in zip(events, keys)
+    ]
+    type_imports = {"AckError", "ClientToServerEvents", "ServerToClientEvents"} | {r.type for r in received}
+    target = f"room `{room.pattern}`" if room else "every connected client (broadcast)"
+    view = ListenerView(
+        component=group.name,
+        source=item.path,
+        summary=f"{group.name}: receives {', '.join(f'`{e.name}`' for e in events)} from {target}.",
+        store_import=js_str(config.store_import),
+        events_import=js_str(events_import(config, frontend_folder)),
+        type_imports=[],
+        value_imports=[],
+        received=received,
+    )
+    if room is not None and room_key is not None and join_i is not None:
+        join_event = spec.events[join_i]
+        leave_event = spec.events[leave_i] if leave_i is not None else None
+        view.props = _props(item, room_key, room, join_i, leave_i, problems, taken=SCOPE_NAMES | {r.callback for r in received} | {names.room_function(spec, room_key)}, component=group.name)
+        view.params = "{ " + ", ".join(f"{p.field}: {p.name}" for p in view.props) + " }"
+        view.room_pattern = room.pattern
+        view.room_call = f"{names.room_function(spec, room_key)}({', '.join(f'params.{p}' for p in room_params)})"
+        view.join = _request(join_event)
+        view.leave = _request(leave_event) if leave_event else None
+        view.request_events = " | ".join(js_str(r.name) for r in (view.join, view.leave) if r)
+        type_imports |= {view.join.ack} | ({view.leave.ack} if view.leave else set())
+        view.value_imports = sorted({names.room_function(spec, room_key), "retainMembership", "releaseMembership"})
+    view.type_imports = sorted(type_imports)
+    return view
+
+
+def render_listener(view: ListenerView, syntax: Syntax) -> str:
+    return render(TEMPLATES[syntax], view=view)
+
+
+def _request_index(events: list[EventSpec], room: str | None, action: str) -> int | None:
+    return next((i for i, e in enumerate(events) if e.room == room and e.action == action), None)
+
+
+def _request(event: EventSpec) -> Request:
+    fields = [n for n, f in event.payload.items() if f.is_required]
+    return Request(
+        name=event.name,
+        event=js_str(event.name),
+        ack=names.ack_type(event),
+        payload="{ " + ", ".join(f"{n}: params.{n}" for n in fields) + " }" if fields else "{}",
+    )
+
+
+def _keys(events: list[EventSpec], joins: bool, item: LoadedSpec, group: Group, problems: list[Diagnostic]) -> list[str]:
+    """`feature:updated` -> `updated`; the whole name when the short one is taken or not a name."""
+    reserved = _STATE_KEYS if joins else frozenset()
+    keys = [camel(re.split(r"[:.]", e.name)[-1]) for e in events]
+    for _ in range(2):
+        clash = {k for k in keys if keys.count(k) > 1 or k in reserved or not k[:1].isalpha()}
+        keys = [camel(e.name) if k in clash else k for e, k in zip(events, keys)]
+    for e, k, i in zip(events, keys, group.indexes):
+        if keys.count(k) > 1 or k in reserved:
+            problems.append(item.at(("events", i, "name"), f"listener '{group.name}': event '{e.name}' has no name of its own in the component ('{k}' is taken); rename it"))
+    return keys
+
+
+def _props(
+    item: LoadedSpec,
+    room_key: str,
+    room: RoomSpec,
+    join_i: int,
+    leave_i: int | None,
+    problems: list[Diagnostic],
+    *,
+    taken: frozenset[str] | set[str],
+    component: str,
+) -> list[Prop]:
+    """The room's parameters, then every other field the join or leave must send."""
+    spec = item.spec
+    params = names.room_params(room.pattern)
+    fields: dict[str, tuple[FieldSpec, tuple[object, ...]]] = {}
+    for i in (join_i, leave_i):
+        if i is None:
+            continue
+        for name, f in spec.events[i].payload.items():
+            at = ("events", i, "payload", name)
+            if name in fields:
+                known, known_at = fields[name]
+                if names.field_type(known) != names.field_type(f):
+                    problems.append(item.at(at, f"listener '{component}': field '{name}' is {names.field_type(known)} in the join event but {names.field_type(f)} here; one prop fills both"))
+            elif name in params or f.is_required:
+                fields[name] = (f, at)
+    ordered = [p for p in params if p in fields] + [n for n in fields if n not in params]
+    props: list[Prop] = []
+    seen: dict[str, str] = {}
+    for name in ordered:
+        f, at = fields[name]
+        prop = camel(name)
+        clash = None
+        if prop in _RESERVED:
+            clash = "is a reserved word in JavaScript"
+        elif prop in taken:
+            clash = "is a name the component uses itself"
+        elif prop in seen:
+            clash = f"is also the prop of field '{seen[prop]}'"
+        if clash:
+            loc = ("rooms", room_key, "pattern") if name in params else at
+            problems.append(item.at(loc, f"listener '{component}': field '{name}' becomes the prop '{prop}', which {clash}; rename the field"))
+            continue
+        seen[prop] = name
+        doc = f"`{name}` of room `{room.pattern}`." if name in params else f"`{name}` sent with the join."
+        if f.description:
+            doc += " " + f.description
+        props.append(Prop(prop, name, names.field_type(f), doc))
+    return props

@@ -1,0 +1,209 @@
+"""Generated listeners in a real browser against the example app served for real.
+
+The example app (examples/openwebui-mini) is copied, generated into with eventgen and served by
+uvicorn; a page bundled by Vite mounts the generated FeatureUpdates listener twice (the runes
+version, and the Svelte 4 syntax version running on Svelte 5 as Open WebUI runs its components)
+and headless Chromium loads it. The test changes features over HTTP and reads the DOM.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from frontend_support import (
+    EXAMPLE,
+    NODE_DIR,
+    Browser,
+    link_node_modules,
+    static_server,
+    uvicorn_server,
+    vite_build,
+)
+from generator.cli import main as eventgen
+from generator.config import load_config
+from generator.frontend import frontend_files
+from generator.patch.files import render_file
+from generator.pipeline import load_project
+from generator.sources import Sources
+
+pytestmark = [pytest.mark.node, pytest.mark.browser]
+
+SECRET = "browser-test-secret"
+PAGE = NODE_DIR / "page"
+
+
+def token(user_id: str) -> str:
+    """The example app's demo token (open_webui.utils.auth.create_token) for our secret."""
+    return f"{user_id}.{hmac.new(SECRET.encode(), user_id.encode(), hashlib.sha256).hexdigest()}"
+
+
+@dataclasses.dataclass
+class Site:
+    root: Path
+    dist: Path
+    ssr: Path
+    legacy: Path
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    root = tmp_path_factory.mktemp("app") / "openwebui-mini"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("node_modules", ".svelte-kit", "__pycache__", ".ruff_cache"))
+    assert eventgen(["-C", str(root), "generate"]) == 0
+    assert (root / "src/lib/components/realtime/FeatureUpdates.svelte").is_file()
+
+    # The same spec in Svelte 4 syntax, written as generate would with svelte = "4".
+    config, specs = load_project(root)
+    legacy_edit = next(
+        f for f in frontend_files(specs, dataclasses.replace(config, svelte="4"), Sources(config.root)) if f.kind == "svelte"
+    )
+    legacy = root / "legacy"
+    legacy.mkdir()
+    (legacy / "FeatureUpdates.svelte").write_text(render_file(legacy_edit))
+
+    # What `svelte-kit sync` writes and the example's tsconfig.json extends.
+    (root / ".svelte-kit").mkdir()
+    (root / ".svelte-kit/tsconfig.json").write_text(
+        json.dumps({"compilerOptions": {"paths": {"$lib": ["../src/lib"], "$lib/*": ["../src/lib/*"]}, "verbatimModuleSyntax": True}})
+    )
+    link_node_modules(root)
+    alias = {"$lib": root / "src/lib", "$legacy": legacy}
+    dist, ssr = root / "dist", root / "dist-ssr"
+    assert vite_build(PAGE, dist, alias) == []
+    assert vite_build(PAGE, ssr, alias, ssr="ssr.ts") == []
+    return Site(root, dist, ssr, legacy)
+
+
+@pytest.fixture(scope="module")
+def served(site: Site) -> Iterator[tuple[str, str]]:
+    """(page origin, backend URL): two origins, as Vite's dev server and the backend are."""
+    with static_server(site.dist) as page:
+        env = {"CORS_ALLOW_ORIGINS": page, "WEBUI_SECRET_KEY": SECRET, "WEBSOCKET_MANAGER": ""}
+        with uvicorn_server(site.root / "backend", "open_webui.main:app", env) as api:
+            yield page, api
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    b = Browser(tmp_path_factory.mktemp("chromium-profile"))
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+def update(api: str, feature: str, user: str, data: dict[str, Any]) -> None:
+    resp = httpx.put(f"{api}/api/v1/features/{feature}", json={"data": data}, headers={"Authorization": f"Bearer {token(user)}"}, timeout=10)
+    assert resp.status_code == 200, resp.text
+
+
+def logged(browser: Browser, component: str, kind: str, page: str = "main") -> list[Any]:
+    return browser.eval(
+        f"harness.log.filter(e => e.component === {json.dumps(component)} && e.kind === {json.dumps(kind)}).map(e => e.value)", page
+    )
+
+
+def steps(values: list[Any]) -> list[Any]:
+    return [v["data"]["data"].get("step") for v in values]
+
+
+def test_listener_follows_store_reconnects_and_room_changes(served: tuple[str, str], browser: Browser) -> None:
+    page, api = served
+    browser.open(f"{page}/?api={api}&a=f1&b=f1")
+
+    # Mounted while the socket store is still null: nothing joined, nothing thrown.
+    assert browser.text("#runes-joined") == "false"
+    assert browser.text("#legacy-joined") == "false"
+
+    # The store becomes non-null after mount (as +layout.svelte does): both listeners join.
+    browser.eval(f"harness.connect({json.dumps(token('carol'))})")
+    browser.wait("document.querySelector('#runes-joined').textContent === 'true' && document.querySelector('#legacy-joined').textContent === 'true'")
+
+    update(api, "f1", "carol", {"step": "one"})
+    browser.wait("document.querySelector('#runes-latest').textContent.includes('\"step\":\"one\"')")
+    browser.wait("document.querySelector('#legacy-latest').textContent.includes('\"step\":\"one\"')")
+    assert steps(logged(browser, "runes", "callback")) == ["one"]
+    assert steps(logged(browser, "legacy", "callback")) == ["one"]
+    assert steps(logged(browser, "legacy", "dispatched")) == ["one"]
+
+    # A dropped connection: socket.io reconnects with a new session that is in no room until re-joined.
+    first_sid = browser.eval("harness.socketId()")
+    browser.eval("harness.dropConnection()")
+    browser.wait(f"harness.connected() && harness.socketId() !== {json.dumps(first_sid)}", timeout=15)
+    browser.wait("document.querySelector('#runes-joined').textContent === 'true' && document.querySelector('#legacy-joined').textContent === 'true'")
+    update(api, "f1", "carol", {"step": "two"})
+    browser.wait("document.querySelector('#runes-latest').textContent.includes('\"step\":\"two\"')")
+    browser.wait("document.querySelector('#legacy-latest').textContent.includes('\"step\":\"two\"')")
+
+    # The room prop changes: the runes listener moves to f2; the legacy one stays in f1.
+    browser.eval("harness.setRoomA('f2')")
+    browser.wait("document.querySelector('#runes-room').textContent === 'f2' && document.querySelector('#runes-joined').textContent === 'true'")
+    assert browser.text("#runes-latest") == ""  # the old room's payload is not shown as the new room's
+    update(api, "f1", "carol", {"step": "three"})
+    update(api, "f2", "carol", {"step": "uno"})
+    browser.wait("document.querySelector('#runes-latest').textContent.includes('\"step\":\"uno\"')")
+    browser.wait("document.querySelector('#legacy-latest').textContent.includes('\"step\":\"three\"')")
+    # f1 events reach the socket (the legacy listener still holds f1) but not the runes listener.
+    assert steps(logged(browser, "runes", "callback")) == ["one", "two", "uno"]
+    assert steps(logged(browser, "legacy", "callback")) == ["one", "two", "three"]
+
+    # The last holder of f1 goes away: the socket leaves f1 on the server, and the page's own
+    # `feature:updated` handler is still attached (listeners remove only their own handlers).
+    browser.eval("harness.unmountLegacy()")
+    deadline = time.monotonic() + 10
+    attempt = 0
+    while True:
+        attempt += 1
+        update(api, "f1", "carol", {"step": f"after-leave-{attempt}"})
+        update(api, "f2", "carol", {"step": f"marker-{attempt}"})
+        browser.wait(f"harness.raw.some(p => p.data.data.step === 'marker-{attempt}')")
+        raw_steps = browser.eval("harness.raw.map(p => p.data.data.step)")
+        if f"after-leave-{attempt}" not in raw_steps:
+            break  # the leave reached the server: f1 updates no longer arrive on this socket
+        assert time.monotonic() < deadline, f"the socket never left f1: {raw_steps}"
+    assert steps(logged(browser, "runes", "callback"))[-1] == f"marker-{attempt}"
+    assert browser.errors() == []
+
+
+def test_refused_join_reaches_onerror_and_the_error_event(served: tuple[str, str], browser: Browser) -> None:
+    page, api = served
+    # alice reads f1 but not f2 (open_webui.socket.access.can_read_feature).
+    browser.open(f"{page}/?api={api}&a=f2&b=f2", page="alice")
+    browser.eval(f"harness.connect({json.dumps(token('alice'))})", page="alice")
+    browser.wait("document.querySelector('#runes-error').textContent === 'forbidden'", page="alice")
+    browser.wait("document.querySelector('#legacy-error').textContent === 'forbidden'", page="alice")
+    assert browser.text("#runes-joined", page="alice") == "false"
+    for component, kind in (("runes", "error"), ("legacy", "error"), ("legacy", "error-dispatched")):
+        (entry,) = logged(browser, component, kind, page="alice")
+        assert entry["event"] == "feature:subscribe"
+        assert entry["ack"] == {"ok": False, "error": {"code": "forbidden", "message": "access denied"}}
+
+    # Moving to a room alice may read clears the error and joins.
+    browser.eval("harness.setRoomA('f1')", page="alice")
+    browser.wait("document.querySelector('#runes-joined').textContent === 'true' && document.querySelector('#runes-error').textContent === ''", page="alice")
+    update(api, "f1", "alice", {"step": "alice-one"})
+    browser.wait("document.querySelector('#runes-latest').textContent.includes('alice-one')", page="alice")
+    assert browser.errors(page="alice") == []
+
+
+def test_server_side_rendering_never_touches_the_socket(site: Site) -> None:
+    import subprocess
+
+    from frontend_support import require_node
+
+    proc = subprocess.run([require_node(), str(site.ssr / "entry.mjs")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["touched"] == []
+    assert len(result["bodies"]) == 2
