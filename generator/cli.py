@@ -221,67 +221,6 @@ def export_json_schema() -> int:
     return EXIT_OK
 
 
-@cli.command("list")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@pass_state
-def list_events(state: _State, fmt: str) -> int:
-    """Every event: from the specs, and unmanaged ones found in the code."""
-    from .catalog import build_catalog, render_json, render_text
-    from .pipeline import load_project
-
-    config, loaded = load_project(state.project)
-    catalog = build_catalog(config, loaded)
-    for warning in catalog.warnings:
-        _echo_err(f"warning: {warning.format()}")
-    click.echo(render_json(catalog) if fmt == "json" else render_text(catalog), nl=False)
-    return EXIT_OK
-
-
-@cli.command()
-@click.argument("name")
-@click.option("--dry-run", is_flag=True, help="Print the diff instead of writing.")
-@click.option("--keep-spec", is_flag=True, help="Remove the generated code but keep events/NAME.yaml.")
-@pass_state
-def remove(state: _State, name: str, dry_run: bool, keep_spec: bool) -> int:
-    """Remove everything a spec generated, then its spec file."""
-    from .changes import FileChange, project_lock, unified_diff, write_changes
-    from .pipeline import compute
-
-    with project_lock(state.project.resolve()):
-        outcome = compute(state.project, mode="write", without=name)
-        spec_path = next((p for p in (f"{outcome.config.specs}/{name}.yaml", f"{outcome.config.specs}/{name}.yml") if (outcome.config.root / p).exists()), None)
-        changes = list(outcome.changes)
-        if spec_path and not keep_spec:
-            changes.append(FileChange(spec_path, (outcome.config.root / spec_path).read_bytes(), None))
-        if dry_run:
-            click.echo(unified_diff(changes, color=_color("auto")), nl=False)
-            return outcome.report.exit_code
-        if outcome.report.exit_code != EXIT_OK:
-            for line in outcome.report.lines():
-                click.echo(line)
-            click.echo(outcome.report.summary())
-            return outcome.report.exit_code
-        write_changes(outcome.config.root, changes, prune=_generated_dirs(outcome.config))
-    for change in changes:
-        click.echo(f"{change.path}: {'deleted' if change.after is None else 'updated'}")
-    click.echo(f"eventgen: removed spec '{name}' ({len(changes)} file(s) changed)")
-    return EXIT_OK
-
-
-@cli.group()
-def export() -> None:
-    """Print an artifact derived from the specs."""
-
-
-@export.command("json-schema")
-def export_json_schema() -> int:
-    """The JSON Schema of the spec format (for editor completion)."""
-    from .export.json_schema import spec_schema_text
-
-    click.echo(spec_schema_text(), nl=False)
-    return EXIT_OK
-
-
 def _generated_dirs(config) -> tuple[str, ...]:
     from pathlib import PurePosixPath
 
