@@ -221,6 +221,19 @@ def export_json_schema() -> int:
     return EXIT_OK
 
 
+@export.command("asyncapi")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@pass_state
+def export_asyncapi(state: _State, fmt: str) -> int:
+    """AsyncAPI 3.0.0 document of every spec's events."""
+    from .export.asyncapi import asyncapi_document, render_asyncapi
+    from .pipeline import load_project
+
+    config, loaded = load_project(state.project)
+    click.echo(render_asyncapi(asyncapi_document(config, loaded), fmt), nl=False)
+    return EXIT_OK
+
+
 def _generated_dirs(config) -> tuple[str, ...]:
     from pathlib import PurePosixPath
 
