@@ -76,7 +76,7 @@ def compute(
     sources = Sources(config.root)
     from .plan import build_plan
 
-    plan = build_plan(specs, config, sources)
+    plan = build_plan(specs, config, sources, only)
     changes = _apply(plan, config, sources, report, force=force, only=only)
     report.written = [c.path for c in changes]
     return Outcome(config, report, changes, specs)

@@ -85,13 +85,18 @@ def _builtin_annotation(field: FieldSpec) -> str:
     return field.type_ref.python().replace("Any", "object")
 
 
-def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources) -> Plan:
+def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: set[str] | None = None) -> Plan:
+    """`only`: the specs a run is limited to. Shared code (imports, models) is then planned
+    for those specs and for the ones already generated, never for a spec not generated yet:
+    a router must not import a helper that the socket module does not define."""
     plan = Plan()
     problems: list[Diagnostic] = []
     plan.region_files.add(config.socket_module)
     plan.generated_files.update({config.models_module, config.types})
     plan.generated_dirs.add(config.components)
 
+    if only is not None:
+        specs = [s for s in specs if s.spec.name in only or _generated(s, config, sources)]
     if not specs:
         return plan
     server = _server_name(config, sources)
@@ -235,7 +240,9 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources) -> Pla
         RegionEdit(
             file=config.socket_module,
             id="imports",
-            source="events/*.yaml" if len(specs) > 1 else specs[0].path,
+            # One label whatever the number of specs: adding or removing a spec must not
+            # rewrite a region whose code did not change.
+            source=f"{config.specs}/*.yaml",
             body=render(
                 "python/socket_imports.py.j2",
                 models_import_line=_import_as(config.models_dotted, MODELS_ALIAS),
@@ -249,7 +256,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources) -> Pla
             RegionEdit(
                 file=file,
                 id="imports",
-                source="events/*.yaml",
+                source=f"{config.specs}/*.yaml",
                 body=render("python/router_imports.py.j2", socket_import=config.socket_dotted, helpers=sorted(helpers)).strip("\n"),
                 where="imports",
             )
@@ -276,6 +283,18 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources) -> Pla
     return plan
 
 
+def _generated(item: LoadedSpec, config: Config, sources: Sources) -> bool:
+    """Whether a spec's handlers region or one of its emit calls is already in the code."""
+    files = {config.socket_module}
+    files.update(site.file for event in item.spec.events if event.emit for site in event.emit.from_)
+    marks = (f"# eventgen:begin {item.spec.name} ", f"# eventgen:begin {item.spec.name}/")
+    for file in sorted(files):
+        src = sources.get(file) if inside_root(config.root, file) else None
+        if src is not None and any(mark in src.text for mark in marks):
+            return True
+    return False
+
+
 def _ref(item: LoadedSpec, loc: tuple[object, ...]) -> SpecRef:
     at = item.at(loc, "")
     return SpecRef(at.path, at.line, at.col)
@@ -300,6 +319,14 @@ def _handler_doc(event: EventSpec, room: RoomSpec | None, path: str) -> str:
 def _server_name(config: Config, sources: Sources) -> str:
     if config.server_name != "auto":
         return config.server_name
+    from .patch.server import find_server_name
+
+    src = sources.get(config.socket_module)
+    if src is not None:
+        # The stdlib parser over the user's code: libcst only when a region is new.
+        name = find_server_name(src.text, config.socket_module)
+        if name is not None:
+            return name
     from .patch.anchors import find_server
 
     module = sources.cst(config.socket_module)

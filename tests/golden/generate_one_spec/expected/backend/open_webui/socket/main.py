@@ -1,0 +1,81 @@
+import logging
+
+import socketio
+
+from open_webui.env import WEBSOCKET_MANAGER, WEBSOCKET_REDIS_URL
+from open_webui.utils.auth import decode_token
+# eventgen:begin imports sha=8be5515ca8bd -- generated from events/*.yaml; edit the spec, then run eventgen generate
+from open_webui.socket import event_models as eventgen_models
+# eventgen:end imports
+
+log = logging.getLogger(__name__)
+
+if WEBSOCKET_MANAGER == "redis":
+    mgr = socketio.AsyncRedisManager(WEBSOCKET_REDIS_URL)
+    sio = socketio.AsyncServer(
+        cors_allowed_origins=[],
+        async_mode="asgi",
+        always_connect=True,
+        client_manager=mgr,
+    )
+else:
+    sio = socketio.AsyncServer(
+        cors_allowed_origins=[],
+        async_mode="asgi",
+        always_connect=True,
+    )
+
+app = socketio.ASGIApp(sio, socketio_path="/ws/socket.io")
+
+# sid -> user dict; only authenticated sockets get one.
+SESSION_POOL = {}
+
+
+@sio.event
+async def connect(sid, environ, auth):
+    user = decode_token(auth.get("token")) if isinstance(auth, dict) else None
+    if user:
+        SESSION_POOL[sid] = user
+        await sio.enter_room(sid, f"user:{user['id']}")
+
+
+@sio.event
+async def disconnect(sid):
+    SESSION_POOL.pop(sid, None)
+
+
+@sio.on("user-list")  # legacy dashed name, still used by the sidebar
+async def user_list(sid, data=None):
+    return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
+
+
+# eventgen:begin board sha=0bb4aa933076 -- generated from events/board.yaml; edit the spec, then run eventgen generate
+@sio.on("board:join")
+async def on_board_join(sid, data=None):
+    """`board:join`: Join the caller to room board:{board_id} (events/board.yaml)."""
+    try:
+        user = SESSION_POOL.get(sid)
+        if not user:
+            return eventgen_models.unauthenticated()
+        try:
+            payload = eventgen_models.BoardJoinPayload.model_validate(data)
+        except eventgen_models.ValidationError as exc:
+            return eventgen_models.invalid_payload(exc)
+        room = eventgen_models.board_room(board_id=payload.board_id)
+        await sio.enter_room(sid, room)
+        return eventgen_models.ok(room=room)
+    except Exception:
+        eventgen_models.log.exception("eventgen: handler of %s failed", "board:join")
+        return eventgen_models.internal()
+
+
+async def emit_board_changed(*, board_id: int, title: str) -> None:
+    """Emit `board:changed` to room board:{board_id} (events/board.yaml)."""
+    payload = eventgen_models.BoardChangedPayload(board_id=board_id, title=title)
+    room = eventgen_models.board_room(board_id=payload.board_id)
+    await sio.emit("board:changed", payload.model_dump(mode="json"), room=room)
+# eventgen:end board
+
+
+def get_session_user(sid):
+    return SESSION_POOL.get(sid)

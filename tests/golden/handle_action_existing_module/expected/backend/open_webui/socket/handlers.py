@@ -1,0 +1,14 @@
+"""Chat handlers."""
+
+
+def other():
+    return 1
+
+
+async def echo(user: dict, payload, sid: str):
+    """Handle `chat:echo` (events/chat.yaml).
+
+    Written once by eventgen and yours to edit: eventgen never changes it again.
+    `payload` is a validated `open_webui.socket.event_models.ChatEchoPayload`; the return value becomes the ack's `data`.
+    """
+    raise NotImplementedError("implement chat:echo in open_webui.socket.handlers.echo")

@@ -1,0 +1,80 @@
+import logging
+
+import socketio
+
+from open_webui.env import WEBSOCKET_MANAGER, WEBSOCKET_REDIS_URL
+from open_webui.utils.auth import decode_token
+# eventgen:begin imports sha=6229a771f770 -- generated from events/*.yaml; edit the spec, then run eventgen generate
+from open_webui.socket import event_models as eventgen_models
+from open_webui.socket.tasks import create_task
+# eventgen:end imports
+
+log = logging.getLogger(__name__)
+
+if WEBSOCKET_MANAGER == "redis":
+    mgr = socketio.AsyncRedisManager(WEBSOCKET_REDIS_URL)
+    sio = socketio.AsyncServer(
+        cors_allowed_origins=[],
+        async_mode="asgi",
+        always_connect=True,
+        client_manager=mgr,
+    )
+else:
+    sio = socketio.AsyncServer(
+        cors_allowed_origins=[],
+        async_mode="asgi",
+        always_connect=True,
+    )
+
+app = socketio.ASGIApp(sio, socketio_path="/ws/socket.io")
+
+# sid -> user dict; only authenticated sockets get one.
+SESSION_POOL = {}
+
+
+@sio.event
+async def connect(sid, environ, auth):
+    user = decode_token(auth.get("token")) if isinstance(auth, dict) else None
+    if user:
+        SESSION_POOL[sid] = user
+        await sio.enter_room(sid, f"user:{user['id']}")
+
+
+@sio.event
+async def disconnect(sid):
+    SESSION_POOL.pop(sid, None)
+
+
+@sio.on("user-list")  # legacy dashed name, still used by the sidebar
+async def user_list(sid, data=None):
+    return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
+
+
+# eventgen:begin task sha=2e9c43fa6b19 -- generated from events/task.yaml; edit the spec, then run eventgen generate
+@sio.on("task:create")
+async def on_task_create(sid, data=None):
+    """`task:create`: Pass the payload to open_webui.socket.tasks:create_task (events/task.yaml)."""
+    try:
+        user = SESSION_POOL.get(sid)
+        if not user:
+            return eventgen_models.unauthenticated()
+        try:
+            payload = eventgen_models.TaskCreatePayload.model_validate(data)
+        except eventgen_models.ValidationError as exc:
+            return eventgen_models.invalid_payload(exc)
+        result = await eventgen_models.call(create_task, user, payload, sid)
+        return eventgen_models.ok(data=result)
+    except Exception:
+        eventgen_models.log.exception("eventgen: handler of %s failed", "task:create")
+        return eventgen_models.internal()
+
+
+async def emit_task_changed(*, task_id: int, status: str = "open", assignee: str | None = None) -> None:
+    """Emit `task:changed` to every connected client (events/task.yaml)."""
+    payload = eventgen_models.TaskChangedPayload(task_id=task_id, status=status, assignee=assignee)
+    await sio.emit("task:changed", payload.model_dump(mode="json"))
+# eventgen:end task
+
+
+def get_session_user(sid):
+    return SESSION_POOL.get(sid)
