@@ -70,9 +70,11 @@ def js_str(value: Any) -> str:
 
 
 def js_doc(value: Any) -> str:
-    """Text safe inside a /** ... */ comment, on one line."""
+    """Text safe inside a /** ... */ comment, on one line, even in a Svelte or HTML <script>
+    (where `</script>` in a comment would still end the element)."""
     text = " ".join(str(value).split())
-    return text.replace("*/", "*\\/").replace("\u2028", " ").replace("\u2029", " ")
+    text = text.replace("*/", "*\\/").replace("\u2028", " ").replace("\u2029", " ")
+    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
 
 
 def html(value: Any) -> str:
