@@ -180,14 +180,15 @@ def list_events(state: _State, fmt: str) -> int:
 @click.argument("name")
 @click.option("--dry-run", is_flag=True, help="Print the diff instead of writing.")
 @click.option("--keep-spec", is_flag=True, help="Remove the generated code but keep events/NAME.yaml.")
+@click.option("--force", is_flag=True, help="Remove generated code even where a person edited it.")
 @pass_state
-def remove(state: _State, name: str, dry_run: bool, keep_spec: bool) -> int:
-    """Remove everything a spec generated, then its spec file."""
+def remove(state: _State, name: str, dry_run: bool, keep_spec: bool, force: bool) -> int:
+    """Remove everything a spec generated, then its spec file (exit 1 if a person edited it, unless --force)."""
     from .changes import FileChange, project_lock, unified_diff, write_changes
     from .pipeline import compute
 
     with project_lock(state.project.resolve()):
-        outcome = compute(state.project, mode="write", without=name)
+        outcome = compute(state.project, mode="write", force=force, without=name)
         spec_path = next((p for p in (f"{outcome.config.specs}/{name}.yaml", f"{outcome.config.specs}/{name}.yml") if (outcome.config.root / p).exists()), None)
         changes = list(outcome.changes)
         if spec_path and not keep_spec:

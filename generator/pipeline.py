@@ -90,7 +90,7 @@ def _owned(region: RegionEdit | str, only: set[str] | None) -> bool:
 
 
 def _apply(plan: Plan, config: Config, sources: Sources, report: Report, *, force: bool, only: set[str] | None) -> list[FileChange]:
-    from .patch.files import generated_owner, patch_file, patch_stub
+    from .patch.files import edited_since_generated, generated_owner, kind_of, patch_file, patch_stub
     from .patch.regions import patch_regions
 
     problems: list[Diagnostic] = []
@@ -145,7 +145,13 @@ def _apply(plan: Plan, config: Config, sources: Sources, report: Report, *, forc
             if is_ours:
                 from .report import Item
 
-                report.add(Item("orphaned", rel, "generated file"))
+                if edited_since_generated(src.text, kind_of(rel)):
+                    # Edited after generation: deleting it would lose a person's work.
+                    report.add(Item("edited", rel, "generated file", 1, "its spec is gone"))
+                    if not force:
+                        continue
+                else:
+                    report.add(Item("orphaned", rel, "generated file"))
                 new_text[rel] = None
     for stub in plan.stubs:
         result = patch_stub(sources.get(stub.file), stub, report)

@@ -67,6 +67,17 @@ def patch_file(src: SourceFile | None, edit: FileEdit, report: Report, *, force:
     return expected.replace("\n", newline)
 
 
+def edited_since_generated(text: str, kind: str) -> bool:
+    """Whether a generated file's content no longer matches the hash in its marker."""
+    first, body = split_marker(text)
+    mark = FILE_MARK.search(first)
+    return mark is None or digest(normalize(kind, body.replace("\r\n", "\n"))) != mark.group(2)
+
+
+def kind_of(path: str) -> str:
+    return {".py": "python", ".ts": "ts"}.get(path[path.rfind("."):], "svelte")
+
+
 def generated_owner(text: str) -> tuple[bool, str | None]:
     """Whether a file carries an eventgen file marker, and the spec that owns it."""
     first = text.split("\n", 1)[0]

@@ -108,6 +108,11 @@ def patch_regions(
         for region in found:
             if region.id in wanted:
                 continue
+            if digest(normalize_python(region.body)) != region.sha:
+                # A person changed it after it was generated: deleting it would lose their work.
+                report.add(Item("edited", src.path, _what(region.id), region.line, "its spec is gone"))
+                if not force:
+                    continue
             start = region.begin
             if region.indent == "" and region.id != "imports":
                 gap = 0
