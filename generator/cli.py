@@ -235,6 +235,18 @@ def export_asyncapi(state: _State, fmt: str) -> int:
     return EXIT_OK
 
 
+@export.command("typescript")
+@pass_state
+def export_typescript(state: _State) -> int:
+    """The typed event map for socket.io-client (what generate writes to events.ts, without its marker)."""
+    from .frontend import events_module
+    from .pipeline import load_project
+
+    _config, loaded = load_project(state.project)
+    click.echo(events_module(loaded), nl=False)
+    return EXIT_OK
+
+
 def _generated_dirs(config) -> tuple[str, ...]:
     from pathlib import PurePosixPath
 

@@ -57,6 +57,12 @@ def node_run(script: str, *args: str, stdin: str | None = None, timeout: float =
     )
 
 
+def copy_example(dest: Path) -> Path:
+    """A private copy of examples/openwebui-mini (sources only) to generate into."""
+    shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns("node_modules", ".svelte-kit", "__pycache__", ".ruff_cache", "dist"))
+    return dest
+
+
 def link_node_modules(folder: Path) -> None:
     """Let files outside tests/node import the pinned packages (svelte, socket.io-client)."""
     link = folder / "node_modules"

@@ -12,7 +12,6 @@ import dataclasses
 import hashlib
 import hmac
 import json
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +21,9 @@ import httpx
 import pytest
 
 from frontend_support import (
-    EXAMPLE,
     NODE_DIR,
     Browser,
+    copy_example,
     link_node_modules,
     static_server,
     uvicorn_server,
@@ -58,8 +57,7 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
-    root = tmp_path_factory.mktemp("app") / "openwebui-mini"
-    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("node_modules", ".svelte-kit", "__pycache__", ".ruff_cache"))
+    root = copy_example(tmp_path_factory.mktemp("app") / "openwebui-mini")
     assert eventgen(["-C", str(root), "generate"]) == 0
     assert (root / "src/lib/components/realtime/FeatureUpdates.svelte").is_file()
 

@@ -61,7 +61,8 @@ class Received:
     dispatched: str
     handler: str
     type: str
-    doc: str
+    callback_doc: str
+    state_doc: str
     foreign: str  # condition true for a payload of another room; "" when there is no room parameter
 
 
@@ -140,6 +141,7 @@ def listener_view(group: Group, config: Config, frontend_folder: str, problems: 
 
     keys = _keys(events, joins, item, group, problems)
     room_params = names.room_params(room.pattern) if room and joins else []
+    of_room = " of this room" if room_params else ""
     received = [
         Received(
             name=e.name,
@@ -149,12 +151,13 @@ def listener_view(group: Group, config: Config, frontend_folder: str, problems: 
             dispatched=key.lower(),
             handler="handle" + pascal(key),
             type=names.received_type(e),
-            doc=e.description or "",
+            callback_doc=f"Called with every `{e.name}`{of_room}. {e.description or ''}".strip(),
+            state_doc=f"The latest `{e.name}`{of_room}, null until one arrives.",
             foreign=" || ".join(f"String(payload.{p}) !== String(params.{p})" for p in room_params),
         )
         for e, key in zip(events, keys)
     ]
-    type_imports = {"AckError", "ClientToServerEvents", "ServerToClientEvents"} | {r.type for r in received}
+    type_imports = {"ClientToServerEvents", "ServerToClientEvents"} | {r.type for r in received}
     target = f"room `{room.pattern}`" if room else "every connected client (broadcast)"
     view = ListenerView(
         component=group.name,
@@ -176,7 +179,7 @@ def listener_view(group: Group, config: Config, frontend_folder: str, problems: 
         view.join = _request(join_event)
         view.leave = _request(leave_event) if leave_event else None
         view.request_events = " | ".join(js_str(r.name) for r in (view.join, view.leave) if r)
-        type_imports |= {view.join.ack} | ({view.leave.ack} if view.leave else set())
+        type_imports |= {"AckError", view.join.ack} | ({view.leave.ack} if view.leave else set())
         view.value_imports = sorted({names.room_function(spec, room_key), "retainMembership", "releaseMembership"})
     view.type_imports = sorted(type_imports)
     return view
