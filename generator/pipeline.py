@@ -209,6 +209,8 @@ def _files_with_markers(config: Config) -> set[str]:
             if not name.endswith(".py"):
                 continue
             path = Path(dirpath) / name
+            if not path.is_file():  # a FIFO named *.py would block the read forever
+                continue
             try:
                 data = path.read_bytes()
             except OSError:

@@ -45,6 +45,9 @@ class Sources:
             return self._files[rel]
         path = self.abs(rel)
         try:
+            # A FIFO or device would block the read or never end: only regular files are targets.
+            if not path.is_dir() and path.exists() and not path.is_file():
+                raise EventgenError(Diagnostic(rel, 0, 0, "not a regular file; eventgen only edits regular files"))
             raw = path.read_bytes()
         except FileNotFoundError:
             self._files[rel] = None
