@@ -45,7 +45,7 @@ def render_check(outcome: Outcome, fmt: str, *, with_diff: bool = True) -> str:
     if fmt == "json":
         return _json_document(
             exit_code=report.exit_code,
-            summary=report.summary(),
+            summary=summary(outcome),
             counts={k: len(report.of(k)) for k in ("missing", "outdated", "edited", "orphaned", "unchanged")},  # type: ignore[arg-type]
             problems=[_problem(i) for i in drift],
             files=[_file(c, with_diff) for c in sorted(outcome.changes, key=lambda c: c.path)],
@@ -59,7 +59,7 @@ def render_check(outcome: Outcome, fmt: str, *, with_diff: bool = True) -> str:
         ]
         if drift and with_diff and outcome.changes:
             lines.extend(_gh_quoted_group("eventgen diff (what `eventgen generate` would write)", unified_diff(outcome.changes)))
-        lines.append(report.summary())
+        lines.append(summary(outcome))
         return "\n".join(lines) + "\n"
     out: list[str] = []
     for kind in _ORDER:
@@ -72,8 +72,21 @@ def render_check(outcome: Outcome, fmt: str, *, with_diff: bool = True) -> str:
         out.append("")
         out.append(unified_diff(outcome.changes).rstrip("\n"))
         out.append("")
-    out.append(report.summary())
+    out.append(summary(outcome))
     return "\n".join(out) + "\n"
+
+
+def summary(outcome: Outcome) -> str:
+    """The last line: counts, and advice that is true for this mix (generate refuses hand edits)."""
+    report = outcome.report
+    if not report.drift:
+        return report.summary()
+    counts = ", ".join(f"{len(report.of(k))} {KINDS[k][0]}" for k in _ORDER if report.of(k))  # type: ignore[arg-type]
+    if not report.of("edited"):
+        return f"eventgen: drift: {counts} (run `eventgen generate`)"
+    if len(report.of("edited")) == len(report.drift):
+        return f"eventgen: drift: {counts} (move the edit into the spec, or run `eventgen generate --force`)"
+    return f"eventgen: drift: {counts} (`eventgen generate` fixes the rest once each hand edit is moved into the spec or discarded with --force)"
 
 
 def render_check_error(error: EventgenError, fmt: str, root: Path) -> str:

@@ -129,7 +129,11 @@ def test_text_groups_problems_by_kind_with_file_and_diff(synced: Path, capsys: p
     assert "-    await notify_feature_update(feature_id=feature_id, data={})" in run.out
     assert "+    await notify_feature_update(feature_id=feature_id, data=feature.model_dump())" in run.out
     assert "max_length=64" in run.out
-    assert lines[-1].startswith(f"eventgen: drift: 1 missing, {len(outdated)} out of date, 1 edited by hand")
+    orphaned = len(compute(synced, mode="check").report.of("orphaned"))
+    assert lines[-1] == (
+        f"eventgen: drift: {len(outdated)} out of date, 1 missing, 1 edited by hand, {orphaned} orphaned"
+        " (`eventgen generate` fixes the rest once each hand edit is moved into the spec or discarded with --force)"
+    )
 
     quiet = run_cli(capsys, "-C", str(synced), "check", "--no-diff")
     assert quiet.code == 1
@@ -279,3 +283,15 @@ def test_github_is_the_default_under_github_actions(synced: Path, capsys: pytest
     run = run_cli(capsys, "-C", str(synced), "check")
     assert run.code == 1 and run.out.startswith("::error file=")
     assert json.loads(run_cli(capsys, "-C", str(synced), "check", "--format", "json").out)["exit_code"] == 1
+
+
+def test_the_summary_gives_advice_that_works(synced: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    router = synced / "backend/open_webui/routers/features.py"
+    router.write_text(router.read_text().replace("data=feature.model_dump())", "data={})"))
+    only_edit = run_cli(capsys, "-C", str(synced), "check", "--no-diff").out.splitlines()[-1]
+    assert only_edit == "eventgen: drift: 1 edited by hand (move the edit into the spec, or run `eventgen generate --force`)"
+    assert run_cli(capsys, "-C", str(synced), "generate").code == 1  # plain generate indeed refuses
+    assert run_cli(capsys, "-C", str(synced), "generate", "--force").code == 0
+    (synced / "backend/open_webui/socket/event_models.py").unlink()
+    missing = run_cli(capsys, "-C", str(synced), "check", "--format", "json").out
+    assert json.loads(missing)["summary"] == "eventgen: drift: 1 missing (run `eventgen generate`)"
