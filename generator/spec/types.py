@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 SCALARS = ("str", "int", "float", "bool", "any")
@@ -118,6 +119,13 @@ def parse_type(text: str) -> TypeRef:
     """Parse a type expression such as ``list[str] | None``."""
     if not isinstance(text, str):
         raise TypeSyntaxError(f"a type must be a string such as 'str' or 'list[int]', not {type(text).__name__}")
+    return _parse(text)
+
+
+# A project repeats a handful of type strings many times, and validation, rules
+# and rendering each ask again; TypeRef is immutable, so one parse serves all.
+@lru_cache(maxsize=1024)
+def _parse(text: str) -> TypeRef:
     tokens = _tokenize(text)
     pos = 0
 
