@@ -154,7 +154,12 @@ def _apply(plan: Plan, config: Config, sources: Sources, report: Report, *, forc
                     report.add(Item("orphaned", rel, "generated file"))
                 new_text[rel] = None
     for stub in plan.stubs:
-        result = patch_stub(sources.get(stub.file), stub, report)
+        if stub.file in new_text:
+            current = new_text[stub.file]
+        else:
+            src = sources.get(stub.file)
+            current = src.text if src is not None else None
+        result = patch_stub(current, stub, report)
         if result is not None:
             new_text[stub.file] = result
 

@@ -220,7 +220,8 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                             function_ref=_ref(item, loc[:-1] + ("function",)),
                         )
                     )
-                    router_helpers.setdefault(site.file, set()).add(helper)
+                    if site.file != config.socket_module:  # the helper is defined right there
+                        router_helpers.setdefault(site.file, set()).add(helper)
                     plan.region_files.add(site.file)
         if not emitters and not handlers:
             continue
@@ -349,6 +350,11 @@ def _stub(item: LoadedSpec, i: int, event: EventSpec, config: Config, problems: 
     file = config.python_file_for(module)
     if not inside_root(config.root, file):
         problems.append(item.at(("events", i, "handler"), f"handler module {module!r} resolves outside the project"))
+    elif file in (config.socket_module, config.models_module):
+        # The socket module imports handlers at its top (a module cannot import from itself
+        # half-built), and the models module is rewritten whole on every run.
+        what = "socket module" if file == config.socket_module else "generated models module"
+        problems.append(item.at(("events", i, "handler"), f"handler module {module!r} is the {what} ({file}); put handlers in a module of their own"))
     text = render(
         "python/handler_stub.py.j2",
         function=function,

@@ -348,3 +348,15 @@ def test_router_file_missing(tmp_path: Path) -> None:
     assert run.exit == 2, run.output
     assert run.stderr.startswith(f"events/feature.yaml:15:17: file not found: {ROUTER} (emit.from.file)"), run.stderr
     assert snapshot(root) == before
+
+
+def test_function_defined_twice_patches_the_one_python_keeps(tmp_path: Path) -> None:
+    first = _router("feature = Features.update_feature(feature_id, form_data)\nreturn 'dead'")
+    second = "\n\n" + _router("feature = Features.update_feature(feature_id, form_data)\nreturn feature").replace(HEADER, "")
+    root = _project(tmp_path, first + second, emit_spec([_site()]))
+    patched = _life_cycle(root)
+    tree = ast.parse(patched)
+    defs = [n for n in tree.body if isinstance(n, ast.AsyncFunctionDef) and n.name == "update_feature"]
+    assert len(defs) == 2
+    assert "emit_feature_updated" not in ast.unparse(defs[0])
+    assert "emit_feature_updated" in ast.unparse(defs[1])

@@ -170,19 +170,16 @@ def imports_insertion(loc: Located) -> Insertion:
 
 
 def _find_function(module: cst.Module, name: str) -> cst.FunctionDef | None:
-    parts = name.split(".")
+    """The function (or Class.method) by that name; of several, the last, which is the one Python keeps."""
+    *classes, function = name.split(".")
     body: list[cst.BaseStatement] = list(module.body)
-    for depth, part in enumerate(parts):
-        last = depth == len(parts) - 1
-        for stmt in body:
-            if last and isinstance(stmt, cst.FunctionDef) and stmt.name.value == part:
-                return stmt
-            if not last and isinstance(stmt, cst.ClassDef) and stmt.name.value == part and isinstance(stmt.body, cst.IndentedBlock):
-                body = list(stmt.body.body)
-                break
-        else:
+    for part in classes:
+        found = [s for s in body if isinstance(s, cst.ClassDef) and s.name.value == part and isinstance(s.body, cst.IndentedBlock)]
+        if not found:
             return None
-    return None
+        body = list(found[-1].body.body)
+    defs = [s for s in body if isinstance(s, cst.FunctionDef) and s.name.value == function]
+    return defs[-1] if defs else None
 
 
 class _CallFinder(cst.CSTVisitor):

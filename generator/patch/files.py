@@ -85,13 +85,17 @@ def generated_owner(text: str) -> tuple[bool, str | None]:
     return (mark is not None, mark.group(1) if mark else None)
 
 
-def patch_stub(src: SourceFile | None, stub: StubEdit, report: Report) -> str | None:
-    """Create the user's handler function once; never look at its body again."""
-    if src is None:
+def patch_stub(current: str | None, stub: StubEdit, report: Report) -> str | None:
+    """Create the user's handler function once; never look at its body again.
+
+    `current`: the file's text as this run leaves it so far (None: no such file), so
+    several stubs for one module, or a stub in a patched router, build on each other.
+    """
+    if current is None:
         report.add(Item("missing", stub.file, f"handler stub {stub.function}()"))
         return stub.new_file
     try:
-        tree = ast.parse(src.text)
+        tree = ast.parse(current)
     except SyntaxError:
         return None  # the user's file; the import will tell them at start-up
     names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
@@ -100,7 +104,7 @@ def patch_stub(src: SourceFile | None, stub: StubEdit, report: Report) -> str | 
     if stub.function in names:
         return None
     report.add(Item("missing", stub.file, f"handler stub {stub.function}()"))
-    text = src.text
+    text = current
     if text and not text.endswith("\n"):
         text += "\n"
     return text + stub.append

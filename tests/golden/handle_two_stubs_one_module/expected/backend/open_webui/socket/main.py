@@ -1,0 +1,93 @@
+import logging
+
+import socketio
+
+from open_webui.env import WEBSOCKET_MANAGER, WEBSOCKET_REDIS_URL
+from open_webui.utils.auth import decode_token
+# eventgen:begin imports sha=6579493eb627 -- generated from events/*.yaml; edit the spec, then run eventgen generate
+from open_webui.socket import event_models as eventgen_models
+from open_webui.socket.handlers import echo
+from open_webui.socket.handlers import shout
+# eventgen:end imports
+
+log = logging.getLogger(__name__)
+
+if WEBSOCKET_MANAGER == "redis":
+    mgr = socketio.AsyncRedisManager(WEBSOCKET_REDIS_URL)
+    sio = socketio.AsyncServer(
+        cors_allowed_origins=[],
+        async_mode="asgi",
+        always_connect=True,
+        client_manager=mgr,
+    )
+else:
+    sio = socketio.AsyncServer(
+        cors_allowed_origins=[],
+        async_mode="asgi",
+        always_connect=True,
+    )
+
+app = socketio.ASGIApp(sio, socketio_path="/ws/socket.io")
+
+# sid -> user dict; only authenticated sockets get one.
+SESSION_POOL = {}
+
+
+@sio.event
+async def connect(sid, environ, auth):
+    user = decode_token(auth.get("token")) if isinstance(auth, dict) else None
+    if user:
+        SESSION_POOL[sid] = user
+        await sio.enter_room(sid, f"user:{user['id']}")
+
+
+@sio.event
+async def disconnect(sid):
+    SESSION_POOL.pop(sid, None)
+
+
+@sio.on("user-list")  # legacy dashed name, still used by the sidebar
+async def user_list(sid, data=None):
+    return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
+
+
+# eventgen:begin chat sha=334dce6ca34d -- generated from events/chat.yaml; edit the spec, then run eventgen generate
+@sio.on("chat:echo")
+async def on_chat_echo(sid, data=None):
+    """`chat:echo`: Pass the payload to open_webui.socket.handlers:echo (events/chat.yaml)."""
+    try:
+        user = SESSION_POOL.get(sid)
+        if not user:
+            return eventgen_models.unauthenticated()
+        try:
+            payload = eventgen_models.ChatEchoPayload.model_validate(data)
+        except eventgen_models.ValidationError as exc:
+            return eventgen_models.invalid_payload(exc)
+        result = await eventgen_models.call(echo, user, payload, sid)
+        return eventgen_models.ok(data=result)
+    except Exception:
+        eventgen_models.log.exception("eventgen: handler of %s failed", "chat:echo")
+        return eventgen_models.internal()
+
+
+@sio.on("chat:shout")
+async def on_chat_shout(sid, data=None):
+    """`chat:shout`: Pass the payload to open_webui.socket.handlers:shout (events/chat.yaml)."""
+    try:
+        user = SESSION_POOL.get(sid)
+        if not user:
+            return eventgen_models.unauthenticated()
+        try:
+            payload = eventgen_models.ChatShoutPayload.model_validate(data)
+        except eventgen_models.ValidationError as exc:
+            return eventgen_models.invalid_payload(exc)
+        result = await eventgen_models.call(shout, user, payload, sid)
+        return eventgen_models.ok(data=result)
+    except Exception:
+        eventgen_models.log.exception("eventgen: handler of %s failed", "chat:shout")
+        return eventgen_models.internal()
+# eventgen:end chat
+
+
+def get_session_user(sid):
+    return SESSION_POOL.get(sid)
