@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from generator.cli import main
+from generator.spec import yaml_source
 
 # A valid spec every case starts from. Line numbers of interest:
 #   1 name   3 rooms   4 feature:   5 pattern   6 access   8 events
@@ -542,8 +543,19 @@ def _snapshot(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+@pytest.fixture(params=["libyaml", "pure-python"])
+def yaml_parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways specs are parsed: libyaml when installed, PyYAML's own parser otherwise."""
+    if request.param == "libyaml":
+        if yaml_source._FAST_LOADER is None:
+            pytest.skip("PyYAML was built without libyaml")
+    else:
+        monkeypatch.setattr(yaml_source, "_FAST_LOADER", None)
+    return request.param
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_spec(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_spec(case: Case, yaml_parser: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     events = tmp_path / "events"
     events.mkdir()
     for name, text in case.files.items():
