@@ -1,0 +1,106 @@
+"""Find the python-socketio server's name with the stdlib parser, in the user's code only.
+
+Every run needs the name (the handlers say `@sio.on`), but parsing the whole
+socket module with libcst for it cost about 5 ms per spec, since the module
+grows with every spec's handlers, and most of the run's peak memory. Generated
+regions never define the server, so they are blanked out first: what is left
+is the user's code, the same size however many specs there are, and `ast`
+parses it in about a millisecond.
+
+The walk mirrors `anchors.find_server` statement for statement. When this path
+cannot tell (a file that does not parse, damaged markers, no server found), it
+answers None and the caller asks libcst, whose answer and error messages stand.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+
+from ..errors import ConflictError
+from ..markers import scan_regions
+from .regions import split_lines
+
+
+def find_server_name(text: str, path: str) -> str | None:
+    """The AsyncServer variable, or None when libcst must decide."""
+    lines = split_lines(text)
+    try:
+        regions = scan_regions(lines, path)
+    except ConflictError:
+        return None  # patching reports damaged markers with their positions
+    for region in regions:
+        # Blank lines, not removed ones: line numbers stay those of the file.
+        lines[region.begin : region.end + 1] = ["\n"] * (region.end + 1 - region.begin)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. invalid escapes in user code: not ours to report
+            tree = ast.parse("".join(lines), filename=path)
+    except (SyntaxError, ValueError, RecursionError):  # ValueError: a NUL byte, before 3.12
+        return None
+    return _find(tree, lines)
+
+
+def _find(tree: ast.Module, lines: list[str]) -> str | None:
+    for stmt in tree.body:
+        name = _server_assign(stmt)
+        if name:
+            return name
+        for suite in _branches(stmt):
+            if _is_indented_block(suite, lines):
+                for inner in suite:
+                    name = _server_assign(inner)
+                    if name:
+                        return name
+    return None
+
+
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def _server_assign(stmt: ast.stmt) -> str | None:
+    """`NAME = socketio.AsyncServer(...)` or `NAME: T = AsyncServer(...)`."""
+    if not isinstance(stmt, (ast.Assign, ast.AnnAssign)) or not isinstance(stmt.value, ast.Call):
+        return None
+    callee = _dotted(stmt.value.func) or ""
+    if callee.split(".")[-1] != "AsyncServer":
+        return None
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+    for target in targets:
+        if isinstance(target, ast.Name):
+            return target.id
+    return None
+
+
+def _branches(stmt: ast.stmt) -> list[list[ast.stmt]]:
+    """The bodies of an if/elif/else chain, or of try/except/else (not finally), as libcst walks them."""
+    if isinstance(stmt, ast.If):
+        out = [stmt.body]
+        node = stmt
+        while node.orelse:
+            nested = node.orelse[0]
+            # `elif` is an If whose keyword sits at the column of its `if`; an `if`
+            # nested in `else:` is indented deeper, and its body is not a branch.
+            if len(node.orelse) == 1 and isinstance(nested, ast.If) and nested.col_offset == node.col_offset:
+                out.append(nested.body)
+                node = nested
+                continue
+            out.append(node.orelse)
+            break
+        return out
+    if isinstance(stmt, ast.Try):
+        return [stmt.body, *(h.body for h in stmt.handlers), *([stmt.orelse] if stmt.orelse else [])]
+    return []
+
+
+def _is_indented_block(suite: list[ast.stmt], lines: list[str]) -> bool:
+    """libcst skips one-line suites (`else: sio = ...`); so does this: only whitespace precedes the first statement."""
+    first = suite[0]
+    line = lines[first.lineno - 1].encode("utf-8")  # col_offset counts UTF-8 bytes
+    return not line[: first.col_offset].strip()
