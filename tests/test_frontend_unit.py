@@ -154,6 +154,16 @@ def test_frontend_files_of_the_example(app: Path) -> None:
     assert "<slot updated={current.updated} joined={current.joined} error={current.error} />" in legacy
 
 
+@pytest.mark.parametrize("types", ["src/lib/socket/events.js", "src/lib/socket/events.d.ts"])
+def test_types_must_be_a_ts_module(app: Path, capsys: pytest.CaptureFixture[str], types: str) -> None:
+    (app / "eventgen.toml").write_text(f'types = "{types}"\n')
+    before = snapshot(app)
+    assert eventgen(["-C", str(app), "generate"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("eventgen.toml:") and f"'{types}' must" in err and ".ts" in err
+    assert snapshot(app) == before
+
+
 def test_no_specs_no_frontend_files(tmp_path: Path) -> None:
     assert frontend_files([], Config(root=tmp_path), Sources(tmp_path)) == []
 

@@ -17,6 +17,10 @@ __all__ = ["frontend_files", "events_module"]
 def frontend_files(specs: list[LoadedSpec], config: Config, sources: Sources) -> list[FileEdit]:
     if not specs:
         return []
+    if config.types.endswith(".d.ts"):
+        # events.ts holds runtime code (room helpers, constants), not only declarations.
+        where = config.source or "eventgen.toml"
+        raise EventgenError(Diagnostic(where, 0, 0, f"types = {config.types!r} must be a TypeScript module, not a .d.ts declaration file"))
     label = ", ".join(s.path for s in specs)
     files = [FileEdit(file=config.types, body=events_module(specs), kind="ts", source=label)]
     groups = listener_groups(specs)
