@@ -21,8 +21,13 @@ class Style:
 
 
 def detect_style(text: str) -> Style:
-    newline = "\r\n" if "\r\n" in text[:4096] or text.count("\r\n") > text.count("\n") // 2 > 0 else "\n"
-    return Style(quote=_dominant_quote(text), indent=_indent_unit(text), newline=newline)
+    return Style(quote=_dominant_quote(text), indent=_indent_unit(text), newline=_dominant_newline(text))
+
+
+def _dominant_newline(text: str) -> str:
+    # The majority decides: one stray CRLF line must not turn generated code to CRLF.
+    crlf = text.count("\r\n")
+    return "\r\n" if crlf > text.count("\n") - crlf else "\n"
 
 
 def _dominant_quote(text: str) -> str:
@@ -48,6 +53,28 @@ _INDENT = re.compile(r"^([ \t]+)\S", re.MULTILINE)
 
 
 def _indent_unit(text: str) -> str:
+    """The step by which blocks indent, read from the tokenizer's INDENT tokens: continuation
+    lines and text inside brackets or strings are aligned freely and say nothing about it."""
+    steps: dict[str, int] = {}
+    stack = [""]
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.INDENT:
+                outer = stack[-1]
+                step = tok.string[len(outer):] if tok.string.startswith(outer) else tok.string
+                steps[step] = steps.get(step, 0) + 1
+                stack.append(tok.string)
+            elif tok.type == tokenize.DEDENT:
+                stack.pop()
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return _indent_unit_by_lines(text)
+    if not steps:
+        return "    "
+    return max(steps, key=lambda step: (steps[step], step == "    "))
+
+
+def _indent_unit_by_lines(text: str) -> str:
+    """For a file the tokenizer rejects: the smallest leading whitespace in use."""
     widths: dict[str, int] = {}
     for m in _INDENT.finditer(text):
         lead = m.group(1)

@@ -212,6 +212,24 @@ async def ping(sid, data=None):
   return {"ok": False}
 '''
 
+ALIGNED_CONTINUATIONS = '''\
+import socketio
+
+SESSION_POOL = {}
+sio = socketio.AsyncServer(async_mode="asgi",
+  cors_allowed_origins=[])
+SETTINGS = {
+  "ping_interval": 25,
+}
+
+
+@sio.on("ping")
+async def ping(sid, data=None):
+    if data:
+        return {"ok": True}
+    return {"ok": False}
+'''
+
 SHAPES = [
     Shape("server-then-app", _src(SERVER_THEN_APP)),
     Shape("server-in-if-else", _src(SERVER_IN_IF_ELSE)),
@@ -226,6 +244,10 @@ SHAPES = [
     Shape("bom", codecs.BOM_UTF8 + _src(SERVER_THEN_APP)),
     Shape("bom-crlf-single-quotes", codecs.BOM_UTF8 + _src(SINGLE_QUOTES_FUTURE.replace("\n", "\r\n")), quote="'", newline=b"\r\n"),
     Shape("docstring-before-imports", _src(DOCSTRING_BEFORE_IMPORTS)),
+    # Two-space aligned continuation lines in a four-space file: blocks still indent by four.
+    Shape("aligned-continuations", _src(ALIGNED_CONTINUATIONS)),
+    # One stray CRLF line in an LF file: the majority decides.
+    Shape("one-stray-crlf", _src(SERVER_THEN_APP.replace("SESSION_POOL = {}\n", "SESSION_POOL = {}\r\n"))),
     Shape("no-handlers", _src(NO_HANDLERS)),
     # A form feed is a line break for str.splitlines but not for Python: line numbers must not drift.
     Shape("form-feed", _src(SERVER_THEN_APP.replace("\n\n@sio.event\nasync def disconnect", "\n\x0c\n@sio.event\nasync def disconnect"))),
@@ -287,7 +309,9 @@ def test_shape_life_cycle(tmp_path: Path, shape: Shape) -> None:
                 assert not line.endswith(b"\r\n"), f"{rid}: {line!r}"
     handler_body = b"".join(regions["feature"]).decode("utf-8")
     indents = {line[: len(line) - len(line.lstrip(" \t"))] for line in handler_body.splitlines() if line.strip()}
-    assert shape.indent in indents
+    body_lines = [line for line in handler_body.splitlines() if line.strip()]
+    first_level = {body_lines[i + 1][: len(body_lines[i + 1]) - len(body_lines[i + 1].lstrip(" \t"))] for i, line in enumerate(body_lines) if line.startswith("async def ")}
+    assert first_level == {shape.indent}, first_level
     assert all(set(ind) <= set(shape.indent) for ind in indents), indents
     literals = _strings(handler_body.replace("\r\n", "\n"))
     assert literals, "the handlers region has string literals"
