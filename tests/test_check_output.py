@@ -14,7 +14,6 @@ from review_support import CHAT_SPEC, FEATURE_SPEC, make_project, run_cli, write
 from generator.check_output import _gh_data, _gh_prop, default_format
 from generator.pipeline import compute
 
-
 # -- a reader of workflow commands, as the Actions runner parses them ---------------------
 # (actions/runner ActionCommand.TryParseV2 and its unescape tables)
 
@@ -78,7 +77,7 @@ def _drift_every_kind(root: Path) -> None:
 
 
 def _strip_region(text: str, region_id: str) -> str:
-    return re.sub(rf"# eventgen:begin {re.escape(region_id)} .*?# eventgen:end {re.escape(region_id)}\n", "", text, flags=re.S)
+    return re.sub(rf"# eventgen:begin {re.escape(region_id)} .*?# eventgen:end {re.escape(region_id)}\n", "", text, flags=re.DOTALL)
 
 
 # -- text ------------------------------------------------------------------------------------
@@ -180,7 +179,7 @@ def test_json_is_one_document_with_the_documented_shape(synced: Path, capsys: py
     shutil.copytree(synced, forced)
     assert run_cli(capsys, "-C", str(forced), "generate", "--force").code == 0
     for f in doc["files"]:
-        proc = subprocess.run(["git", "apply", "--unsafe-paths", "-"], cwd=synced, input=f["diff"], text=True, capture_output=True)
+        proc = subprocess.run(["git", "apply", "--unsafe-paths", "-"], cwd=synced, input=f["diff"], text=True, check=False, capture_output=True)
         assert proc.returncode == 0, proc.stderr
     assert _tree(synced) == _tree(forced)
     assert json.loads(run_cli(capsys, "-C", str(forced), "check", "--format", "json").out)["ok"] is True
@@ -266,7 +265,7 @@ def test_github_error_messages_cannot_inject_commands(synced: Path, capsys: pyte
     assert run.code == 2
     commands = runner_commands(run.out)
     assert [name for name, _, _ in commands] == ["error"]
-    name, props, data = commands[0]
+    _name, props, data = commands[0]
     assert props == {"file": "app/events/feature.yaml", "line": "2", "col": "1", "title": "eventgen: invalid input"}
     assert "key 'x\n::warning file=pwned::boom,%'" in data
 

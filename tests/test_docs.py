@@ -36,9 +36,8 @@ def _reachable_models(model: type[BaseModel], seen: set[type[BaseModel]]) -> set
     seen.add(model)
 
     def walk(annotation: Any) -> None:
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            if annotation not in seen:
-                _reachable_models(annotation, seen)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel) and annotation not in seen:
+            _reachable_models(annotation, seen)
         for arg in typing.get_args(annotation):
             walk(arg)
 
@@ -90,7 +89,7 @@ def _command_lines() -> list[tuple[str, list[str]]]:
     found = []
     for page in sorted(DOCS.glob("*.md")):
         text = page.read_text(encoding="utf-8")
-        candidates = re.findall(r"`(eventgen [^`]+)`", text) + re.findall(r"^\$ (eventgen .+)$", text, flags=re.M)
+        candidates = re.findall(r"`(eventgen [^`]+)`", text) + re.findall(r"^\$ (eventgen .+)$", text, flags=re.MULTILINE)
         candidates += re.findall(r"run: (eventgen [^#\n]+)", text)
         for line in candidates:
             line = line.split("|")[0].strip()
@@ -127,7 +126,7 @@ def test_every_command_line_in_the_docs_parses() -> None:
 
 def _json_blocks(page: str) -> list[Any]:
     text = (DOCS / page).read_text(encoding="utf-8")
-    return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, flags=re.S)]
+    return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, flags=re.DOTALL)]
 
 
 def _shape(value: Any) -> Any:
@@ -163,5 +162,5 @@ def test_documented_json_shapes_are_the_real_ones(tmp_path: Path, capsys: pytest
 
 def test_documented_kinds_are_the_real_ones() -> None:
     text = (DOCS / "ci-output.md").read_text(encoding="utf-8")
-    rows = re.findall(r"^\| ([a-z ]+) \| `([a-z]+)` \|", text, flags=re.M)
+    rows = re.findall(r"^\| ([a-z ]+) \| `([a-z]+)` \|", text, flags=re.MULTILINE)
     assert {kind: words for words, kind in rows} == {kind: words for kind, (words, _fix) in KINDS.items()}

@@ -117,7 +117,7 @@ def test_text_lists_both_sections(project: Path, capsys: pytest.CaptureFixture[s
     row = next(line for line in lines if line.split()[:1] == ["feature:updated"])
     assert row.split() == ["feature:updated", "server_to_client", "feature:{feature_id}", "-", "notify_feature_update", "FeatureUpdates", f"events/feature.yaml:{_line_of(project, 'events/feature.yaml', '- name: feature:updated')}"]
     assert next(line for line in lines if line.split()[:1] == ["chat:announce"]).split()[2] == "(broadcast)"
-    assert f"  note: feature:updated is also used by hand: src/lib/apis/notes.ts:5 (listener)" in lines
+    assert "  note: feature:updated is also used by hand: src/lib/apis/notes.ts:5 (listener)" in lines
     start = lines.index("unmanaged, found in code (10):")
     assert lines[start + 1].split() == ["EVENT", "DIRECTION", "FOUND"]
     usage = next(line for line in lines[start:] if line.split()[:1] == ["usage"])
@@ -174,9 +174,9 @@ def test_example_app(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     doc = _catalog(capsys, root)
     spec_names = set()
     for spec in (root / "events").glob("*.yaml"):
-        spec_names |= set(re.findall(r"^\s*- name: (\S+)", spec.read_text(), flags=re.M))
+        spec_names |= set(re.findall(r"^\s*- name: (\S+)", spec.read_text(), flags=re.MULTILINE))
     assert spec_names and {e["name"] for e in doc["events"] if e["managed"]} == spec_names
     socket_main = (root / "backend/open_webui/socket/main.py").read_text()
-    hand_handlers = set(re.findall(r'^@sio\.on\("([^"]+)"\)', socket_main, flags=re.M)) - spec_names
+    hand_handlers = set(re.findall(r'^@sio\.on\("([^"]+)"\)', socket_main, flags=re.MULTILINE)) - spec_names
     unmanaged = {e["name"] for e in doc["events"] if not e["managed"]}
     assert hand_handlers and hand_handlers <= unmanaged

@@ -77,19 +77,19 @@ def test_each_hook_entry_does_its_job(tmp_path: Path) -> None:
     root = make_project(tmp_path / "app", specs={"feature": FEATURE_SPEC})
     hooks = _hooks()
     check, generate = _command(hooks["eventgen-check"]), _command(hooks["eventgen-generate"])
-    first = subprocess.run(check, cwd=root, env=_env(tmp_path), capture_output=True, text=True)
+    first = subprocess.run(check, cwd=root, env=_env(tmp_path), check=False, capture_output=True, text=True)
     assert first.returncode == 1 and "eventgen: drift:" in first.stdout
     before = _tree(root)
-    made = subprocess.run(generate, cwd=root, env=_env(tmp_path), capture_output=True, text=True)
+    made = subprocess.run(generate, cwd=root, env=_env(tmp_path), check=False, capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
     after = _tree(root)
     assert after != before and "backend/open_webui/socket/event_models.py" in after
-    again = subprocess.run(generate, cwd=root, env=_env(tmp_path), capture_output=True, text=True)
+    again = subprocess.run(generate, cwd=root, env=_env(tmp_path), check=False, capture_output=True, text=True)
     assert again.returncode == 0 and _tree(root) == after  # a second run changes nothing
-    assert subprocess.run(check, cwd=root, env=_env(tmp_path), capture_output=True, text=True).returncode == 0
+    assert subprocess.run(check, cwd=root, env=_env(tmp_path), check=False, capture_output=True, text=True).returncode == 0
     # Invalid input is exit 2 through the hook too, and nothing is written.
     (root / "events/feature.yaml").write_text(FEATURE_SPEC.replace("action: join", "action: jump"))
-    bad = subprocess.run(generate, cwd=root, env=_env(tmp_path), capture_output=True, text=True)
+    bad = subprocess.run(generate, cwd=root, env=_env(tmp_path), check=False, capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.startswith("events/feature.yaml:")
 
 
@@ -108,7 +108,7 @@ def test_hooks_under_pre_commit_itself(tmp_path: Path) -> None:
     env = _env(tmp_path)
 
     def pre_commit(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "pre_commit", "run", *args], cwd=root, env=env, capture_output=True, text=True)
+        return subprocess.run([sys.executable, "-m", "pre_commit", "run", *args], cwd=root, env=env, check=False, capture_output=True, text=True)
 
     checked = pre_commit("eventgen-check", "--all-files")
     assert checked.returncode == 1 and re.search(r"eventgen check\.+Failed", checked.stdout), checked.stdout
