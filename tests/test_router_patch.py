@@ -360,3 +360,23 @@ def test_function_defined_twice_patches_the_one_python_keeps(tmp_path: Path) -> 
     assert len(defs) == 2
     assert "emit_feature_updated" not in ast.unparse(defs[0])
     assert "emit_feature_updated" in ast.unparse(defs[1])
+
+
+@pytest.mark.parametrize(
+    "header, expected_before_region",
+    [
+        ("#!/usr/bin/env python3\n# -*- coding: utf-8 -*-\n", "#!/usr/bin/env python3\n# -*- coding: utf-8 -*-\n"),
+        ("# Copyright 2024 Example\n# SPDX-License-Identifier: MIT\n\n", "# Copyright 2024 Example\n# SPDX-License-Identifier: MIT\n"),
+        ("", ""),
+    ],
+    ids=["shebang-and-coding", "licence-block", "nothing"],
+)
+def test_import_region_without_leading_imports_stays_below_the_header(tmp_path: Path, header: str, expected_before_region: str) -> None:
+    """No import run to follow (the file opens with a try/except import): the region goes on
+    top, but never above a shebang, an encoding cookie or a licence block."""
+    router = header + "try:\n    import orjson as json\nexcept ImportError:\n    import json\n" + _router(
+        "feature = Features.update_feature(feature_id, form_data)\nreturn feature"
+    )
+    root = _project(tmp_path, router, emit_spec([_site()]))
+    patched = _life_cycle(root)
+    assert patched.startswith(expected_before_region + "# eventgen:begin imports ")

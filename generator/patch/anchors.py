@@ -7,6 +7,7 @@ boundaries reported here, so every byte outside a region stays untouched.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
@@ -150,8 +151,12 @@ def _past_indented_comments(line: int, lines: list[str]) -> int:
     return last
 
 
-def imports_insertion(loc: Located) -> Insertion:
-    """After the last import of the file's leading run of imports (docstring allowed first)."""
+_CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+")
+
+
+def imports_insertion(loc: Located, lines: list[str]) -> Insertion:
+    """After the last import of the file's leading run of imports (docstring allowed first);
+    with no such run, below the file's header comments."""
     line = 0
     for i, stmt in enumerate(loc.module.body):
         if not isinstance(stmt, cst.SimpleStatementLine):
@@ -163,7 +168,23 @@ def imports_insertion(loc: Located) -> Insertion:
             line = loc.end(stmt)  # module docstring
         else:
             break
-    return Insertion(line, "")
+    return Insertion(line or _header_end(lines), "")
+
+
+def _header_end(lines: list[str]) -> int:
+    """Lines that must stay first: a shebang and an encoding cookie (Python reads them only
+    on lines 1-2), and a leading comment block set off by a blank line, such as a licence."""
+    n = 0
+    if lines and lines[0].startswith("#!"):
+        n = 1
+    while n < min(2, len(lines)) and _CODING.match(lines[n]):
+        n += 1
+    block = n
+    while block < len(lines) and lines[block].lstrip().startswith("#"):
+        block += 1
+    if block > n and block < len(lines) and not lines[block].strip():
+        n = block
+    return n
 
 
 # -- router call sites --------------------------------------------------------
