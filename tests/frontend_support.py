@@ -54,6 +54,7 @@ def node_run(script: str, *args: str, stdin: str | None = None, timeout: float =
         text=True,
         cwd=NODE_DIR,
         timeout=timeout,
+        check=False,
     )
 
 
@@ -158,7 +159,7 @@ def static_server(folder: Path) -> Iterator[str]:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

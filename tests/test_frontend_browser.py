@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,18 +20,18 @@ from typing import Any
 
 import httpx
 import pytest
-
 from frontend_support import (
     NODE_DIR,
     Browser,
     copy_example,
     link_node_modules,
+    require_node,
     static_server,
     uvicorn_server,
     vite_build,
 )
+
 from generator.cli import main as eventgen
-from generator.config import load_config
 from generator.frontend import frontend_files
 from generator.patch.files import render_file
 from generator.pipeline import load_project
@@ -196,12 +197,23 @@ def test_refused_join_reaches_onerror_and_the_error_event(served: tuple[str, str
 
 
 def test_server_side_rendering_never_touches_the_socket(site: Site) -> None:
-    import subprocess
-
-    from frontend_support import require_node
-
-    proc = subprocess.run([require_node(), str(site.ssr / "entry.mjs")], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([require_node(), str(site.ssr / "entry.mjs")], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["touched"] == []
     assert len(result["bodies"]) == 2
+
+
+def test_server_side_rendering_trap_catches_a_socket_touch(site: Site, tmp_path: Path) -> None:
+    """The check above can fail: a component that reads the socket while rendering trips the trap."""
+    unsafe = tmp_path / "unsafe"
+    unsafe.mkdir()
+    (unsafe / "FeatureUpdates.svelte").write_text(
+        '<script lang="ts">\n\timport { socket } from "$lib/stores";\n\texport let featureId: string;\n'
+        "\t$: connected = Boolean($socket?.connected) && featureId !== '';\n</script>\n\n<p>{connected}</p>\n"
+    )
+    link_node_modules(tmp_path)
+    assert vite_build(PAGE, tmp_path / "ssr", {"$lib": site.root / "src/lib", "$legacy": unsafe}, ssr="ssr.ts") == []
+    proc = subprocess.run([require_node(), str(tmp_path / "ssr" / "entry.mjs")], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode != 0
+    assert "server-side rendering touched socket.connected" in proc.stderr

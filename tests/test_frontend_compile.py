@@ -18,8 +18,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from frontend_support import REPO, compile_svelte, copy_example, link_node_modules, tool
+
 from generator.cli import main as eventgen
 from generator.frontend import frontend_files
 from generator.patch.files import render_file
@@ -295,18 +295,21 @@ def test_components_compile_without_warnings(generated: Generated) -> None:
 
 
 def test_hostile_text_stays_in_comments_and_strings(generated: Generated) -> None:
-    component = next(p for p in generated.runes if p.stem == "HostileWatch").read_text()
-    # One <script> block: no description closed it early or opened a comment in the markup.
-    assert component.count("</script>") == 1
-    assert component.count("<!--") == 1 and component.index("<!--") == 0
-    script = component[component.index("<script") : component.index("</script>")]
-    for line in script.splitlines():
-        stripped = line.strip()
-        if stripped.startswith(("/**", "*", "//")):
-            # Inside a doc comment the text can neither end the comment nor the script.
-            assert "*/" not in stripped[2:-2] if stripped.startswith("/**") else "*/" not in stripped.rstrip("*/")
-    events = generated.events.read_text()
-    assert "\u2028" not in events and "\u2028" not in component
+    for path in (*generated.runes, *generated.legacy):
+        if path.stem != "HostileWatch":
+            continue
+        component = path.read_text()
+        # One <script> element, one HTML comment (the marker): no description closed or opened either.
+        assert component.count("</script>") == 1
+        assert component.count("<!--") == 1 and component.startswith("<!-- eventgen:file ")
+        for line in component.splitlines():
+            stripped = line.strip()
+            if stripped.startswith("/**") and stripped.endswith("*/"):
+                assert stripped.index("*/") == len(stripped) - 2, stripped  # the comment ends where it should
+        assert "{{ jinja }}" in component  # user text is data to the templates, never template code
+    text = generated.events.read_text()
+    assert "\u2028" not in text
+    assert '"wr\\"ite"' in text and '"<\\/script>"' in text  # enum values as escaped TS literals
 
 
 def test_svelte_check_strict(generated: Generated) -> None:
@@ -327,6 +330,7 @@ def test_svelte_check_strict(generated: Generated) -> None:
         capture_output=True,
         text=True,
         timeout=180,
+        check=False,
     )
     summary = proc.stdout.strip().splitlines()[-1]
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -337,7 +341,7 @@ def test_svelte_check_strict(generated: Generated) -> None:
 def _tsc(folder: Path, usage: str) -> subprocess.CompletedProcess[str]:
     (folder / "usage.ts").write_text(usage)
     (folder / "tsconfig.json").write_text(json.dumps({"compilerOptions": STRICT, "files": ["events.ts", "usage.ts"]}))
-    return subprocess.run([*tool("tsc"), "-p", str(folder / "tsconfig.json"), "--pretty", "false"], capture_output=True, text=True, timeout=120)
+    return subprocess.run([*tool("tsc"), "-p", str(folder / "tsconfig.json"), "--pretty", "false"], capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_events_ts_passes_tsc_strict_and_catches_misuse(generated: Generated, tmp_path: Path) -> None:
@@ -380,3 +384,18 @@ def test_golden_components_compile_without_warnings() -> None:
         if not runes:
             jobs += [{"file": str(path), "svelte": "4", "generate": g} for g in ("client", "server")]
     assert _problems(compile_svelte(jobs)) == []
+
+
+def test_golden_event_maps_pass_tsc_strict(tmp_path: Path) -> None:
+    files = sorted((REPO / "tests" / "golden").glob("*/expected/**/events.ts"))
+    if not files:
+        pytest.skip("no golden case has an events.ts yet")
+    names = []
+    for path in files:
+        case = path.relative_to(REPO / "tests" / "golden").parts[0]
+        (tmp_path / f"{case}.ts").write_bytes(path.read_bytes())
+        names.append(f"{case}.ts")
+    link_node_modules(tmp_path)
+    (tmp_path / "tsconfig.json").write_text(json.dumps({"compilerOptions": STRICT, "files": names}))
+    proc = subprocess.run([*tool("tsc"), "-p", str(tmp_path / "tsconfig.json"), "--pretty", "false"], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

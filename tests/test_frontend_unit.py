@@ -8,14 +8,18 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from frontend_support import copy_example
+
 from generator.cli import main as eventgen
 from generator.config import Config
 from generator.errors import EventgenError
 from generator.frontend import events_module, frontend_files
 from generator.frontend.listeners import events_import
-from generator.frontend.version import lowest_major, svelte_syntax, syntax_from_package_json
+from generator.frontend.version import (
+    lowest_major,
+    svelte_syntax,
+    syntax_from_package_json,
+)
 from generator.pipeline import load_project
 from generator.sources import Sources
 
@@ -278,7 +282,7 @@ def test_generate_check_and_svelte_switch_life_cycle(app: Path, capsys: pytest.C
 
 
 def test_export_typescript_prints_the_event_map(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config, specs = load_project(app)
+    _config, specs = load_project(app)
     capsys.readouterr()
     assert eventgen(["-C", str(app), "export", "typescript"]) == 0
     assert capsys.readouterr().out == events_module(specs)

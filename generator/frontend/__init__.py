@@ -11,7 +11,7 @@ from .events_ts import events_module
 from .listeners import listener_groups, listener_view, render_listener
 from .version import frontend_root, svelte_syntax
 
-__all__ = ["frontend_files", "events_module"]
+__all__ = ["events_module", "frontend_files"]
 
 
 def frontend_files(specs: list[LoadedSpec], config: Config, sources: Sources) -> list[FileEdit]:

@@ -27,10 +27,7 @@ SCOPE_NAMES = frozenset(
 _STATE_KEYS = frozenset({"joined", "error"})
 # Words a prop cannot be named in strict-mode JavaScript and TypeScript.
 _RESERVED = frozenset(
-    "await break case catch class const continue debugger default delete do else enum export extends false "
-    "finally for function if implements import in instanceof interface let new null package private protected "
-    "public return static super switch this throw true try typeof var void while with yield arguments eval "
-    "undefined".split()
+    ["await", "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum", "export", "extends", "false", "finally", "for", "function", "if", "implements", "import", "in", "instanceof", "interface", "let", "new", "null", "package", "private", "protected", "public", "return", "static", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield", "arguments", "eval", "undefined"]
 )
 
 
@@ -237,7 +234,7 @@ def _props(
         for name, f in spec.events[i].payload.items():
             at = ("events", i, "payload", name)
             if name in fields:
-                known, known_at = fields[name]
+                known, _ = fields[name]
                 if names.field_type(known) != names.field_type(f):
                     problems.append(item.at(at, f"listener '{component}': field '{name}' is {names.field_type(known)} in the join event but {names.field_type(f)} here; one prop fills both"))
             elif name in params or f.is_required:

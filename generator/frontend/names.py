@@ -13,7 +13,15 @@ import math
 
 from ..plan import room_func
 from ..render import js_str
-from ..spec.models import ROOM_PARAM_RE, EventSpec, FieldSpec, Spec, camel, event_snake, pascal
+from ..spec.models import (
+    ROOM_PARAM_RE,
+    EventSpec,
+    FieldSpec,
+    Spec,
+    camel,
+    event_snake,
+    pascal,
+)
 
 
 def payload_type(event: EventSpec) -> str:
@@ -46,7 +54,7 @@ def room_function(spec: Spec, key: str) -> str:
     return camel(room_func(spec.name, key))
 
 
-def ts_literal(value: str | int | float | bool) -> str:
+def ts_literal(value: str | float | bool) -> str:
     if isinstance(value, str):
         return js_str(value)
     if isinstance(value, float) and not math.isfinite(value):

@@ -84,8 +84,7 @@ def lowest_major(spec: str) -> int | None:
     """The lowest major version an npm range admits; None when the range does not say (`*`, `latest`, a URL)."""
     text = spec.strip()
     for prefix in ("npm:svelte@", "workspace:"):
-        if text.startswith(prefix):
-            text = text[len(prefix) :]
+        text = text.removeprefix(prefix)
     if not text or re.search(r"[/#]|^(file|link|git|github|http)", text):
         return None
     majors: list[int] = []
