@@ -303,6 +303,12 @@ def test_init_on_an_empty_project_keeps_defaults_and_warns(tmp_path: Path, capsy
     assert sorted(tree(tmp_path)) == ["eventgen.toml", "events/event-spec.schema.json", "events/examples/feature.yaml"]
 
 
+def test_init_on_a_missing_folder_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(tmp_path / "nowhere", "init", capsys=capsys)
+    assert (code, out, err) == (2, "", f"{tmp_path / 'nowhere'}: project folder not found\n")
+    assert not (tmp_path / "nowhere").exists()
+
+
 def test_init_leaves_an_existing_example_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(tmp_path, {"events/examples/feature.yaml": "# mine\n"})
     assert run(tmp_path, "init", capsys=capsys)[0] == 0

@@ -481,6 +481,23 @@ CASES = [
             "events/feature.yaml:25:30: events[1].emit.from[0].args.feature_id: argument 'feature_id': 'feature_id(' is not a Python expression ('(' was never closed)",
         ],
     ),
+    Case(
+        "emit-keys-misspelled",
+        {"feature.yaml": BASE + UPDATED + keys("""\
+                emit:
+                  helpr: notify_feature_update
+                  from:
+                    - file: backend/open_webui/routers/features.py
+                      function: update_feature
+                      aftr: Features.update_feature
+            """)},
+        [
+            "events/feature.yaml:19:5: events[1].emit: missing required key 'helper'",
+            "events/feature.yaml:20:7: events[1].emit: unknown key 'helpr' (did you mean 'helper'?)",
+            "events/feature.yaml:22:11: events[1].emit.from[0]: missing required key 'after'",
+            "events/feature.yaml:24:11: events[1].emit.from[0]: unknown key 'aftr' (did you mean 'after'?)",
+        ],
+    ),
     # -- across files -------------------------------------------------------------------
     Case(
         "duplicate-event-across-files",
