@@ -7,6 +7,7 @@ all bytes outside regions stay exactly as they were.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 
@@ -201,12 +202,16 @@ class _Styles:
 
 
 def _insertion(edit: RegionEdit, locate, found: list[FoundRegion], lines: list[str], src: SourceFile):
-    from .anchors import Insertion, call_insertion, handlers_insertion, imports_insertion
+    from .anchors import Insertion, call_insertion, clashes, handlers_insertion, imports_insertion
 
     loc = locate()
     if edit.where == "imports":
         return imports_insertion(loc, lines)
     if edit.where == "handlers":
+        events, names = _defines(edit.body, edit.server)
+        problems = clashes(loc, edit.server, events, names, edit.id, [(r.begin + 1, r.end + 1) for r in found])
+        if problems:
+            raise EventgenError(problems)
         ends = [r.end + 1 for r in found if r.indent == "" and r.id != "imports"]
         return handlers_insertion(loc, edit.server, ends, lines)
     insertion = call_insertion(loc, edit.function, edit.after, lines, edit.function_ref)
@@ -217,3 +222,22 @@ def _insertion(edit: RegionEdit, locate, found: list[FoundRegion], lines: list[s
     while line in following:
         line = following[line].end + 1
     return Insertion(line, insertion.indent)
+
+
+def _defines(body: str, server: str) -> tuple[set[str], set[str]]:
+    """The events a generated handlers block registers and the top-level names it defines."""
+    events: set[str] = set()
+    names: set[str] = set()
+    for node in ast.parse(body).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+            for deco in node.decorator_list:
+                if (
+                    isinstance(deco, ast.Call)
+                    and ast.unparse(deco.func) == f"{server}.on"
+                    and deco.args
+                    and isinstance(deco.args[0], ast.Constant)
+                    and isinstance(deco.args[0].value, str)
+                ):
+                    events.add(deco.args[0].value)
+    return events, names
