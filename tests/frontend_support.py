@@ -88,9 +88,11 @@ def tool(name: str) -> list[str]:
     return [shutil.which("node") or "node", str(bins[name])]
 
 
-def vite_build(root: Path, out: Path, alias: dict[str, Path], *, ssr: str | None = None) -> list[str]:
-    """Bundle with Vite and the Svelte plugin; returns the warnings (compiler warnings included)."""
-    options = {"root": str(root), "outDir": str(out), "alias": {k: str(v) for k, v in alias.items()}, "ssr": ssr}
+def vite_build(
+    root: Path, out: Path, alias: dict[str, Path], *, ssr: str | None = None, page: str = "index.html", svelte: str = "5"
+) -> list[str]:
+    """Bundle with Vite (Svelte 5 through the official plugin, or Svelte 4); returns the warnings, compiler ones included."""
+    options = {"root": str(root), "outDir": str(out), "alias": {k: str(v) for k, v in alias.items()}, "ssr": ssr, "input": page, "svelte": svelte}
     proc = node_run("build.mjs", json.dumps(options))
     assert proc.returncode == 0, f"vite build failed:\n{proc.stderr[-4000:]}"
     return json.loads(proc.stdout)["warnings"]

@@ -3,7 +3,8 @@
 The example app (examples/openwebui-mini) is copied, generated into with eventgen and served by
 uvicorn; a page bundled by Vite mounts the generated FeatureUpdates listener twice (the runes
 version, and the Svelte 4 syntax version running on Svelte 5 as Open WebUI runs its components)
-and headless Chromium loads it. The test changes features over HTTP and reads the DOM.
+and headless Chromium loads it. A second page runs the Svelte 4 syntax version on Svelte 4 itself.
+The tests change features over HTTP and read the DOM.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def token(user_id: str) -> str:
 @dataclasses.dataclass
 class Site:
     root: Path
-    dist: Path
+    www: Path  # /5/: the Svelte 5 page, /4/: the Svelte 4 page
     ssr: Path
     legacy: Path
 
@@ -78,16 +79,17 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     )
     link_node_modules(root)
     alias = {"$lib": root / "src/lib", "$legacy": legacy}
-    dist, ssr = root / "dist", root / "dist-ssr"
-    assert vite_build(PAGE, dist, alias) == []
+    www, ssr = root / "www", root / "dist-ssr"
+    assert vite_build(PAGE, www / "5", alias) == []
+    assert vite_build(PAGE, www / "4", alias, page="svelte4.html", svelte="4") == []
     assert vite_build(PAGE, ssr, alias, ssr="ssr.ts") == []
-    return Site(root, dist, ssr, legacy)
+    return Site(root, www, ssr, legacy)
 
 
 @pytest.fixture(scope="module")
 def served(site: Site) -> Iterator[tuple[str, str]]:
     """(page origin, backend URL): two origins, as Vite's dev server and the backend are."""
-    with static_server(site.dist) as page:
+    with static_server(site.www) as page:
         env = {"CORS_ALLOW_ORIGINS": page, "WEBUI_SECRET_KEY": SECRET, "WEBSOCKET_MANAGER": ""}
         with uvicorn_server(site.root / "backend", "open_webui.main:app", env) as api:
             yield page, api
@@ -117,9 +119,29 @@ def steps(values: list[Any]) -> list[Any]:
     return [v["data"]["data"].get("step") for v in values]
 
 
+def wait_until_left(browser: Browser, api: str, old: str, new: str, page: str = "main") -> int:
+    """Update `old` then `new` until an update of `old` no longer reaches the page's own handler.
+
+    A socket.io connection delivers in order, so once the `new` marker has arrived, an `old`
+    update sent before it would have arrived too, had the socket still been in the room.
+    The leave is asynchronous on the server, hence a few attempts; returns the last one.
+    """
+    deadline = time.monotonic() + 10
+    attempt = 0
+    while True:
+        attempt += 1
+        update(api, old, "carol", {"step": f"after-leave-{attempt}"})
+        update(api, new, "carol", {"step": f"marker-{attempt}"})
+        browser.wait(f"harness.raw.some(p => p.data.data.step === 'marker-{attempt}')", page)
+        raw_steps = browser.eval("harness.raw.map(p => p.data.data.step)", page)
+        if f"after-leave-{attempt}" not in raw_steps:
+            return attempt
+        assert time.monotonic() < deadline, f"the socket never left {old}: {raw_steps}"
+
+
 def test_listener_follows_store_reconnects_and_room_changes(served: tuple[str, str], browser: Browser) -> None:
     page, api = served
-    browser.open(f"{page}/?api={api}&a=f1&b=f1")
+    browser.open(f"{page}/5/?api={api}&a=f1&b=f1")
 
     # Mounted while the socket store is still null: nothing joined, nothing thrown.
     assert browser.text("#runes-joined") == "false"
@@ -146,7 +168,7 @@ def test_listener_follows_store_reconnects_and_room_changes(served: tuple[str, s
     browser.wait("document.querySelector('#legacy-latest').textContent.includes('\"step\":\"two\"')")
 
     # The room prop changes: the runes listener moves to f2; the legacy one stays in f1.
-    browser.eval("harness.setRoomA('f2')")
+    browser.eval("harness.setRoom('a', 'f2')")
     browser.wait("document.querySelector('#runes-room').textContent === 'f2' && document.querySelector('#runes-joined').textContent === 'true'")
     assert browser.text("#runes-latest") == ""  # the old room's payload is not shown as the new room's
     update(api, "f1", "carol", {"step": "three"})
@@ -160,25 +182,54 @@ def test_listener_follows_store_reconnects_and_room_changes(served: tuple[str, s
     # The last holder of f1 goes away: the socket leaves f1 on the server, and the page's own
     # `feature:updated` handler is still attached (listeners remove only their own handlers).
     browser.eval("harness.unmountLegacy()")
-    deadline = time.monotonic() + 10
-    attempt = 0
-    while True:
-        attempt += 1
-        update(api, "f1", "carol", {"step": f"after-leave-{attempt}"})
-        update(api, "f2", "carol", {"step": f"marker-{attempt}"})
-        browser.wait(f"harness.raw.some(p => p.data.data.step === 'marker-{attempt}')")
-        raw_steps = browser.eval("harness.raw.map(p => p.data.data.step)")
-        if f"after-leave-{attempt}" not in raw_steps:
-            break  # the leave reached the server: f1 updates no longer arrive on this socket
-        assert time.monotonic() < deadline, f"the socket never left f1: {raw_steps}"
+    attempt = wait_until_left(browser, api, "f1", "f2")
+    assert browser.eval("harness.listenerCount('feature:updated')") == 2  # the runes listener's and the page's
+    assert browser.eval("harness.ownHandlerAttached()") is True
     assert steps(logged(browser, "runes", "callback"))[-1] == f"marker-{attempt}"
     assert browser.errors() == []
+
+
+def test_svelte_4_syntax_listener_on_svelte_4(served: tuple[str, str], browser: Browser) -> None:
+    """The legacy output on Svelte 4's own runtime: store after mount, reconnect, room change, destroy."""
+    page, api = served
+    tab = "svelte4"
+    browser.open(f"{page}/4/svelte4.html?api={api}&b=f1", page=tab)
+    assert browser.eval("typeof harness.unmountLegacy", tab) == "function"
+    assert browser.text("#legacy-joined", tab) == "false"
+
+    browser.eval(f"harness.connect({json.dumps(token('carol'))})", tab)
+    browser.wait("document.querySelector('#legacy-joined').textContent === 'true'", tab)
+    update(api, "f1", "carol", {"step": "s4-one"})
+    browser.wait("document.querySelector('#legacy-latest').textContent.includes('s4-one')", tab)
+
+    first_sid = browser.eval("harness.socketId()", tab)
+    browser.eval("harness.dropConnection()", tab)
+    browser.wait(f"harness.connected() && harness.socketId() !== {json.dumps(first_sid)}", tab, timeout=15)
+    browser.wait("document.querySelector('#legacy-joined').textContent === 'true'", tab)
+    update(api, "f1", "carol", {"step": "s4-two"})
+    browser.wait("document.querySelector('#legacy-latest').textContent.includes('s4-two')", tab)
+
+    # The only holder of f1 moves to f2: it leaves f1 on the server, and f1 updates stop.
+    browser.eval("harness.setRoom('b', 'f2')", tab)
+    browser.wait("document.querySelector('#legacy-room').textContent === 'f2' && document.querySelector('#legacy-joined').textContent === 'true'", tab)
+    attempt = wait_until_left(browser, api, "f1", "f2", tab)
+    browser.wait(f"document.querySelector('#legacy-latest').textContent.includes('marker-{attempt}')", tab)
+    seen = steps(logged(browser, "legacy", "callback", tab))
+    assert seen[:2] == ["s4-one", "s4-two"] and not any(str(step).startswith("after-leave") for step in seen)
+    assert steps(logged(browser, "legacy", "dispatched", tab)) == seen
+
+    # Destroyed: exactly its own handlers are gone; the page's handler stays attached.
+    counts = {e: browser.eval(f"harness.listenerCount('{e}')", tab) for e in ("feature:updated", "connect", "disconnect")}
+    browser.eval("harness.unmountLegacy()", tab)
+    assert {e: browser.eval(f"harness.listenerCount('{e}')", tab) for e in counts} == {e: n - 1 for e, n in counts.items()}
+    assert browser.eval("harness.ownHandlerAttached()", tab) is True
+    assert browser.errors(tab) == []
 
 
 def test_refused_join_reaches_onerror_and_the_error_event(served: tuple[str, str], browser: Browser) -> None:
     page, api = served
     # alice reads f1 but not f2 (open_webui.socket.access.can_read_feature).
-    browser.open(f"{page}/?api={api}&a=f2&b=f2", page="alice")
+    browser.open(f"{page}/5/?api={api}&a=f2&b=f2", page="alice")
     browser.eval(f"harness.connect({json.dumps(token('alice'))})", page="alice")
     browser.wait("document.querySelector('#runes-error').textContent === 'forbidden'", page="alice")
     browser.wait("document.querySelector('#legacy-error').textContent === 'forbidden'", page="alice")
@@ -189,7 +240,7 @@ def test_refused_join_reaches_onerror_and_the_error_event(served: tuple[str, str
         assert entry["ack"] == {"ok": False, "error": {"code": "forbidden", "message": "access denied"}}
 
     # Moving to a room alice may read clears the error and joins.
-    browser.eval("harness.setRoomA('f1')", page="alice")
+    browser.eval("harness.setRoom('a', 'f1')", page="alice")
     browser.wait("document.querySelector('#runes-joined').textContent === 'true' && document.querySelector('#runes-error').textContent === ''", page="alice")
     update(api, "f1", "alice", {"step": "alice-one"})
     browser.wait("document.querySelector('#runes-latest').textContent.includes('alice-one')", page="alice")

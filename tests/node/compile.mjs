@@ -3,13 +3,11 @@
 // Input (stdin): {"jobs": [{"file": "/abs/X.svelte", "svelte": "5" | "4", "generate": "client" | "server"}]}
 // Output (stdout): {"results": [{"file", "svelte", "generate", "version", "warnings": [...], "error": null | {...}}]}
 //
-// Svelte 5 strips TypeScript itself. Svelte 4 needs a preprocessor: TypeScript's own transpiler
-// with verbatimModuleSyntax, as svelte-preprocess and vitePreprocess do, so value imports used only
-// in the markup (such as a store read as $socket) survive and `import type` lines disappear.
+// Svelte 5 strips TypeScript itself; Svelte 4 gets it stripped first (svelte4-typescript.mjs).
 import { readFileSync } from 'node:fs';
 import * as svelte5 from 'svelte/compiler';
 import * as svelte4 from 'svelte4/compiler';
-import ts from 'typescript';
+import { typescriptPreprocessor } from './svelte4-typescript.mjs';
 
 function position(start) {
 	return start ? { line: start.line, column: start.column } : null;
@@ -17,29 +15,6 @@ function position(start) {
 
 function warningOf(w) {
 	return { code: w.code, message: w.message, ...position(w.start) };
-}
-
-function typescriptPreprocessor(filename) {
-	return {
-		script({ content, attributes }) {
-			if (attributes.lang !== 'ts') return;
-			const out = ts.transpileModule(content, {
-				fileName: filename,
-				reportDiagnostics: true,
-				compilerOptions: {
-					target: ts.ScriptTarget.ES2022,
-					module: ts.ModuleKind.ESNext,
-					verbatimModuleSyntax: true,
-					sourceMap: false
-				}
-			});
-			const problems = (out.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
-			if (problems.length) {
-				throw new Error(ts.flattenDiagnosticMessageText(problems[0].messageText, '\n'));
-			}
-			return { code: out.outputText };
-		}
-	};
 }
 
 async function compileOne(job) {
