@@ -313,15 +313,25 @@ def test_hostile_text_stays_in_comments_and_strings(generated: Generated) -> Non
 
 
 def test_svelte_check_strict(generated: Generated) -> None:
-    """Every component type-checks: typed emits against the event map, props, snippets, slot props."""
+    """Every component type-checks: typed emits against the event map, props, snippets, slot props.
+
+    A copy with one wrong payload rides along in the same run: its error, and no other, proves
+    the checker really types the generated code.
+    """
     # The example's SvelteKit config needs @sveltejs/kit and its adapter; the check needs neither.
     for name in ("svelte.config.js", "vite.config.ts"):
         (generated.root / name).unlink(missing_ok=True)
+    good = next(p for p in generated.runes if p.stem == "FeatureUpdates").read_text()
+    wrong = '"feature:subscribe", { feature_id: 42 },'
+    broken = good.replace('"feature:subscribe", { feature_id: params.feature_id },', wrong)
+    assert broken != good
+    (generated.root / "src/broken").mkdir(exist_ok=True)
+    (generated.root / "src/broken/FeatureUpdates.svelte").write_text(broken)
     (generated.root / "tsconfig.json").write_text(
         json.dumps(
             {
                 "compilerOptions": {**STRICT, "paths": {"$lib": ["./src/lib"], "$lib/*": ["./src/lib/*"]}},
-                "include": ["src/lib/components/realtime/*.svelte", "src/legacy/*.svelte", "src/lib/socket/*.ts", "src/lib/stores/*.ts"],
+                "include": ["src/lib/components/realtime/*.svelte", "src/legacy/*.svelte", "src/broken/*.svelte", "src/lib/socket/*.ts", "src/lib/stores/*.ts"],
             }
         )
     )
@@ -332,10 +342,13 @@ def test_svelte_check_strict(generated: Generated) -> None:
         timeout=180,
         check=False,
     )
-    summary = proc.stdout.strip().splitlines()[-1]
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    m = re.search(r"COMPLETED (\d+) FILES (\d+) ERRORS (\d+) WARNINGS", summary)
-    assert m and m.group(2) == "0" and m.group(3) == "0", summary
+    lines = proc.stdout.strip().splitlines()
+    problems = [line.split(" ", 1)[1] for line in lines if " ERROR " in line or " WARNING " in line]
+    line_no = broken.splitlines().index(next(x for x in broken.splitlines() if wrong in x)) + 1
+    assert len(problems) == 1, proc.stdout + proc.stderr
+    assert problems[0].startswith(f'ERROR "src/broken/FeatureUpdates.svelte" {line_no}:'), problems
+    m = re.search(r"COMPLETED (\d+) FILES (\d+) ERRORS (\d+) WARNINGS", lines[-1])
+    assert m and int(m.group(1)) > 10 and m.group(2) == "1" and m.group(3) == "0", lines[-1]
 
 
 def _tsc(folder: Path, usage: str) -> subprocess.CompletedProcess[str]:

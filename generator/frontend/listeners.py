@@ -75,7 +75,6 @@ class ListenerView:
     received: list[Received]
     props: list[Prop] = field(default_factory=list)
     params: str = ""  # object literal of the props, keyed by payload field
-    room_pattern: str = ""
     room_call: str = ""
     join: Request | None = None
     leave: Request | None = None
@@ -171,10 +170,9 @@ def listener_view(group: Group, config: Config, frontend_folder: str, problems: 
         leave_event = spec.events[leave_i] if leave_i is not None else None
         view.props = _props(item, room_key, room, join_i, leave_i, problems, taken=SCOPE_NAMES | {r.callback for r in received} | {names.room_function(spec, room_key)}, component=group.name)
         view.params = "{ " + ", ".join(f"{p.field}: {p.name}" for p in view.props) + " }"
-        view.room_pattern = room.pattern
         view.room_call = f"{names.room_function(spec, room_key)}({', '.join(f'params.{p}' for p in room_params)})"
-        view.join = _request(join_event)
-        view.leave = _request(leave_event) if leave_event else None
+        view.join = _request(join_event, room_params)
+        view.leave = _request(leave_event, room_params) if leave_event else None
         view.request_events = " | ".join(js_str(r.name) for r in (view.join, view.leave) if r)
         type_imports |= {"AckError", view.join.ack} | ({view.leave.ack} if view.leave else set())
         view.value_imports = sorted({names.room_function(spec, room_key), "retainMembership", "releaseMembership"})
@@ -190,8 +188,9 @@ def _request_index(events: list[EventSpec], room: str | None, action: str) -> in
     return next((i for i, e in enumerate(events) if e.room == room and e.action == action), None)
 
 
-def _request(event: EventSpec) -> Request:
-    fields = [n for n, f in event.payload.items() if f.is_required]
+def _request(event: EventSpec, room_params: list[str]) -> Request:
+    """The room parameters (even one with a default) and every other required field, from the props."""
+    fields = [n for n, f in event.payload.items() if f.is_required or n in room_params]
     return Request(
         name=event.name,
         event=js_str(event.name),
