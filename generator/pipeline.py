@@ -90,7 +90,13 @@ def _owned(region: RegionEdit | str, only: set[str] | None) -> bool:
 
 
 def _apply(plan: Plan, config: Config, sources: Sources, report: Report, *, force: bool, only: set[str] | None) -> list[FileChange]:
-    from .patch.files import edited_since_generated, generated_owner, kind_of, patch_file, patch_stub
+    from .patch.files import (
+        edited_since_generated,
+        generated_owner,
+        kind_of,
+        patch_file,
+        patch_stub,
+    )
     from .patch.regions import patch_regions
 
     problems: list[Diagnostic] = []

@@ -61,7 +61,7 @@ def _indent_unit(text: str) -> str:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
             if tok.type == tokenize.INDENT:
                 outer = stack[-1]
-                step = tok.string[len(outer):] if tok.string.startswith(outer) else tok.string
+                step = tok.string.removeprefix(outer)
                 steps[step] = steps.get(step, 0) + 1
                 stack.append(tok.string)
             elif tok.type == tokenize.DEDENT:

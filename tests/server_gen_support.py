@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import shlex
 from collections.abc import Iterator
@@ -34,11 +35,20 @@ class Run:
         return self.stdout + self.stderr
 
 
+# Variables that change what eventgen prints (check's format under GitHub Actions, colour):
+# the expectations are written for a plain terminal-less run.
+_OUTPUT_ENV = ("GITHUB_ACTIONS", "NO_COLOR", "FORCE_COLOR")
+
+
 def eventgen(project: Path, *args: str) -> Run:
     """Run `eventgen -C project ARGS...` in this process and capture what it prints."""
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["-C", str(project), *args])
+    saved = {name: os.environ.pop(name) for name in _OUTPUT_ENV if name in os.environ}
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["-C", str(project), *args])
+    finally:
+        os.environ.update(saved)
     return Run(code, out.getvalue(), err.getvalue())
 
 

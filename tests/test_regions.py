@@ -6,13 +6,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from server_gen_support import (
+    FEATURE_SPEC,
+    SOCKET_MODULE,
+    eventgen,
+    snapshot,
+    write_tree,
+)
+
 from generator.edits import RegionEdit
 from generator.errors import ConflictError, EventgenError
-from generator.markers import begin_line, digest, end_line, normalize_python, scan_regions
+from generator.markers import (
+    begin_line,
+    digest,
+    end_line,
+    normalize_python,
+    scan_regions,
+)
 from generator.patch.regions import patch_regions, split_lines
 from generator.report import Report
 from generator.sources import Sources
-from server_gen_support import FEATURE_SPEC, SOCKET_MODULE, eventgen, snapshot, write_tree
 
 MODULE = '''\
 import socketio

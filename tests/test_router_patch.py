@@ -13,7 +13,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from server_gen_support import ROUTER, SOCKET_MODULE, emit_spec, eventgen, snapshot, write_tree
+from server_gen_support import (
+    ROUTER,
+    SOCKET_MODULE,
+    emit_spec,
+    eventgen,
+    snapshot,
+    write_tree,
+)
 
 SOCKET = """\
 import socketio

@@ -24,7 +24,6 @@ from server_gen_support import (
     eventgen,
     is_subsequence,
     region_lines,
-    snapshot,
     write_tree,
 )
 

@@ -9,14 +9,26 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..edits import RegionEdit
 from ..errors import EXIT_INVALID, Diagnostic, EventgenError
-from ..markers import FoundRegion, begin_line, digest, end_line, normalize_python, scan_regions
+from ..markers import (
+    FoundRegion,
+    begin_line,
+    digest,
+    end_line,
+    normalize_python,
+    scan_regions,
+)
 from ..pystyle import Style, adapt, detect_style
 from ..report import Item, Report
 from ..sources import SourceFile, Sources
+
+if TYPE_CHECKING:  # anchors imports libcst, which only a new region needs
+    from .anchors import Insertion, Located
 
 # Blank lines a top-level handlers region brings with it (PEP 8: two between definitions).
 _MODULE_GAP = 2
@@ -55,9 +67,9 @@ def patch_regions(
     by_id = {r.id: r for r in found}
     wanted = {e.id: e for e in edits}
     splices: list[_Splice] = []
-    located = None
+    located: Located | None = None
 
-    def locate():
+    def locate() -> Located:
         nonlocal located
         if located is None:
             from .anchors import Located
@@ -201,8 +213,14 @@ class _Styles:
         return self._guess
 
 
-def _insertion(edit: RegionEdit, locate, found: list[FoundRegion], lines: list[str], src: SourceFile):
-    from .anchors import Insertion, call_insertion, clashes, handlers_insertion, imports_insertion
+def _insertion(edit: RegionEdit, locate: Callable[[], Located], found: list[FoundRegion], lines: list[str], src: SourceFile) -> Insertion:
+    from .anchors import (
+        Insertion,
+        call_insertion,
+        clashes,
+        handlers_insertion,
+        imports_insertion,
+    )
 
     loc = locate()
     if edit.where == "imports":
