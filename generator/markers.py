@@ -18,6 +18,7 @@ import hashlib
 import re
 import textwrap
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .errors import ConflictError, Diagnostic
 
@@ -27,6 +28,9 @@ ANY_MARK = re.compile(r"#\s*eventgen:(begin|end)\b")
 FILE_MARK = re.compile(r"eventgen:file(?: spec=(\S+))? sha=([0-9a-f]{12})")
 
 
+# A whole generated file is normalized for its marker, for the expected content and for the
+# content found, which in the steady state are one text: parse and dump it once per run.
+@lru_cache(maxsize=256)
 def normalize_python(code: str) -> str:
     """The syntax tree of a block: comments, quotes, wrapping and indentation do not count."""
     try:
