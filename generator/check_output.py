@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .changes import FileChange, unified_diff
-from .errors import Diagnostic, EventgenError
+from .errors import EXIT_INVALID, Diagnostic, EventgenError
 
 if TYPE_CHECKING:
     from .pipeline import Outcome
@@ -92,7 +92,9 @@ def summary(outcome: Outcome) -> str:
 def render_check_error(error: EventgenError, fmt: str, root: Path) -> str:
     """Invalid input or damaged markers, in the machine formats (text goes to stderr unchanged)."""
     diagnostics = error.diagnostics
-    summary = f"eventgen: {len(diagnostics)} problem(s) in the input; nothing was checked"
+    # Exit 2: specs, config or a target file are invalid. Exit 1: generated code whose markers a person damaged.
+    what = "invalid input" if error.exit_code == EXIT_INVALID else "damaged generated code"
+    summary = f"eventgen: {len(diagnostics)} problem(s) of {what}; nothing was checked"
     if fmt == "json":
         return _json_document(
             exit_code=error.exit_code,
@@ -103,7 +105,7 @@ def render_check_error(error: EventgenError, fmt: str, root: Path) -> str:
             errors=[_error(d) for d in diagnostics],
         )
     lines = [
-        _gh_command("error", root, d.path, d.line, d.col, "eventgen: invalid input", d.message + (f"\nhint: {d.hint}" if d.hint else ""))
+        _gh_command("error", root, d.path, d.line, d.col, f"eventgen: {what}", d.message + (f"\nhint: {d.hint}" if d.hint else ""))
         for d in diagnostics
     ]
     lines.append(summary)

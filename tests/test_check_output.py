@@ -267,6 +267,7 @@ def test_github_error_messages_cannot_inject_commands(synced: Path, capsys: pyte
     assert [name for name, _, _ in commands] == ["error"]
     _name, props, data = commands[0]
     assert props == {"file": "app/events/feature.yaml", "line": "2", "col": "1", "title": "eventgen: invalid input"}
+    assert run.out.splitlines()[-1] == "eventgen: 1 problem(s) of invalid input; nothing was checked"
     assert "key 'x\n::warning file=pwned::boom,%'" in data
 
 
@@ -294,3 +295,22 @@ def test_the_summary_gives_advice_that_works(synced: Path, capsys: pytest.Captur
     (synced / "backend/open_webui/socket/event_models.py").unlink()
     missing = run_cli(capsys, "-C", str(synced), "check", "--format", "json").out
     assert json.loads(missing)["summary"] == "eventgen: drift: 1 missing (run `eventgen generate`)"
+
+
+def test_damaged_markers_are_a_conflict_in_every_format(synced: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    main = synced / "backend/open_webui/socket/main.py"
+    lines = main.read_text().splitlines(keepends=True)
+    end = next(n for n, line in enumerate(lines) if line.startswith("# eventgen:end feature"))
+    main.write_text("".join(lines[:end] + lines[end + 1 :]))  # the region lost its end marker
+    begin = next(n for n, line in enumerate(lines, 1) if line.startswith("# eventgen:begin feature "))
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(synced))
+    github = run_cli(capsys, "-C", str(synced), "check", "--format", "github")
+    assert github.code == 1
+    commands = runner_commands(github.out)
+    assert [(n, p["file"], p["line"], p["title"]) for n, p, _ in commands] == [
+        ("error", "backend/open_webui/socket/main.py", str(begin), "eventgen: damaged generated code")
+    ]
+    assert "has no end marker" in commands[0][2]
+    doc = json.loads(run_cli(capsys, "-C", str(synced), "check", "--format", "json").out)
+    assert doc["exit_code"] == 1 and doc["errors"][0]["line"] == begin
+    assert doc["summary"] == "eventgen: 1 problem(s) of damaged generated code; nothing was checked"

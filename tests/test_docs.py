@@ -158,6 +158,7 @@ def test_documented_json_shapes_are_the_real_ones(tmp_path: Path, capsys: pytest
     real_invalid = json.loads(run_cli(capsys, "-C", str(root), "check", "--format", "json").out)
     assert _shape(invalid_doc) == _shape(real_invalid)
     assert invalid_doc["errors"][0]["message"] == real_invalid["errors"][0]["message"]
+    assert invalid_doc["summary"] == real_invalid["summary"]
 
 
 def test_documented_kinds_are_the_real_ones() -> None:
