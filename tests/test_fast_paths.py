@@ -7,8 +7,12 @@ differently, line endings, regions in the file.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import libcst
 import pytest
+from server_gen_support import FEATURE_SPEC, SOCKET_MODULE, eventgen, snapshot, write_tree
 
 from generator.patch.anchors import find_server
 from generator.patch.server import find_server_name
@@ -90,3 +94,66 @@ def test_generated_regions_do_not_count() -> None:
 )
 def test_undecidable_files_go_to_libcst(source: str) -> None:
     assert find_server_name(source, "main.py") is None
+
+
+# -- regions recognised as unchanged by their text (patch/regions.py) -----------------------
+
+SINGLE_QUOTED = """\
+import socketio
+
+SESSION_POOL = {}
+sio = socketio.AsyncServer(async_mode='asgi', cors_allowed_origins='*')
+
+
+@sio.on('usage:ping')
+async def usage_ping(sid, data=None):
+    return {'ok': True, 'who': 'me'}
+"""
+
+
+def _single_quoted_project(tmp_path: Path) -> Path:
+    root = tmp_path / "app"
+    write_tree(
+        root,
+        {
+            SOCKET_MODULE: SINGLE_QUOTED,
+            "backend/open_webui/socket/access.py": "def can_read_feature(user, feature_id):\n    return True\n",
+            "events/feature.yaml": FEATURE_SPEC,
+        },
+    )
+    assert eventgen(root, "generate").exit == 0
+    return root
+
+
+def test_style_guess_that_misses_still_finds_regions_in_sync(tmp_path: Path) -> None:
+    """The user's own code turns to double quotes after generation: the guess (from the user's
+    code) no longer matches the regions' text, so the parse decides, and it finds them in sync."""
+    root = _single_quoted_project(tmp_path)
+    socket = root / SOCKET_MODULE
+    text = socket.read_text(encoding="utf-8")
+    assert "@sio.on('feature:subscribe')" in text  # written in the file's style
+    user_part = text.split("# eventgen:begin feature ")[0].replace("'asgi'", '"asgi"').replace("'*'", '"*"')
+    text = user_part + "# eventgen:begin feature " + text.split("# eventgen:begin feature ", 1)[1]
+    text = text.replace("@sio.on('usage:ping')", '@sio.on("usage:ping")').replace("{'ok': True, 'who': 'me'}", '{"ok": True, "who": "me"}')
+    socket.write_text(text, encoding="utf-8")
+    before = snapshot(root)
+    check = eventgen(root, "check")
+    assert check.exit == 0, check.output
+    assert eventgen(root, "generate").exit == 0
+    assert snapshot(root) == before
+
+
+def test_region_with_the_right_text_but_a_wrong_sha_is_not_unchanged(tmp_path: Path) -> None:
+    """The text shortcut also requires the marker's hash: a region whose body is right but whose
+    hash is not is rewritten (out of date), as before the shortcut."""
+    root = _single_quoted_project(tmp_path)
+    socket = root / SOCKET_MODULE
+    text = socket.read_text(encoding="utf-8")
+    sha = re.search(r"# eventgen:begin feature sha=([0-9a-f]{12})", text).group(1)
+    wrong = "0" * 12 if sha != "0" * 12 else "1" * 12
+    socket.write_text(text.replace(f"begin feature sha={sha}", f"begin feature sha={wrong}"), encoding="utf-8")
+    check = eventgen(root, "check")
+    assert check.exit == 1, check.output
+    assert "out of date" in check.output
+    assert eventgen(root, "generate").exit == 0
+    assert socket.read_text(encoding="utf-8") == text
