@@ -154,11 +154,11 @@ def listener_view(group: Group, config: Config, frontend_folder: str, problems: 
         for e, key in zip(events, keys)
     ]
     type_imports = {"ClientToServerEvents", "ServerToClientEvents"} | {r.type for r in received}
-    target = f"room `{room.pattern}`" if room else "every connected client (broadcast)"
+    target = f"in room `{room.pattern}`" if room else "broadcast to every connected client"
     view = ListenerView(
         component=group.name,
         source=item.path,
-        summary=f"{group.name}: receives {', '.join(f'`{e.name}`' for e in events)} from {target}.",
+        summary=f"{group.name}: receives {', '.join(f'`{e.name}`' for e in events)} {target}.",
         store_import=js_str(config.store_import),
         events_import=js_str(events_import(config, frontend_folder)),
         type_imports=[],
