@@ -8,7 +8,9 @@ all bytes outside regions stay exactly as they were.
 from __future__ import annotations
 
 import ast
+import builtins
 import re
+import symtable
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -78,6 +80,7 @@ def patch_regions(
         return located
 
     problems: list[Diagnostic] = []
+    imported = set().union(*(_free_names(e.body, bound=True) for e in edits if e.where == "imports"))
     for order, edit in enumerate(edits):
         expected_norm = normalize_python(edit.body)
         sha = digest(expected_norm)
@@ -102,7 +105,7 @@ def patch_regions(
             splices.append(_Splice(current.begin, current.end + 1, text, order))
             continue
         try:
-            insertion = _insertion(edit, locate, found, lines, src)
+            insertion = _insertion(edit, locate, found, lines, src, imported)
         except EventgenError as exc:
             if exc.exit_code != EXIT_INVALID:
                 raise
@@ -213,13 +216,17 @@ class _Styles:
         return self._guess
 
 
-def _insertion(edit: RegionEdit, locate: Callable[[], Located], found: list[FoundRegion], lines: list[str], src: SourceFile) -> Insertion:
+def _insertion(
+    edit: RegionEdit, locate: Callable[[], Located], found: list[FoundRegion], lines: list[str], src: SourceFile, imported: set[str]
+) -> Insertion:
+    """Where a new region goes. `imported`: names the planned imports region binds."""
     from .anchors import (
         Insertion,
         call_insertion,
         clashes,
         handlers_insertion,
         imports_insertion,
+        module_names,
     )
 
     loc = locate()
@@ -228,6 +235,19 @@ def _insertion(edit: RegionEdit, locate: Callable[[], Located], found: list[Foun
     if edit.where == "handlers":
         events, names = _defines(edit.body, edit.server)
         problems = clashes(loc, edit.server, events, names, edit.id, [(r.begin + 1, r.end + 1) for r in found])
+        bound = module_names(loc.module)
+        if bound is not None:
+            # Names the generated handlers read from the module (the server, the session pool):
+            # missing ones would make every event fail at run time, so say so now.
+            missing = _free_names(edit.body) - bound - imported - set(dir(builtins))
+            if missing:
+                problems.append(
+                    Diagnostic(
+                        src.path, 0, 0,
+                        f"the handlers of spec '{edit.id}' use {', '.join(sorted(missing))}, which this module does not define",
+                        hint="set session_pool (and server_name) in eventgen.toml to the names this module uses",
+                    )
+                )
         if problems:
             raise EventgenError(problems)
         ends = [r.end + 1 for r in found if r.indent == "" and r.id != "imports"]
@@ -259,3 +279,20 @@ def _defines(body: str, server: str) -> tuple[set[str], set[str]]:
                 ):
                     events.add(deco.args[0].value)
     return events, names
+
+
+def _free_names(body: str, *, bound: bool = False) -> set[str]:
+    """Module-level names a block reads without defining them (`bound`: the names it defines)."""
+    table = symtable.symtable(body, "<region>", "exec")
+    if bound:
+        return {sym.get_name() for sym in table.get_symbols() if sym.is_imported() or sym.is_assigned()}
+    defined = {sym.get_name() for sym in table.get_symbols() if sym.is_assigned() or sym.is_imported()}
+    free: set[str] = set()
+    stack = [table]
+    while stack:
+        scope = stack.pop()
+        free.update(sym.get_name() for sym in scope.get_symbols() if sym.is_global() and sym.is_referenced())
+        if scope is table:
+            free.update(sym.get_name() for sym in scope.get_symbols() if sym.is_referenced() and not sym.is_assigned())
+        stack.extend(scope.get_children())
+    return free - defined
