@@ -127,7 +127,7 @@ def _module_name(config: Config, rel: str) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _server_refs(tree: ast.Module, config: Config, rel: str, server: str) -> set[str]:
+def _server_refs(imports: list[ast.Import | ast.ImportFrom], config: Config, rel: str, server: str) -> set[str]:
     """Dotted expressions naming the server in this module: `sio`, `socket_server`, `main.sio`..."""
     if rel == config.socket_module:
         return {server}
@@ -135,7 +135,7 @@ def _server_refs(tree: ast.Module, config: Config, rel: str, server: str) -> set
     own = _module_name(config, rel)
     package = own if rel.endswith("__init__.py") else own.rpartition(".")[0]
     refs: set[str] = set()
-    for node in ast.walk(tree):
+    for node in imports:
         if isinstance(node, ast.ImportFrom):
             module = node.module or ""
             if node.level:
@@ -180,27 +180,33 @@ def _scan_python(config: Config, rel: str, server: str, result: Discovery) -> No
     except SyntaxError as exc:
         result.warnings.append(Diagnostic(rel, exc.lineno or 0, exc.offset or 0, f"cannot parse Python ({exc.msg}); its events are not listed"))
         return
-    refs = _server_refs(tree, config, rel, server)
+    # One walk: imports (they may sit inside functions), candidate calls, decorated functions.
+    imports: list[ast.Import | ast.ImportFrom] = []
+    calls: list[tuple[ast.Call, ast.Attribute]] = []
+    functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imports.append(node)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _SERVER_METHODS:
+            calls.append((node, node.func))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.decorator_list:
+            functions.append(node)
+    refs = _server_refs(imports, config, rel, server)
     if not refs:
         return
     managed = _region_lines(text)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            callee = _dotted(node.func) or ""
-            owner, _, method = callee.rpartition(".")
-            if owner not in refs or method not in _SERVER_METHODS:
-                continue
-            name = _literal_event(node)
-            kind, direction = _SERVER_METHODS[method]
-            line, col = node.lineno, node.col_offset + 1
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            # `@sio.event` registers the function under its own name.
-            if not any(_dotted(d) in {f"{r}.event" for r in refs} for d in node.decorator_list):
-                continue
-            name, kind, direction = node.name, "handler", "client_to_server"
-            line, col = node.lineno, node.col_offset + 1
-        else:
-            continue
+    uses: list[tuple[str | None, Kind, Direction, ast.Call | ast.FunctionDef | ast.AsyncFunctionDef]] = []
+    for call, func in calls:
+        if _dotted(func.value) in refs:
+            kind, direction = _SERVER_METHODS[func.attr]
+            uses.append((_literal_event(call), kind, direction, call))
+    decorators = {f"{r}.event" for r in refs}
+    for fn in functions:
+        # `@sio.event` registers the function under its own name.
+        if any(_dotted(d) in decorators for d in fn.decorator_list):
+            uses.append((fn.name, "handler", "client_to_server", fn))
+    for name, kind, direction, node in uses:
+        line, col = node.lineno, node.col_offset + 1
         if name is None or name in RESERVED_EVENTS or line in managed:
             continue
         result.found.append(Found(name, direction, kind, rel, line, col))
