@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,7 @@ KINDS: dict[str, tuple[str, str]] = {
 _ORDER = list(KINDS)
 
 
-def default_format(environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
+def default_format(environ: Mapping[str, str] = os.environ) -> str:
     """GitHub Actions sets GITHUB_ACTIONS=true: annotate the diff there, plain text elsewhere."""
     return "github" if environ.get("GITHUB_ACTIONS") == "true" else "text"
 
