@@ -18,13 +18,12 @@ import pytest
 
 pytest.register_assert_rewrite("runtime_support")
 
-from runtime_support import (  # noqa: E402
+from runtime_support import (
     ACK_TIMEOUT,
     VALID_PAYLOADS,
     LogWatch,
     Peers,
     ServerProcess,
-    connect,
     put_feature,
     run_async,
 )
@@ -53,7 +52,6 @@ async def test_a_socket_without_a_session_is_unauthenticated_on_every_event(
             reply = await stranger.ack(event, payload)
             assert error_code(reply) == "unauthenticated", (event, reply)
         # The refused subscribe must not have put it in the room.
-        alice = await peers.user("alice")
         response = await put_feature(server.url, tokens["alice"], "f1", {"data": {"probe": "unauthenticated"}})
         assert response.status_code == 200, response.text
         await stranger.barrier()
@@ -139,7 +137,6 @@ async def test_a_frame_over_the_transport_limit_closes_that_socket_only(server: 
 async def test_access_refused_is_forbidden_and_joins_nothing(server: ServerProcess, tokens: dict[str, str]) -> None:
     async with Peers(server.url, tokens, LISTEN) as peers:
         bob = await peers.user("bob")  # reads f1 only; f2 belongs to carol
-        carol = await peers.user("carol")
         for event, payload in [
             ("feature:subscribe", {"feature_id": "f2"}),
             ("feature:subscribe", {"feature_id": "no-such-feature"}),

@@ -13,13 +13,12 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytest.register_assert_rewrite("runtime_support")
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from runtime_support import (  # noqa: E402
+from runtime_support import (
     ACK_TIMEOUT,
     VALID_PAYLOADS,
     LogWatch,
@@ -89,7 +88,7 @@ payloads = st.sampled_from(EVENTS).flatmap(
         st.one_of(
             near_valid(event), near_valid(event), near_valid(event), with_stranger(event),
             json_values, huge_strings, deep_values,
-        ),  # fmt: skip
+        ),
     )
 )
 

@@ -20,7 +20,7 @@ import pytest
 
 pytest.register_assert_rewrite("runtime_support")
 
-from runtime_support import (  # noqa: E402
+from runtime_support import (
     NODE_CLIENT,
     NODE_TOOLCHAIN,
     LogWatch,
@@ -44,6 +44,7 @@ def tsc(project: Path) -> subprocess.CompletedProcess[str]:
         ["node", str(compiler), "-p", str(project / "tsconfig.json"), "--pretty", "false"],
         capture_output=True,
         text=True,
+        check=False,
         timeout=TSC_TIMEOUT,
     )
 
