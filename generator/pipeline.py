@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import ast
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .changes import FileChange
 from .config import Config, load_config
-from .edits import Plan, RegionEdit
+from .edits import Plan, RegionEdit, StubEdit
 from .errors import Diagnostic, EventgenError
 from .report import Report
 from .sources import Sources
@@ -68,8 +69,10 @@ def compute(
     """Compute every change. `without`: plan as if that spec did not exist (remove)."""
     config, specs = load_project(root)
     only = resolve_selection(config, selected) if selected else None
+    gone: list[LoadedSpec] = []
     if without is not None:
-        if not any(s.spec.name == without for s in specs):
+        gone = [s for s in specs if s.spec.name == without]
+        if not gone:
             raise EventgenError(Diagnostic(f"{config.specs}/{without}.yaml", 0, 0, f"no spec named '{without}'"))
         specs = [s for s in specs if s.spec.name != without]
     report = Report(mode="force" if force and mode == "write" else mode)  # type: ignore[arg-type]
@@ -77,7 +80,7 @@ def compute(
     from .plan import build_plan
 
     plan = build_plan(specs, config, sources, only)
-    changes = _apply(plan, config, sources, report, force=force, only=only)
+    changes = _apply(plan, config, sources, report, force=force, only=only, retired=_stubs_of(gone, config, sources))
     report.written = [c.path for c in changes]
     return Outcome(config, report, changes, specs)
 
@@ -89,7 +92,50 @@ def _owned(region: RegionEdit | str, only: set[str] | None) -> bool:
     return rid == "imports" or rid.split("/", 1)[0] in only
 
 
-def _apply(plan: Plan, config: Config, sources: Sources, report: Report, *, force: bool, only: set[str] | None) -> list[FileChange]:
+def _stubs_of(gone: list[LoadedSpec], config: Config, sources: Sources) -> list[StubEdit]:
+    """The handler stubs a removed spec had eventgen write (none if it cannot be planned)."""
+    if not gone:
+        return []
+    from .plan import build_plan
+
+    try:
+        return build_plan(gone, config, sources).stubs
+    except EventgenError:
+        return []  # keep every stub: only code we can prove is our untouched text goes
+
+
+def _retire_stubs(stubs: list[StubEdit], new_text: dict[str, str | None], sources: Sources, report: Report) -> None:
+    """Take back the stubs of a removed spec that nobody touched: each is the file's tail,
+    byte for byte as written; a module that holds nothing else is deleted."""
+    by_file: dict[str, list[StubEdit]] = {}
+    for stub in stubs:
+        by_file.setdefault(stub.file, []).append(stub)
+    for file, own in by_file.items():
+        if file in new_text:
+            text = new_text[file]
+        else:
+            src = sources.get(file)
+            text = src.text if src is not None else None
+        if text is None:
+            continue
+        header = own[0].new_file[: len(own[0].new_file) - len(own[0].append)]
+        taken = 0
+        for stub in reversed(own):  # appended in plan order: the last one is the file's tail
+            if not text.endswith(stub.append):
+                break  # edited by a person: theirs now, and so is everything above it
+            text = text[: len(text) - len(stub.append)]
+            taken += 1
+        if not taken:
+            continue
+        from .report import Item
+
+        report.add(Item("orphaned", file, f"untouched handler stub{'s' if taken > 1 else ''} {', '.join(s.function + '()' for s in own[len(own) - taken:])}"))
+        new_text[file] = None if text == header else text
+
+
+def _apply(
+    plan: Plan, config: Config, sources: Sources, report: Report, *, force: bool, only: set[str] | None, retired: Sequence[StubEdit] = ()
+) -> list[FileChange]:
     from .patch.files import (
         edited_since_generated,
         generated_owner,
@@ -168,6 +214,10 @@ def _apply(plan: Plan, config: Config, sources: Sources, report: Report, *, forc
         result = patch_stub(current, stub, report)
         if result is not None:
             new_text[stub.file] = result
+
+    # A stub that a remaining spec also calls stays, whoever wrote it first.
+    needed = {(stub.file, stub.function) for stub in plan.stubs}
+    _retire_stubs([stub for stub in retired if (stub.file, stub.function) not in needed], new_text, sources, report)
 
     changes: list[FileChange] = []
     for rel, text in sorted(new_text.items()):

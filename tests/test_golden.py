@@ -121,12 +121,15 @@ def test_golden(tmp_path: Path, name: str) -> None:
 
 
 def _removes(name: str) -> str | None:
-    """The spec a case's last step removes, when that step succeeds."""
+    """The spec a case's last step removes, when that step succeeds and nothing a person
+    wrote is left to keep (no edits between runs, or edits overwritten with --force)."""
     case = GOLDEN / name
-    steps = [s for s in (case / "cmd").read_text().splitlines() if s.strip() and not s.startswith(("#", "$ "))]
+    lines = [s for s in (case / "cmd").read_text().splitlines() if s.strip() and not s.startswith("#")]
+    steps = [s for s in lines if not s.startswith("$ ")]
     words = shlex.split(steps[-1])
     ok = (case / "expected_exit").is_file() and (case / "expected_exit").read_text().strip() == "0"
-    return words[1] if words[0] == "remove" and ok else None
+    kept_edits = len(lines) != len(steps) and "--force" not in words
+    return words[1] if words[0] == "remove" and ok and not kept_edits else None
 
 
 REMOVE_CASES = [n for n in CASES if _removes(n)]

@@ -1,0 +1,5 @@
+"""Chat handlers."""
+
+
+def other():
+    return 1
