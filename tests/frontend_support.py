@@ -30,10 +30,18 @@ EXAMPLE = REPO / "examples" / "openwebui-mini"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
+MIN_NODE = (20, 19)  # Vite 8's floor (tests/node/package.json "engines")
+
+
+@functools.lru_cache(maxsize=1)
 def require_node() -> str:
     node = shutil.which("node")
     if node is None:
-        pytest.fail("node is not installed: the frontend tests compile with the real Svelte and TypeScript compilers (apt-get install nodejs npm)")
+        pytest.fail("node is not installed: the frontend tests compile with the real Svelte and TypeScript compilers (Node >= 20.19 and npm)")
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    major, minor = (int(part) for part in version.lstrip("v").split(".")[:2])
+    if (major, minor) < MIN_NODE:
+        pytest.fail(f"node {version} is too old for the frontend toolchain (Vite 8): install Node >= 20.19")
     if not (NODE_DIR / "node_modules" / "svelte" / "package.json").is_file():
         pytest.fail("tests/node/node_modules is missing: run `npm ci` in tests/node (scripts/test.sh does)")
     return node
