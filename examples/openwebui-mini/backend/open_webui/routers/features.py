@@ -35,6 +35,4 @@ async def update_feature(
     # eventgen:begin feature/feature:updated@update_feature sha=37ddd112566b -- generated from events/feature.yaml; edit the spec, then run eventgen generate
     await notify_feature_update(feature_id=feature_id, data=feature.model_dump())
     # eventgen:end feature/feature:updated@update_feature
-    if feature is None:
-        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="Not found")
     return feature
