@@ -17,6 +17,7 @@ import ast
 import hashlib
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -34,10 +35,51 @@ FILE_MARK = re.compile(r"eventgen:file(?: spec=(\S+))? sha=([0-9a-f]{12})")
 def normalize_python(code: str) -> str:
     """The syntax tree of a block: comments, quotes, wrapping and indentation do not count."""
     try:
-        return ast.dump(ast.parse(textwrap.dedent(code)))
+        tree = ast.parse(textwrap.dedent(code))
     except SyntaxError:
         # A block that no longer parses was certainly edited; compare it as text.
         return "\x00text\x00" + "\n".join(line.rstrip() for line in code.replace("\r\n", "\n").split("\n"))
+    return _dump(tree)
+
+
+# The tree is written out the way `ast.dump(tree)` writes it on Python 3.10 and 3.11, on
+# every version. ast.dump itself would make the hash depend on the Python that ran eventgen:
+# 3.12 adds `type_params=[]` to every function and class, 3.13 leaves out empty fields, so a
+# project generated on one version drifted on the next. (A formatter per node class also
+# makes it about a quarter faster than ast.dump.)
+_MISSING = object()
+# Fields newer Pythons added; written only when not empty, which older ones cannot parse.
+_ADDED_FIELDS = frozenset({"type_params"})
+_FORMATTERS: dict[type, Callable[[ast.AST], str]] = {}
+
+
+def _dump(value: object) -> str:
+    if isinstance(value, ast.AST):
+        cls = type(value)
+        formatter = _FORMATTERS.get(cls) or _formatter(cls)
+        return formatter(value)
+    if isinstance(value, list):
+        return "[" + ", ".join([_dump(item) for item in value]) + "]"
+    return repr(value)
+
+
+def _formatter(cls: type) -> Callable[[ast.AST], str]:
+    name = cls.__name__
+    # An optional field (`expr?` in Python's grammar) has the class default None; when None it
+    # is left out, as ast.dump leaves it out. A required field holding None (Constant) is kept.
+    fields = tuple((field, getattr(cls, field, ...) is None, field in _ADDED_FIELDS) for field in cls._fields)
+
+    def formatter(node: ast.AST) -> str:
+        parts = []
+        for field, optional, added in fields:
+            value = getattr(node, field, _MISSING)
+            if value is _MISSING or (value is None and optional) or (added and not value):
+                continue
+            parts.append(field + "=" + _dump(value))
+        return name + "(" + ", ".join(parts) + ")"
+
+    _FORMATTERS[cls] = formatter
+    return formatter
 
 
 def normalize_text(code: str) -> str:

@@ -7,13 +7,21 @@ differently, line endings, regions in the file.
 
 from __future__ import annotations
 
+import ast
+import json
+import os
 import re
+import shutil
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import libcst
 import pytest
 from server_gen_support import FEATURE_SPEC, SOCKET_MODULE, eventgen, snapshot, write_tree
 
+from generator.markers import normalize_python
 from generator.patch.anchors import find_server
 from generator.patch.server import find_server_name
 
@@ -157,3 +165,75 @@ def test_region_with_the_right_text_but_a_wrong_sha_is_not_unchanged(tmp_path: P
     assert "out of date" in check.output
     assert eventgen(root, "generate").exit == 0
     assert socket.read_text(encoding="utf-8") == text
+
+
+# -- the normal form behind every hash (markers.py) -------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _corpus() -> list[Path]:
+    """Real code of every shape eventgen meets: its own modules and the example app's."""
+    return sorted([*REPO.glob("generator/**/*.py"), *REPO.glob("examples/openwebui-mini/backend/**/*.py")])
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="ast.dump changed its output in 3.12 and 3.13")
+@pytest.mark.parametrize("path", _corpus(), ids=lambda p: p.relative_to(REPO).as_posix())
+def test_normal_form_is_what_ast_dump_wrote(path: Path) -> None:
+    """On 3.10 and 3.11 the normal form is ast.dump's text, so every hash written so far still holds."""
+    code = path.read_text(encoding="utf-8")
+    assert normalize_python(code) == ast.dump(ast.parse(textwrap.dedent(code)))
+
+
+_VERIFY = """
+import json, sys
+from generator.markers import FILE_MARK, digest, normalize_python, scan_regions
+from generator.patch.regions import split_lines
+bad = []
+for path in json.loads(sys.argv[1]):
+    text = open(path, encoding="utf-8").read()
+    mark = FILE_MARK.search(text.split("\\n", 1)[0])
+    if mark:
+        if digest(normalize_python(text.split("\\n", 1)[1])) != mark.group(2):
+            bad.append(path)
+        continue
+    for region in scan_regions(split_lines(text), path):
+        if digest(normalize_python(region.body)) != region.sha:
+            bad.append(f"{path}:{region.line}")
+print(json.dumps(bad))
+"""
+
+
+def _other_pythons() -> list[str]:
+    """Other CPython 3.10-3.14 on this machine: on PATH, or installed by pyenv."""
+    found = []
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    for minor in range(10, 15):
+        if sys.version_info[:2] == (3, minor):
+            continue
+        candidates = [shutil.which(f"python3.{minor}"), *sorted(str(p) for p in pyenv.glob(f"3.{minor}.*/bin/python3.{minor}"))]
+        for exe in filter(None, candidates):
+            # A pyenv shim of a version that is not selected exits non-zero: not usable.
+            if subprocess.run([exe, "-c", "import ast"], capture_output=True, check=False).returncode == 0:
+                found.append(exe)
+                break
+    return found
+
+
+@pytest.mark.parametrize("python", _other_pythons() or [pytest.param(None, marks=pytest.mark.skip(reason="no other Python 3.10-3.14 installed"))])
+def test_hashes_hold_under_every_python(tmp_path: Path, python: str) -> None:
+    """Generated here, checked there: every region and file hash verifies under another Python,
+    so a team whose machines and CI run different versions never sees drift that is not there."""
+    root = _single_quoted_project(tmp_path)
+    files = [str(p) for p in root.rglob("*.py") if "eventgen:" in p.read_text(encoding="utf-8")]
+    assert len(files) >= 2  # the socket module's regions and the generated models file
+    done = subprocess.run(
+        [python, "-c", _VERIFY, json.dumps(files)],
+        cwd=REPO,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
