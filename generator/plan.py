@@ -11,7 +11,7 @@ from .errors import Diagnostic, EventgenError
 from .render import py_str, py_value, render
 from .sources import Sources
 from .spec.load import LoadedSpec
-from .spec.models import ROOM_PARAM_RE, EventSpec, FieldSpec, RoomSpec, pascal
+from .spec.models import ROOM_PARAM_RE, EventSpec, FieldSpec, RoomSpec, pascal, room_func
 
 MODELS_ALIAS = "eventgen_models"
 
@@ -25,10 +25,6 @@ class _Import:
     @property
     def local(self) -> str:
         return self.alias or self.name
-
-
-def room_func(spec: str, key: str) -> str:
-    return f"{key}_room" if key == spec else f"{spec}_{key}_room"
 
 
 def room_expr(pattern: str) -> str:
@@ -120,6 +116,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     models_view: list[dict[str, object]] = []
     router_helpers: dict[str, set[str]] = {}
     typing_names = {"Any"}
+    pydantic_names = {"BaseModel", "ConfigDict", "ValidationError"}
 
     for item in specs:
         spec = item.spec
@@ -141,6 +138,8 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
             fields = [field_decl(n, f) for n, f in event.payload.items()]
             if any(f.enum is not None for f in event.payload.values()):
                 typing_names.add("Literal")
+            if any(" = Field(" in decl for decl in fields):
+                pydantic_names.add("Field")  # imported only when used: an unused import fails ruff's F401
             direction = "client to server" if event.direction == "client_to_server" else "server to client"
             models_view.append(
                 {
@@ -178,6 +177,15 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                 handlers.append(view)
             else:
                 helper = event.helper or ""
+                if server in event.payload:
+                    # The helper's parameters are the payload fields: this one would shadow the server it emits with.
+                    problems.append(
+                        item.at(
+                            ("events", i, "payload", server),
+                            f"payload field '{server}' would hide the Socket.IO server `{server}` inside the emit helper {helper}(); choose another name",
+                            key=True,
+                        )
+                    )
                 required = [(n, f) for n, f in event.payload.items() if f.is_required]
                 optional = [(n, f) for n, f in event.payload.items() if not f.is_required]
                 signature = [f"{n}: {_builtin_annotation(f)}" for n, f in required]
@@ -271,6 +279,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                 rooms=rooms_view,
                 models=models_view,
                 typing_imports=", ".join(sorted(typing_names)),
+                pydantic_imports=", ".join(sorted(pydantic_names)),
             ),
             kind="python",
             source=sources_label,

@@ -16,6 +16,7 @@ import jinja2
 import markupsafe
 
 from .spec.models import camel, event_snake, pascal
+from .text_safety import one_line, unsafe
 
 
 def templates_dir() -> Path:
@@ -31,55 +32,72 @@ def schemas_dir() -> Path:
 
 
 # -- escaping filters ------------------------------------------------------
+#
+# Spec text is free text: quotes, Jinja syntax, `</script>`, control characters,
+# line separators, bidi overrides and emoji all arrive here. Every filter below
+# turns any string into text that is safe where its name says, and literal
+# filters keep the value exact (a Python or JSON parser gives the input back).
+#
+# Characters that are `unsafe` (generator/text_safety.py: controls, surrogates,
+# line separators, bidi controls) never reach a generated file raw.
 
-_PY_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_PY_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _code_point_escape(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
 
 
 def py_str(value: Any) -> str:
-    """A double-quoted Python string literal (requoting to the file's style happens later)."""
-    text = str(value)
+    """A double-quoted Python string literal that evaluates to exactly `value` (requoting to the file's style happens later)."""
     out = []
-    for ch in text:
+    for ch in str(value):
         if ch in _PY_ESCAPES:
             out.append(_PY_ESCAPES[ch])
-        elif ch == '"':
-            out.append('\\"')
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\x{ord(ch):02x}")
+        elif unsafe(ch):
+            out.append(_code_point_escape(ch))
         else:
             out.append(ch)
     return '"' + "".join(out) + '"'
 
 
 def py_doc(value: Any) -> str:
-    """Text safe inside a triple-double-quoted docstring, on one line."""
-    text = " ".join(str(value).split())
-    text = text.replace("\\", "\\\\").replace('"', '\\"')
-    return "".join(ch if ord(ch) >= 0x20 and ch not in "\u2028\u2029" else " " for ch in text)
+    """Text for a triple-double-quoted docstring whose value is `one_line(value)`."""
+    return one_line(value).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def py_comment(value: Any) -> str:
-    """Text safe in a `#` comment: one line."""
-    return " ".join(str(value).split())
+    """Text safe in a `#` comment: one line, nothing unsafe."""
+    return one_line(value)
 
 
 def js_str(value: Any) -> str:
-    """A JSON string literal that is also safe inside TS and a Svelte <script>."""
+    """A JSON string literal (so also a JS/TS one) with exactly `value`'s text, safe inside a Svelte or HTML <script>.
+
+    `</` and `<!--` would end or confuse a <script> element even inside a string.
+    """
     text = json.dumps(str(value), ensure_ascii=False)
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("</", "<\\/").replace("<!--", "<\\!--")
+    text = "".join(f"\\u{ord(ch):04x}" if unsafe(ch) else ch for ch in text)
+    return text.replace("</", "<\\/").replace("<!--", "\\u003c!--")
 
 
 def js_doc(value: Any) -> str:
     """Text safe inside a /** ... */ comment, on one line, even in a Svelte or HTML <script>
     (where `</script>` in a comment would still end the element)."""
-    text = " ".join(str(value).split())
-    text = text.replace("*/", "*\\/").replace("\u2028", " ").replace("\u2029", " ")
-    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+    text = one_line(value)
+    return text.replace("*/", "*\\/").replace("</", "<\\/").replace("<!--", "<\\!--")
 
 
 def html(value: Any) -> str:
-    """Text safe in markup (and in an HTML comment: no `--`)."""
-    return str(markupsafe.escape(str(value))).replace("--", "&#45;&#45;")
+    """Text safe in markup, Svelte markup included (`{` starts an expression there), and in an HTML comment (no `--`)."""
+    text = "".join(" " if unsafe(ch) and ch not in "\t\n\r" else ch for ch in str(value))
+    escaped = str(markupsafe.escape(text)).replace("--", "&#45;&#45;")
+    return escaped.replace("{", "&#123;").replace("}", "&#125;")
 
 
 def py_value(value: Any) -> str:

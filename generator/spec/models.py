@@ -7,7 +7,7 @@ Their `description`s feed the JSON Schema and the spec reference.
 
 from __future__ import annotations
 
-import ast
+import builtins
 import keyword
 import re
 from typing import Annotated, Any, Literal
@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from .expressions import argument_problem
 from .problems import Problem, Problems, raise_any
 from .types import TypeRef, TypeSyntaxError, parse_type
 
@@ -39,6 +40,15 @@ PATTERN_RULES = {
     COMPONENT_RE: "is not a component name: PascalCase, letters and digits, starting with an uppercase letter",
     CALLABLE_RE: "is not a callable reference: write pkg.module:func",
 }
+
+# Names generated code defines for itself: a spec may not take them.
+MODELS_ALIAS = "eventgen_models"  # how the socket module imports the payload models
+RESERVED_MODELS = frozenset({"ClientPayload", "ServerPayload"})  # base classes in the models module
+_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
+# A payload field with a default binds its name in the model's class body, where later
+# annotations and Field(...) calls would then find the default instead of the type.
+_MODEL_MODULE_NAMES = frozenset({"str", "int", "float", "bool", "dict", "list", "Any", "Literal", "Field", MODELS_ALIAS})
+_PYDANTIC_ATTRIBUTES = frozenset(name for name in dir(BaseModel) if not name.startswith("_"))
 
 RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"})
 # pydantic reserves these on models; a payload field with such a name would break the model.
@@ -213,15 +223,9 @@ class EmitCallSite(_Strict):
     def _expressions_parse(cls, value: dict[str, str]) -> dict[str, str]:
         problems: list[Problem] = []
         for name, expr in value.items():
-            if not expr.strip():
-                problems.append(Problem((name,), f"argument {name!r} is empty: write a Python expression"))
-            elif "\n" in expr.strip():
-                problems.append(Problem((name,), f"argument {name!r} must be a one-line expression"))
-            else:
-                try:
-                    ast.parse(expr.strip(), mode="eval")
-                except SyntaxError as exc:
-                    problems.append(Problem((name,), f"argument {name!r}: {expr!r} is not a Python expression ({exc.msg})"))
+            message = argument_problem(name, expr)
+            if message is not None:
+                problems.append(Problem((name,), message))
         raise_any(problems)
         return value
 
@@ -244,6 +248,13 @@ class EmitSpec(_Strict):
     def _not_keyword(cls, value: str) -> str:
         if keyword.iskeyword(value) or value.startswith("_"):
             raise ValueError(f"helper {value!r} must be a public Python identifier (not a keyword, no leading underscore)")
+        # The helper is defined at module level in the socket module, beside the generated handlers.
+        if value.startswith("on_"):
+            raise ValueError(f"helper {value!r} may not start with 'on_': generated handlers use those names")
+        if value == MODELS_ALIAS:
+            raise ValueError(f"helper {value!r} is the name the socket module imports the payload models under")
+        if value in _BUILTINS:
+            raise ValueError(f"helper {value!r} would hide Python's built-in {value}() in the socket module; choose another name")
         return value
 
 
@@ -299,6 +310,10 @@ class EventSpec(_Strict):
                 problems.append(Problem((name,), f"payload field {name!r} is a Python keyword; choose another name", key=True))
             elif name.startswith(_RESERVED_FIELD_PREFIXES):
                 problems.append(Problem((name,), f"payload field {name!r} may not start with '_' or 'model_' (reserved by pydantic)", key=True))
+            elif name in _PYDANTIC_ATTRIBUTES:
+                problems.append(Problem((name,), f"payload field {name!r} would hide pydantic's BaseModel.{name}; choose another name", key=True))
+            elif name in _MODEL_MODULE_NAMES:
+                problems.append(Problem((name,), f"payload field {name!r} would hide the name {name} that the generated models use; choose another name", key=True))
         raise_any(problems)
         return value
 
@@ -307,6 +322,9 @@ class EventSpec(_Strict):
     def _not_reserved(cls, value: str) -> str:
         if value in RESERVED_EVENTS:
             raise ValueError(f"'{value}' is reserved by Socket.IO; choose another event name")
+        model = pascal(value) + "Payload"
+        if model in RESERVED_MODELS:
+            raise ValueError(f"event name {value!r} would name its payload model {model}, a base class eventgen generates; choose another name")
         return value
 
     @model_validator(mode="after")
@@ -365,15 +383,41 @@ class Spec(_Strict):
     rooms: dict[str, RoomSpec] = Field(default_factory=dict, description="Rooms by key; events refer to them with 'room'.")
     events: list[EventSpec] = Field(min_length=1, description="The feature's events.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_lone_surrogates(cls, data: Any) -> Any:
+        # YAML's "\ud800" escape makes a string no UTF-8 file can hold, and pydantic-core
+        # cannot build a validator for it: refuse it where it is written.
+        raise_any([Problem(at, "this text holds a lone surrogate (an unpaired \\ud800-\\udfff escape), which is not a character; remove it") for at in _surrogates(data, ())])
+        return data
+
     @field_validator("rooms")
     @classmethod
     def _room_keys(cls, value: dict[str, RoomSpec]) -> dict[str, RoomSpec]:
-        raise_any([
+        problems = [
             Problem((key,), f"room key {key!r} must be snake_case (lowercase letters, digits and '_')", key=True)
             for key in value
             if not re.match(r"^[a-z][a-z0-9_]*$", key)
-        ])
+        ]
+        problems += [
+            Problem((key,), f"room key is {len(key)} characters long; 63 at most", key=True)
+            for key in value
+            if re.match(r"^[a-z][a-z0-9_]*$", key) and len(key) > 63
+        ]
+        raise_any(problems)
         return value
+
+
+def _surrogates(value: Any, at: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:
+    """Where in a raw document a string (key or value) holds a lone surrogate."""
+    if isinstance(value, str):
+        return [at] if any("\ud800" <= ch <= "\udfff" for ch in value) else []
+    if isinstance(value, dict):
+        found = [at + (key,) for key in value if isinstance(key, str) and _surrogates(key, ())]
+        return found + [loc for key, item in value.items() for loc in _surrogates(item, at + (key,))]
+    if isinstance(value, list):
+        return [loc for i, item in enumerate(value) for loc in _surrogates(item, at + (i,))]
+    return []
 
 
 def _num(value: float) -> str:
@@ -391,6 +435,11 @@ def _shown(value: Any) -> str:
 
 def event_snake(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()
+
+
+def room_func(spec: str, key: str) -> str:
+    """Name of the generated function that builds a room's name (Python; TypeScript uses its camelCase)."""
+    return f"{key}_room" if key == spec else f"{spec}_{key}_room"
 
 
 def pascal(name: str) -> str:

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from ..errors import Diagnostic
 from .load import LoadedSpec
-from .models import event_snake, pascal
+from .models import event_snake, pascal, room_func
 
 _ROOM_PARAM_KINDS = ("str", "int")
 
@@ -92,6 +92,7 @@ def _check_unique(specs: list[LoadedSpec]) -> list[Diagnostic]:
         "snake": "generated function name",
         "helper": "emit helper",
         "listener": "listener component",
+        "room": "room function",
     }
     first: dict[tuple[str, str], tuple[LoadedSpec, tuple]] = {}
 
@@ -109,6 +110,9 @@ def _check_unique(specs: list[LoadedSpec]) -> list[Diagnostic]:
 
     for item in specs:
         claim("spec", item.spec.name, item, ("name",))
+        for key in item.spec.rooms:
+            # spec `c` room `b` and spec `c_b` room `c_b` both make c_b_room(): one would silently replace the other.
+            claim("room", room_func(item.spec.name, key), item, ("rooms", key))
         for i, event in enumerate(item.spec.events):
             loc = ("events", i, "name")
             before = len(problems)
