@@ -387,3 +387,11 @@ def test_import_region_without_leading_imports_stays_below_the_header(tmp_path: 
     root = _project(tmp_path, router, emit_spec([_site()]))
     patched = _life_cycle(root)
     assert patched.startswith(expected_before_region + "# eventgen:begin imports ")
+
+
+def test_anchor_on_the_last_line_of_a_file_without_final_newline(tmp_path: Path) -> None:
+    router = _router("Features.update_feature(feature_id, form_data)").rstrip("\n")
+    root = _project(tmp_path, router, emit_spec([_site()]))
+    patched = _life_cycle(root)
+    assert _emits_after_anchor(patched, "update_feature", "Features.update_feature") == ["emit_feature_updated(feature_id=feature_id)"]
+    assert patched.endswith("    # eventgen:end feature/feature:updated@update_feature")
