@@ -19,7 +19,13 @@ from pathlib import Path
 
 import libcst
 import pytest
-from server_gen_support import FEATURE_SPEC, SOCKET_MODULE, eventgen, snapshot, write_tree
+from server_gen_support import (
+    FEATURE_SPEC,
+    SOCKET_MODULE,
+    eventgen,
+    snapshot,
+    write_tree,
+)
 
 from generator.markers import normalize_python
 from generator.patch.anchors import find_server
