@@ -342,14 +342,8 @@ async def test_no_ack_times_out_when_many_requests_of_every_kind_are_in_flight(
     clean_log.expect_explosions(explosions)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: a generated handler takes (sid, data=None), so a second argument raises TypeError "
-    "before its try block and the client never gets an ack (templates/python/socket_region.py.j2)",
-)
 @run_async()
 async def test_extra_arguments_get_an_ack(server: ServerProcess, tokens: dict[str, str], clean_log: LogWatch) -> None:
-    clean_log.tolerate("TypeError: on_feature_subscribe() takes from 1 to 2 positional arguments but 3 were given")
     async with Peers(server.url, tokens, LISTEN) as peers:
         alice = await peers.user("alice")
         reply = await alice.ack("feature:subscribe", {"feature_id": "f1"}, "unexpected", timeout=2)

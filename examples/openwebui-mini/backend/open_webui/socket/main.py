@@ -93,14 +93,16 @@ async def usage_ping(sid, data=None):
     return {"ok": True, "user_id": user_id, "ts": int(time.time())}
 
 
-# eventgen:begin feature sha=c6a71bbb904e -- generated from events/feature.yaml; edit the spec, then run eventgen generate
+# eventgen:begin feature sha=29ae989099ba -- generated from events/feature.yaml; edit the spec, then run eventgen generate
 @sio.on("feature:subscribe")
-async def on_feature_subscribe(sid, data=None):
+async def on_feature_subscribe(sid, data=None, *extra):
     """`feature:subscribe`: Join the caller to room feature:{feature_id} (events/feature.yaml). Subscribe to a feature's live updates."""
     try:
         user = SESSION_POOL.get(sid)
         if not user:
             return eventgen_models.unauthenticated()
+        if extra:
+            return eventgen_models.extra_arguments(len(extra))
         try:
             payload = eventgen_models.FeatureSubscribePayload.model_validate(data)
         except eventgen_models.ValidationError as exc:
@@ -116,12 +118,14 @@ async def on_feature_subscribe(sid, data=None):
 
 
 @sio.on("feature:unsubscribe")
-async def on_feature_unsubscribe(sid, data=None):
+async def on_feature_unsubscribe(sid, data=None, *extra):
     """`feature:unsubscribe`: Remove the caller from room feature:{feature_id} (events/feature.yaml). Stop receiving a feature's updates."""
     try:
         user = SESSION_POOL.get(sid)
         if not user:
             return eventgen_models.unauthenticated()
+        if extra:
+            return eventgen_models.extra_arguments(len(extra))
         try:
             payload = eventgen_models.FeatureUnsubscribePayload.model_validate(data)
         except eventgen_models.ValidationError as exc:

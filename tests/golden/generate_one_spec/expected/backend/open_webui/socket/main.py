@@ -49,14 +49,16 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin board sha=0bb4aa933076 -- generated from events/board.yaml; edit the spec, then run eventgen generate
+# eventgen:begin board sha=0c52f2d95529 -- generated from events/board.yaml; edit the spec, then run eventgen generate
 @sio.on("board:join")
-async def on_board_join(sid, data=None):
+async def on_board_join(sid, data=None, *extra):
     """`board:join`: Join the caller to room board:{board_id} (events/board.yaml)."""
     try:
         user = SESSION_POOL.get(sid)
         if not user:
             return eventgen_models.unauthenticated()
+        if extra:
+            return eventgen_models.extra_arguments(len(extra))
         try:
             payload = eventgen_models.BoardJoinPayload.model_validate(data)
         except eventgen_models.ValidationError as exc:

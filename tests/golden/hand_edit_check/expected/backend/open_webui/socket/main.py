@@ -50,14 +50,16 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin feature sha=82f70958f85a -- generated from events/feature.yaml; edit the spec, then run eventgen generate
+# eventgen:begin feature sha=ed919989b0fb -- generated from events/feature.yaml; edit the spec, then run eventgen generate
 @sio.on("feature:subscribe")
-async def on_feature_subscribe(sid, data=None):
+async def on_feature_subscribe(sid, data=None, *extra):
     """`feature:subscribe`: Join the caller to room feature:{feature_id} (events/feature.yaml)."""
     try:
         user = SESSION_POOL.get(sid)
         if not user:
             return eventgen_models.unauthenticated()
+        if extra:
+            return eventgen_models.extra_arguments(len(extra))
         try:
             payload = eventgen_models.FeatureSubscribePayload.model_validate(data)
         except eventgen_models.ValidationError as exc:
@@ -73,12 +75,14 @@ async def on_feature_subscribe(sid, data=None):
 
 
 @sio.on("feature:unsubscribe")
-async def on_feature_unsubscribe(sid, data=None):
+async def on_feature_unsubscribe(sid, data=None, *extra):
     """`feature:unsubscribe`: Remove the caller from room feature:{feature_id} (events/feature.yaml)."""
     try:
         user = SESSION_POOL.get(sid)
         if not user:
             return eventgen_models.unauthenticated()
+        if extra:
+            return eventgen_models.extra_arguments(len(extra))
         try:
             payload = eventgen_models.FeatureUnsubscribePayload.model_validate(data)
         except eventgen_models.ValidationError as exc:

@@ -51,14 +51,16 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin chat sha=334dce6ca34d -- generated from events/chat.yaml; edit the spec, then run eventgen generate
+# eventgen:begin chat sha=0993ad3448d2 -- generated from events/chat.yaml; edit the spec, then run eventgen generate
 @sio.on("chat:echo")
-async def on_chat_echo(sid, data=None):
+async def on_chat_echo(sid, data=None, *extra):
     """`chat:echo`: Pass the payload to open_webui.socket.handlers:echo (events/chat.yaml)."""
     try:
         user = SESSION_POOL.get(sid)
         if not user:
             return eventgen_models.unauthenticated()
+        if extra:
+            return eventgen_models.extra_arguments(len(extra))
         try:
             payload = eventgen_models.ChatEchoPayload.model_validate(data)
         except eventgen_models.ValidationError as exc:
@@ -71,12 +73,14 @@ async def on_chat_echo(sid, data=None):
 
 
 @sio.on("chat:shout")
-async def on_chat_shout(sid, data=None):
+async def on_chat_shout(sid, data=None, *extra):
     """`chat:shout`: Pass the payload to open_webui.socket.handlers:shout (events/chat.yaml)."""
     try:
         user = SESSION_POOL.get(sid)
         if not user:
             return eventgen_models.unauthenticated()
+        if extra:
+            return eventgen_models.extra_arguments(len(extra))
         try:
             payload = eventgen_models.ChatShoutPayload.model_validate(data)
         except eventgen_models.ValidationError as exc:

@@ -50,14 +50,16 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin task sha=2e9c43fa6b19 -- generated from events/task.yaml; edit the spec, then run eventgen generate
+# eventgen:begin task sha=e5c4513f7dcd -- generated from events/task.yaml; edit the spec, then run eventgen generate
 @sio.on("task:create")
-async def on_task_create(sid, data=None):
+async def on_task_create(sid, data=None, *extra):
     """`task:create`: Pass the payload to open_webui.socket.tasks:create_task (events/task.yaml)."""
     try:
         user = SESSION_POOL.get(sid)
         if not user:
             return eventgen_models.unauthenticated()
+        if extra:
+            return eventgen_models.extra_arguments(len(extra))
         try:
             payload = eventgen_models.TaskCreatePayload.model_validate(data)
         except eventgen_models.ValidationError as exc:

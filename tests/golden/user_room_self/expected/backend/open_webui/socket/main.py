@@ -49,14 +49,16 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin inbox sha=f22d33a66f0d -- generated from events/inbox.yaml; edit the spec, then run eventgen generate
+# eventgen:begin inbox sha=8ee40f8f2388 -- generated from events/inbox.yaml; edit the spec, then run eventgen generate
 @sio.on("inbox:watch")
-async def on_inbox_watch(sid, data=None):
+async def on_inbox_watch(sid, data=None, *extra):
     """`inbox:watch`: Join the caller to room user:{user_id} (events/inbox.yaml)."""
     try:
         user = SESSION_POOL.get(sid)
         if not user:
             return eventgen_models.unauthenticated()
+        if extra:
+            return eventgen_models.extra_arguments(len(extra))
         try:
             payload = eventgen_models.InboxWatchPayload.model_validate(data)
         except eventgen_models.ValidationError as exc:
