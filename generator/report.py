@@ -13,6 +13,8 @@ ItemKind = Literal["missing", "outdated", "edited", "orphaned", "unchanged"]
 _WORDS = {
     "write": {"missing": "created", "outdated": "updated", "edited": "conflict (edited by hand)", "orphaned": "removed orphan", "unchanged": "unchanged"},
     "force": {"missing": "created", "outdated": "updated", "edited": "overwrote hand edit", "orphaned": "removed orphan", "unchanged": "unchanged"},
+    # A write that a conflict blocked: nothing happened, say what would have.
+    "blocked": {"missing": "not created", "outdated": "not updated", "edited": "conflict (edited by hand)", "orphaned": "orphan not removed", "unchanged": "unchanged"},
     "check": {"missing": "missing", "outdated": "out of date", "edited": "edited by hand", "orphaned": "orphaned", "unchanged": "in sync"},
 }
 
@@ -59,7 +61,12 @@ class Report:
         return EXIT_OK
 
     def lines(self) -> list[str]:
-        words = _WORDS["check" if self.mode in ("check", "diff") else self.mode]
+        if self.mode in ("check", "diff"):
+            words = _WORDS["check"]
+        elif self.conflicts:
+            words = _WORDS["blocked"]
+        else:
+            words = _WORDS[self.mode]
         out = []
         for item in sorted(self.items, key=lambda i: (i.file, i.line, i.what)):
             if item.kind == "unchanged":
