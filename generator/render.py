@@ -16,7 +16,7 @@ import jinja2
 import markupsafe
 
 from .spec.models import camel, event_snake, pascal
-from .text_safety import one_line, unsafe
+from .text_safety import UNSAFE, one_line
 
 
 def templates_dir() -> Path:
@@ -41,7 +41,7 @@ def schemas_dir() -> Path:
 # Characters that are `unsafe` (generator/text_safety.py: controls, surrogates,
 # line separators, bidi controls) never reach a generated file raw.
 
-_PY_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_PY_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
 def _code_point_escape(ch: str) -> str:
@@ -55,15 +55,9 @@ def _code_point_escape(ch: str) -> str:
 
 def py_str(value: Any) -> str:
     """A double-quoted Python string literal that evaluates to exactly `value` (requoting to the file's style happens later)."""
-    out = []
-    for ch in str(value):
-        if ch in _PY_ESCAPES:
-            out.append(_PY_ESCAPES[ch])
-        elif unsafe(ch):
-            out.append(_code_point_escape(ch))
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
+    # The named escapes first; what is still unsafe after them gets its code point.
+    text = str(value).translate(_PY_ESCAPES)
+    return '"' + UNSAFE.sub(lambda m: _code_point_escape(m.group()), text) + '"'
 
 
 def py_doc(value: Any) -> str:
@@ -82,7 +76,7 @@ def js_str(value: Any) -> str:
     `</` and `<!--` would end or confuse a <script> element even inside a string.
     """
     text = json.dumps(str(value), ensure_ascii=False)
-    text = "".join(f"\\u{ord(ch):04x}" if unsafe(ch) else ch for ch in text)
+    text = UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text.replace("</", "<\\/").replace("<!--", "\\u003c!--")
 
 
@@ -95,7 +89,7 @@ def js_doc(value: Any) -> str:
 
 def html(value: Any) -> str:
     """Text safe in markup, Svelte markup included (`{` starts an expression there), and in an HTML comment (no `--`)."""
-    text = "".join(" " if unsafe(ch) and ch not in "\t\n\r" else ch for ch in str(value))
+    text = UNSAFE.sub(lambda m: m.group() if m.group() in "\t\n\r" else " ", str(value))
     escaped = str(markupsafe.escape(text)).replace("--", "&#45;&#45;")
     return escaped.replace("{", "&#123;").replace("}", "&#125;")
 

@@ -18,7 +18,10 @@ import textwrap
 from pathlib import Path
 
 import libcst
+import markupsafe
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from server_gen_support import (
     FEATURE_SPEC,
     SOCKET_MODULE,
@@ -30,6 +33,8 @@ from server_gen_support import (
 from generator.markers import normalize_python
 from generator.patch.anchors import find_server
 from generator.patch.server import find_server_name
+from generator.render import html, js_str, one_line, py_str
+from generator.text_safety import UNSAFE, unsafe
 
 REGION = (
     "# eventgen:begin feature sha=0123456789ab -- generated from events/feature.yaml\n"
@@ -243,3 +248,54 @@ def test_hashes_hold_under_every_python(tmp_path: Path, python: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
+
+
+# -- escaping filters: whole-string regex instead of a lookup per character (text_safety.py) ----
+
+
+def test_unsafe_pattern_is_the_unsafe_predicate_on_every_code_point() -> None:
+    by_pattern = {c for c in range(0x110000) if UNSAFE.match(chr(c))}
+    by_predicate = {c for c in range(0x110000) if unsafe(chr(c))}
+    assert by_pattern == by_predicate
+
+
+# The filters as they were written per character: the references the faster ones must equal.
+def _py_str_per_char(value: str) -> str:
+    named = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    out = []
+    for ch in value:
+        if ch in named:
+            out.append(named[ch])
+        elif unsafe(ch):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _js_str_per_char(value: str) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    text = "".join(f"\\u{ord(ch):04x}" if unsafe(ch) else ch for ch in text)
+    return text.replace("</", "<\\/").replace("<!--", "\\u003c!--")
+
+
+def _one_line_per_char(value: str) -> str:
+    return " ".join("".join(" " if unsafe(ch) else ch for ch in value).split())
+
+
+def _html_per_char(value: str) -> str:
+    text = "".join(" " if unsafe(ch) and ch not in "\t\n\r" else ch for ch in value)
+    escaped = str(markupsafe.escape(text)).replace("--", "&#45;&#45;")
+    return escaped.replace("{", "&#123;").replace("}", "&#125;")
+
+
+_HOSTILE = st.text(alphabet=st.one_of(st.characters(), st.sampled_from(sorted(chr(c) for c in range(0x110000) if unsafe(chr(c)))), st.sampled_from('"\\<!-/{}*')))
+
+
+@given(_HOSTILE)
+def test_filters_equal_their_per_character_definitions(value: str) -> None:
+    assert py_str(value) == _py_str_per_char(value)
+    assert js_str(value) == _js_str_per_char(value)
+    assert one_line(value) == _one_line_per_char(value)
+    assert html(value) == _html_per_char(value)

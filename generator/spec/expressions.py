@@ -13,7 +13,7 @@ import ast
 import io
 import tokenize
 
-from ..text_safety import unsafe
+from ..text_safety import UNSAFE
 
 _LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
@@ -25,9 +25,9 @@ def argument_problem(name: str, expr: str) -> str | None:
         return f"argument {name!r} is empty: write a Python expression"
     if any(ch in _LINE_BREAKS for ch in text):
         return f"argument {name!r} must be a one-line expression"
-    for ch in text:
-        if unsafe(ch):
-            return f"argument {name!r} contains the control character U+{ord(ch):04X}; write it as an escape inside a string"
+    bad = UNSAFE.search(text)
+    if bad:
+        return f"argument {name!r} contains the control character U+{ord(bad.group()):04X}; write it as an escape inside a string"
     if _has_comment(text):
         return f"argument {name!r}: {expr!r} contains a comment, which would swallow the rest of the call"
     try:
