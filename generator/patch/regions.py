@@ -11,7 +11,7 @@ import ast
 import builtins
 import re
 import symtable
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -87,7 +87,7 @@ def patch_regions(
         current = by_id.get(edit.id)
         if current is not None:
             # The region as this run would write it proves it unchanged without a parse.
-            if current.sha == sha and current.body == _body_text(edit, styles.guess(), current.indent):
+            if current.sha == sha and any(current.body == _body_text(edit, s, current.indent) for s in styles.guesses(current.body)):
                 report.add(Item("unchanged", src.path, _what(edit.id), current.line))
                 continue
             actual_norm = normalize_python(current.body)
@@ -189,9 +189,10 @@ class _Styles:
     """The file's style, detected only when something is written: tokenizing a socket
     module that holds every spec's handlers costs about 1 ms per spec.
 
-    `guess()` is the style of the user's code alone (regions left out), cheap at any
-    size; it only serves to recognise unchanged regions by their text, so a wrong
-    guess costs a parse, never a wrong answer.
+    `guesses()` only serve to recognise unchanged regions by their text, so a wrong
+    guess costs a parse, never a wrong answer: first the templates' own style (most
+    Python is written in it; nothing to detect), then the style of the user's code
+    alone (regions left out), which stays small however many specs there are.
     """
 
     def __init__(self, text: str, lines: list[str], found: list[FoundRegion]) -> None:
@@ -206,14 +207,16 @@ class _Styles:
             self._file = detect_style(self._text)
         return self._file
 
-    def guess(self) -> Style:
+    def guesses(self, body: str) -> Iterator[Style]:
         if self._file is not None:
-            return self._file
+            yield self._file
+            return
+        yield Style(newline="\r\n" if body.endswith("\r\n") else "\n")
         if self._guess is None:
             inside = {i for r in self._found for i in range(r.begin, r.end + 1)}
             user = "".join(line for i, line in enumerate(self._lines) if i not in inside)
             self._guess = detect_style(user)
-        return self._guess
+        yield self._guess
 
 
 def _insertion(
