@@ -9,8 +9,9 @@ gets N synthetic specs (see synth.py); then, median of --repeat runs each:
   check             on the generated project (in sync)
   floor             floor.py: imports + yaml.safe_load of every spec + libcst
                     parse/print of the socket module + reading the other targets
-  black --check     on the same Python target files, for reference
-                    (cold: empty cache; warm: black's cache primed)
+  black --check     on the same Python target files, for reference: one run with an
+                    empty cache (black caches only files it finds formatted; generated
+                    code is not black-formatted, so a warm cache would not skip them)
 
 Peak RSS is the child's ru_maxrss (os.wait4). Also: `eventgen --help` against
 `python -c "import click"`, and the marginal cost of one more spec.
@@ -139,8 +140,7 @@ class SizeResult:
     gen_noop: Series = field(default_factory=Series)
     check: Series = field(default_factory=Series)
     floor: Series = field(default_factory=Series)
-    black_cold: Series = field(default_factory=Series)
-    black_warm: Series = field(default_factory=Series)
+    black: Series = field(default_factory=Series)
 
 
 def bench_size(work: Path, size: int, repeat: int, with_black: bool) -> SizeResult:
@@ -158,19 +158,14 @@ def bench_size(work: Path, size: int, repeat: int, with_black: bool) -> SizeResu
     manifest = work / f"n{size}-manifest.json"
     manifest.write_text(json.dumps({"root": str(project), **targets(project)}), encoding="utf-8")
     python_targets = [str(project / rel) for rel in (SOCKET, MODELS, *ROUTERS) if (project / rel).is_file()]
-    warm_cache = work / f"n{size}-black-cache"
-    if with_black:
-        run([sys.executable, "-m", "black", "--check", "-q", *python_targets], cwd=work, env=_env({"BLACK_CACHE_DIR": str(warm_cache)}))
     # Interleaved, so that drift in the machine's speed hits every column alike.
     for r in range(repeat):
         result.gen_noop.add(expect(run(eventgen(project, "generate"), cwd=work), 0, f"no-op generate (N={size})"))
         result.check.add(expect(run(eventgen(project, "check"), cwd=work), 0, f"check (N={size})"))
         result.floor.add(expect(run([sys.executable, str(FLOOR), str(manifest)], cwd=work), 0, f"floor (N={size})"))
-        if with_black:
-            cold = work / f"n{size}-black-cold-{r}"
-            # black exits 1 when it would reformat; only its time matters here.
-            result.black_cold.add(run([sys.executable, "-m", "black", "--check", "-q", *python_targets], cwd=work, env=_env({"BLACK_CACHE_DIR": str(cold)})))
-            result.black_warm.add(run([sys.executable, "-m", "black", "--check", "-q", *python_targets], cwd=work, env=_env({"BLACK_CACHE_DIR": str(warm_cache)})))
+    if with_black:
+        # black exits 1 when it would reformat; only its time matters here.
+        result.black.add(run([sys.executable, "-m", "black", "--check", "-q", *python_targets], cwd=work, env=_env({"BLACK_CACHE_DIR": str(work / f"n{size}-black")})))
     if snapshot(project) != before:
         raise SystemExit(f"bench: a no-op generate or check changed files (N={size})")
     result.socket_lines = (project / SOCKET).read_text(encoding="utf-8").count("\n")
@@ -250,7 +245,7 @@ def table(results: list[SizeResult], repeat: int, with_black: bool) -> list[str]
     )
     rule = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     if with_black:
-        head += " black --check cold / warm (ms) |"
+        head += " black --check (ms, 1 run) |"
         rule += "---:|"
     lines = [f"Wall time, median of {repeat} runs, each a fresh process (CPU time: user + system of the process).", "", head, rule]
     for r in results:
@@ -259,7 +254,7 @@ def table(results: list[SizeResult], repeat: int, with_black: bool) -> list[str]
             f"| {r.check.ms / r.floor.ms:.2f} | {r.check.cpu_ms / r.floor.cpu_ms:.2f} | {r.check.rss:.0f} | {max(r.gen_first.rss, r.gen_noop.rss):.0f} |"
         )
         if with_black:
-            row += f" {r.black_cold.ms:.0f} / {r.black_warm.ms:.0f} |"
+            row += f" {r.black.ms:.0f} |"
         lines.append(row)
     return lines
 
@@ -320,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
             "sizes": {
                 r.size: {
                     name: [s.__dict__ | {"output": ""} for s in getattr(r, name).samples]
-                    for name in ("gen_first", "gen_noop", "check", "floor", "black_cold", "black_warm")
+                    for name in ("gen_first", "gen_noop", "check", "floor", "black")
                 }
                 for r in results
             },
