@@ -63,6 +63,8 @@ def project_lock(root: Path) -> Iterator[None]:
         return
     try:
         fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except FileNotFoundError:
+        raise EventgenError(Diagnostic(str(root), 0, 0, "project folder not found")) from None
     except OSError as exc:
         raise EventgenError(Diagnostic(str(root), 0, 0, f"cannot open the project folder: {_reason(exc)}")) from None
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 import re
 import sys
 from dataclasses import dataclass, fields
@@ -14,6 +15,7 @@ else:  # pragma: no cover - exercised only on 3.10
     import tomli as tomllib
 
 from .errors import Diagnostic, EventgenError
+from .text_safety import unsafe
 
 CONFIG_FILE = "eventgen.toml"
 PYPROJECT = "pyproject.toml"
@@ -79,6 +81,9 @@ def dotted_module(root: Path, rel: str) -> str:
 def load_config(root: Path) -> Config:
     """Read the project's configuration; defaults when there is none."""
     root = root.resolve()
+    if not root.is_dir():
+        # Without this a mistyped -C would be a project with no specs: "in sync", nothing to do.
+        raise EventgenError(Diagnostic(str(root), 0, 0, "project folder not found"))
     file = root / CONFIG_FILE
     if file.is_file():
         text = _read(file)
@@ -216,13 +221,17 @@ def _build(root: Path, table: dict[str, Any], text: str, name: str, prefix: tupl
             continue
         if key in _PATH_KEYS:
             value = value.rstrip("/")
+            if any(unsafe(ch) for ch in value):
+                # A newline or NUL in a path would split or cut every message and marker naming it.
+                bad(f"'{key}' = {value!r} holds a control character; write a plain relative path")
+                continue
             if not inside_root(root, value):
                 bad(f"'{key}' = {value!r} must be a relative path inside the project")
                 continue
             if key in _SUFFIXES and not value.endswith(_SUFFIXES[key]):
                 bad(f"'{key}' = {value!r} must name a {_SUFFIXES[key]} file")
                 continue
-        if key in ("server_name", "session_pool") and value != "auto" and not value.isidentifier():
+        if key in ("server_name", "session_pool") and value != "auto" and (not value.isidentifier() or keyword.iskeyword(value)):
             bad(f"'{key}' must be a Python identifier, not {value!r}")
             continue
         if key in ("socket_import", "models_import") and value and not re.match(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$", value):

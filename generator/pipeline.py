@@ -33,6 +33,8 @@ class Outcome:
 
 def spec_files(config: Config, selected: list[str] | tuple[str, ...] = ()) -> list[Path]:
     folder = config.root / config.specs
+    if folder.exists() and not folder.is_dir():
+        raise EventgenError(Diagnostic(config.specs, 0, 0, f"the specs folder{' named in ' + config.source if config.source else ''} is a file, not a folder"))
     files = sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml")) if folder.is_dir() else []
     return files
 

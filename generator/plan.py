@@ -162,6 +162,9 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                     "access_call": "",
                     "self_param": "",
                     "handler_call": "",
+                    # Validation runs either way; a join or leave of a room without params reads
+                    # nothing from the result, and an unused `payload` is ruff's F841.
+                    "payload_var": "payload" if (room and room.params) or event.action in ("relay", "handle") else "_",
                 }
                 if event.action == "join" and room is not None:
                     access = room.effective_access

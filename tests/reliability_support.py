@@ -200,7 +200,7 @@ def make_project(root: Path, *, specs: dict[str, str] | None = None) -> Path:
     if specs is not None:
         files = {k: v for k, v in files.items() if not k.startswith("events/")}
         files.update({f"events/{name}.yaml": text for name, text in specs.items()})
-    root.mkdir(parents=True, exist_ok=True)
+    (root / "events").mkdir(parents=True, exist_ok=True)
     write_tree(root, files)
     return root
 

@@ -177,13 +177,13 @@ def test_js_filters_against_node_typescript_and_svelte(texts: list[str]) -> None
     literals = [js_str(t) for t in texts]
     docs = [js_doc(t) for t in texts]
     result = _node_check(literals, docs, [(js_doc(t), html(t)) for t in texts])
-    for text, literal, evaluated in zip(texts, literals, result["literals"]):
+    for text, literal, evaluated in zip(texts, literals, result["literals"], strict=True):
         assert evaluated == {"js": text, "json": text}, literal
         assert _clean(literal) and "</" not in literal and "<!--" not in literal
-    for text, doc, parsed in zip(texts, docs, result["docs"]):
+    for text, doc, parsed in zip(texts, docs, result["docs"], strict=True):
         assert parsed == {"errors": 0, "statements": 1, "comment": f"/** {doc} */"}, text
         assert _clean(doc)
-    for text, checked in zip(texts, result["markup"]):
+    for text, checked in zip(texts, result["markup"], strict=True):
         visible = "".join(" " if unsafe(ch) and ch not in "\t\n\r" else ch for ch in text)
         assert checked == {"error": None, "body": 1, "data": visible, "title": visible}, text
 

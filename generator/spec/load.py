@@ -28,6 +28,37 @@ class LoadedSpec:
 
 
 def load_spec_text(text: str, path: str) -> tuple[LoadedSpec | None, list[Diagnostic]]:
+    try:
+        return _load_spec_text(text, path)
+    except RecursionError:
+        # Hundreds of nested brackets exhaust the recursive YAML composer before any rule can look.
+        return None, [_too_deep(text, path)]
+
+
+def _too_deep(text: str, path: str) -> Diagnostic:
+    """Where the nesting passes MAX_DEPTH, found with PyYAML's scanner, which does not recurse."""
+    import yaml
+
+    from .models import MAX_DEPTH
+
+    opening = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken, yaml.FlowMappingStartToken, yaml.FlowSequenceStartToken)
+    closing = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+    message = f"the spec is nested more than {MAX_DEPTH} levels deep; flatten it"
+    depth = 0
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, opening):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return Diagnostic(path, token.start_mark.line + 1, token.start_mark.column + 1, message)
+            elif isinstance(token, closing):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return Diagnostic(path, 1, 1, message)
+
+
+def _load_spec_text(text: str, path: str) -> tuple[LoadedSpec | None, list[Diagnostic]]:
     data, positions, problems = load_yaml(text, path)
     if data is None:
         return None, problems
@@ -51,6 +82,8 @@ def load_spec_text(text: str, path: str) -> tuple[LoadedSpec | None, list[Diagno
 
 def load_spec_file(file: Path, root: Path) -> tuple[LoadedSpec | None, list[Diagnostic]]:
     rel = relpath(file, root)
+    if file.exists() and not file.is_file() and not file.is_dir():
+        return None, [Diagnostic(rel, 0, 0, "not a regular file: a spec must be a plain YAML file")]  # a FIFO would block the read
     try:
         raw = file.read_bytes()
     except OSError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import keyword
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -48,6 +49,8 @@ _BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_")
 # A payload field with a default binds its name in the model's class body, where later
 # annotations and Field(...) calls would then find the default instead of the type.
 _MODEL_MODULE_NAMES = frozenset({"str", "int", "float", "bool", "dict", "list", "Any", "Literal", "Field", MODELS_ALIAS})
+# pycodestyle's E741/E743: names easily misread as 1 and 0; generated code must pass ruff's E rules.
+_AMBIGUOUS = frozenset({"l", "I", "O"})
 _PYDANTIC_ATTRIBUTES = frozenset(name for name in dir(BaseModel) if not name.startswith("_"))
 
 RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"})
@@ -169,6 +172,8 @@ class RoomSpec(_Strict):
         for param in params:
             if not re.match(IDENT_RE, param) or keyword.iskeyword(param):
                 raise ValueError(f"room parameter {{{param}}} must be a Python identifier")
+            if param in _AMBIGUOUS:
+                raise ValueError(f"room parameter {{{param}}} reads like 1 or 0 (pycodestyle E741); choose a longer name")
         if len(set(params)) != len(params):
             raise ValueError(f"room pattern {value!r} repeats a parameter")
         return value
@@ -255,6 +260,8 @@ class EmitSpec(_Strict):
             raise ValueError(f"helper {value!r} is the name the socket module imports the payload models under")
         if value in _BUILTINS:
             raise ValueError(f"helper {value!r} would hide Python's built-in {value}() in the socket module; choose another name")
+        if value in _AMBIGUOUS:
+            raise ValueError(f"helper {value!r} reads like 1 or 0 (pycodestyle E743); choose a longer name")
         return value
 
 
@@ -310,6 +317,8 @@ class EventSpec(_Strict):
                 problems.append(Problem((name,), f"payload field {name!r} is a Python keyword; choose another name", key=True))
             elif name.startswith(_RESERVED_FIELD_PREFIXES):
                 problems.append(Problem((name,), f"payload field {name!r} may not start with '_' or 'model_' (reserved by pydantic)", key=True))
+            elif name in _AMBIGUOUS:
+                problems.append(Problem((name,), f"payload field {name!r} reads like 1 or 0 (pycodestyle E741); choose a longer name", key=True))
             elif name in _PYDANTIC_ATTRIBUTES:
                 problems.append(Problem((name,), f"payload field {name!r} would hide pydantic's BaseModel.{name}; choose another name", key=True))
             elif name in _MODEL_MODULE_NAMES:
@@ -385,10 +394,8 @@ class Spec(_Strict):
 
     @model_validator(mode="before")
     @classmethod
-    def _no_lone_surrogates(cls, data: Any) -> Any:
-        # YAML's "\ud800" escape makes a string no UTF-8 file can hold, and pydantic-core
-        # cannot build a validator for it: refuse it where it is written.
-        raise_any([Problem(at, "this text holds a lone surrogate (an unpaired \\ud800-\\udfff escape), which is not a character; remove it") for at in _surrogates(data, ())])
+    def _only_writable_values(cls, data: Any) -> Any:
+        raise_any(_unwritable(data, ()))
         return data
 
     @field_validator("rooms")
@@ -408,15 +415,30 @@ class Spec(_Strict):
         return value
 
 
-def _surrogates(value: Any, at: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:
-    """Where in a raw document a string (key or value) holds a lone surrogate."""
+MAX_DEPTH = 32  # far beyond a real spec (about 7 levels); Python's parser stops at 200 nested brackets
+
+_SURROGATE = "this text holds a lone surrogate (an unpaired \\ud800-\\udfff escape), which is not a character; remove it"
+_NOT_FINITE = "{value} is not allowed in a spec: JSON payloads cannot carry it, and generated code cannot spell it"
+
+
+def _unwritable(value: Any, at: tuple[str | int, ...]) -> list[Problem]:
+    """Values in a raw document that no generated file could hold.
+
+    YAML's "\\ud800" escape makes a string no UTF-8 file can hold (and pydantic-core cannot
+    build a validator for it); `.inf` and `.nan` have no literal in Python or JSON; and
+    a value nested deeper than MAX_DEPTH would become a literal Python cannot parse.
+    """
+    if len(at) > MAX_DEPTH:
+        return [Problem(at, f"nested more than {MAX_DEPTH} levels deep; flatten this value")]
     if isinstance(value, str):
-        return [at] if any("\ud800" <= ch <= "\udfff" for ch in value) else []
+        return [Problem(at, _SURROGATE)] if any("\ud800" <= ch <= "\udfff" for ch in value) else []
+    if isinstance(value, float) and not math.isfinite(value):
+        return [Problem(at, _NOT_FINITE.format(value=".nan" if math.isnan(value) else ".inf" if value > 0 else "-.inf"))]
     if isinstance(value, dict):
-        found = [at + (key,) for key in value if isinstance(key, str) and _surrogates(key, ())]
-        return found + [loc for key, item in value.items() for loc in _surrogates(item, at + (key,))]
+        found = [Problem(at + (key,), _SURROGATE, key=True) for key in value if isinstance(key, str) and _unwritable(key, ())]
+        return found + [p for key, item in value.items() for p in _unwritable(item, at + (key,))]
     if isinstance(value, list):
-        return [loc for i, item in enumerate(value) for loc in _surrogates(item, at + (i,))]
+        return [p for i, item in enumerate(value) for p in _unwritable(item, at + (i,))]
     return []
 
 
