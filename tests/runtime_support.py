@@ -512,11 +512,36 @@ class LogWatch:
 # ---------------------------------------------------------------- node
 
 
-def node_bin(name: str) -> Path:
-    path = NODE_TOOLCHAIN / "node_modules" / ".bin" / name
-    if not path.exists():
-        pytest.fail(f"{path} is missing: run scripts/test.sh (it runs npm ci in tests/node)")
-    return path
+NODE_TIMEOUT = 120.0
+
+
+def node_script(script: Path) -> Path:
+    """A CLI of the pinned toolchain in tests/node, run with `node` (no reliance on .bin symlinks)."""
+    if not script.is_file():
+        pytest.fail(f"{script} is missing: run `npm ci` in tests/node (scripts/test.sh does)")
+    return script
+
+
+def tsc(project: Path) -> subprocess.CompletedProcess[str]:
+    """Type-check and compile a TypeScript project with the pinned compiler; the caller judges the result."""
+    compiler = node_script(NODE_TOOLCHAIN / "node_modules" / "typescript" / "bin" / "tsc")
+    return subprocess.run(
+        ["node", str(compiler), "-p", str(project / "tsconfig.json"), "--pretty", "false"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=NODE_TIMEOUT,
+    )
+
+
+def node_project(app: Path, folder: str, source: str | None = None) -> Path:
+    """tests/node_client inside an app copy, so its `../src/lib/socket/events.js` is the generated file."""
+    project = app / folder
+    project.mkdir()
+    shutil.copy2(NODE_CLIENT / "tsconfig.json", project / "tsconfig.json")
+    (project / "client.ts").write_text(source if source is not None else (NODE_CLIENT / "client.ts").read_text())
+    (project / "node_modules").symlink_to(NODE_TOOLCHAIN / "node_modules", target_is_directory=True)
+    return project
 
 
 # ---------------------------------------------------------------- fixtures

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import shutil
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -22,46 +20,21 @@ pytest.register_assert_rewrite("runtime_support")
 
 from runtime_support import (
     NODE_CLIENT,
-    NODE_TOOLCHAIN,
     LogWatch,
     Peers,
     ServerProcess,
+    node_project,
     put_feature,
     run_async,
+    tsc,
 )
 
 pytest_plugins = ["runtime_support"]
 pytestmark = [pytest.mark.node, pytest.mark.usefixtures("clean_log")]
 
-TSC_TIMEOUT = 120
-
-
-def tsc(project: Path) -> subprocess.CompletedProcess[str]:
-    compiler = NODE_TOOLCHAIN / "node_modules" / "typescript" / "bin" / "tsc"
-    if not compiler.is_file():
-        pytest.fail("tests/node/node_modules is missing: run `npm ci` in tests/node (scripts/test.sh does)")
-    return subprocess.run(
-        ["node", str(compiler), "-p", str(project / "tsconfig.json"), "--pretty", "false"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=TSC_TIMEOUT,
-    )
-
-
-def client_project(app: Path, folder: str, source: str | None = None) -> Path:
-    """The client's folder inside an app copy, so `../src/lib/socket/events.js` is the generated file."""
-    project = app / folder
-    project.mkdir()
-    shutil.copy2(NODE_CLIENT / "tsconfig.json", project / "tsconfig.json")
-    (project / "client.ts").write_text(source if source is not None else (NODE_CLIENT / "client.ts").read_text())
-    (project / "node_modules").symlink_to(NODE_TOOLCHAIN / "node_modules", target_is_directory=True)
-    return project
-
-
 @pytest.fixture(scope="module")
 def client_js(runtime_app: Path) -> Path:
-    project = client_project(runtime_app, "node_client")
+    project = node_project(runtime_app, "node_client")
     done = tsc(project)
     assert done.returncode == 0, f"tsc --strict rejected the client:\n{done.stdout}{done.stderr}"
     built = project / "build" / "node_client" / "client.js"
@@ -83,7 +56,7 @@ def test_each_misuse_in_the_client_is_a_type_error_of_its_own(runtime_app: Path)
     marked = [i for i, line in enumerate(lines) if line.strip().startswith("// @ts-expect-error")]
     assert len(marked) == 7
     stripped = [("" if i in marked else line) for i, line in enumerate(lines)]
-    project = client_project(runtime_app, "node_client_unmarked", "\n".join(stripped) + "\n")
+    project = node_project(runtime_app, "node_client_unmarked", "\n".join(stripped) + "\n")
     done = tsc(project)
     assert done.returncode != 0
     errors = re.findall(r"client\.ts\((\d+),\d+\): error (TS\d+)", done.stdout)
