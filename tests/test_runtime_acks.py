@@ -343,8 +343,16 @@ async def test_no_ack_times_out_when_many_requests_of_every_kind_are_in_flight(
 
 
 @run_async()
-async def test_extra_arguments_get_an_ack(server: ServerProcess, tokens: dict[str, str], clean_log: LogWatch) -> None:
+async def test_extra_arguments_get_an_ack(server: ServerProcess, tokens: dict[str, str]) -> None:
+    """socket.io lets a client send several arguments; the handler answers instead of raising TypeError."""
     async with Peers(server.url, tokens, LISTEN) as peers:
-        alice = await peers.user("alice")
-        reply = await alice.ack("feature:subscribe", {"feature_id": "f1"}, "unexpected", timeout=2)
-        assert error_code(reply) == "invalid_payload"
+        alice, anonymous = await peers.user("alice"), await peers.user(None)
+        for event, payload in VALID_PAYLOADS.items():
+            reply = await alice.ack(event, payload, "unexpected", {"more": 1})
+            assert error_code(reply) == "invalid_payload", (event, reply)
+            assert [d["type"] for d in reply["error"]["details"]] == ["extra_arguments"], reply
+            assert error_code(await anonymous.ack(event, payload, "unexpected")) == "unauthenticated"
+        # The refused subscribe joined nothing.
+        assert (await put_feature(server.url, tokens["alice"], "f1", {"data": {"probe": "extra"}})).status_code == 200
+        await alice.barrier()
+        assert alice.received("feature:updated") == []
