@@ -141,6 +141,44 @@ def test_a_second_failure_while_restoring_still_restores(template: Path, tmp_pat
         _assert_untouched(project, before, f"k={k}: {run.output}")
 
 
+def test_remove_failing_at_each_step_restores_every_file(
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`remove` deletes generated files and rewrites patched ones: the same all-or-nothing, deletions included."""
+    generated = copy_project(template, tmp_path / "generated")
+    assert eventgen(generated, "generate").exit == 0
+    probe = copy_project(generated, tmp_path / "probe")
+    calls = 0
+    real = os.replace
+
+    def counting(src: object, dst: object) -> None:
+        nonlocal calls
+        calls += 1
+        real(src, dst)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "replace", counting)
+        assert eventgen(probe, "remove", "feature").exit == 0
+    assert calls >= 4, "remove deletes and rewrites several files"
+    for k in range(1, calls + 1):
+        project = copy_project(generated, tmp_path / f"remove-k{k}")
+        before = snapshot(project)
+        seen = 0
+
+        def failing(src: object, dst: object, *, _k: int = k) -> None:
+            nonlocal seen
+            seen += 1
+            if seen == _k:
+                raise OSError(errno.EIO, "Input/output error", os.fspath(dst))  # type: ignore[arg-type]
+            real(src, dst)  # type: ignore[arg-type]
+
+        with monkeypatch.context() as m:
+            m.setattr(os, "replace", failing)
+            run = eventgen(project, "remove", "feature")
+        assert run.exit == 2 and one_line(run.stderr) and "every file was restored" in run.stderr, (k, run.output)
+        _assert_untouched(project, before, f"k={k}: {run.output}")
+
+
 class _DiskFull:
     """Wraps the temp file eventgen writes; the k-th temp write runs out of space."""
 
