@@ -116,7 +116,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     models_view: list[dict[str, object]] = []
     router_helpers: dict[str, set[str]] = {}
     typing_names = {"Any"}
-    pydantic_names = {"BaseModel", "ConfigDict", "ValidationError"}
+    pydantic_names = {"BaseModel", "ConfigDict", "ValidationError", "model_validator"}
 
     for item in specs:
         spec = item.spec
