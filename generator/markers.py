@@ -20,6 +20,7 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from .errors import ConflictError, Diagnostic
 
@@ -45,37 +46,53 @@ def normalize_python(code: str) -> str:
 # The tree is written out the way `ast.dump(tree)` writes it on Python 3.10 and 3.11, on
 # every version. ast.dump itself would make the hash depend on the Python that ran eventgen:
 # 3.12 adds `type_params=[]` to every function and class, 3.13 leaves out empty fields, so a
-# project generated on one version drifted on the next. (A formatter per node class also
-# makes it about a quarter faster than ast.dump.)
+# project generated on one version drifted on the next. (A formatter per node class, with
+# the common value types handled inline, also makes it faster than ast.dump.)
 _MISSING = object()
 # Fields newer Pythons added; written only when not empty, which older ones cannot parse.
 _ADDED_FIELDS = frozenset({"type_params"})
-_FORMATTERS: dict[type, Callable[[ast.AST], str]] = {}
+_FORMATTERS: dict[type, Callable[[Any], str]] = {}
 
 
 def _dump(value: object) -> str:
-    if isinstance(value, ast.AST):
-        cls = type(value)
-        formatter = _FORMATTERS.get(cls) or _formatter(cls)
+    formatter = _FORMATTERS.get(type(value))
+    if formatter is not None:
         return formatter(value)
+    if isinstance(value, ast.AST):
+        return _formatter(type(value))(value)
     if isinstance(value, list):
         return "[" + ", ".join([_dump(item) for item in value]) + "]"
     return repr(value)
 
 
-def _formatter(cls: type) -> Callable[[ast.AST], str]:
+def _formatter(cls: type) -> Callable[[Any], str]:
     name = cls.__name__
+    if not cls._fields:  # Load(), Add(), ...: always the same text
+        text = name + "()"
+        _FORMATTERS[cls] = lambda node: text
+        return _FORMATTERS[cls]
     # An optional field (`expr?` in Python's grammar) has the class default None; when None it
     # is left out, as ast.dump leaves it out. A required field holding None (Constant) is kept.
-    fields = tuple((field, getattr(cls, field, ...) is None, field in _ADDED_FIELDS) for field in cls._fields)
+    fields = tuple((field + "=", field, getattr(cls, field, ...) is None, field in _ADDED_FIELDS) for field in cls._fields)
 
     def formatter(node: ast.AST) -> str:
         parts = []
-        for field, optional, added in fields:
+        for label, field, optional, added in fields:
             value = getattr(node, field, _MISSING)
-            if value is _MISSING or (value is None and optional) or (added and not value):
+            if value is None:
+                if not optional:
+                    parts.append(label + "None")
+            elif value is _MISSING:
                 continue
-            parts.append(field + "=" + _dump(value))
+            elif type(value) is list:
+                if value:
+                    parts.append(label + "[" + ", ".join([_dump(item) for item in value]) + "]")
+                elif not added:
+                    parts.append(label + "[]")
+            elif type(value) is str:
+                parts.append(label + repr(value))
+            else:
+                parts.append(label + _dump(value))
         return name + "(" + ", ".join(parts) + ")"
 
     _FORMATTERS[cls] = formatter

@@ -11,6 +11,7 @@ import builtins
 import keyword
 import math
 import re
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -417,6 +418,7 @@ class Spec(_Strict):
 
 MAX_DEPTH = 32  # far beyond a real spec (about 7 levels); Python's parser stops at 200 nested brackets
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
 _SURROGATE = "this text holds a lone surrogate (an unpaired \\ud800-\\udfff escape), which is not a character; remove it"
 _NOT_FINITE = "{value} is not allowed in a spec: JSON payloads cannot carry it, and generated code cannot spell it"
 
@@ -431,7 +433,7 @@ def _unwritable(value: Any, at: tuple[str | int, ...]) -> list[Problem]:
     if len(at) > MAX_DEPTH:
         return [Problem(at, f"nested more than {MAX_DEPTH} levels deep; flatten this value")]
     if isinstance(value, str):
-        return [Problem(at, _SURROGATE)] if any("\ud800" <= ch <= "\udfff" for ch in value) else []
+        return [Problem(at, _SURROGATE)] if _SURROGATES.search(value) else []
     if isinstance(value, float) and not math.isfinite(value):
         return [Problem(at, _NOT_FINITE.format(value=".nan" if math.isnan(value) else ".inf" if value > 0 else "-.inf"))]
     if isinstance(value, dict):
@@ -455,6 +457,9 @@ def _shown(value: Any) -> str:
     return repr(value)
 
 
+# Pure functions of a name that rendering asks for again and again (each event's name
+# turns into a model, a handler, a TS type, a constant...): computed once per name.
+@lru_cache(maxsize=4096)
 def event_snake(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()
 
@@ -464,6 +469,7 @@ def room_func(spec: str, key: str) -> str:
     return f"{key}_room" if key == spec else f"{spec}_{key}_room"
 
 
+@lru_cache(maxsize=4096)
 def pascal(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name) if part)
 
