@@ -307,6 +307,23 @@ async def test_an_exception_in_a_handle_function_is_internal_and_the_server_keep
         assert (await put_feature(server.url, tokens["alice"], "f1", {"data": {}})).status_code == 200
 
 
+@run_async()
+async def test_a_handle_result_is_made_json_or_answered_internal_never_left_unacked(
+    server: ServerProcess, tokens: dict[str, str], clean_log: LogWatch
+) -> None:
+    clean_log.tolerate("PydanticSerializationError")
+    async with Peers(server.url, tokens, LISTEN) as peers:
+        alice = await peers.user("alice")
+        reply = await alice.ack("board:compute", {"x": 3, "mode": "rich"})
+        assert reply == {
+            "ok": True,
+            "data": {"echo": {"x": 3, "mode": "rich"}, "at": "2026-01-02T03:04:05", "tags": ["x"]},
+        }
+        reply = await alice.ack("board:compute", {"x": 3, "mode": "opaque"})
+        assert reply == {"ok": False, "error": {"code": "internal", "message": "internal error"}}
+        assert await alice.ack("board:compute", {"x": 2}) == {"ok": True, "data": {"square": 4, "by": "alice"}}
+
+
 # ---------------------------------------------------------------- acks under load
 
 
