@@ -68,7 +68,7 @@ def render_check(outcome: Outcome, fmt: str, *, with_diff: bool = True) -> str:
         if items:
             words, fix = KINDS[kind]
             out.append(f"{words} ({len(items)}): {fix}")
-            out.extend(f"  {i.where}: {i.what}" for i in items)
+            out.extend(f"  {i.where}: {i.what}" + (f" ({i.detail})" if i.detail else "") for i in items)
     if drift and with_diff and outcome.changes:
         out.append("")
         out.append(unified_diff(outcome.changes).rstrip("\n"))

@@ -79,12 +79,44 @@ def patch_regions(
             located = Located(src.path, sources.cst(src.path))
         return located
 
+    tree: ast.Module | None = None
+
+    def misplaced(region: FoundRegion, edit: RegionEdit) -> bool:
+        """An emit call whose endpoint or anchor changed under it must move (or fail, exit 2)."""
+        nonlocal tree
+        if edit.where != "call":
+            return False
+        if tree is None:
+            try:
+                tree = ast.parse(src.text)
+            except SyntaxError:
+                locate()  # reports the syntax error with its position (exit 2)
+                raise
+        from .call_sites import in_place
+
+        return not in_place(tree, region, edit.function, edit.after, found)
+
     problems: list[Diagnostic] = []
     imported = set().union(*(_free_names(e.body, bound=True) for e in edits if e.where == "imports"))
     for order, edit in enumerate(edits):
         expected_norm = normalize_python(edit.body)
         sha = digest(expected_norm)
         current = by_id.get(edit.id)
+        if current is not None and misplaced(current, edit):
+            if digest(normalize_python(current.body)) != current.sha and not force:
+                report.add(Item("edited", src.path, _what(edit.id), current.line))
+                continue
+            try:
+                insertion = _insertion(edit, locate, [r for r in found if r is not current], lines, src, imported)
+            except EventgenError as exc:
+                if exc.exit_code != EXIT_INVALID:
+                    raise
+                problems.extend(exc.diagnostics)
+                continue
+            splices.append(_Splice(current.begin, current.end + 1, "", order))
+            splices.append(_Splice(insertion.after_line, insertion.after_line, _region_text(edit, sha, styles.file(), insertion.indent), order))
+            report.add(Item("outdated", src.path, _what(edit.id), current.line, "moved: it no longer followed its anchor"))
+            continue
         if current is not None:
             # The region as this run would write it proves it unchanged without a parse.
             if current.sha == sha and any(current.body == _body_text(edit, s, current.indent) for s in styles.guesses(current.body)):

@@ -1,0 +1,108 @@
+"""An emit call generated earlier is checked against its anchor on every run.
+
+The router changes under the generated call (endpoint renamed, anchor replaced or moved):
+`check` must not say "in sync" and `generate` must not leave a call that runs at the wrong
+time. A missing anchor is invalid input (exit 2) as on the first run; a moved one moves.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "openwebui-mini"
+ROUTER = "backend/open_webui/routers/features.py"
+ANCHOR = "    feature = Features.update_feature(feature_id, form_data)\n"
+
+
+@pytest.fixture()
+def app(tmp_path: Path) -> Path:
+    root = tmp_path / "app"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("node_modules", "__pycache__"))
+    return root
+
+
+def _snapshot(root: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def _run(root: Path, *args: str) -> int:
+    return main(["--project", str(root), *args])
+
+
+@pytest.mark.parametrize(
+    ("where", "old", "new", "message"),
+    [
+        ("events/feature.yaml", "after: Features.update_feature", "after: Features.update_featur", "no statement in 'update_feature' calls 'Features.update_featur'"),
+        (ROUTER, "async def update_feature(", "async def update_a_feature(", "function 'update_feature' not found"),
+        (ROUTER, "Features.update_feature(feature_id, form_data)", "Features.patch_feature(feature_id, form_data)", "calls 'Features.update_feature'"),
+        (ROUTER, "async def update_feature(", "def update_feature(", "is not async"),
+    ],
+    ids=["spec-anchor-typo", "endpoint-renamed", "anchor-replaced", "endpoint-made-sync"],
+)
+def test_a_lost_anchor_is_invalid_input_even_when_the_call_exists(app: Path, capsys, where: str, old: str, new: str, message: str) -> None:
+    target = app / where
+    target.write_text(target.read_text().replace(old, new, 1))
+    before = _snapshot(app)
+    for command in (["check"], ["generate"]):
+        assert _run(app, *command) == 2
+        err = capsys.readouterr().err
+        assert message in err, err
+    assert _snapshot(app) == before
+
+
+def _move_anchor_below_the_call(router: Path) -> None:
+    text = router.read_text()
+    assert ANCHOR in text
+    text = text.replace(ANCHOR, "", 1)
+    end = "    # eventgen:end feature/feature:updated@update_feature\n"
+    router.write_text(text.replace(end, end + ANCHOR, 1))
+
+
+def _call_follows_anchor(router: Path) -> bool:
+    lines = router.read_text().splitlines()
+    anchor = lines.index(ANCHOR.rstrip("\n"))
+    return lines[anchor + 1].lstrip().startswith("# eventgen:begin feature/feature:updated@update_feature") and lines[anchor + 2].lstrip().startswith("await notify_feature_update(")
+
+
+def test_an_anchor_moved_below_the_call_is_drift_and_generate_moves_the_call(app: Path, capsys) -> None:
+    router = app / ROUTER
+    _move_anchor_below_the_call(router)
+    assert not _call_follows_anchor(router)
+    assert _run(app, "check", "--no-diff") == 1
+    assert "no longer followed its anchor" in capsys.readouterr().out
+    assert _run(app, "generate") == 0
+    assert _call_follows_anchor(router)
+    ast.parse(router.read_text())
+    again = _snapshot(app)
+    assert _run(app, "generate") == 0 and _run(app, "check") == 0
+    assert _snapshot(app) == again
+
+
+def test_an_anchor_moved_into_a_try_block_takes_the_call_with_it(app: Path) -> None:
+    router = app / ROUTER
+    text = router.read_text()
+    text = text.replace(ANCHOR, "    try:\n    " + ANCHOR + "    except KeyError:\n        raise\n", 1)
+    router.write_text(text)
+    assert _run(app, "check", "--no-diff") == 1
+    assert _run(app, "generate") == 0
+    lines = router.read_text().splitlines()
+    anchor = lines.index("        " + ANCHOR.strip())
+    assert lines[anchor + 2] == "        await notify_feature_update(feature_id=feature_id, data=feature.model_dump())"
+    assert _run(app, "check") == 0
+
+
+def test_a_hand_edited_call_whose_anchor_moved_is_a_conflict(app: Path, capsys) -> None:
+    router = app / ROUTER
+    _move_anchor_below_the_call(router)
+    router.write_text(router.read_text().replace("data=feature.model_dump())", "data={})", 1))
+    before = _snapshot(app)
+    assert _run(app, "generate") == 1
+    assert _snapshot(app) == before
+    assert _run(app, "generate", "--force") == 0
+    assert _call_follows_anchor(router)
