@@ -33,6 +33,7 @@ class RegionEdit:
     server: str = ""  # where == "handlers": the socketio server's name
     file_ref: SpecRef | None = None  # where == "call": the spec's emit.from.file
     function_ref: SpecRef | None = None  # where == "call": the spec's emit.from.function
+    args_ref: SpecRef | None = None  # where == "call": the spec's args, for names the endpoint lacks
 
 
 @dataclass(frozen=True)

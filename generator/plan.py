@@ -229,6 +229,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                             after=site.after,
                             file_ref=_ref(item, loc),
                             function_ref=_ref(item, loc[:-1] + ("function",)),
+                            args_ref=_ref(item, loc[:-1] + (("args",) if site.args else ("function",))),
                         )
                     )
                     if site.file != config.socket_module:  # the helper is defined right there

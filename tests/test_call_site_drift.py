@@ -106,3 +106,17 @@ def test_a_hand_edited_call_whose_anchor_moved_is_a_conflict(app: Path, capsys) 
     assert _snapshot(app) == before
     assert _run(app, "generate", "--force") == 0
     assert _call_follows_anchor(router)
+
+
+@pytest.mark.parametrize("generated_first", [False, True], ids=["new-call", "existing-call"])
+def test_a_payload_field_the_endpoint_cannot_supply_is_invalid_input(app: Path, capsys, generated_first: bool) -> None:
+    """`data` dropped from args would be passed as `data=data`: the endpoint has no `data`."""
+    spec = app / "events" / "feature.yaml"
+    if not generated_first:
+        assert _run(app, "remove", "feature", "--keep-spec") == 0
+    spec.write_text(spec.read_text().replace("args: {feature_id: feature_id, data: feature.model_dump()}", "args: {feature_id: feature_id}"))
+    before = _snapshot(app)
+    assert _run(app, "generate") == 2
+    err = capsys.readouterr().err
+    assert "events/feature.yaml:40:17: the emit call in update_feature() (backend/open_webui/routers/features.py) reads 'data', which the endpoint does not define" in err, err
+    assert _snapshot(app) == before

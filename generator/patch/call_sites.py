@@ -85,3 +85,42 @@ def in_place(tree: ast.Module, region: FoundRegion, function: str, after: str, f
     while line != region.begin and line in following:
         line = following[line].end + 1
     return line == region.begin
+
+
+def unbound_names(tree: ast.Module, function: str, call: str) -> list[str]:
+    """Names the generated call reads that neither the endpoint nor the module binds.
+
+    A payload field missing from `args` is passed as a variable of the same name; if the
+    endpoint has none, the call would raise NameError after the endpoint's own work is done.
+    """
+    import builtins
+
+    fn = _function(tree, function)
+    if fn is None:
+        return []
+    bound = set(dir(builtins))
+    args = fn.args  # type: ignore[attr-defined]
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+        if arg is not None:
+            bound.add(arg.arg)
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bound.update(node.names)
+    for stmt in tree.body:
+        for node in ast.walk(stmt) if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.If, ast.Try)) else [stmt]:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                bound.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bound.add(node.name)
+    expr = ast.parse(call.strip()).body[0]
+    bound.update(n.id for n in ast.walk(expr) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    bound.update(a.arg for n in ast.walk(expr) if isinstance(n, ast.Lambda) for a in ast.walk(n.args) if isinstance(a, ast.arg))
+    used = [n.id for n in ast.walk(expr) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    helper = used[0] if used else ""
+    return sorted({name for name in used if name not in bound and name != helper})

@@ -81,20 +81,41 @@ def patch_regions(
 
     tree: ast.Module | None = None
 
-    def misplaced(region: FoundRegion, edit: RegionEdit) -> bool:
-        """An emit call whose endpoint or anchor changed under it must move (or fail, exit 2)."""
+    def parsed() -> ast.Module:
         nonlocal tree
-        if edit.where != "call":
-            return False
         if tree is None:
             try:
                 tree = ast.parse(src.text)
             except SyntaxError:
                 locate()  # reports the syntax error with its position (exit 2)
                 raise
+        return tree
+
+    def misplaced(region: FoundRegion, edit: RegionEdit) -> bool:
+        """An emit call whose endpoint or anchor changed under it must move (or fail, exit 2)."""
+        if edit.where != "call":
+            return False
         from .call_sites import in_place
 
-        return not in_place(tree, region, edit.function, edit.after, found)
+        return not in_place(parsed(), region, edit.function, edit.after, found)
+
+    def unbound(edit: RegionEdit) -> list[Diagnostic]:
+        if edit.where != "call":
+            return []
+        from .call_sites import unbound_names
+
+        names = unbound_names(parsed(), edit.function, edit.body)
+        if not names:
+            return []
+        ref = edit.args_ref
+        listed = ", ".join(f"'{n}'" for n in names)
+        return [
+            Diagnostic(
+                ref.path if ref else src.path, ref.line if ref else 0, ref.col if ref else 0,
+                f"the emit call in {edit.function}() ({src.path}) reads {listed}, which the endpoint does not define",
+                hint="a payload field missing from emit.from.args is passed as a variable of the same name; add it to args",
+            )
+        ]
 
     problems: list[Diagnostic] = []
     imported = set().union(*(_free_names(e.body, bound=True) for e in edits if e.where == "imports"))
@@ -113,9 +134,15 @@ def patch_regions(
                     raise
                 problems.extend(exc.diagnostics)
                 continue
+            if missing := unbound(edit):
+                problems.extend(missing)
+                continue
             splices.append(_Splice(current.begin, current.end + 1, "", order))
             splices.append(_Splice(insertion.after_line, insertion.after_line, _region_text(edit, sha, styles.file(), insertion.indent), order))
             report.add(Item("outdated", src.path, _what(edit.id), current.line, "moved: it no longer followed its anchor"))
+            continue
+        if current is not None and (missing := unbound(edit)):
+            problems.extend(missing)
             continue
         if current is not None:
             # The region as this run would write it proves it unchanged without a parse.
@@ -142,6 +169,9 @@ def patch_regions(
             if exc.exit_code != EXIT_INVALID:
                 raise
             problems.extend(exc.diagnostics)  # keep going: report every bad anchor in one run
+            continue
+        if missing := unbound(edit):
+            problems.extend(missing)
             continue
         text = _region_text(edit, sha, styles.file(), insertion.indent)
         nl = styles.file().newline
