@@ -174,6 +174,10 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                     elif access != "authenticated":
                         view["access"] = "callable"
                         view["access_call"] = import_callable(access)
+                        missing = _missing_callable(access, config, sources)
+                        if missing:
+                            key = next(k for k, r in spec.rooms.items() if r is room)
+                            problems.append(item.at(("rooms", key, "access"), missing))
                 if event.action == "handle" and event.handler:
                     view["handler_call"] = import_callable(event.handler)
                     plan.stubs.append(_stub(item, i, event, config, problems))
@@ -312,6 +316,36 @@ def _generated(item: LoadedSpec, config: Config, sources: Sources) -> bool:
 def _ref(item: LoadedSpec, loc: tuple[object, ...]) -> SpecRef:
     at = item.at(loc, "")
     return SpecRef(at.path, at.line, at.col)
+
+
+def _missing_callable(ref: str, config: Config, sources: Sources) -> str | None:
+    """Why `pkg.module:func` would fail to import, when the module is the project's own.
+
+    A module outside the project (an installed package) cannot be checked here; one whose
+    top package lives in the project must exist and define the function, or the server
+    would not start.
+    """
+    import ast
+
+    module, _, name = ref.partition(":")
+    file = config.python_file_for(module)
+    package = config.python_file_for(module.split(".")[0])[: -len(".py")]
+    if not (config.root / package).is_dir() and not (config.root / (package + ".py")).is_file():
+        return None
+    candidates = [file, file[: -len(".py")] + "/__init__.py"]
+    src = next((sources.get(c) for c in candidates if (config.root / c).is_file()), None)
+    if src is None:
+        return f"access module '{module}' not found (looked for {file})"
+    try:
+        tree = ast.parse(src.text)
+    except SyntaxError:
+        return None  # reported where the file is patched, or by Python at start-up
+    defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    defined |= {t.id for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign)) for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
+    defined |= {a.asname or a.name for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+    if name not in defined:
+        return f"'{name}' is not defined at the top level of {src.path}"
+    return None
 
 
 def _import_as(dotted: str, alias: str) -> str:

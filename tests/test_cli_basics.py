@@ -320,7 +320,11 @@ def test_init_leaves_an_existing_example_alone(tmp_path: Path, capsys: pytest.Ca
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    write(tmp_path, {"backend/open_webui/socket/main.py": SOCKET_MODULE})
+    write(tmp_path, {
+        "backend/open_webui/socket/main.py": SOCKET_MODULE,
+        # eventgen checks that a project's own access callable exists before importing it.
+        "backend/open_webui/socket/access.py": "def can_read_feature(user, feature_id):\n    return True\n",
+    })
     return tmp_path
 
 
