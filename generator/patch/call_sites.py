@@ -9,6 +9,8 @@ libcst is needed only when the region has to move).
 from __future__ import annotations
 
 import ast
+import builtins
+from functools import lru_cache
 
 from ..markers import FoundRegion
 
@@ -29,6 +31,8 @@ def _dotted(node: ast.expr) -> str | None:
 
 def _function(tree: ast.Module, name: str) -> ast.AST | None:
     """The last definition of `name` (or `Class.method`): the one Python keeps."""
+    if "." not in name:
+        return _top_level_functions(tree).get(name)
     scope: list[ast.stmt] = tree.body
     *owners, last = name.split(".")
     for owner in owners:
@@ -38,6 +42,33 @@ def _function(tree: ast.Module, name: str) -> ast.AST | None:
         scope = classes[-1].body
     found = [n for n in scope if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == last]
     return found[-1] if found else None
+
+
+# A router holds one emit call per endpoint, each checked on every run: what depends only on
+# the module is worked out once per parsed tree, not once per call (quadratic in endpoints).
+# Trees are kept alive by the cache; a run parses a handful of files.
+@lru_cache(maxsize=16)
+def _top_level_functions(tree: ast.Module) -> dict[str, ast.AST]:
+    """Top-level function name -> its last definition."""
+    return {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+_BUILTINS = frozenset(dir(builtins))
+
+
+@lru_cache(maxsize=16)
+def _module_bound(tree: ast.Module) -> frozenset[str]:
+    """Names the module binds at top level (imports, assignments, definitions, also inside if/try)."""
+    bound: set[str] = set()
+    for stmt in tree.body:
+        for node in ast.walk(stmt) if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.If, ast.Try)) else [stmt]:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                bound.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bound.add(node.name)
+    return frozenset(bound)
 
 
 def _simple_statements(body: list[ast.stmt]) -> list[ast.stmt]:
@@ -93,12 +124,10 @@ def unbound_names(tree: ast.Module, function: str, call: str) -> list[str]:
     A payload field missing from `args` is passed as a variable of the same name; if the
     endpoint has none, the call would raise NameError after the endpoint's own work is done.
     """
-    import builtins
-
     fn = _function(tree, function)
     if fn is None:
         return []
-    bound = set(dir(builtins))
+    bound = set(_BUILTINS) | _module_bound(tree)
     args = fn.args  # type: ignore[attr-defined]
     for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
         if arg is not None:
@@ -110,14 +139,6 @@ def unbound_names(tree: ast.Module, function: str, call: str) -> list[str]:
             bound.add(node.name)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             bound.update(node.names)
-    for stmt in tree.body:
-        for node in ast.walk(stmt) if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.If, ast.Try)) else [stmt]:
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                bound.update((a.asname or a.name).split(".")[0] for a in node.names)
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                bound.add(node.id)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                bound.add(node.name)
     expr = ast.parse(call.strip()).body[0]
     bound.update(n.id for n in ast.walk(expr) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
     bound.update(a.arg for n in ast.walk(expr) if isinstance(n, ast.Lambda) for a in ast.walk(n.args) if isinstance(a, ast.arg))
