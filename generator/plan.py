@@ -134,7 +134,6 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
         for i, event in enumerate(spec.events):
             room: RoomSpec | None = spec.rooms.get(event.room) if event.room else None
             rfunc = room_func(spec.name, event.room) if event.room else ""
-            rargs = ", ".join(f"{p}={p}" for p in room.params) if room else ""
             fields = [field_decl(n, f) for n, f in event.payload.items()]
             if any(f.enum is not None for f in event.payload.values()):
                 typing_names.add("Literal")
@@ -266,6 +265,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                 imports=sorted(imports.values(), key=lambda imp: (imp.module, imp.name)),
             ).strip("\n"),
             where="imports",
+            blank_before=1,
         ),
     )
     for file, helpers in sorted(router_helpers.items()):
@@ -276,6 +276,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                 source=f"{config.specs}/*.yaml",
                 body=render("python/router_imports.py.j2", socket_import=config.socket_dotted, helpers=sorted(helpers)).strip("\n"),
                 where="imports",
+                blank_before=1,
             )
         )
     plan.files.append(

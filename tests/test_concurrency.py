@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
+from reliability_support import REPO, changed_paths, copy_project, eventgen, leftovers, make_project, snapshot
 
 from generator.changes import project_lock
-from reliability_support import REPO, changed_paths, copy_project, eventgen, leftovers, make_project, snapshot
 
 pytestmark = pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux /proc/locks to see who waits")
 

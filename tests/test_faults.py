@@ -18,9 +18,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-import generator.changes as changes_module
-from generator.pipeline import compute
 from reliability_support import (
     MODELS_MODULE,
     REPO,
@@ -35,6 +32,9 @@ from reliability_support import (
     one_line,
     snapshot,
 )
+
+import generator.changes as changes_module
+from generator.pipeline import compute
 
 
 @pytest.fixture(scope="module")

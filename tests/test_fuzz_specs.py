@@ -31,10 +31,10 @@ import pytest
 import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-
-from generator.spec.models import event_snake, pascal
 from hypothesis_profiles import examples
 from reliability_support import ROUTER, changed_paths, copy_project, eventgen, make_project, snapshot
+
+from generator.spec.models import event_snake, pascal
 
 HOSTILE_BITS = ["it's \"q\"", '"""', "{{ x }}", "{% raw %}", "</script>", "<!--", "-->", "\\", "\u2028", "\x00", "\x1b", "🚀", "\u202e", "*/", "#", "${x}", "\t", "\n"]
 

@@ -22,14 +22,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from frontend_support import NODE_DIR, compile_svelte, require_node, tool
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from frontend_support import NODE_DIR, compile_svelte, require_node, tool
-from generator.render import html, js_doc, js_str, py_comment, py_doc, py_str, py_value, render
-from generator.text_safety import one_line, unsafe
 from hypothesis_profiles import examples
 from reliability_support import MODELS_MODULE, ROUTER, SOCKET_MODULE, eventgen, make_project, snapshot
+
+from generator.render import html, js_doc, js_str, py_comment, py_doc, py_str, py_value, render
+from generator.text_safety import one_line, unsafe
 
 # Each one breaks some naive template: a quote that ends a literal, a sequence that ends a comment
 # or a <script>, text a second Jinja pass would execute, a character some reader takes for a newline.

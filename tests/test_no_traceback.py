@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
-import generator.pipeline as pipeline
 from reliability_support import (
     FEATURE_SPEC,
     MODELS_MODULE,
@@ -34,6 +32,8 @@ from reliability_support import (
     snapshot,
 )
 from test_spec_errors import CASES as SPEC_ERROR_CASES
+
+import generator.pipeline as pipeline
 
 DIR = object()  # stands for "make a folder here"
 FIFO = object()  # stands for "make a named pipe here"

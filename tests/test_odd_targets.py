@@ -11,7 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from reliability_support import (
     MODELS_MODULE,
     ROUTER,

@@ -372,8 +372,9 @@ def test_function_defined_twice_patches_the_one_python_keeps(tmp_path: Path) -> 
 @pytest.mark.parametrize(
     "header, expected_before_region",
     [
-        ("#!/usr/bin/env python3\n# -*- coding: utf-8 -*-\n", "#!/usr/bin/env python3\n# -*- coding: utf-8 -*-\n"),
-        ("# Copyright 2024 Example\n# SPDX-License-Identifier: MIT\n\n", "# Copyright 2024 Example\n# SPDX-License-Identifier: MIT\n"),
+        # One blank line before the region, as isort ends an import block (removed with the region).
+        ("#!/usr/bin/env python3\n# -*- coding: utf-8 -*-\n", "#!/usr/bin/env python3\n# -*- coding: utf-8 -*-\n\n"),
+        ("# Copyright 2024 Example\n# SPDX-License-Identifier: MIT\n\n", "# Copyright 2024 Example\n# SPDX-License-Identifier: MIT\n\n"),
         ("", ""),
     ],
     ids=["shebang-and-coding", "licence-block", "nothing"],

@@ -32,8 +32,10 @@ from ..sources import SourceFile, Sources
 if TYPE_CHECKING:  # anchors imports libcst, which only a new region needs
     from .anchors import Insertion, Located
 
-# Blank lines a top-level handlers region brings with it (PEP 8: two between definitions).
+# Blank lines a top-level region brings with it, and takes away again: two before handlers
+# (PEP 8, between definitions), one before imports (isort ends the user's import block there).
 _MODULE_GAP = 2
+_IMPORTS_GAP = 1
 
 # Python (and libcst) end lines at \r\n, \r or \n only; str.splitlines also splits at form
 # feeds, \x1c-\x1e, \x85 and \u2028/9, which would shift every line number libcst reports.
@@ -175,7 +177,7 @@ def patch_regions(
             continue
         text = _region_text(edit, sha, styles.file(), insertion.indent)
         nl = styles.file().newline
-        gap = nl * edit.blank_before
+        gap = nl * edit.blank_before if insertion.after_line > 0 else ""
         at = insertion.after_line
         prefix = ""
         if at > 0 and at == len(lines) and not lines[-1].endswith(("\n", "\r")):
@@ -196,9 +198,9 @@ def patch_regions(
                 if not force:
                     continue
             start = region.begin
-            if region.indent == "" and region.id != "imports":
-                gap = 0
-                while gap < _MODULE_GAP and start - 1 >= 0 and not lines[start - 1].strip():
+            if region.indent == "":
+                gap, most = 0, _IMPORTS_GAP if region.id == "imports" else _MODULE_GAP
+                while gap < most and start - 1 >= 0 and not lines[start - 1].strip():
                     start -= 1
                     gap += 1
             splices.append(_Splice(start, region.end + 1, "", -1))

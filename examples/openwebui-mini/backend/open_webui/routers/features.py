@@ -3,8 +3,11 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from open_webui.models.features import FeatureForm, FeatureModel, Features
 from open_webui.socket.access import can_edit_feature, can_read_feature
 from open_webui.utils.auth import get_verified_user
+
 # eventgen:begin imports sha=ff7a12d60164 -- generated from events/*.yaml; edit the spec, then run eventgen generate
+# isort: off
 from open_webui.socket.main import notify_feature_update
+# isort: on
 # eventgen:end imports
 
 router = APIRouter()

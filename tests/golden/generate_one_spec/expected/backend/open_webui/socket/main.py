@@ -4,8 +4,11 @@ import socketio
 
 from open_webui.env import WEBSOCKET_MANAGER, WEBSOCKET_REDIS_URL
 from open_webui.utils.auth import decode_token
+
 # eventgen:begin imports sha=8be5515ca8bd -- generated from events/*.yaml; edit the spec, then run eventgen generate
+# isort: off
 from open_webui.socket import event_models as eventgen_models
+# isort: on
 # eventgen:end imports
 
 log = logging.getLogger(__name__)

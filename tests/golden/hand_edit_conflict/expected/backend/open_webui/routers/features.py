@@ -2,8 +2,11 @@ from fastapi import APIRouter, Depends, HTTPException
 
 from open_webui.models.features import Features
 from open_webui.utils.auth import get_verified_user
+
 # eventgen:begin imports sha=ff7a12d60164 -- generated from events/*.yaml; edit the spec, then run eventgen generate
+# isort: off
 from open_webui.socket.main import notify_feature_update
+# isort: on
 # eventgen:end imports
 
 router = APIRouter()

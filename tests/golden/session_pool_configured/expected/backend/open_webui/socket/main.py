@@ -4,9 +4,12 @@ import socketio
 
 from open_webui.env import WEBSOCKET_MANAGER, WEBSOCKET_REDIS_URL
 from open_webui.utils.auth import decode_token
+
 # eventgen:begin imports sha=d15247f159e9 -- generated from events/*.yaml; edit the spec, then run eventgen generate
+# isort: off
 from open_webui.socket import event_models as eventgen_models
 from open_webui.socket.access import can_read_feature
+# isort: on
 # eventgen:end imports
 
 log = logging.getLogger(__name__)
