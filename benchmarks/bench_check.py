@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     out = ["## eventgen benchmark", "", *machine(), "", *table(results, args.repeat, with_black), ""]
     out += ["Marginal cost of one more spec:", *marginal(results), ""]
     out.append(
-        f"Start-up: `eventgen --help` {helps.ms:.0f} ms, `python -c \"import click\"` {clicks.ms:.0f} ms: "
+        f"Start-up: eventgen --help {helps.ms:.0f} ms, python -c \"import click\" {clicks.ms:.0f} ms: "
         f"ratio {helps.ms / clicks.ms:.2f} (median of {len(helps.samples)})"
     )
     print("\n".join(out))
