@@ -82,14 +82,23 @@ def server_name(config: Config) -> str | None:
     """The AsyncServer variable: from the config, else found by parsing the socket module."""
     if config.server_name != "auto":
         return config.server_name
-    from .patch.anchors import find_server
+    from .patch.server import find_server_name
     from .sources import Sources
 
+    sources = Sources(config.root)
     try:
-        module = Sources(config.root).cst(config.socket_module)
+        src = sources.get(config.socket_module)
+        if src is None:
+            return None
+        # The stdlib path answers for nearly every file; libcst only when it cannot tell.
+        name = find_server_name(src.text, src.path)
+        if name is not None:
+            return name
+        from .patch.anchors import find_server
+
+        found = find_server(sources.cst(config.socket_module))
     except EventgenError:
-        return None  # no socket module, or one that does not parse: nothing to find there
-    found = find_server(module)
+        return None  # a socket module that cannot be read or parsed: nothing to find there
     return found[0] if found else None
 
 
