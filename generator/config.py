@@ -51,6 +51,13 @@ class Config:
     def models_dotted(self) -> str:
         return self.models_import or dotted_module(self.root, self.models_module)
 
+    @property
+    def python_root(self) -> str:
+        """The folder the socket module's import path starts from (Open WebUI: backend)."""
+        parts = PurePosixPath(self.socket_module).with_suffix("").parts
+        base = parts[: len(parts) - len(self.socket_dotted.split("."))]
+        return PurePosixPath(*base).as_posix() if base else "."
+
     def python_file_for(self, dotted: str) -> str:
         """Project-relative file of a dotted module, in the socket module's import root."""
         socket_parts = PurePosixPath(self.socket_module).with_suffix("").parts

@@ -24,6 +24,7 @@ from typing import Literal
 from .config import Config
 from .errors import Diagnostic, EventgenError
 from .markers import BEGIN, END, FILE_MARK
+from .pyast import dotted_name as _dotted
 from .spec.models import RESERVED_EVENTS
 
 Direction = Literal["client_to_server", "server_to_client"]
@@ -105,16 +106,10 @@ def server_name(config: Config) -> str | None:
 # -- Python --------------------------------------------------------------------------
 
 
-def _python_root(config: Config) -> PurePosixPath:
-    parts = PurePosixPath(config.socket_module).with_suffix("").parts
-    depth = len(config.socket_dotted.split("."))
-    return PurePosixPath(*parts[: len(parts) - depth])
-
-
 def _python_files(config: Config, server: str) -> list[str]:
     """The socket module, then every module under the import root that mentions the server's name."""
     out = [config.socket_module] if (config.root / config.socket_module).is_file() else []
-    base = config.root / _python_root(config)
+    base = config.root / config.python_root
     # Cheap byte tests before any parse: the server's name, and an import that may reach it.
     needle = server.encode()
     module_hints = (config.socket_dotted.encode(), b"from .")
@@ -132,7 +127,7 @@ def _python_files(config: Config, server: str) -> list[str]:
 
 
 def _module_name(config: Config, rel: str) -> str:
-    parts = PurePosixPath(rel).with_suffix("").relative_to(_python_root(config)).parts
+    parts = PurePosixPath(rel).with_suffix("").relative_to(config.python_root).parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
@@ -162,15 +157,6 @@ def _server_refs(imports: list[ast.Import | ast.ImportFrom], config: Config, rel
                 if alias.name == target:
                     refs.add(f"{alias.asname}.{server}" if alias.asname else f"{target}.{server}")
     return refs
-
-
-def _dotted(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = _dotted(node.value)
-        return f"{base}.{node.attr}" if base else None
-    return None
 
 
 def _literal_event(call: ast.Call) -> str | None:

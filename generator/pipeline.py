@@ -10,7 +10,7 @@ import ast
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .changes import FileChange
 from .config import Config, load_config
@@ -265,17 +265,10 @@ def _inside(root: Path, rel: str) -> bool:
     return inside_root(root, rel)
 
 
-def python_root(config: Config) -> str:
-    parts = PurePosixPath(config.socket_module).with_suffix("").parts
-    depth = len(config.socket_dotted.split("."))
-    base = parts[: len(parts) - depth]
-    return PurePosixPath(*base).as_posix() if base else "."
-
-
 def _files_with_markers(config: Config) -> set[str]:
     """Python files under the import root that hold eventgen regions (to find orphans)."""
     found: set[str] = set()
-    base = config.root / python_root(config)
+    base = config.root / config.python_root
     if not base.is_dir():
         return found
     for dirpath, dirnames, filenames in os.walk(base):

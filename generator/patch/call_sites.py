@@ -13,20 +13,12 @@ import builtins
 from functools import lru_cache
 
 from ..markers import FoundRegion
+from ..pyast import dotted_name as _dotted
 
 _COMPOUND = (
     ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor,
     ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match,
 ) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
-
-
-def _dotted(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = _dotted(node.value)
-        return f"{base}.{node.attr}" if base else None
-    return None
 
 
 def _function(tree: ast.Module, name: str) -> ast.AST | None:

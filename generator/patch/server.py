@@ -19,6 +19,7 @@ import warnings
 
 from ..errors import ConflictError
 from ..markers import scan_regions
+from ..pyast import dotted_name as _dotted
 from .regions import split_lines
 
 
@@ -52,15 +53,6 @@ def _find(tree: ast.Module, lines: list[str]) -> str | None:
                     name = _server_assign(inner)
                     if name:
                         return name
-    return None
-
-
-def _dotted(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = _dotted(node.value)
-        return f"{base}.{node.attr}" if base else None
     return None
 
 
