@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .code_rules import BUILTINS, check_code, socket_bindings
 from .config import Config, inside_root
 from .edits import FileEdit, Plan, RegionEdit, SpecRef, StubEdit
 from .errors import Diagnostic, EventgenError
@@ -28,13 +29,14 @@ class _Import:
 
 
 def room_expr(pattern: str) -> str:
-    """Python expression building the room name from its params (no f-string: no escaping traps)."""
+    """Python expression building the room name from its params (no f-string: no escaping traps).
+    Each value is escaped (CONTRACT 6.1) inline, with builtins only: a param may have any name."""
     parts: list[str] = []
     pos = 0
     for m in ROOM_PARAM_RE.finditer(pattern):
         if m.start() > pos:
             parts.append(py_str(pattern[pos : m.start()]))
-        parts.append(f"str({m.group(1)})")
+        parts.append(f'str({m.group(1)}).replace("%", "%25").replace(":", "%3A")')
         pos = m.end()
     if pos < len(pattern):
         parts.append(py_str(pattern[pos:]))
@@ -45,9 +47,15 @@ def model_name(event: EventSpec) -> str:
     return pascal(event.name) + "Payload"
 
 
-def field_decl(name: str, field: FieldSpec) -> str:
+# Room params a spec leaves unbounded (CONTRACT 6.1): a client cannot make the server hold a huge name.
+ROOM_PARAM_BOUNDS = {"min_length": 1, "max_length": 128}
+
+
+def field_decl(name: str, field: FieldSpec, *, room_param: bool = False) -> str:
     """`name: annotation = Field(...)` for a payload model."""
     t = field.type_ref
+    if room_param and t.kind == "str":
+        field = field.model_copy(update={k: v for k, v in ROOM_PARAM_BOUNDS.items() if getattr(field, k) is None})
     annotation = t.python()
     if field.enum is not None:
         annotation = "Literal[" + ", ".join(py_value(v) for v in field.enum) + "]"
@@ -98,8 +106,11 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     server = _server_name(config, sources)
     sources_label = ", ".join(s.path for s in specs)
 
+    problems.extend(check_code(specs, config, sources, server))
     imports: dict[tuple[str, str], _Import] = {}
-    used_locals: set[str] = {MODELS_ALIAS}
+    # An imported callable must not rebind a name of the module, a builtin or a generated name (6.3).
+    used_locals: set[str] = {MODELS_ALIAS, *BUILTINS, *socket_bindings(config, sources).lines}
+    used_locals.update(f"on_{e.snake}" if e.direction == "client_to_server" else e.helper or "" for s in specs for e in s.spec.events)
 
     def import_callable(ref: str) -> str:
         module, _, name = ref.partition(":")
@@ -107,7 +118,11 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
         if key not in imports:
             alias = ""
             if name in used_locals:
-                alias = f"{name}__{module.replace('.', '_')}"
+                alias = base = f"{name}__{module.replace('.', '_')}"
+                n = 1
+                while alias in used_locals:
+                    n += 1
+                    alias = f"{base}_{n}"
             used_locals.add(alias or name)
             imports[key] = _Import(module, name, alias)
         return imports[key].local
@@ -134,7 +149,8 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
         for i, event in enumerate(spec.events):
             room: RoomSpec | None = spec.rooms.get(event.room) if event.room else None
             rfunc = room_func(spec.name, event.room) if event.room else ""
-            fields = [field_decl(n, f) for n, f in event.payload.items()]
+            room_params = set(room.params) if room else set()
+            fields = [field_decl(n, f, room_param=n in room_params) for n, f in event.payload.items()]
             if any(f.enum is not None for f in event.payload.values()):
                 typing_names.add("Literal")
             if any(" = Field(" in decl for decl in fields):
@@ -157,6 +173,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                     "action": event.action or "",
                     "room_func": rfunc,
                     "room_args": ", ".join(f"{p}=payload.{p}" for p in room.params) if room else "",
+                    "room_params": "{" + ", ".join(f"{py_str(p)}: payload.{p}" for p in room.params) + "}" if room else "{}",
                     "access": "",
                     "access_call": "",
                     "self_param": "",
@@ -349,6 +366,27 @@ def _missing_callable(ref: str, config: Config, sources: Sources) -> str | None:
     return None
 
 
+def _shadowed_module(module: str, config: Config) -> str | None:
+    """Why a handler module eventgen would create there shadows an importable one (CONTRACT 6.5):
+    `handler: json:loads` would write backend/json.py, and the app's `import json` would find it."""
+    import importlib.util
+    import sys
+
+    top = module.split(".")[0]
+    if top in sys.stdlib_module_names:
+        return f"handler module {module!r} would shadow Python's standard library module '{top}'; put handlers in a package of the project (e.g. {config.socket_dotted.rpartition('.')[0] or 'app'}.handlers)"
+    package = config.root / config.python_file_for(top)[: -len(".py")]
+    if package.is_dir() or package.with_suffix(".py").is_file():
+        return None  # the project's own package
+    try:
+        installed = importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):
+        installed = False
+    if installed:
+        return f"handler module {module!r} would shadow the installed package '{top}'; put handlers in a package of the project"
+    return None
+
+
 def _import_as(dotted: str, alias: str) -> str:
     package, _, name = dotted.rpartition(".")
     return f"from {package} import {name} as {alias}" if package else f"import {name} as {alias}"
@@ -396,8 +434,11 @@ def _server_name(config: Config, sources: Sources) -> str:
 def _stub(item: LoadedSpec, i: int, event: EventSpec, config: Config, problems: list[Diagnostic]) -> StubEdit:
     module, _, function = (event.handler or "").partition(":")
     file = config.python_file_for(module)
+    shadowed = _shadowed_module(module, config)
     if not inside_root(config.root, file):
         problems.append(item.at(("events", i, "handler"), f"handler module {module!r} resolves outside the project"))
+    elif shadowed:
+        problems.append(item.at(("events", i, "handler"), shadowed))
     elif file in (config.socket_module, config.models_module):
         # The socket module imports handlers at its top (a module cannot import from itself
         # half-built), and the models module is rewritten whole on every run.

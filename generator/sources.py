@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from .errors import Diagnostic, EventgenError
 
 if TYPE_CHECKING:  # libcst is imported lazily: `--help` and `validate` never need it
+    import ast
+
     import libcst
 
 
@@ -35,6 +37,7 @@ class Sources:
     root: Path
     _files: dict[str, SourceFile | None] = field(default_factory=dict)
     _cst: dict[str, "libcst.Module"] = field(default_factory=dict)
+    _user: dict[str, "ast.Module | None"] = field(default_factory=dict)
 
     def abs(self, rel: str) -> Path:
         return self.root / rel
@@ -85,6 +88,17 @@ class Sources:
             raise EventgenError(_syntax_error(rel, src.text, exc)) from None
         self._cst[rel] = module
         return module
+
+    def user_tree(self, rel: str) -> "ast.Module | None":
+        """The stdlib tree of the file's hand-written code (eventgen's regions blanked out), read
+        once; None when the file is missing, does not parse or has damaged markers."""
+        if rel not in self._user:
+            from .read.tree import user_tree
+
+            src = self.get(rel)
+            read = user_tree(src.text, rel) if src is not None else None
+            self._user[rel] = read[0] if read else None
+        return self._user[rel]
 
     def exists(self, rel: str) -> bool:
         return self.get(rel) is not None if not os.path.isdir(self.abs(rel)) else False

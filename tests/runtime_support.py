@@ -55,7 +55,7 @@ VALID_PAYLOADS: dict[str, dict[str, Any]] = {
     "board:leave": {"feature_id": "f1"},
     "board:say": {"feature_id": "f1", "text": "hello"},
     "board:compute": {"x": 3},
-    "inbox:watch": {"user_id": "alice"},
+    "mailbox:watch": {"user_id": "alice"},
     "lobby:join": {"lobby_id": "l1"},
 }
 ERROR_CODES = frozenset({"unauthenticated", "invalid_payload", "forbidden", "internal"})

@@ -402,7 +402,7 @@ def test_the_spec_carries_the_modeline_when_init_wrote_the_schema(project: Path,
             ["--room", "feature:{feature_id}", "--join", "feature:join"],
             [
                 "eventgen new: events/feature.yaml not written: the flags describe an invalid spec",
-                "events/feature.yaml: rooms.feature: room 'feature:{feature_id}' needs 'access' (authenticated, self or pkg.module:func); only user:{...} rooms default to self",
+                "events/feature.yaml: rooms.feature: room 'feature:{feature_id}' needs 'access' (authenticated, self or pkg.module:func), or 'owner: app' when the app puts sockets in it; only user:{...} rooms default to self",
             ],
         ),
         (

@@ -71,6 +71,7 @@ SPECS = {
         rooms:
           user:
             pattern: "user:{user_id}"
+            owner: app
         events:
           - name: notify:toast
             direction: server_to_client

@@ -16,6 +16,7 @@ served handlers are tests/test_runtime_fuzz.py's job (issue 5).
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import keyword
 import re
@@ -32,14 +33,26 @@ import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis_profiles import examples
-from reliability_support import ROUTER, changed_paths, copy_project, eventgen, make_project, snapshot
+from reliability_support import (
+    ROUTER,
+    SOCKET_MODULE,
+    changed_paths,
+    copy_project,
+    eventgen,
+    make_project,
+    project_files,
+    snapshot,
+)
 
+from generator.read.bindings import module_bindings
 from generator.spec.models import event_snake, pascal
 
 HOSTILE_BITS = ["it's \"q\"", '"""', "{{ x }}", "{% raw %}", "</script>", "<!--", "-->", "\\", "\u2028", "\x00", "\x1b", "🚀", "\u202e", "*/", "#", "${x}", "\t", "\n"]
 
 # Names a payload field may not take (generated code uses them); kept here as a list so the
 # test notices when the validator refuses more than this.
+# Names the base project's socket module binds: a helper may not rebind them (CONTRACT 6.3).
+BOUND_NAMES = frozenset(module_bindings(ast.parse(project_files()[SOCKET_MODULE])).lines)
 TAKEN_FIELD_NAMES = {"str", "int", "float", "bool", "dict", "list", "Any", "Literal", "Field", "eventgen_models", "sio", "user", "l", "I", "O"} | {
     "construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw", "schema", "schema_json", "update_forward_refs", "validate",
 }
@@ -149,14 +162,19 @@ def spec_document(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     room_params: dict[str, list[str]] = {}
     for key in draw(st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True), max_size=2, unique=True)):
         if draw(st.booleans()) and params:
+            # The base project's connect enters user:{id} by hand: such a room is the app's (CONTRACT 6.2).
             pattern = "user:{" + params[0] + "}"
-            rooms[key] = {"pattern": pattern}
+            rooms[key] = {"pattern": pattern, "owner": "app"}
             room_params[key] = [params[0]]
             continue
         chosen = draw(st.lists(st.sampled_from(params), unique=True)) if params else []
-        literal = [draw(text.map(lambda s: s.replace("{", "(").replace("}", ")")[:20])) for _ in range(len(chosen) + 1)]
-        pattern = literal[0] + "".join("{" + p + "}" + lit for p, lit in zip(chosen, literal[1:], strict=True))
-        assume(pattern)
+        # ':'-separated segments, the first literal and unique to the room key, so no two rooms overlap.
+        segments = ["r" + key]
+        for p in chosen:
+            if draw(st.booleans()):
+                segments.append(draw(text.map(lambda t: t.replace("{", "(").replace("}", ")").replace(":", ".")[:20]).filter(bool)))
+            segments.append("{" + p + "}")
+        pattern = ":".join(segments)
         access = draw(st.sampled_from(["authenticated", "open_webui.socket.access:can_read_feature"] + (["self"] if len(chosen) == 1 else [])))
         rooms[key] = {"pattern": pattern, "access": access}
         room_params[key] = chosen
@@ -179,7 +197,8 @@ def spec_document(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
             for p in room_params[room]:
                 payload[p] = draw(st.sampled_from(["str", "int", {"type": "str", "min_length": 1}]))
         if draw(st.booleans()):
-            action = draw(st.sampled_from(["join", "leave", "relay", "handle"] if room else ["handle"]))
+            app_owned = room is not None and rooms[room].get("owner") == "app"
+            action = draw(st.sampled_from(["relay", "handle"] if app_owned else ["join", "leave", "relay", "handle"] if room else ["handle"]))
             event.update(direction="client_to_server", action=action)
             if room:
                 event["room"] = room
@@ -195,7 +214,7 @@ def spec_document(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
                 event["room"] = room
             else:
                 event["broadcast"] = True
-            helper = draw(identifier.filter(lambda h: not h.startswith("on_") and h not in helpers and h not in dir(__builtins__)))
+            helper = draw(identifier.filter(lambda h: not h.startswith("on_") and h not in helpers and h not in dir(__builtins__) and h not in BOUND_NAMES))
             helpers.add(helper)
             emit: dict[str, Any] = {"helper": helper}
             if draw(st.booleans()):

@@ -229,7 +229,7 @@ def hostile_spec(text: str) -> str:
         description: {q}
         rooms:
           feature:
-            pattern: {_yaml_str("feat " + ROOM_TEXT + ":{feature_id}/end " + ROOM_TEXT)}
+            pattern: {_yaml_str("feat " + ROOM_TEXT + ":{feature_id}:end " + ROOM_TEXT)}
             access: open_webui.socket.access:can_read_feature
         events:
           - name: feature:subscribe
@@ -328,8 +328,8 @@ def test_generated_python_imports_and_keeps_every_string_exact(hostile_project: 
     assert got["description"] == H
     assert got["enum"] == [H, "plain"] and got["default"] == H
     assert got["dict_default"] == {H: [H]}
-    assert got["room"] == f"feat {ROOM_TEXT}:ID/end {ROOM_TEXT}"
-    assert got["sent"] == [["feature:updated", {"feature_id": "f1", "data": {H: [H]}, "kind": H}, f"feat {ROOM_TEXT}:f1/end {ROOM_TEXT}"]]
+    assert got["room"] == f"feat {ROOM_TEXT}:ID:end {ROOM_TEXT}"
+    assert got["sent"] == [["feature:updated", {"feature_id": "f1", "data": {H: [H]}, "kind": H}, f"feat {ROOM_TEXT}:f1:end {ROOM_TEXT}"]]
 
 
 def test_generated_typescript_type_checks_and_keeps_every_string_exact(hostile_project: Path, tmp_path: Path) -> None:
@@ -363,7 +363,7 @@ def test_generated_typescript_type_checks_and_keeps_every_string_exact(hostile_p
     )
     run = subprocess.run([require_node(), "--input-type=module", "-e", script], capture_output=True, text=True, cwd=NODE_DIR, timeout=60)
     assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout) == f"feat {ROOM_TEXT}:ID/end {ROOM_TEXT}"
+    assert json.loads(run.stdout) == f"feat {ROOM_TEXT}:ID:end {ROOM_TEXT}"
 
 
 def test_generated_svelte_listener_compiles_with_one_script_element(hostile_project: Path) -> None:

@@ -83,7 +83,7 @@ OVERSIZED = "x" * 129  # feature_id has max_length 128
         ("board:say", ({"feature_id": "f1", "text": "hi", "meta": [1]},), ["meta"], "dict_type"),
         ("board:compute", ({"x": 10**7},), ["x"], "less_than_equal"),
         ("board:compute", ({"x": 2, "mode": "cube"},), ["mode"], "literal_error"),
-        ("inbox:watch", ({"user_id": "a" * 65},), ["user_id"], "string_too_long"),
+        ("mailbox:watch", ({"user_id": "a" * 65},), ["user_id"], "string_too_long"),
     ],
     ids=lambda v: (json.dumps(v)[:40] if not isinstance(v, str) else v),
 )
@@ -141,7 +141,7 @@ async def test_access_refused_is_forbidden_and_joins_nothing(server: ServerProce
             ("feature:subscribe", {"feature_id": "f2"}),
             ("feature:subscribe", {"feature_id": "no-such-feature"}),
             ("board:join", {"feature_id": "f2"}),
-            ("inbox:watch", {"user_id": "carol"}),  # a user room is its own user's only
+            ("mailbox:watch", {"user_id": "carol"}),  # a self room is its own user's only
         ]:
             reply = await bob.ack(event, payload)
             assert error_code(reply) == "forbidden", (event, reply)
@@ -158,7 +158,7 @@ async def test_join_answers_ok_with_the_room(server: ServerProcess, tokens: dict
         alice, carol = await peers.user("alice"), await peers.user("carol")
         assert await alice.ack("feature:subscribe", {"feature_id": "f1"}) == {"ok": True, "room": "feature:f1"}
         assert await alice.ack("board:join", {"feature_id": "f1"}) == {"ok": True, "room": "board:f1"}
-        assert await alice.ack("inbox:watch", {"user_id": "alice"}) == {"ok": True, "room": "user:alice"}
+        assert await alice.ack("mailbox:watch", {"user_id": "alice"}) == {"ok": True, "room": "mailbox:alice"}
         assert await alice.ack("lobby:join", {"lobby_id": "l-1"}) == {"ok": True, "room": "lobby:l-1"}
         # An admin passes the access callable for a feature she does not own.
         assert await carol.ack("feature:subscribe", {"feature_id": "f1"}) == {"ok": True, "room": "feature:f1"}

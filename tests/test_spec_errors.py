@@ -125,7 +125,7 @@ CASES = [
             # The merged keys are not read, so the room also lacks its access.
             (
                 "events/feature.yaml:4:3: rooms.feature: room 'feature:{feature_id}' needs 'access' "
-                "(authenticated, self or pkg.module:func); only user:{...} rooms default to self"
+                "(authenticated, self or pkg.module:func), or 'owner: app' when the app puts sockets in it; only user:{...} rooms default to self"
             ),
             "events/feature.yaml:6:5: YAML merge keys ('<<') are not supported in specs; write the keys out",
         ],
@@ -181,7 +181,7 @@ CASES = [
     Case(
         "unknown-room-key",
         {"feature.yaml": BASE.replace("    access: authenticated\n", "    access: authenticated\n    colour: red\n")},
-        ["events/feature.yaml:7:5: rooms.feature: unknown key 'colour'; allowed here: pattern, access"],
+        ["events/feature.yaml:7:5: rooms.feature: unknown key 'colour'; allowed here: pattern, access, owner"],
     ),
     Case(
         "wrong-type-room-list",
@@ -324,7 +324,7 @@ CASES = [
         {"feature.yaml": BASE.replace("    access: authenticated\n", "")},
         [
             ("events/feature.yaml:4:3: rooms.feature: room 'feature:{feature_id}' needs 'access' "
-            "(authenticated, self or pkg.module:func); only user:{...} rooms default to self")
+            "(authenticated, self or pkg.module:func), or 'owner: app' when the app puts sockets in it; only user:{...} rooms default to self")
         ],
     ),
     Case(
@@ -505,7 +505,10 @@ CASES = [
             "feature.yaml": BASE,
             "other.yaml": BASE.replace("name: feature\n", "name: other\n", 1),
         },
-        ["events/other.yaml:8:11: event name 'feature:subscribe' is already used at events/feature.yaml:8"],
+        [
+            "events/other.yaml:5:14: room 'feature' (feature:{feature_id}) can build the same names as room 'feature' (feature:{feature_id}) at events/feature.yaml:5: a socket let into one would receive the other's events",
+            "events/other.yaml:8:11: event name 'feature:subscribe' is already used at events/feature.yaml:8",
+        ],
     ),
     Case(
         "duplicate-helper-across-files",

@@ -112,7 +112,8 @@ def _room(spec: Spec, key: str, pattern: str) -> RoomView:
     for m in ROOM_PARAM_RE.finditer(pattern):
         if m.start() > pos:
             parts.append(js_str(pattern[pos : m.start()]))
-        parts.append(f"String({camel(m.group(1))})")
+        # The same escaping as the Python room functions (CONTRACT 6.1), inline: a param may have any name.
+        parts.append(f'String({camel(m.group(1))}).replace(/%/g, "%25").replace(/:/g, "%3A")')
         pos = m.end()
     if pos < len(pattern):
         parts.append(js_str(pattern[pos:]))

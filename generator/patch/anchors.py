@@ -112,48 +112,6 @@ def _is_handler(stmt: cst.BaseStatement, server: str) -> bool:
     return False
 
 
-def handled_events(stmt: cst.FunctionDef, server: str) -> list[str]:
-    """The events a function is registered for: `@server.on("name")`, and `@server.event` (its own name)."""
-    events = []
-    for deco in stmt.decorators:
-        d = deco.decorator
-        if isinstance(d, cst.Call) and dotted(d.func) == f"{server}.on" and d.args and isinstance(d.args[0].value, cst.SimpleString):
-            value = d.args[0].value.evaluated_value
-            if isinstance(value, str):
-                events.append(value)
-        elif dotted(d) == f"{server}.event":
-            events.append(stmt.name.value)
-    return events
-
-
-def clashes(loc: Located, server: str, events: set[str], names: set[str], spec: str, skip: list[tuple[int, int]]) -> list[Diagnostic]:
-    """Code outside eventgen's regions that a new handlers region would silently override:
-    python-socketio keeps one handler per event (the last registered), a module one object per name."""
-    problems: list[Diagnostic] = []
-    for stmt in loc.module.body:
-        if not isinstance(stmt, cst.FunctionDef) or any(a <= loc.start(stmt) <= b for a, b in skip):
-            continue
-        pos = loc.positions[stmt].start
-        for event in handled_events(stmt, server):
-            if event in events:
-                problems.append(
-                    Diagnostic(
-                        loc.path, pos.line, pos.column + 1,
-                        f"event '{event}' already has a handler here ({stmt.name.value}), and spec '{spec}' generates one: only one of them would run",
-                        hint="delete this handler, or rename the event in the spec",
-                    )
-                )
-        if stmt.name.value in names:
-            problems.append(
-                Diagnostic(
-                    loc.path, pos.line, pos.column + 1,
-                    f"'{stmt.name.value}' is defined here, and spec '{spec}' generates a function of that name",
-                    hint="rename this function, or the helper (emit.helper) in the spec",
-                )
-            )
-    return problems
-
-
 def module_names(module: cst.Module) -> set[str] | None:
     """Names the module binds at its top level, in if/else, try and with blocks included;
     None when a star import makes that unknowable."""

@@ -290,7 +290,6 @@ def _insertion(
     from .anchors import (
         Insertion,
         call_insertion,
-        clashes,
         handlers_insertion,
         imports_insertion,
         module_names,
@@ -300,8 +299,8 @@ def _insertion(
     if edit.where == "imports":
         return imports_insertion(loc, lines)
     if edit.where == "handlers":
-        events, names = _defines(edit.body, edit.server)
-        problems = clashes(loc, edit.server, events, names, edit.id, [(r.begin + 1, r.end + 1) for r in found])
+        # Clashes of names and events with the user's code are refused before this, on every run (code_rules).
+        problems: list[Diagnostic] = []
         bound = module_names(loc.module)
         if bound is not None:
             # Names the generated handlers read from the module (the server, the session pool):
@@ -327,25 +326,6 @@ def _insertion(
     while line in following:
         line = following[line].end + 1
     return Insertion(line, insertion.indent)
-
-
-def _defines(body: str, server: str) -> tuple[set[str], set[str]]:
-    """The events a generated handlers block registers and the top-level names it defines."""
-    events: set[str] = set()
-    names: set[str] = set()
-    for node in ast.parse(body).body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            names.add(node.name)
-            for deco in node.decorator_list:
-                if (
-                    isinstance(deco, ast.Call)
-                    and ast.unparse(deco.func) == f"{server}.on"
-                    and deco.args
-                    and isinstance(deco.args[0], ast.Constant)
-                    and isinstance(deco.args[0].value, str)
-                ):
-                    events.add(deco.args[0].value)
-    return events, names
 
 
 def _free_names(body: str, *, bound: bool = False) -> set[str]:

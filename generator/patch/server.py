@@ -15,31 +15,17 @@ answers None and the caller asks libcst, whose answer and error messages stand.
 from __future__ import annotations
 
 import ast
-import warnings
 
-from ..errors import ConflictError
-from ..markers import scan_regions
 from ..pyast import dotted_name as _dotted
-from .regions import split_lines
+from ..read.tree import user_tree
 
 
 def find_server_name(text: str, path: str) -> str | None:
     """The AsyncServer variable, or None when libcst must decide."""
-    lines = split_lines(text)
-    try:
-        regions = scan_regions(lines, path)
-    except ConflictError:
-        return None  # patching reports damaged markers with their positions
-    for region in regions:
-        # Blank lines, not removed ones: line numbers stay those of the file.
-        lines[region.begin : region.end + 1] = ["\n"] * (region.end + 1 - region.begin)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. invalid escapes in user code: not ours to report
-            tree = ast.parse("".join(lines), filename=path)
-    except (SyntaxError, ValueError, RecursionError):  # ValueError: a NUL byte, before 3.12
+    read = user_tree(text, path)
+    if read is None:
         return None
-    return _find(tree, lines)
+    return _find(*read)
 
 
 def _find(tree: ast.Module, lines: list[str]) -> str | None:

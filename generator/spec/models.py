@@ -25,6 +25,7 @@ from pydantic import (
 
 from .expressions import argument_problem
 from .problems import Problem, Problems, raise_any
+from .rooms import PatternError, Shape, parse_pattern
 from .types import TypeRef, TypeSyntaxError, parse_type
 
 SPEC_NAME_RE = r"^[a-z][a-z0-9_]{0,62}$"
@@ -54,7 +55,8 @@ _MODEL_MODULE_NAMES = frozenset({"str", "int", "float", "bool", "dict", "list", 
 _AMBIGUOUS = frozenset({"l", "I", "O"})
 _PYDANTIC_ATTRIBUTES = frozenset(name for name in dir(BaseModel) if not name.startswith("_"))
 
-RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"})
+# `message` is the event Socket.IO's send() uses.
+RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener", "message"})
 # pydantic reserves these on models; a payload field with such a name would break the model.
 _RESERVED_FIELD_PREFIXES = ("model_", "_")
 
@@ -138,7 +140,11 @@ class RoomSpec(_Strict):
     """A family of Socket.IO rooms, named by a pattern with {params}."""
 
     pattern: str = Field(
-        description="Room name pattern such as 'feature:{feature_id}'. Each {param} must be a payload field of every event using the room.",
+        description=(
+            "Room name pattern: ':'-separated segments, each literal text or exactly one {param}, the first one literal "
+            "('feature:{feature_id}', 'chat:{chat_id}:typing', 'lobby'). Each {param} must be a payload field of every "
+            "event using the room; its value is escaped ('%' -> '%25', ':' -> '%3A') before it goes into the name."
+        ),
         min_length=1,
         max_length=200,
     )
@@ -147,7 +153,15 @@ class RoomSpec(_Strict):
         description=(
             "Who may join: 'authenticated' (any user with a session), 'self' (the single param must equal the "
             "session user's id) or 'pkg.module:func' called as func(user, **params) -> bool | Awaitable[bool]. "
-            "Required unless the pattern is user:{...}, which defaults to 'self'."
+            "Required unless the pattern is user:{...}, which defaults to 'self', or the room is owner: app."
+        ),
+    )
+    owner: Literal["app"] | None = Field(
+        None,
+        description=(
+            "'app': the application puts sockets in this room itself (e.g. user:{id} or channel:{id} entered in "
+            "connect). eventgen then generates no join or leave for it; emits, relays and listeners work as usual. "
+            "Required when the socket module enters a room of the same shape by hand."
         ),
     )
 
@@ -156,20 +170,30 @@ class RoomSpec(_Strict):
         return ROOM_PARAM_RE.findall(self.pattern)
 
     @property
+    def shape(self) -> Shape:
+        return parse_pattern(self.pattern)[0]
+
+    @property
+    def app_owned(self) -> bool:
+        return self.owner == "app"
+
+    @property
     def is_user_room(self) -> bool:
         return self.pattern.startswith("user:{") and len(self.params) == 1
 
     @property
     def effective_access(self) -> str:
+        if self.app_owned and self.access is None:
+            return "app"
         return self.access or ("self" if self.is_user_room else "authenticated")
 
     @field_validator("pattern")
     @classmethod
     def _pattern_well_formed(cls, value: str) -> str:
-        stripped = ROOM_PARAM_RE.sub("", value)
-        if "{" in stripped or "}" in stripped:
-            raise ValueError(f"room pattern {value!r} has an unbalanced '{{' or '}}'")
-        params = ROOM_PARAM_RE.findall(value)
+        try:
+            _, params = parse_pattern(value)
+        except PatternError as exc:
+            raise ValueError(str(exc)) from None
         for param in params:
             if not re.match(IDENT_RE, param) or keyword.iskeyword(param):
                 raise ValueError(f"room parameter {{{param}}} must be a Python identifier")
@@ -190,13 +214,13 @@ class RoomSpec(_Strict):
 
     @model_validator(mode="after")
     def _access_rules(self) -> RoomSpec:
-        if self.access is None and not self.is_user_room:
+        if self.access is None and not self.is_user_room and not self.app_owned:
             raise Problems([Problem(
                 (),
-                f"room {self.pattern!r} needs 'access' (authenticated, self or pkg.module:func); only user:{{...}} rooms default to self",
+                f"room {self.pattern!r} needs 'access' (authenticated, self or pkg.module:func), or 'owner: app' when the app puts sockets in it; only user:{{...}} rooms default to self",
                 key=True,
             )])
-        if self.effective_access == "self" and len(self.params) != 1:
+        if self.access == "self" and len(self.params) != 1:
             raise Problems([Problem(("access",), "access 'self' needs a pattern with exactly one {param}, compared with the user's id")])
         return self
 

@@ -6,7 +6,8 @@ from collections import defaultdict
 
 from ..errors import Diagnostic
 from .load import LoadedSpec
-from .models import event_snake, pascal, room_func
+from .models import RoomSpec, event_snake, pascal, room_func
+from .rooms import overlap
 
 _ROOM_PARAM_KINDS = ("str", "int")
 
@@ -16,6 +17,7 @@ def check_specs(specs: list[LoadedSpec]) -> list[Diagnostic]:
     for item in specs:
         problems.extend(_check_one(item))
     problems.extend(_check_unique(specs))
+    problems.extend(_check_overlaps(specs))
     return problems
 
 
@@ -34,6 +36,13 @@ def _check_one(item: LoadedSpec) -> list[Diagnostic]:
                 known = ", ".join(sorted(spec.rooms)) or "none defined"
                 problems.append(item.at(at + ("room",), f"event '{event.name}': unknown room '{event.room}' (rooms: {known})"))
             else:
+                if room.app_owned and event.action in ("join", "leave"):
+                    problems.append(
+                        item.at(
+                            at + ("action",),
+                            f"event '{event.name}': room '{event.room}' is owner: app, so the app decides who is in it; eventgen generates no {event.action} for it",
+                        )
+                    )
                 for param in room.params:
                     field = event.payload.get(param)
                     if field is None:
@@ -53,7 +62,7 @@ def _check_one(item: LoadedSpec) -> list[Diagnostic]:
                         )
         if event.listener and event.room and event.room in spec.rooms:
             room = spec.rooms[event.room]
-            if not room.is_user_room and event.room not in joins:
+            if not room.is_user_room and not room.app_owned and event.room not in joins:
                 problems.append(
                     item.at(
                         at + ("listener",),
@@ -127,4 +136,27 @@ def _check_unique(specs: list[LoadedSpec]) -> list[Diagnostic]:
                 claim("helper", event.helper, item, ("events", i, "emit", "helper") if event.emit else loc)
             if event.listener:
                 claim("listener", event.listener, item, ("events", i, "listener"))
+    return problems
+
+
+def _check_overlaps(specs: list[LoadedSpec]) -> list[Diagnostic]:
+    """Two rooms that can build the same name would share members and events while each
+    guards its door differently (CONTRACT 6.2). Rooms the app owns have no generated door."""
+    by_key: dict[tuple[int, str | None], list[tuple[LoadedSpec, str, RoomSpec]]] = defaultdict(list)
+    problems: list[Diagnostic] = []
+    for item in specs:
+        for key, room in item.spec.rooms.items():
+            shape = room.shape
+            for other_item, other_key, other in by_key[shape.key]:
+                if (room.app_owned and other.app_owned) or not overlap(shape, other.shape):
+                    continue
+                line, _ = other_item.positions.locate(("rooms", other_key, "pattern"))
+                problems.append(
+                    item.at(
+                        ("rooms", key, "pattern"),
+                        f"room '{key}' ({room.pattern}) can build the same names as room '{other_key}' ({other.pattern}) at {other_item.path}:{line}: "
+                        "a socket let into one would receive the other's events",
+                    )
+                )
+            by_key[shape.key].append((item, key, room))
     return problems

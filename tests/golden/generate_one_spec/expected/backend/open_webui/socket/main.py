@@ -52,7 +52,7 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin board sha=0c52f2d95529 -- generated from events/board.yaml; edit the spec, then run eventgen generate
+# eventgen:begin board sha=4ea9e6c81aff -- generated from events/board.yaml; edit the spec, then run eventgen generate
 @sio.on("board:join")
 async def on_board_join(sid, data=None, *extra):
     """`board:join`: Join the caller to room board:{board_id} (events/board.yaml)."""
@@ -69,6 +69,8 @@ async def on_board_join(sid, data=None, *extra):
         room = eventgen_models.board_room(board_id=payload.board_id)
         await sio.enter_room(sid, room)
         return eventgen_models.ok(room=room)
+    except eventgen_models.Refused as refusal:
+        return refusal.ack()
     except Exception:
         eventgen_models.log.exception("eventgen: handler of %s failed", "board:join")
         return eventgen_models.internal()

@@ -53,7 +53,7 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin chat sha=267626b0f683 -- generated from events/chat.yaml; edit the spec, then run eventgen generate
+# eventgen:begin chat sha=a23b13d7bddd -- generated from events/chat.yaml; edit the spec, then run eventgen generate
 @sio.on("chat:echo")
 async def on_chat_echo(sid, data=None, *extra):
     """`chat:echo`: Pass the payload to open_webui.socket.handlers:echo (events/chat.yaml)."""
@@ -69,6 +69,8 @@ async def on_chat_echo(sid, data=None, *extra):
             return eventgen_models.invalid_payload(exc)
         result = await eventgen_models.call(echo, user, payload, sid)
         return eventgen_models.ok(data=result)
+    except eventgen_models.Refused as refusal:
+        return refusal.ack()
     except Exception:
         eventgen_models.log.exception("eventgen: handler of %s failed", "chat:echo")
         return eventgen_models.internal()

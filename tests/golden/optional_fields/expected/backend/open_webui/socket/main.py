@@ -53,7 +53,7 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin task sha=e5c4513f7dcd -- generated from events/task.yaml; edit the spec, then run eventgen generate
+# eventgen:begin task sha=9b43000b810d -- generated from events/task.yaml; edit the spec, then run eventgen generate
 @sio.on("task:create")
 async def on_task_create(sid, data=None, *extra):
     """`task:create`: Pass the payload to open_webui.socket.tasks:create_task (events/task.yaml)."""
@@ -69,6 +69,8 @@ async def on_task_create(sid, data=None, *extra):
             return eventgen_models.invalid_payload(exc)
         result = await eventgen_models.call(create_task, user, payload, sid)
         return eventgen_models.ok(data=result)
+    except eventgen_models.Refused as refusal:
+        return refusal.ack()
     except Exception:
         eventgen_models.log.exception("eventgen: handler of %s failed", "task:create")
         return eventgen_models.internal()

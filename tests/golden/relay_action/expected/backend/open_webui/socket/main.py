@@ -52,7 +52,7 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin doc sha=48298d9274a0 -- generated from events/doc.yaml; edit the spec, then run eventgen generate
+# eventgen:begin doc sha=97eff99e7f24 -- generated from events/doc.yaml; edit the spec, then run eventgen generate
 @sio.on("doc:open")
 async def on_doc_open(sid, data=None, *extra):
     """`doc:open`: Join the caller to room doc:{doc_id} (events/doc.yaml)."""
@@ -69,6 +69,8 @@ async def on_doc_open(sid, data=None, *extra):
         room = eventgen_models.doc_room(doc_id=payload.doc_id)
         await sio.enter_room(sid, room)
         return eventgen_models.ok(room=room)
+    except eventgen_models.Refused as refusal:
+        return refusal.ack()
     except Exception:
         eventgen_models.log.exception("eventgen: handler of %s failed", "doc:open")
         return eventgen_models.internal()
@@ -93,6 +95,8 @@ async def on_doc_cursor(sid, data=None, *extra):
         message = {**payload.model_dump(mode="json"), "user": eventgen_models.sender(user)}
         await sio.emit("doc:cursor", message, room=room, skip_sid=sid)
         return eventgen_models.ok()
+    except eventgen_models.Refused as refusal:
+        return refusal.ack()
     except Exception:
         eventgen_models.log.exception("eventgen: handler of %s failed", "doc:cursor")
         return eventgen_models.internal()

@@ -39,7 +39,6 @@ async def connect(sid, environ, auth):
     user = decode_token(auth.get("token")) if isinstance(auth, dict) else None
     if user:
         SESSION_POOL[sid] = user
-        await sio.enter_room(sid, f"user:{user['id']}")
 
 
 @sio.event
@@ -52,7 +51,7 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin inbox sha=8ee40f8f2388 -- generated from events/inbox.yaml; edit the spec, then run eventgen generate
+# eventgen:begin inbox sha=c664dd8b906e -- generated from events/inbox.yaml; edit the spec, then run eventgen generate
 @sio.on("inbox:watch")
 async def on_inbox_watch(sid, data=None, *extra):
     """`inbox:watch`: Join the caller to room user:{user_id} (events/inbox.yaml)."""
@@ -71,6 +70,8 @@ async def on_inbox_watch(sid, data=None, *extra):
             return eventgen_models.forbidden()
         await sio.enter_room(sid, room)
         return eventgen_models.ok(room=room)
+    except eventgen_models.Refused as refusal:
+        return refusal.ack()
     except Exception:
         eventgen_models.log.exception("eventgen: handler of %s failed", "inbox:watch")
         return eventgen_models.internal()

@@ -33,7 +33,6 @@ async def connect(sid, environ, auth):
     user = decode_token(auth.get("token")) if isinstance(auth, dict) else None
     if user:
         SESSION_POOL[sid] = user
-        await sio.enter_room(sid, f"user:{user['id']}")
 
 
 @sio.event

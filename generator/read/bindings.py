@@ -1,0 +1,138 @@
+"""Every name a module binds at module level, with the line that binds it first (CONTRACT 6.3).
+
+A name eventgen adds to a module (a handler, an emit helper, an import) must not rebind
+one of these: the app's own `sio`, `SESSION_POOL` or `get_event_caller` would silently be
+replaced. Binding forms: def, class, assignment (plain, annotated, augmented, tuple and
+star targets), import and from-import, for and with targets, except-as, match captures,
+walrus, `type X = ...`, and `global X` assigned inside a function — in if/try/with/for/while
+blocks too. Function and class bodies are their own scopes; their decorators, defaults and
+bases run at module level.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+@dataclass
+class Bindings:
+    lines: dict[str, int] = field(default_factory=dict)  # name -> first line that binds it
+    star_import: int = 0  # line of a `from x import *` (what it binds cannot be known), 0 if none
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.lines
+
+
+def module_bindings(tree: ast.Module) -> Bindings:
+    found = Bindings()
+
+    def bind(name: str, node: ast.AST) -> None:
+        line = getattr(node, "lineno", 0)
+        if name not in found.lines or line < found.lines[name]:
+            found.lines[name] = line
+
+    def targets(target: ast.AST) -> None:
+        if isinstance(target, ast.Name):
+            bind(target.id, target)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                targets(element)
+        elif isinstance(target, ast.Starred):
+            targets(target.value)
+
+    def expressions(node: ast.AST) -> None:
+        """Walrus targets in expressions that run at module level (comprehensions included)."""
+        stack = [node]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, ast.NamedExpr):
+                targets(item.target)
+            if isinstance(item, _SCOPES):
+                # Their bodies are other scopes; what runs here are decorators, defaults, bases.
+                stack.extend(_module_level_parts(item))
+                continue
+            stack.extend(ast.iter_child_nodes(item))
+
+    def statements(body: list[ast.stmt]) -> None:
+        for stmt in body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bind(stmt.name, stmt)
+                expressions(stmt)
+                _globals_assigned(stmt, bind)
+                continue
+            if isinstance(stmt, ast.Assign):
+                for target in stmt.targets:
+                    targets(target)
+            elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
+                targets(stmt.target)
+            elif isinstance(stmt, ast.Import):
+                for alias in stmt.names:
+                    bind(alias.asname or alias.name.split(".")[0], stmt)
+            elif isinstance(stmt, ast.ImportFrom):
+                for alias in stmt.names:
+                    if alias.name == "*":
+                        found.star_import = found.star_import or stmt.lineno
+                    else:
+                        bind(alias.asname or alias.name, stmt)
+            elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+                targets(stmt.target)
+            elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+                for item in stmt.items:
+                    if item.optional_vars is not None:
+                        targets(item.optional_vars)
+            elif isinstance(stmt, ast.Match):
+                for case in stmt.cases:
+                    for node in ast.walk(case.pattern):
+                        name = getattr(node, "name", None) or getattr(node, "rest", None)
+                        if isinstance(name, str):
+                            bind(name, node)
+            elif type(stmt).__name__ == "TypeAlias":  # `type X = ...`, Python 3.12+
+                targets(stmt.name)  # type: ignore[attr-defined]
+            for handler in getattr(stmt, "handlers", []):
+                if handler.name:
+                    bind(handler.name, handler)
+                statements(handler.body)
+            expressions_of(stmt)
+            for block in ("body", "orelse", "finalbody"):
+                statements(getattr(stmt, block, []) or [])
+            for case in getattr(stmt, "cases", []):
+                statements(case.body)
+
+    def expressions_of(stmt: ast.stmt) -> None:
+        for name, value in ast.iter_fields(stmt):
+            if name in ("body", "orelse", "finalbody", "handlers", "cases"):
+                continue
+            for node in value if isinstance(value, list) else [value]:
+                if isinstance(node, ast.AST):
+                    expressions(node)
+
+    statements(tree.body)
+    return found
+
+
+def _module_level_parts(node: ast.AST) -> list[ast.AST]:
+    parts: list[ast.AST] = []
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        parts.extend(node.decorator_list)
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        args = node.args
+        parts.extend(args.defaults)
+        parts.extend(d for d in args.kw_defaults if d is not None)
+    if isinstance(node, ast.ClassDef):
+        parts.extend(node.bases)
+        parts.extend(k.value for k in node.keywords)
+    return parts
+
+
+def _globals_assigned(scope: ast.AST, bind: object) -> None:
+    """`global X` inside a function, then `X = ...` there, binds X in the module."""
+    declared: dict[str, ast.Global] = {}
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Global):
+            for name in node.names:
+                declared.setdefault(name, node)
+    for name, node in declared.items():
+        bind(name, node)  # type: ignore[operator]

@@ -1,0 +1,76 @@
+"""Which of the project's Python modules can reach the Socket.IO server, and by what names."""
+
+from __future__ import annotations
+
+import ast
+import os
+from pathlib import Path, PurePosixPath
+
+from ..config import Config
+
+SKIP_DIRS = frozenset({"node_modules", ".svelte-kit", "build", "dist", "__pycache__", ".venv", "venv", "site-packages", ".tox"})
+
+
+def walk(base: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    if not base.is_dir():
+        return []
+    out = []
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+        out.extend(Path(dirpath) / n for n in sorted(filenames) if n.endswith(suffixes))
+    return out
+
+
+def server_modules(config: Config, server: str) -> list[str]:
+    """The socket module, then every module under the import root that mentions the server's name."""
+    out = [config.socket_module] if (config.root / config.socket_module).is_file() else []
+    base = config.root / config.python_root
+    # Cheap byte tests before any parse: the server's name, and an import that may reach it.
+    needle = server.encode()
+    module_hints = (config.socket_dotted.encode(), b"from .")
+    for path in walk(base, (".py",)):
+        rel = path.relative_to(config.root).as_posix()
+        if rel == config.socket_module:
+            continue
+        try:
+            if not path.is_file():  # a FIFO would block the read; only regular files are modules
+                continue
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if needle in data and any(h in data for h in module_hints):
+            out.append(rel)
+    return out
+
+
+def module_name(config: Config, rel: str) -> str:
+    parts = PurePosixPath(rel).with_suffix("").relative_to(config.python_root).parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def server_refs(imports: list[ast.Import | ast.ImportFrom], config: Config, rel: str, server: str) -> set[str]:
+    """Dotted expressions naming the server in this module: `sio`, `socket_server`, `main.sio`..."""
+    if rel == config.socket_module:
+        return {server}
+    target = config.socket_dotted
+    own = module_name(config, rel)
+    package = own if rel.endswith("__init__.py") else own.rpartition(".")[0]
+    refs: set[str] = set()
+    for node in imports:
+        if isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:
+                # `from ..socket.main import sio`: climb level-1 packages up from this module's package.
+                base = package.split(".") if package else []
+                base = base[: max(0, len(base) - (node.level - 1))]
+                module = ".".join([*base, module] if module else base)
+            for alias in node.names:
+                if module == target and alias.name == server:
+                    refs.add(alias.asname or server)
+                elif f"{module}.{alias.name}" == target:
+                    refs.add(f"{alias.asname or alias.name}.{server}")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == target:
+                    refs.add(f"{alias.asname}.{server}" if alias.asname else f"{target}.{server}")
+    return refs

@@ -1,0 +1,80 @@
+"""Room names as eventgen builds them (CONTRACT.md 6.1, 6.2).
+
+A pattern is `:`-separated segments, each literal text or exactly one `{param}`, the
+first one literal. Param values are escaped (`%` -> `%25`, `:` -> `%3A`) before they
+go into a name, so a value can never add a segment: one room name has one reading.
+Two patterns can then produce the same name only if they have as many segments and,
+position by position, equal literals or a param on either side — `overlap` is that
+test, exact, with no need to enumerate values.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SEPARATOR = ":"
+PARAM = re.compile(r"^\{([^{}]*)\}$")
+
+# A segment: the literal text, or None for a param (any escaped value, never empty).
+Segment = str | None
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A room pattern reduced to what decides which names it can produce."""
+
+    segments: tuple[Segment, ...]
+
+    @property
+    def key(self) -> tuple[int, Segment]:
+        """Patterns that can overlap share this key (same length, same literal first segment)."""
+        return len(self.segments), self.segments[0]
+
+    def shown(self) -> str:
+        return SEPARATOR.join("{…}" if s is None else s for s in self.segments)
+
+
+class PatternError(ValueError):
+    pass
+
+
+def parse_pattern(pattern: str) -> tuple[Shape, list[str]]:
+    """The pattern's shape and its params in order; PatternError says what breaks 6.1."""
+    segments: list[Segment] = []
+    params: list[str] = []
+    for i, part in enumerate(pattern.split(SEPARATOR)):
+        m = PARAM.match(part)
+        if m:
+            if i == 0:
+                raise PatternError(f"room pattern {pattern!r} starts with a parameter; start with literal text such as 'feature:{{{m.group(1)}}}', so rooms of different features can never share a name")
+            segments.append(None)
+            params.append(m.group(1))
+        elif part.count("{") != part.count("}"):
+            raise PatternError(f"room pattern {pattern!r} has an unbalanced '{{' or '}}'")
+        elif "{" in part or "}" in part:
+            raise PatternError(f"room pattern {pattern!r}: segment {part!r} mixes text and a parameter; a segment is literal text or exactly one {{param}} (separate them with ':')")
+        elif part == "":
+            raise PatternError(f"room pattern {pattern!r} has an empty segment; segments are separated by a single ':'")
+        else:
+            segments.append(part)
+    return Shape(tuple(segments)), params
+
+
+def overlap(a: Shape, b: Shape) -> bool:
+    """Whether some escaped values make both patterns build the same room name."""
+    if len(a.segments) != len(b.segments):
+        return False
+    return all(x is None or y is None or x == y for x, y in zip(a.segments, b.segments))
+
+
+def escape(value: object) -> str:
+    """A param value as it goes into a room name; the generated Python and TypeScript match it."""
+    return str(value).replace("%", "%25").replace(":", "%3A")
+
+
+_ESCAPED = re.compile("%(25|3A)")
+
+
+def unescape(text: str) -> str:
+    return _ESCAPED.sub(lambda m: "%" if m.group(1) == "25" else SEPARATOR, text)
