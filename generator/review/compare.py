@@ -332,7 +332,7 @@ class _Compare:
                     self.key_rule("spec", key, a, b, f"spec '{name}'", self.at_change(old, (key,), item, (key,)), spec=name)
         for name, old in self.old.by_name.items():
             if name not in self.new.by_name:
-                self.add("spec-removed", f"spec '{name}'", f"removed ({old.path})", self.at_old(old, ("name",)), spec=name)
+                self.add("spec-removed", f"spec '{name}'", f"removed with its {len(old.spec.events)} event(s)", self.at_old(old, ("name",)), spec=name)
 
     def key_rule(self, level: str, key: str, a: Any, b: Any, subject: str, where: Where, **context: Any) -> None:
         rule = getattr(self, f"_{level}_{key}", None)
@@ -492,8 +492,12 @@ class _Compare:
     def event_removed(self, ref: EventRef) -> None:
         survivor = self.new.by_name.get(ref.item.spec.name)
         anchor = (survivor, ("events",)) if survivor is not None else None
-        verb = "sent by clients" if ref.event.direction == "client_to_server" else "sent to clients"
-        self.add("event-removed", f"event '{ref.name}'", f"removed (it was {verb})", self.at_old(ref.item, ref.loc + ("name",), anchor=anchor), **self.context(ref))
+        if ref.event.direction == "server_to_client":
+            change, why = "removed (it was sent to clients)", "Deployed clients listen for it and never receive it again."
+        else:
+            change = "removed (it was sent by clients)"
+            why = "Deployed clients still send it and get no acknowledgement: a call awaiting its ack waits until it times out."
+        self.add("event-removed", f"event '{ref.name}'", change, self.at_old(ref.item, ref.loc + ("name",), anchor=anchor), why=why, **self.context(ref))
 
     def event_added(self, ref: EventRef) -> None:
         event = ref.event
@@ -554,7 +558,9 @@ class _Compare:
         a, b = old.room, new.room
         where = self.at_change(old.item, old.loc + ("room",), new.item, new.loc + ("room",))
         if old.event.broadcast != new.event.broadcast:
-            where = self.at_change(old.item, old.loc + ("broadcast",), new.item, new.loc + ("broadcast",))
+            # At the key that now routes the event: `broadcast: true`, or the `room:` that replaced it.
+            key = "broadcast" if new.event.broadcast else "room"
+            where = self.at_change(old.item, old.loc + (key,), new.item, new.loc + (key,))
             if new.event.broadcast:
                 self.add("broadcast-enabled", subject, f"now sent to every connected client instead of {a.subject if a else 'a room'}", where, **context)
             else:
