@@ -107,8 +107,8 @@ def check(state: _State, fmt: str | None, no_diff: bool) -> int:
 @cli.command()
 @click.option("--against", metavar="REF", help="Git ref to compare with (default: the merge base of HEAD and the default branch, else HEAD).")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json", "github"]), default=None, help="Output format (default: github under GitHub Actions, else text).")
-@click.option("--allow-breaking", is_flag=True, help="Exit 0 despite changes that break deployed clients (after reviewing them).")
-@click.option("--allow-security", is_flag=True, help="Exit 0 despite security-relevant changes (after reviewing them).")
+@click.option("--allow-breaking", is_flag=True, envvar="EVENTGEN_ALLOW_BREAKING", show_envvar=True, help="Exit 0 despite changes that break deployed clients (once reviewed).")
+@click.option("--allow-security", is_flag=True, envvar="EVENTGEN_ALLOW_SECURITY", show_envvar=True, help="Exit 0 despite security-relevant changes (once reviewed).")
 @pass_state
 def review(state: _State, against: str | None, fmt: str | None, allow_breaking: bool, allow_security: bool) -> int:
     """What the spec changes since REF mean for deployed clients and for security (exit 1 unless allowed, 2 on invalid input)."""

@@ -248,7 +248,7 @@ CASES = [
     Case(
         "c2s-optional-becomes-required",
         ((CHAT, "le: 2, required: false}", "le: 2}"),),
-        (E("breaking", "field-required", "temperature:", "old"),),
+        (E("breaking", "field-required", "temperature:"),),
     ),
     Case(
         "c2s-required-becomes-optional",
@@ -324,7 +324,7 @@ CASES = [
     Case(
         "room-param-bound-removed",
         ((CHAT, "chat_id: {type: str, max_length: 64}", "chat_id: str"),),
-        (E("security", "room-param-bound-widened", "chat_id: {type: str, max_length: 64}", "old"),),
+        (E("security", "room-param-bound-widened", "chat_id: str", after="- name: chat:join"),),
     ),
     Case(
         "room-param-bound-widened",
@@ -363,7 +363,7 @@ CASES = [
     Case(
         "membership-check-removed",
         ((CHAT, "handler: open_webui.socket.chat_handlers:vote\n    room: chat\n", "handler: open_webui.socket.chat_handlers:vote\n"),),
-        (E("security", "membership-check-removed", "room: chat", "old", after="- name: chat:vote"),),
+        (E("security", "membership-check-removed", "- name: chat:vote"),),
     ),
     # -- compatible only ----------------------------------------------------------------
     Case(

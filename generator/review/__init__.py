@@ -46,6 +46,8 @@ def _at_ref(repo, commit: str, label: str, current_specs: str, notes: list[str])
     from ..spec.load import load_spec_text
     from ..spec.rules import check_specs
 
+    if not commit:
+        return [], []
     folder = repo.specs_folder(commit, current_specs)
     files = repo.spec_files(commit, folder)
     if not files:

@@ -303,11 +303,14 @@ class _Compare:
             near = (anchor[0].path, anchor[0].positions.locate(anchor[1], prefer_key=True)[0])
         return Where(item.path, line, col, "old", near)
 
-    def at_change(self, old: LoadedSpec, old_loc: tuple[Any, ...], new: LoadedSpec, new_loc: tuple[Any, ...]) -> Where:
-        """The new side's line when the key is still there, else the old side's (a removal)."""
-        if _has(new, new_loc) or not _has(old, old_loc):
-            return self.at_new(new, new_loc, key=True)
-        return self.at_old(old, old_loc, key=True, anchor=(new, new_loc[:-1]))
+    def at_key(self, item: LoadedSpec, loc: tuple[Any, ...]) -> Where:
+        """A change to something that still exists: its line on the new side.
+
+        A key that is gone (a bound, `room:` on a handle, an emit argument) is shown at
+        the deepest part of the path that is still there; the old side is kept for
+        things that are gone as a whole (a spec, room, event or field), see `at_old`.
+        """
+        return self.at_new(item, loc, key=True)
 
     # -- the walk -------------------------------------------------------------
 
@@ -329,7 +332,7 @@ class _Compare:
                     continue
                 a, b = _value(old.spec, key), _value(item.spec, key)
                 if _dump(a) != _dump(b):
-                    self.key_rule("spec", key, a, b, f"spec '{name}'", self.at_change(old, (key,), item, (key,)), spec=name)
+                    self.key_rule("spec", key, a, b, f"spec '{name}'", self.at_key(item, (key,)), spec=name)
         for name, old in self.old.by_name.items():
             if name not in self.new.by_name:
                 self.add("spec-removed", f"spec '{name}'", f"removed with its {len(old.spec.events)} event(s)", self.at_old(old, ("name",)), spec=name)
@@ -389,7 +392,7 @@ class _Compare:
             if _dump(a) == _dump(b):
                 continue
             below = _difference(_dump(a), _dump(b))
-            where = self.at_change(old.item, old.loc + (_alias(old.room, key),) + below, new.item, new.loc + (_alias(new.room, key),) + below)
+            where = self.at_key(new.item, new.loc + (_alias(new.room, key),) + below)
             self.key_rule("room", key, a, b, new.subject, where, **context)
 
     def _room_pattern(self, a: str, b: str, subject: str, where: Where, context: dict[str, Any]) -> None:
@@ -550,17 +553,17 @@ class _Compare:
             if _dump(a) == _dump(b):
                 continue
             below = _difference(_dump(a), _dump(b))
-            where = self.at_change(old.item, old.loc + (_alias(old.event, key),) + below, new.item, new.loc + (_alias(new.event, key),) + below)
+            where = self.at_key(new.item, new.loc + (_alias(new.event, key),) + below)
             self.key_rule("event", key, a, b, subject, where, **context)
         self.payload(old, new, context)
 
     def event_room(self, old: EventRef, new: EventRef, subject: str, context: dict[str, Any]) -> None:
         a, b = old.room, new.room
-        where = self.at_change(old.item, old.loc + ("room",), new.item, new.loc + ("room",))
+        where = self.at_key(new.item, new.loc + ("room",))
         if old.event.broadcast != new.event.broadcast:
             # At the key that now routes the event: `broadcast: true`, or the `room:` that replaced it.
             key = "broadcast" if new.event.broadcast else "room"
-            where = self.at_change(old.item, old.loc + (key,), new.item, new.loc + (key,))
+            where = self.at_key(new.item, new.loc + (key,))
             if new.event.broadcast:
                 self.add("broadcast-enabled", subject, f"now sent to every connected client instead of {a.subject if a else 'a room'}", where, **context)
             else:
@@ -583,7 +586,7 @@ class _Compare:
         for alias in before:
             if alias in after or alias == new.name:
                 continue
-            where = self.at_change(old.item, old.loc + ("renamed_from",), new.item, new.loc + ("renamed_from",))
+            where = self.at_key(new.item, new.loc + ("renamed_from",))
             if sunset is not None and sunset <= self.today:
                 self.add("alias-removed-after-sunset", subject, f"old name '{alias}' removed (sunset {sunset.isoformat()})", where, **context)
             else:
@@ -669,8 +672,8 @@ class _Compare:
                 else:
                     self.add("field-added", subject, f"added ({spec.type}{'' if spec.is_required else ', optional'})", self.at_new(new.item, loc, key=True), **context)
                 continue
-            sent = self.field(before[name], spec, "accepts", name in params, subject, old, new, name, context) if accepts else []
-            seen = self.field(before[name], spec, "receives", False, subject, old, new, name, context) if receives else []
+            sent = self.field(before[name], spec, "accepts", name in params, subject, new, name, context) if accepts else []
+            seen = self.field(before[name], spec, "receives", False, subject, new, name, context) if receives else []
             # A relay is read twice (by the server, then by the other members): one change, the graver reading.
             for finding in seen:
                 twin = next((f for f in sent if f.change == finding.change), None)
@@ -692,16 +695,16 @@ class _Compare:
                 self.add("field-removed", subject, "removed", self.at_old(old.item, loc, key=True, anchor=anchor), why=why, **context)
 
     def field(
-        self, a: Any, b: Any, mode: str, is_param: bool, subject: str, old: EventRef, new: EventRef, name: str, context: dict[str, Any]
+        self, a: Any, b: Any, mode: str, is_param: bool, subject: str, new: EventRef, name: str, context: dict[str, Any]
     ) -> list[Finding]:
         """One field's changes as the server accepts it (`accepts`) or as clients receive it (`receives`)."""
         out: list[Finding] = []
-        old_loc, new_loc = old.loc + ("payload", name), new.loc + ("payload", name)
+        new_loc = new.loc + ("payload", name)
 
         def where(key: str | None) -> Where:
             if key is None:
                 return self.at_new(new.item, new_loc)
-            return self.at_change(old.item, old_loc + (key,), new.item, new_loc + (key,))
+            return self.at_key(new.item, new_loc + (key,))
 
         def add(kind: str, change: str, key: str | None, why: str | None = None) -> None:
             category, default_why = KINDS[kind]

@@ -29,7 +29,7 @@ _DEFAULT_BRANCHES = ("main", "master", "origin/main", "origin/master")
 class Base:
     """The commit compared against, and how to name it."""
 
-    commit: str
+    commit: str  # "" before the first commit: the old side is empty
     label: str  # what findings and errors print: the ref as given, or a short sha
     note: str = ""  # how a default was chosen
 
@@ -57,6 +57,9 @@ class Repo:
     # -- the ref ----------------------------------------------------------------
 
     def base(self, against: str | None) -> Base:
+        if against in (None, "HEAD") and self.commit_of("HEAD") is None and self.unborn():
+            # The first commit of a repository (a pre-commit hook runs before it exists): everything is new.
+            return Base("", against or "HEAD", "no commit yet: every spec counts as new")
         if against is not None:
             commit = self.commit_of(against)
             if commit is None:
@@ -69,10 +72,7 @@ class Repo:
                 )
             return Base(commit, against)
         head = self.commit_of("HEAD")
-        if head is None:
-            raise EventgenError(
-                Diagnostic("", message="the repository has no commit yet: there is nothing to review against", hint="commit the specs first, or pass --against REF")
-            )
+        assert head is not None  # an unborn HEAD was handled above
         branch = self.default_branch()
         if branch is not None:
             done = self.git("merge-base", "HEAD", branch)
@@ -80,6 +80,13 @@ class Repo:
                 commit = done.stdout.decode().split()[0]
                 return Base(commit, self.short(commit), f"merge base of HEAD and {branch}")
         return Base(head, "HEAD", "HEAD (no default branch to take a merge base with)")
+
+    def unborn(self) -> bool:
+        """HEAD names a branch that has no commit yet (a fresh `git init`)."""
+        done = self.git("symbolic-ref", "--quiet", "HEAD")
+        if done.returncode != 0:
+            return False
+        return self.commit_of(done.stdout.decode().strip()) is None
 
     def default_branch(self) -> str | None:
         """origin/HEAD (what `git clone` records), else main or master, local or on origin."""

@@ -146,7 +146,7 @@ def _json(report: ReviewReport, root: Path) -> str:
             "ok": report.exit_code == 0,
             "exit_code": report.exit_code,
             "summary": report.summary(),
-            "against": {"ref": report.against, "commit": report.commit, "how": report.base_note or None},
+            "against": {"ref": report.against, "commit": report.commit or None, "how": report.base_note or None},
             "counts": report.counts,
             "findings": [_finding(f, report) for f in report.findings],
             "notes": list(report.notes),
