@@ -187,6 +187,14 @@ def keys_of(level: str, model: type) -> list[str]:
     return names + [k for k in FUTURE_KEYS[level] if k not in names]
 
 
+def _walk(level: str, old: Any, new: Any) -> list[str]:
+    """keys_of, plus keys a model kept as extra values (a key from a newer format reaches the `changed` rule)."""
+    keys = keys_of(level, type(new))
+    for side in (old, new):
+        keys += [k for k in (getattr(side, "model_extra", None) or {}) if k not in keys]
+    return keys
+
+
 def has_rule(level: str, key: str) -> bool:
     return key in STRUCTURAL[level] or hasattr(_Compare, f"_{level}_{key}")
 
@@ -327,7 +335,7 @@ class _Compare:
                 events = ", ".join(e.name for e in item.spec.events)
                 self.add("spec-added", f"spec '{name}'", f"added with {len(item.spec.events)} event(s): {events}", self.at_new(item, ("name",)), spec=name)
                 continue
-            for key in keys_of("spec", type(item.spec)):
+            for key in _walk("spec", old.spec, item.spec):
                 if key in STRUCTURAL["spec"]:
                     continue
                 a, b = _value(old.spec, key), _value(item.spec, key)
@@ -383,7 +391,7 @@ class _Compare:
 
     def room_pair(self, old: RoomRef, new: RoomRef) -> None:
         context = {"spec": new.item.spec.name, "room": new.key}
-        for key in keys_of("room", type(new.room)):
+        for key in _walk("room", old.room, new.room):
             if key in STRUCTURAL["room"]:
                 continue
             a, b = _value(old.room, key), _value(new.room, key)
@@ -546,7 +554,7 @@ class _Compare:
             if new.event.action in ("relay", "handle") and room is not None and self.old_room_of(room) is not None:
                 self.add(f"{new.event.action}-added", subject, f"now a {new.event.action} event in existing {room.subject}", self.at_new(new.item, new.loc + ("action",)), **context)
         self.event_room(old, new, subject, context)
-        for key in keys_of("event", type(new.event)):
+        for key in _walk("event", old.event, new.event):
             if key in STRUCTURAL["event"]:
                 continue
             a, b = _value(old.event, key), _value(new.event, key)
@@ -596,7 +604,7 @@ class _Compare:
             if alias not in before and alias != old.name:
                 self.add("alias-added", subject, f"also served as '{alias}'", self.at_new(new.item, new.loc + ("renamed_from",)), **context)
         a, b = _sunset(old.event), _sunset(new.event)
-        if a != b and b is not None and after:
+        if a != b and b is not None and before and after:  # a sunset that comes with a new alias is part of alias-added
             self.add("sunset-changed", subject, f"sunset changed from {a.isoformat() if a else 'none'} to {b.isoformat()}", self.at_new(new.item, new.loc + ("sunset",)), **context)
 
     def sunset_reached(self, ref: EventRef) -> None:
@@ -710,7 +718,7 @@ class _Compare:
             category, default_why = KINDS[kind]
             out.append(Finding(category, kind, subject, change, why or default_why, where(key), **context))
 
-        for key in keys_of("field", type(b)):
+        for key in _walk("field", a, b):
             x, y = _value(a, key), _value(b, key)
             if key in ("type", "required", "default") or _dump(x) == _dump(y):
                 continue  # type, required and default are read together below
