@@ -251,6 +251,21 @@ def test_the_ref_is_read_like_the_working_tree(tmp_path: Path, capsys: pytest.Ca
     assert review(capsys, root, "--format", "json").found() == {("breaking", "field-removed", "events/chat.yaml", line_of(CHAT_SPEC, "count: int"), "old")}
 
 
+def test_specs_folder_gone_from_the_working_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Not an error for review (nothing is written): every event counts as removed, and a note says why."""
+    root = init_repo(tmp_path / "repo", BASE_SPECS)
+    shutil.rmtree(root / "events")
+    result = review(capsys, root, "--format", "json")
+    assert result.code == 1
+    assert result.doc["notes"] == ["no specs folder events/ in the working tree: every spec counts as removed"]
+    assert sorted({f["kind"] for f in result.doc["findings"]}) == ["event-removed", "spec-removed"]
+    assert len(result.doc["findings"]) == 2 + 3 + 7
+    text = review(capsys, root, "--format", "text").out
+    assert text.splitlines()[1] == "note: no specs folder events/ in the working tree: every spec counts as removed"
+    github = review(capsys, root, "--format", "github").out
+    assert github.startswith("::notice title=eventgen review::no specs folder events/")
+
+
 # -- invalid input: exit 2 -------------------------------------------------------------------------
 
 

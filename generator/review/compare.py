@@ -580,7 +580,8 @@ class _Compare:
         if a is None and b is None:
             return
         if a is not None and b is not None:
-            if self.room_pairs.get(a.id) == b:
+            paired = self.room_pairs.get(a.id)
+            if paired is not None and paired.id == b.id:
                 return  # the same room: its own changes are reported once, at the room
             self.add("event-room-changed", subject, f"moved from {a.subject} to {b.subject}", where, **context)
         elif a is None and b is not None:
