@@ -15,6 +15,7 @@ them. A relay is both (the server accepts it, then other clients receive it).
 from __future__ import annotations
 
 import datetime
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -182,7 +183,7 @@ def compare(old: Snapshot, new: Snapshot, *, today: datetime.date | None = None,
 
 
 def keys_of(level: str, model: type) -> list[str]:
-    """The keys the walk visits at a level: the model's fields (by their YAML name) and the version 2 keys."""
+    """The keys the walk visits at a level: the model's fields and the version 2 keys it does not have yet."""
     names = [name for name in getattr(model, "model_fields", {})]
     return names + [k for k in FUTURE_KEYS[level] if k not in names]
 
@@ -200,10 +201,6 @@ def has_rule(level: str, key: str) -> bool:
 
 
 # -- helpers ----------------------------------------------------------------------
-
-
-def _has(item: LoadedSpec, loc: tuple[Any, ...]) -> bool:
-    return loc in item.positions.values or loc in item.positions.keys
 
 
 def _alias(model: Any, name: str) -> str:
@@ -245,8 +242,6 @@ def _shown(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, (list, dict)) or hasattr(value, "model_dump"):
-        import json
-
         return json.dumps(_dump(value), sort_keys=True, default=str)
     return str(value)
 
