@@ -105,6 +105,30 @@ def check(state: _State, fmt: str | None, no_diff: bool) -> int:
 
 
 @cli.command()
+@click.option("--against", metavar="REF", help="Git ref to compare with (default: the merge base of HEAD and the default branch, else HEAD).")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json", "github"]), default=None, help="Output format (default: github under GitHub Actions, else text).")
+@click.option("--allow-breaking", is_flag=True, envvar="EVENTGEN_ALLOW_BREAKING", show_envvar=True, help="Exit 0 despite changes that break deployed clients (once reviewed).")
+@click.option("--allow-security", is_flag=True, envvar="EVENTGEN_ALLOW_SECURITY", show_envvar=True, help="Exit 0 despite security-relevant changes (once reviewed).")
+@pass_state
+def review(state: _State, against: str | None, fmt: str | None, allow_breaking: bool, allow_security: bool) -> int:
+    """What the spec changes since REF mean for deployed clients and for security (exit 1 unless allowed, 2 on invalid input)."""
+    from .check_output import default_format
+    from .review import review_project
+    from .review.output import render_review, render_review_error
+
+    fmt = fmt or default_format()
+    try:
+        report = review_project(state.project, against, allow_breaking=allow_breaking, allow_security=allow_security)
+    except EventgenError as exc:
+        if fmt == "text":
+            raise
+        click.echo(render_review_error(exc, fmt, state.project.resolve()), nl=False)
+        return exc.exit_code
+    click.echo(render_review(report, fmt, state.project.resolve()), nl=False)
+    return report.exit_code
+
+
+@cli.command()
 @click.argument("specs", nargs=-1)
 @pass_state
 def validate(state: _State, specs: tuple[str, ...]) -> int:
