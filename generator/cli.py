@@ -13,9 +13,32 @@ from .errors import EXIT_INVALID, EXIT_OK, EXIT_UNEXPECTED, EventgenError
 
 
 class _State:
-    def __init__(self, project: Path, debug: bool) -> None:
-        self.project = project
+    """The project a command works on: `--project`, or the one found from the current folder."""
+
+    def __init__(self, project: Path | None, debug: bool) -> None:
+        self.explicit = project
         self.debug = debug
+        self._found: Path | None = None
+
+    @property
+    def start(self) -> Path:
+        """Where the search starts, and what messages name when there is no project."""
+        return self.explicit if self.explicit is not None else Path.cwd()
+
+    @property
+    def project(self) -> Path:
+        """The project root; outside any project every command stops here, with one message (exit 2)."""
+        if self.explicit is not None:
+            return self.explicit
+        if self._found is None:
+            from .config import find_project_root, no_project_error
+
+            start = Path.cwd()
+            found = find_project_root(start)
+            if found is None:
+                raise no_project_error(start)
+            self._found = found
+        return self._found
 
 
 pass_state = click.make_pass_decorator(_State)
@@ -26,7 +49,14 @@ def _echo_err(text: str) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--project", "-C", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True, help="Project root (where eventgen.toml or pyproject.toml lives).")
+@click.option(
+    "--project",
+    "-C",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Project root (where eventgen.toml or pyproject.toml lives). Default: the nearest folder at or above the current one "
+    "with eventgen.toml, a pyproject.toml with [tool.eventgen], or else an events/ folder.",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
 @click.version_option(package_name="eventgen", prog_name="eventgen")
 @click.pass_context
@@ -98,7 +128,8 @@ def check(state: _State, fmt: str | None, no_diff: bool) -> int:
     except EventgenError as exc:
         if fmt == "text":
             raise
-        click.echo(render_check_error(exc, fmt, state.project.resolve()), nl=False)
+        root = state.explicit or state._found or state.start
+        click.echo(render_check_error(exc, fmt, root.resolve()), nl=False)
         return exc.exit_code
     click.echo(render_check(outcome, fmt, with_diff=not no_diff), nl=False)
     return outcome.report.exit_code
@@ -123,9 +154,15 @@ def validate(state: _State, specs: tuple[str, ...]) -> int:
 @pass_state
 def init(state: _State) -> int:
     """Write eventgen.toml with the detected paths; create the specs folder with an example (exit 2 if already configured)."""
+    from .config import find_project_root
     from .init import run_init
 
-    result = run_init(state.project)
+    # Inside a project (a folder above holds its configuration or events/), init works on
+    # that project, never writes a second configuration in a subfolder; elsewhere, here.
+    root = state.explicit or find_project_root(Path.cwd()) or Path.cwd()
+    if state.explicit is None and root != Path.cwd().resolve():
+        click.echo(f"project root: {root}")
+    result = run_init(root)
     for note in result.notes:
         click.echo(f"found {note}")
     for warning in result.warnings:

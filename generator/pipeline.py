@@ -57,6 +57,18 @@ def resolve_selection(config: Config, selected: list[str] | tuple[str, ...]) -> 
 
 def load_project(root: Path) -> tuple[Config, list[LoadedSpec]]:
     config = load_config(root)
+    if not (config.root / config.specs).is_dir():
+        # Without this, a mistyped `specs` path would read as "no specs": generate would remove
+        # every generated file as an orphan, and validate, list and export would pass on nothing.
+        raise EventgenError(
+            Diagnostic(
+                config.specs,
+                0,
+                0,
+                "specs folder not found",
+                hint="run `eventgen init`, or set `specs` in eventgen.toml; to remove all generated code, keep an empty specs folder",
+            )
+        )
     return config, load_specs(spec_files(config), config.root)
 
 
@@ -70,18 +82,6 @@ def compute(
 ) -> Outcome:
     """Compute every change. `without`: plan as if that spec did not exist (remove)."""
     config, specs = load_project(root)
-    if not (config.root / config.specs).is_dir():
-        # Without this, a mistyped `specs` path would read as "no specs" and every
-        # generated file would be removed as an orphan.
-        raise EventgenError(
-            Diagnostic(
-                config.specs,
-                0,
-                0,
-                "specs folder not found",
-                hint="run `eventgen init` or `eventgen new NAME`, or set `specs` in eventgen.toml; to remove all generated code, keep an empty specs folder",
-            )
-        )
     only = resolve_selection(config, selected) if selected else None
     gone: list[LoadedSpec] = []
     if without is not None:
