@@ -177,7 +177,11 @@ def _apply(
             refs = sorted({e.file_ref for e in edits if e.file_ref is not None}, key=lambda r: (r.path, r.line, r.col))
             if refs:
                 # Point at the spec's words: the missing file has no position of its own.
-                problems.extend(Diagnostic(r.path, r.line, r.col, f"file not found: {rel} (emit.from.file)") for r in refs)
+                from .suggest import closest_path
+
+                near = closest_path(config.root, rel)
+                guess = f" (did you mean '{near}'?)" if near else ""
+                problems.extend(Diagnostic(r.path, r.line, r.col, f"file not found: {rel} (emit.from.file){guess}") for r in refs)
             elif edits:
                 problems.append(Diagnostic(rel, 0, 0, "file not found (named by socket_module in the configuration)"))
             continue
