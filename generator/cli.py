@@ -83,7 +83,7 @@ def generate(state: _State, specs: tuple[str, ...], dry_run: bool, force: bool) 
         outcome = compute(state.project, mode="write", force=force, selected=specs)
         report = outcome.report
         if report.exit_code == EXIT_OK and outcome.changes:
-            write_changes(outcome.config.root, outcome.changes, prune=_generated_dirs(outcome.config))
+            write_changes(outcome.config.root, outcome.changes, prune=outcome.generated_dirs)
     for line in report.lines():
         click.echo(line)
     click.echo(report.summary())
@@ -238,7 +238,7 @@ def remove(state: _State, name: str, dry_run: bool, keep_spec: bool, force: bool
                 click.echo(line)
             click.echo(outcome.report.summary())
             return outcome.report.exit_code
-        write_changes(outcome.config.root, changes, prune=_generated_dirs(outcome.config))
+        write_changes(outcome.config.root, changes, prune=outcome.generated_dirs)
     for change in changes:
         click.echo(f"{change.path}: {'deleted' if change.after is None else 'updated'}")
     click.echo(f"eventgen: removed spec '{name}' ({len(changes)} file(s) changed)")
@@ -282,12 +282,6 @@ def export_typescript(state: _State) -> int:
     _config, loaded = load_project(state.project)
     click.echo(events_module(loaded), nl=False)
     return EXIT_OK
-
-
-def _generated_dirs(config) -> tuple[str, ...]:
-    from pathlib import PurePosixPath
-
-    return (config.components, str(PurePosixPath(config.types).parent))
 
 
 def _color(choice: str) -> bool:

@@ -139,12 +139,17 @@ def find_project_root(start: Path) -> Path | None:
     start = start.resolve()
     chain = [start, *start.parents]
     for folder in chain:
-        if (folder / CONFIG_FILE).is_file() or _configures_eventgen(folder / PYPROJECT):
+        if is_configured(folder):
             return folder
     for folder in chain:
         if (folder / DEFAULT_SPECS).is_dir():
             return folder
     return None
+
+
+def is_configured(folder: Path) -> bool:
+    """Whether a folder holds an eventgen configuration (eventgen.toml, or [tool.eventgen])."""
+    return (folder / CONFIG_FILE).is_file() or _configures_eventgen(folder / PYPROJECT)
 
 
 def _configures_eventgen(pyproject: Path) -> bool:
