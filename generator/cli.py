@@ -174,27 +174,63 @@ def init(state: _State) -> int:
 
 
 @cli.command()
-@click.argument("name")
+@click.argument("name", required=False)
 @click.option("--room", metavar="PATTERN", help="Room pattern, e.g. 'feature:{feature_id}'; its params become str payload fields.")
 @click.option("--access", metavar="RULE", help="Who may join the room: authenticated, self or pkg.module:func.")
 @click.option("--join", "join", metavar="EVENT", help="A client_to_server event that joins the room.")
 @click.option("--leave", metavar="EVENT", help="A client_to_server event that leaves the room.")
+@click.option("--relay", metavar="EVENT", help="A client_to_server event relayed to the room's other members (the sender added as `user`).")
+@click.option("--handle", metavar="EVENT", help="A client_to_server event handled by your function (--handler); its return value is the ack's data.")
+@click.option("--handler", metavar="MODULE:FUNC", help="The function of the --handle event, e.g. open_webui.handlers.poll:vote (a stub is written once).")
 @click.option("--emit", metavar="EVENT", help="A server_to_client event sent to the room (or to everyone with --broadcast).")
-@click.option("--field", "fields", metavar="NAME:TYPE", multiple=True, help="A payload field of the --emit event (repeatable), e.g. data:dict.")
+@click.option(
+    "--field",
+    "fields",
+    metavar="NAME:TYPE",
+    multiple=True,
+    help="A payload field of the events that carry data (--emit, --relay, --handle), e.g. data:dict; EVENT=NAME:TYPE for one event only (repeatable).",
+)
 @click.option("--helper", metavar="NAME", help="Name of the emit helper (default emit_<event>).")
-@click.option("--listener", metavar="COMPONENT", help="Generate a Svelte listener component for the --emit event.")
+@click.option(
+    "--emit-from",
+    "emit_from",
+    metavar="FILE:FUNCTION:AFTER",
+    multiple=True,
+    help="Patch a call of the --emit helper into an endpoint, after the statement calling AFTER (AFTER `return`: just before its final return). Repeatable.",
+)
+@click.option("--arg", "args", metavar="FIELD=EXPR", multiple=True, help="The value of a payload field in the --emit-from calls, a Python expression (repeatable).")
+@click.option("--listener", metavar="COMPONENT", help="Generate a Svelte listener component for the --emit and --relay events.")
 @click.option("--broadcast", is_flag=True, help="Send the --emit event to every client instead of a room.")
 @click.option("--description", metavar="TEXT", help="The spec's description.")
 @click.option("--no-generate", is_flag=True, help="Only write and validate the spec.")
 @pass_state
-def new(state: _State, name: str, no_generate: bool, **flags: Any) -> int:
-    """Write events/NAME.yaml from flags, validate it, then generate its code (nothing is written on error)."""
+def new(state: _State, name: str | None, no_generate: bool, **flags: Any) -> int:
+    """Write events/NAME.yaml from flags, validate it, then generate its code (nothing is written on error).
+
+    Without any event flag in a terminal, it asks for each part of the spec instead.
+    """
     from .new import NewSpec, create_spec
 
-    result = create_spec(state.project, NewSpec(name=name, **flags), generate=not no_generate)
+    described = any(flags[key] for key in ("join", "leave", "relay", "handle", "emit"))
+    if not described and _interactive():
+        from .new_prompts import ask, confirm
+
+        request = ask(state.project, name, flags)
+        if not confirm(state.project, request, generate=not no_generate):
+            click.echo("eventgen new: nothing written")
+            return EXIT_OK
+    else:
+        if name is None:
+            raise click.UsageError("Missing argument 'NAME' (in a terminal, `eventgen new` alone asks for everything).")
+        request = NewSpec(name=name, **flags)
+    result = create_spec(state.project, request, generate=not no_generate)
     for line in result.lines:
         click.echo(line)
     return result.exit_code
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 @cli.command("list")

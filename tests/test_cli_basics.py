@@ -410,13 +410,7 @@ def test_the_spec_carries_the_modeline_when_init_wrote_the_schema(project: Path,
                 "events/feature.yaml: rooms.feature: room 'feature:{feature_id}' needs 'access' (authenticated, self or pkg.module:func); only user:{...} rooms default to self",
             ],
         ),
-        (
-            ["--join", "feature:join"],
-            [
-                "eventgen new: events/feature.yaml not written: the flags describe an invalid spec",
-                "events/feature.yaml: events[0].action: action 'join' needs a 'room'",
-            ],
-        ),
+        (["--join", "feature:join"], ["eventgen new: --join needs the room it acts on: add --room PATTERN"]),
         (
             ["--emit", "connect"],
             [
@@ -449,7 +443,13 @@ def test_the_spec_carries_the_modeline_when_init_wrote_the_schema(project: Path,
                 ),
             ],
         ),
-        (["--field", "n:int"], ["eventgen new: --field describes the --emit event: add --emit EVENT", "eventgen new: nothing to write: give at least one of --join, --leave or --emit"]),
+        (
+            ["--field", "n:int"],
+            [
+                "eventgen new: --field describes the events that carry data: add --emit, --relay or --handle (or write EVENT=NAME:TYPE)",
+                "eventgen new: nothing to write: give at least one of --join, --leave, --relay, --handle or --emit",
+            ],
+        ),
         (["--emit", "feature:updated", "--broadcast", "--field", "n"], ["--field 'n': write NAME:TYPE, e.g. --field title:str or --field tags:list[str]"]),
         (["--emit", "feature:updated", "--access", "self"], ["eventgen new: --access describes the room: add --room PATTERN"]),
         (
