@@ -277,7 +277,9 @@ def remove(state: _State, name: str, dry_run: bool, keep_spec: bool, force: bool
         write_changes(outcome.config.root, changes, prune=outcome.generated_dirs)
     for change in changes:
         click.echo(f"{change.path}: {'deleted' if change.after is None else 'updated'}")
-    click.echo(f"eventgen: removed spec '{name}' ({len(changes)} file(s) changed)")
+    from .report import plural
+
+    click.echo(f"eventgen: removed spec '{name}' ({plural(len(changes), 'file')} changed)")
     return EXIT_OK
 
 
