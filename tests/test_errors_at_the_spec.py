@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,11 @@ def test_an_alias_bomb_is_still_called_one() -> None:
     )
     _spec, problems = load_spec_text(text, "events/feature.yaml")
     assert [d.format() for d in problems] == ["events/feature.yaml:1:1: the spec expands to more than 100000 values through YAML aliases; write it out"]
+
+
+def test_an_args_key_that_is_no_payload_field_suggests_the_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_project(tmp_path / "app", specs={"feature": FEATURE_SPEC.replace("data: feature.model_dump()}", "dta: feature.model_dump()}")})
+    err = _refused(capsys, root, "validate", "generate")
+    assert re.fullmatch(
+        r"events/feature\.yaml:37:\d+: event 'feature:updated': argument 'dta' is not a payload field \(did you mean 'data'\?\)\n", err
+    ), err
