@@ -79,6 +79,31 @@ def _field(value: str) -> str:
     return f"{name.strip()}:{type_.strip()}"
 
 
+def _refuse_early(config: Config, name: str) -> None:
+    from .errors import Diagnostic, EventgenError
+
+    if not re.match(SPEC_NAME_RE, name):
+        raise EventgenError(Diagnostic("", 0, 0, f"eventgen new: spec name {name!r} {PATTERN_RULES[SPEC_NAME_RE]}"))
+    for suffix in (".yaml", ".yml"):
+        rel = f"{config.specs}/{name}{suffix}"
+        if (config.root / rel).exists():
+            raise EventgenError(Diagnostic(rel, 0, 0, "already exists; `eventgen new` never overwrites a spec: edit it, or remove it first"))
+
+
+def _new_name(config: Config) -> Callable[[str], str]:
+    from .errors import EventgenError
+
+    def convert(value: str) -> str:
+        value = value.strip()
+        try:
+            _refuse_early(config, value)
+        except EventgenError as exc:
+            raise click.BadParameter(exc.diagnostics[0].message.removeprefix("eventgen new: ")) from None
+        return value
+
+    return convert
+
+
 def _ask(text: str, convert: Callable[[str], str], default: str = "") -> str:
     return str(click.prompt(text, default=default, show_default=bool(default), value_proc=convert))
 
@@ -86,9 +111,11 @@ def _ask(text: str, convert: Callable[[str], str], default: str = "") -> str:
 def ask(root: Path, name: str | None, flags: dict[str, Any]) -> NewSpec:
     """Ask for what the flags did not say; flags given anyway (--room, --description...) are kept."""
     config = load_config(root)
+    if name is not None:
+        _refuse_early(config, name)  # before any question, not after the last
     click.echo("eventgen new: answer each question; Enter takes the [default], an empty answer or '-' skips the part.")
     if name is None:
-        name = _ask("Spec name (snake_case, one feature)", _check(SPEC_NAME_RE, ""))
+        name = _ask("Spec name (snake_case, one feature)", _new_name(config))
     description = flags.get("description") or _ask("Description", _optional(str), "") or None
     room = flags.get("room")
     if room is None:

@@ -300,3 +300,22 @@ def test_without_a_terminal_and_without_flags_nothing_is_asked(tmp_path: Path, c
     assert (run.code, run.err) == (2, "eventgen new: nothing to write: give at least one of --join, --leave, --relay, --handle or --emit\n")
     run = run_cli(capsys, "-C", str(root), "new")
     assert run.code == 2 and "Missing argument 'NAME'" in run.err
+
+
+def test_interactive_new_refuses_a_taken_or_bad_name_before_asking(tmp_path: Path) -> None:
+    root = _app(tmp_path / "app")
+    write(root, "events/poll.yaml", "# mine\n")
+    term = _terminal(root, "poll")
+    assert term.finish() == 2
+    assert "events/poll.yaml: already exists; `eventgen new` never overwrites a spec" in term.seen
+    assert "Description" not in term.seen
+    term = _terminal(root)
+    term.answer("Spec name (snake_case, one feature): ", "poll")
+    term.expect("Error: already exists")
+    term.answer("Spec name (snake_case, one feature): ", "Poll")
+    term.expect("must be snake_case")
+    term.answer("Spec name (snake_case, one feature): ", "vote")
+    term.expect("Description: ")
+    os.kill(term.pid, 2)  # Ctrl-C: nothing written
+    assert term.finish() == 130
+    assert (root / "events/poll.yaml").read_text() == "# mine\n" and not (root / "events/vote.yaml").exists()
