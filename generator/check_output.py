@@ -30,7 +30,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "outdated": ("out of date", "run `eventgen generate`"),
     "missing": ("missing", "run `eventgen generate`"),
     "edited": ("edited by hand", "move the change into the spec, or run `eventgen generate --force` to discard it"),
-    "orphaned": ("orphaned", "run `eventgen generate` to remove it (its spec is gone)"),
+    "orphaned": ("orphaned", "run `eventgen generate` to remove it (no spec generates it here any more)"),
 }
 _ORDER = list(KINDS)
 

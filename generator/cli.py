@@ -13,9 +13,32 @@ from .errors import EXIT_INVALID, EXIT_OK, EXIT_UNEXPECTED, EventgenError
 
 
 class _State:
-    def __init__(self, project: Path, debug: bool) -> None:
-        self.project = project
+    """The project a command works on: `--project`, or the one found from the current folder."""
+
+    def __init__(self, project: Path | None, debug: bool) -> None:
+        self.explicit = project
         self.debug = debug
+        self._found: Path | None = None
+
+    @property
+    def start(self) -> Path:
+        """Where the search starts, and what messages name when there is no project."""
+        return self.explicit if self.explicit is not None else Path.cwd()
+
+    @property
+    def project(self) -> Path:
+        """The project root; outside any project every command stops here, with one message (exit 2)."""
+        if self.explicit is not None:
+            return self.explicit
+        if self._found is None:
+            from .config import find_project_root, no_project_error
+
+            start = Path.cwd()
+            found = find_project_root(start)
+            if found is None:
+                raise no_project_error(start)
+            self._found = found
+        return self._found
 
 
 pass_state = click.make_pass_decorator(_State)
@@ -26,7 +49,14 @@ def _echo_err(text: str) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--project", "-C", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True, help="Project root (where eventgen.toml or pyproject.toml lives).")
+@click.option(
+    "--project",
+    "-C",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Project root (where eventgen.toml or pyproject.toml lives). Default: the nearest folder at or above the current one "
+    "with eventgen.toml, a pyproject.toml with [tool.eventgen], or else an events/ folder.",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
 @click.version_option(package_name="eventgen", prog_name="eventgen")
 @click.pass_context
@@ -53,7 +83,7 @@ def generate(state: _State, specs: tuple[str, ...], dry_run: bool, force: bool) 
         outcome = compute(state.project, mode="write", force=force, selected=specs)
         report = outcome.report
         if report.exit_code == EXIT_OK and outcome.changes:
-            write_changes(outcome.config.root, outcome.changes, prune=_generated_dirs(outcome.config))
+            write_changes(outcome.config.root, outcome.changes, prune=outcome.generated_dirs)
     for line in report.lines():
         click.echo(line)
     click.echo(report.summary())
@@ -98,7 +128,8 @@ def check(state: _State, fmt: str | None, no_diff: bool) -> int:
     except EventgenError as exc:
         if fmt == "text":
             raise
-        click.echo(render_check_error(exc, fmt, state.project.resolve()), nl=False)
+        root = state.explicit or state._found or state.start
+        click.echo(render_check_error(exc, fmt, root.resolve()), nl=False)
         return exc.exit_code
     click.echo(render_check(outcome, fmt, with_diff=not no_diff), nl=False)
     return outcome.report.exit_code
@@ -147,9 +178,15 @@ def validate(state: _State, specs: tuple[str, ...]) -> int:
 @pass_state
 def init(state: _State) -> int:
     """Write eventgen.toml with the detected paths; create the specs folder with an example (exit 2 if already configured)."""
+    from .config import find_project_root
     from .init import run_init
 
-    result = run_init(state.project)
+    # Inside a project (a folder above holds its configuration or events/), init works on
+    # that project, never writes a second configuration in a subfolder; elsewhere, here.
+    root = state.explicit or find_project_root(Path.cwd()) or Path.cwd()
+    if state.explicit is None and root != Path.cwd().resolve():
+        click.echo(f"project root: {root}")
+    result = run_init(root)
     for note in result.notes:
         click.echo(f"found {note}")
     for warning in result.warnings:
@@ -161,27 +198,63 @@ def init(state: _State) -> int:
 
 
 @cli.command()
-@click.argument("name")
+@click.argument("name", required=False)
 @click.option("--room", metavar="PATTERN", help="Room pattern, e.g. 'feature:{feature_id}'; its params become str payload fields.")
 @click.option("--access", metavar="RULE", help="Who may join the room: authenticated, self or pkg.module:func.")
 @click.option("--join", "join", metavar="EVENT", help="A client_to_server event that joins the room.")
 @click.option("--leave", metavar="EVENT", help="A client_to_server event that leaves the room.")
+@click.option("--relay", metavar="EVENT", help="A client_to_server event relayed to the room's other members (the sender added as `user`).")
+@click.option("--handle", metavar="EVENT", help="A client_to_server event handled by your function (--handler); its return value is the ack's data.")
+@click.option("--handler", metavar="MODULE:FUNC", help="The function of the --handle event, e.g. open_webui.handlers.poll:vote (a stub is written once).")
 @click.option("--emit", metavar="EVENT", help="A server_to_client event sent to the room (or to everyone with --broadcast).")
-@click.option("--field", "fields", metavar="NAME:TYPE", multiple=True, help="A payload field of the --emit event (repeatable), e.g. data:dict.")
+@click.option(
+    "--field",
+    "fields",
+    metavar="NAME:TYPE",
+    multiple=True,
+    help="A payload field of the events that carry data (--emit, --relay, --handle), e.g. data:dict; EVENT=NAME:TYPE for one event only (repeatable).",
+)
 @click.option("--helper", metavar="NAME", help="Name of the emit helper (default emit_<event>).")
-@click.option("--listener", metavar="COMPONENT", help="Generate a Svelte listener component for the --emit event.")
+@click.option(
+    "--emit-from",
+    "emit_from",
+    metavar="FILE:FUNCTION:AFTER",
+    multiple=True,
+    help="Patch a call of the --emit helper into an endpoint, after the statement calling AFTER (AFTER `return`: just before its final return). Repeatable.",
+)
+@click.option("--arg", "args", metavar="FIELD=EXPR", multiple=True, help="The value of a payload field in the --emit-from calls, a Python expression (repeatable).")
+@click.option("--listener", metavar="COMPONENT", help="Generate a Svelte listener component for the --emit and --relay events.")
 @click.option("--broadcast", is_flag=True, help="Send the --emit event to every client instead of a room.")
 @click.option("--description", metavar="TEXT", help="The spec's description.")
 @click.option("--no-generate", is_flag=True, help="Only write and validate the spec.")
 @pass_state
-def new(state: _State, name: str, no_generate: bool, **flags: Any) -> int:
-    """Write events/NAME.yaml from flags, validate it, then generate its code (nothing is written on error)."""
+def new(state: _State, name: str | None, no_generate: bool, **flags: Any) -> int:
+    """Write events/NAME.yaml from flags, validate it, then generate its code (nothing is written on error).
+
+    Without any event flag in a terminal, it asks for each part of the spec instead.
+    """
     from .new import NewSpec, create_spec
 
-    result = create_spec(state.project, NewSpec(name=name, **flags), generate=not no_generate)
+    described = any(flags[key] for key in ("join", "leave", "relay", "handle", "emit"))
+    if not described and _interactive():
+        from .new_prompts import ask, confirm
+
+        request = ask(state.project, name, flags)
+        if not confirm(state.project, request, generate=not no_generate):
+            click.echo("eventgen new: nothing written")
+            return EXIT_OK
+    else:
+        if name is None:
+            raise click.UsageError("Missing argument 'NAME' (in a terminal, `eventgen new` alone asks for everything).")
+        request = NewSpec(name=name, **flags)
+    result = create_spec(state.project, request, generate=not no_generate)
     for line in result.lines:
         click.echo(line)
     return result.exit_code
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 @cli.command("list")
@@ -225,10 +298,12 @@ def remove(state: _State, name: str, dry_run: bool, keep_spec: bool, force: bool
                 click.echo(line)
             click.echo(outcome.report.summary())
             return outcome.report.exit_code
-        write_changes(outcome.config.root, changes, prune=_generated_dirs(outcome.config))
+        write_changes(outcome.config.root, changes, prune=outcome.generated_dirs)
     for change in changes:
         click.echo(f"{change.path}: {'deleted' if change.after is None else 'updated'}")
-    click.echo(f"eventgen: removed spec '{name}' ({len(changes)} file(s) changed)")
+    from .report import plural
+
+    click.echo(f"eventgen: removed spec '{name}' ({plural(len(changes), 'file')} changed)")
     return EXIT_OK
 
 
@@ -269,12 +344,6 @@ def export_typescript(state: _State) -> int:
     _config, loaded = load_project(state.project)
     click.echo(events_module(loaded), nl=False)
     return EXIT_OK
-
-
-def _generated_dirs(config) -> tuple[str, ...]:
-    from pathlib import PurePosixPath
-
-    return (config.components, str(PurePosixPath(config.types).parent))
 
 
 def _color(choice: str) -> bool:

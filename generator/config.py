@@ -110,6 +110,58 @@ def load_config(root: Path) -> Config:
     return Config(root=root)
 
 
+DEFAULT_SPECS = "events"
+
+
+def no_project_error(start: Path) -> EventgenError:
+    """The one message every command gives outside a project (CONTRACT section 5)."""
+    return EventgenError(
+        Diagnostic(
+            "",
+            0,
+            0,
+            f"eventgen: not inside an eventgen project: neither {start} nor any folder above it holds "
+            f"{CONFIG_FILE}, a {PYPROJECT} with [tool.eventgen], or a specs folder {DEFAULT_SPECS}/",
+            hint="run `eventgen init` in the project's root folder, or pass --project DIR",
+        )
+    )
+
+
+def find_project_root(start: Path) -> Path | None:
+    """The project a command run in `start` belongs to, found the way git and ruff find theirs.
+
+    The nearest folder at or above `start` with `eventgen.toml` or a `pyproject.toml`
+    holding `[tool.eventgen]`; when no folder up to the file-system root has one, the
+    nearest folder holding the default specs folder `events/`. A configuration anywhere
+    above wins over a bare `events/` below it: an `events/` folder is also a common
+    package name, a configuration file is not.
+    """
+    start = start.resolve()
+    chain = [start, *start.parents]
+    for folder in chain:
+        if is_configured(folder):
+            return folder
+    for folder in chain:
+        if (folder / DEFAULT_SPECS).is_dir():
+            return folder
+    return None
+
+
+def is_configured(folder: Path) -> bool:
+    """Whether a folder holds an eventgen configuration (eventgen.toml, or [tool.eventgen])."""
+    return (folder / CONFIG_FILE).is_file() or _configures_eventgen(folder / PYPROJECT)
+
+
+def _configures_eventgen(pyproject: Path) -> bool:
+    try:
+        data = pyproject.read_bytes()
+    except OSError:
+        return False
+    if b"eventgen" not in data:  # the common case, without a TOML parse
+        return False
+    return find_config(pyproject.parent) == PYPROJECT
+
+
 def config_from_text(root: Path, text: str, name: str = CONFIG_FILE) -> Config:
     """The Config an eventgen.toml with this text would give (init checks what it writes)."""
     return _build(root.resolve(), _parse(text, name), text, name, prefix=())

@@ -29,11 +29,24 @@ class RegionEdit:
     where: Where
     function: str = ""  # where == "call": the endpoint
     after: str = ""  # where == "call": the dotted callee to follow
+    before: str = ""  # where == "call": "return" = just before the endpoint's final return (instead of `after`)
     blank_before: int = 0  # blank lines placed before the begin marker (removed with the region)
     server: str = ""  # where == "handlers": the socketio server's name
     file_ref: SpecRef | None = None  # where == "call": the spec's emit.from.file
     function_ref: SpecRef | None = None  # where == "call": the spec's emit.from.function
     args_ref: SpecRef | None = None  # where == "call": the spec's args, for names the endpoint lacks
+    anchor_ref: SpecRef | None = None  # where == "call": the spec's after/before value
+    call_args: tuple[CallArg, ...] = ()  # where == "call": the keyword arguments of the call, one by one
+
+
+@dataclass(frozen=True)
+class CallArg:
+    """One keyword argument of a generated emit call, and where the spec asked for it."""
+
+    field: str
+    expr: str
+    explicit: bool  # written in emit.from.args; else the payload field's own name, implicitly
+    ref: SpecRef | None = None  # the args value (explicit) or the args mapping / function (implicit)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,12 @@ class Detection:
     svelte_range: str | None = None
     svelte_major: int | None = None
     svelte_installed: int | None = None  # from node_modules, used only when the range does not tell
+    svelte_lowest: int | None = None  # the lowest major the package.json range admits (3 gets a warning)
+    components_major: int | None = None  # 5 when a component uses runes, 4 when they use only Svelte 4 syntax
+    components_evidence: str = ""  # e.g. "12 of 14 components use export let / $: / on:"
+    session_pool: str | None = None  # the mapping connect fills by sid
+    session_pool_where: str = ""  # file:line of that assignment, and the handler
+    session_pool_default_bound: bool = False  # whether the module binds SESSION_POOL itself
 
 
 @dataclass
@@ -92,18 +98,104 @@ def detect(root: Path) -> Detection:
     deps = _dependencies(package)
     svelte_range = deps.get("svelte")
     store_candidates = _stores(root, frontend)
+    server = servers.get(socket_module) if socket_module else None
+    components_major, evidence = _components_major(root, frontend)
+    pool = _session_pool(root, socket_module, server)
     return Detection(
         socket_module=socket_module,
-        server=servers.get(socket_module) if socket_module else None,
+        server=server,
         socket_candidates=tuple(sorted(servers)),
         frontend=frontend,
-        kit="@sveltejs/kit" in deps,
+        kit="@sveltejs/kit" in deps or _kit_config(root, frontend),
         store_module=_prefer(store_candidates, _join(frontend, "src/lib/stores/index.ts")),
         store_candidates=tuple(store_candidates),
         svelte_range=svelte_range,
         svelte_major=_major_of_range(svelte_range),
         svelte_installed=_installed_major(root, frontend),
+        svelte_lowest=_lowest_major(svelte_range),
+        components_major=components_major,
+        components_evidence=evidence,
+        session_pool=pool[0],
+        session_pool_where=pool[1],
+        session_pool_default_bound=pool[2],
     )
+
+
+def _kit_config(root: Path, frontend: str) -> bool:
+    """A svelte.config.* that configures SvelteKit (a plain Vite app has one for vitePreprocess)."""
+    from .frontend.version import _KIT_CONFIG, _SVELTE_CONFIGS
+
+    for name in _SVELTE_CONFIGS:
+        try:
+            text = (root / _join(frontend, name)).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if _KIT_CONFIG.search(text):
+            return True
+    return False
+
+
+def _lowest_major(spec: str | None) -> int | None:
+    from .frontend.version import lowest_major
+
+    return lowest_major(spec) if spec is not None else None
+
+
+# Runes exist only in Svelte 5; the rest is the syntax Svelte 3 and 4 components are written in.
+_RUNES = re.compile(r"\$(?:props|state|derived|effect|bindable|inspect|host)\b\s*(?:\.\w+\s*)?\(|\{#snippet\b|\{@render\b")
+_LEGACY = re.compile(
+    r"^\s*export\s+let\s|^\s*\$:|\bon:[A-Za-z][\w-]*(?:\|[\w|]+)?\s*=|<slot\b|\bcreateEventDispatcher\b|\$\$(?:props|restProps|slots)\b",
+    re.MULTILINE,
+)
+
+
+def _components_major(root: Path, frontend: str) -> tuple[int | None, str]:
+    """The Svelte syntax the app's own components are written in: 5 if any uses runes (they
+    compile on Svelte 5 only), 4 if they use only `export let`, `$:`, `on:`, `<slot>`."""
+    base = root / _join(frontend, "src")
+    if not base.is_dir():
+        base = root / frontend if frontend else root
+    runes = legacy = total = 0
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+        for name in filenames:
+            if not name.endswith(".svelte"):
+                continue
+            try:
+                text = (Path(dirpath) / name).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if "eventgen:file" in text.split("\n", 1)[0]:
+                continue  # generated listeners say nothing about the app's own syntax
+            total += 1
+            if _RUNES.search(text):
+                runes += 1
+            elif _LEGACY.search(text):
+                legacy += 1
+    if runes:
+        return 5, f"{runes} of {total} components use runes ($props, $state, ...)"
+    if legacy:
+        return 4, f"{legacy} of {total} components use Svelte 4 syntax (export let, $:, on:, <slot>) and none uses runes"
+    return None, ""
+
+
+def _session_pool(root: Path, socket_module: str | None, server: str | None) -> tuple[str | None, str, bool]:
+    """(the mapping connect fills by sid, where, whether the module binds the default name)."""
+    import ast
+
+    from .read.sessions import find_session_pool, module_binds
+
+    if not socket_module or not server:
+        return None, "", False
+    try:
+        tree = ast.parse((root / socket_module).read_bytes(), filename=socket_module)
+    except (OSError, SyntaxError, ValueError):
+        return None, "", False
+    pool = find_session_pool(tree, server)
+    default_bound = module_binds(tree, Config.session_pool)
+    if pool is None:
+        return None, "", default_bound
+    return pool.name, f"{socket_module}:{pool.line}, in {pool.handler}", default_bound
 
 
 def _scan(root: Path) -> tuple[list[str], list[str]]:
@@ -265,6 +357,9 @@ def settings(root: Path, found: Detection) -> dict[str, str]:
         values["store_import"] = store_import(found.store_module, found.frontend, found.kit, values["components"])
     if found.svelte_major is None and found.svelte_installed in (4, 5):
         values["svelte"] = str(found.svelte_installed)  # the range does not say; pin what is installed
+    elif found.svelte_major is None and found.components_major in (4, 5):
+        values["svelte"] = str(found.components_major)  # nothing in package.json: the components tell
+    values["session_pool"] = found.session_pool or defaults.session_pool
     return values
 
 
@@ -309,7 +404,17 @@ def config_text(values: dict[str, str], found: Detection, root: Path, result: In
         result.warnings.append(f"no Python file creates a socketio.AsyncServer; {CONFIG_FILE} keeps the default socket_module")
     out += [line("socket_module"), line("models_module")]
     module = dotted_module(root, values["socket_module"])
-    out += [f"# Routers import the emit helpers from `{_comment(module)}` (socket_import overrides it).", ""]
+    out += [f"# Routers import the emit helpers from `{_comment(module)}` (socket_import overrides it)."]
+    if found.session_pool:
+        out.append(f"# Sessions: `{_comment(found.session_pool)}[sid]` is filled at {_comment(found.session_pool_where)}; generated handlers check it.")
+        result.notes.append(f"the session pool `{found.session_pool}` ({found.session_pool_where})")
+    elif found.socket_module and not found.session_pool_default_bound:
+        out.append("# No handler of the socket server stores a session by sid: set session_pool to the mapping that will.")
+        result.warnings.append(
+            f"no handler in {found.socket_module} stores a session by sid (NAME[sid] = ...) and it defines no "
+            f"{Config.session_pool}; set session_pool in {CONFIG_FILE} to the mapping generated handlers must check"
+        )
+    out += [line("session_pool"), ""]
 
     if found.store_module:
         out.append(f"# The `socket` store is exported by {_comment(found.store_module)}.")
@@ -322,15 +427,26 @@ def config_text(values: dict[str, str], found: Detection, root: Path, result: In
         out.append("# No module under src/ exports a `socket` store yet: store_import is where listeners will import it from.")
         result.warnings.append("no .ts/.js module under src/ exports `socket`; listeners will import it from " + values["store_import"])
     out += [line("store_import"), line("components"), line("types")]
+    if found.svelte_lowest == 3 or (found.svelte_major is None and found.svelte_installed == 3):
+        source = f"package.json asks for svelte {json.dumps(found.svelte_range)}" if found.svelte_lowest == 3 else "Svelte 3 is installed"
+        result.warnings.append(
+            f"Svelte 3 found ({source}): listeners are generated in Svelte 4 syntax, which is tested on Svelte 4 and 5 only; "
+            "upgrade to Svelte 4 or 5, or check that the generated components compile"
+        )
     if found.svelte_major is not None:
-        out.append(f"# Svelte {found.svelte_major} syntax: package.json asks for svelte {_comment(json.dumps(found.svelte_range))}; \"auto\" follows it.")
-        result.notes.append(f"Svelte {found.svelte_major} (package.json: svelte {found.svelte_range})")
-    elif values["svelte"] != "auto":
+        shown = 3 if found.svelte_lowest == 3 else found.svelte_major
+        out.append(f"# Svelte {shown}: package.json asks for svelte {_comment(json.dumps(found.svelte_range))}; \"auto\" follows it (Svelte {found.svelte_major} syntax).")
+        result.notes.append(f"Svelte {shown} (package.json: svelte {found.svelte_range})")
+    elif values["svelte"] != "auto" and found.svelte_installed in (4, 5):
         out.append(
             f"# package.json's svelte range {_comment(json.dumps(found.svelte_range))} does not tell the major; "
             f"Svelte {values['svelte']} is installed, so it is pinned."
         )
         result.notes.append(f"Svelte {values['svelte']} installed (the package.json range does not tell)")
+    elif values["svelte"] != "auto":
+        said = "No package.json depends on svelte" if found.svelte_range is None else f"package.json's svelte range {_comment(json.dumps(found.svelte_range))} does not tell the major"
+        out.append(f"# {said}; {_comment(found.components_evidence)}, so Svelte {values['svelte']} syntax is pinned.")
+        result.notes.append(f"Svelte {values['svelte']} syntax in the existing components ({found.components_evidence})")
     elif found.svelte_range is not None:
         out.append(f"# package.json's svelte range {_comment(json.dumps(found.svelte_range))} does not tell the major: set svelte to 4 or 5.")
         result.warnings.append(f"cannot tell the Svelte major from {json.dumps(found.svelte_range)}; set svelte = \"4\" or \"5\" in {CONFIG_FILE}")

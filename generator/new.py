@@ -20,21 +20,26 @@ import yaml
 from .changes import FileChange, project_lock, write_changes
 from .config import Config, load_config
 from .errors import EXIT_OK, Diagnostic, EventgenError
-from .spec.models import PATTERN_RULES, ROOM_PARAM_RE, SPEC_NAME_RE
+from .spec.models import PATTERN_RULES, ROOM_PARAM_RE, SPEC_NAME_RE, event_snake
 
 
 @dataclass(frozen=True)
 class NewSpec:
-    """What the flags of `eventgen new` ask for."""
+    """What the flags of `eventgen new` (or its questions) ask for."""
 
     name: str
     room: str | None = None
     access: str | None = None
     join: str | None = None
     leave: str | None = None
+    relay: str | None = None
+    handle: str | None = None
+    handler: str | None = None  # pkg.module:func, for the --handle event
     emit: str | None = None
-    fields: tuple[str, ...] = ()  # NAME:TYPE, for the --emit event
+    fields: tuple[str, ...] = ()  # NAME:TYPE for every event that carries data; EVENT=NAME:TYPE for one event
     helper: str | None = None
+    emit_from: tuple[str, ...] = ()  # FILE:FUNCTION:AFTER (AFTER `return`: before the final return)
+    args: tuple[str, ...] = ()  # FIELD=EXPRESSION, for every --emit-from call
     listener: str | None = None
     broadcast: bool = False
     description: str | None = None
@@ -73,17 +78,33 @@ def spec_text(request: NewSpec, *, schema_beside: bool = False) -> str:
         if request.access is not None:
             room["access"] = request.access
         doc["rooms"] = {request.name: room}
-    fields = dict(_field(f) for f in request.fields)
+    shared, scoped = split_fields(request.fields)
     # Room parameters are str unless a --field of the same name says otherwise.
-    params = {p: fields.get(p, "str") for p in ROOM_PARAM_RE.findall(request.room or "")}
+    params = {p: shared.get(p, "str") for p in ROOM_PARAM_RE.findall(request.room or "")}
+
+    def own(event: str) -> dict[str, str]:
+        return scoped.get(event, {})
+
     events: list[dict[str, Any]] = []
     for action, event in (("join", request.join), ("leave", request.leave)):
         if event is not None:
-            events.append(_event(event, "client_to_server", request, params, action=action))
+            events.append(_event(event, "client_to_server", request, {**params, **own(event)}, action=action))
+    if request.relay is not None:
+        relayed = _event(request.relay, "client_to_server", request, {**params, **shared, **own(request.relay)}, action="relay")
+        if request.listener:
+            relayed["listener"] = request.listener
+        events.append(relayed)
+    if request.handle is not None:
+        handled = _event(request.handle, "client_to_server", request, {**shared, **own(request.handle)}, action="handle", room=False)
+        handled["handler"] = request.handler
+        events.append(handled)
     if request.emit is not None:
-        emitted = _event(request.emit, "server_to_client", request, {**params, **fields})
-        if request.helper:
-            emitted["emit"] = {"helper": request.helper}
+        emitted = _event(request.emit, "server_to_client", request, {**params, **shared, **own(request.emit)})
+        if request.helper or request.emit_from:
+            emit: dict[str, Any] = {"helper": request.helper or f"emit_{event_snake(request.emit)}"}
+            if request.emit_from:
+                emit["from"] = [_call_site(site, request.args) for site in request.emit_from]
+            emitted["emit"] = emit
         if request.listener:
             emitted["listener"] = request.listener
         events.append(emitted)
@@ -92,6 +113,50 @@ def spec_text(request: NewSpec, *, schema_beside: bool = False) -> str:
     header.append("# Written by `eventgen new`. Edit it, then run `eventgen generate`.")
     body = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1000)
     return "\n".join(header) + "\n" + body
+
+
+def split_fields(flags: tuple[str, ...]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """`NAME:TYPE` flags (every event that carries data) and `EVENT=NAME:TYPE` ones (that event only)."""
+    shared: dict[str, str] = {}
+    scoped: dict[str, dict[str, str]] = {}
+    for flag in flags:
+        event, _, field = flag.rpartition("=")
+        name, type_ = _field(field if event else flag)
+        (scoped.setdefault(event, {}) if event else shared)[name] = type_
+    return shared, scoped
+
+
+def _call_site(flag: str, args: tuple[str, ...]) -> dict[str, Any]:
+    file, function, anchor = _site_parts(flag)
+    site: dict[str, Any] = {"file": file, "function": function}
+    if anchor == "return":
+        site["before"] = "return"
+    else:
+        site["after"] = anchor
+    if args:
+        site["args"] = dict(_arg(a) for a in args)
+    return site
+
+
+def _site_parts(flag: str) -> tuple[str, str, str]:
+    parts = flag.rsplit(":", 2)
+    if len(parts) != 3 or not all(p.strip() for p in parts):
+        raise EventgenError(
+            Diagnostic(
+                "", 0, 0,
+                f"eventgen new: --emit-from {flag!r}: write FILE:FUNCTION:AFTER, e.g. "
+                "backend/open_webui/routers/features.py:update_feature:Features.update_feature (AFTER `return`: before the final return)",
+            )
+        )
+    file, function, anchor = (p.strip() for p in parts)
+    return file, function, anchor
+
+
+def _arg(flag: str) -> tuple[str, str]:
+    name, sep, expr = flag.partition("=")
+    if not sep or not name.strip() or not expr.strip():
+        raise EventgenError(Diagnostic("", 0, 0, f"eventgen new: --arg {flag!r}: write FIELD=EXPRESSION, e.g. --arg data=feature.model_dump()"))
+    return name.strip(), expr.strip()
 
 
 class _Dumper(yaml.SafeDumper):
@@ -104,11 +169,13 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
-def _event(name: str, direction: str, request: NewSpec, payload: dict[str, str], action: str | None = None) -> dict[str, Any]:
+def _event(
+    name: str, direction: str, request: NewSpec, payload: dict[str, str], action: str | None = None, *, room: bool = True
+) -> dict[str, Any]:
     event: dict[str, Any] = {"name": name, "direction": direction}
     if action:
         event["action"] = action
-    if request.room is not None:
+    if request.room is not None and room:
         event["room"] = request.name
     elif request.broadcast and direction == "server_to_client":
         event["broadcast"] = True
@@ -129,20 +196,46 @@ def _check_flags(request: NewSpec) -> None:
     problems: list[str] = []
     if not re.match(SPEC_NAME_RE, request.name):
         problems.append(f"spec name {request.name!r} {PATTERN_RULES[SPEC_NAME_RE]}")
-    if not (request.join or request.leave or request.emit):
-        problems.append("nothing to write: give at least one of --join, --leave or --emit")
+    if not (request.join or request.leave or request.relay or request.handle or request.emit):
+        problems.append("nothing to write: give at least one of --join, --leave, --relay, --handle or --emit")
     if request.emit is None:
-        for flag, value in (("--field", request.fields), ("--helper", request.helper), ("--listener", request.listener), ("--broadcast", request.broadcast)):
+        for flag, value in (("--helper", request.helper), ("--emit-from", request.emit_from), ("--arg", request.args), ("--broadcast", request.broadcast)):
             if value:
                 problems.append(f"{flag} describes the --emit event: add --emit EVENT")
+    if request.args and not request.emit_from:
+        problems.append("--arg describes the --emit-from calls: add --emit-from FILE:FUNCTION:AFTER")
+    if request.listener and request.emit is None and request.relay is None:
+        problems.append("--listener receives the --emit or --relay event: add one of them")
+    params = set(ROOM_PARAM_RE.findall(request.room or ""))
+    loose = [f for f in request.fields if "=" not in f and f.partition(":")[0].strip() not in params]
+    if loose and not (request.emit or request.relay or request.handle):
+        problems.append("--field describes the events that carry data: add --emit, --relay or --handle (or write EVENT=NAME:TYPE)")
+    if request.handler and request.handle is None:
+        problems.append("--handler names the function of the --handle event: add --handle EVENT")
+    if request.handle and not request.handler:
+        problems.append("--handle needs --handler pkg.module:func, the function that handles it (eventgen writes a stub for it once)")
+    if request.room is None:
+        for flag, value in (("--join", request.join), ("--leave", request.leave), ("--relay", request.relay)):
+            if value:
+                problems.append(f"{flag} needs the room it acts on: add --room PATTERN")
     if request.access is not None and request.room is None:
         problems.append("--access describes the room: add --room PATTERN")
     if request.broadcast and request.room is not None:
         problems.append("--broadcast sends to everyone: leave out --room, or --broadcast")
+    events = [e for e in (request.join, request.leave, request.relay, request.handle, request.emit) if e]
+    for flag in request.fields:
+        event, sep, _field_text = flag.rpartition("=")
+        if sep and event not in events:
+            from .suggest import did_you_mean
+
+            problems.append(f"--field {flag!r} names the event {event!r}, which this spec does not have{did_you_mean(event, events)}")
     if problems:
         raise EventgenError([Diagnostic("", 0, 0, f"eventgen new: {p}") for p in problems])
-    for flag in request.fields:
-        _field(flag)
+    split_fields(request.fields)
+    for site in request.emit_from:
+        _site_parts(site)
+    for arg in request.args:
+        _arg(arg)
 
 
 def _validate(config: Config, rel: str, text: str) -> None:
@@ -182,7 +275,9 @@ def _generate(config: Config, name: str, result: NewResult) -> None:
     except EventgenError as exc:
         _take_back(spec_file)
         note = Diagnostic("", 0, 0, f"eventgen new: {result.spec_path} not written: generation failed (--no-generate writes the spec alone)")
-        raise EventgenError([*exc.diagnostics, note], exit_code=exc.exit_code) from None
+        # The spec is taken back: its lines and columns would point nowhere.
+        shown = [Diagnostic(d.path, 0, 0, d.message, d.hint) if d.path == result.spec_path else d for d in exc.diagnostics]
+        raise EventgenError([*shown, note], exit_code=exc.exit_code) from None
     except BaseException:
         _take_back(spec_file)
         raise

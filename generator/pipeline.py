@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,17 @@ class Outcome:
     report: Report
     changes: list[FileChange] = field(default_factory=list)
     specs: list[LoadedSpec] = field(default_factory=list)
+    left_behind: list[str] = field(default_factory=list)  # generated files found outside the configured places
+
+    @property
+    def generated_dirs(self) -> tuple[str, ...]:
+        """Folders a deletion may leave empty and that eventgen then removes: the configured
+        frontend folders, and those of generated files left behind elsewhere."""
+        from pathlib import PurePosixPath
+
+        dirs = [self.config.components, str(PurePosixPath(self.config.types).parent)]
+        dirs += [str(PurePosixPath(rel).parent) for rel in self.left_behind]
+        return tuple(dict.fromkeys(dirs))
 
 
 def spec_files(config: Config, selected: list[str] | tuple[str, ...] = ()) -> list[Path]:
@@ -57,6 +69,18 @@ def resolve_selection(config: Config, selected: list[str] | tuple[str, ...]) -> 
 
 def load_project(root: Path) -> tuple[Config, list[LoadedSpec]]:
     config = load_config(root)
+    if not (config.root / config.specs).is_dir():
+        # Without this, a mistyped `specs` path would read as "no specs": generate would remove
+        # every generated file as an orphan, and validate, list and export would pass on nothing.
+        raise EventgenError(
+            Diagnostic(
+                config.specs,
+                0,
+                0,
+                "specs folder not found",
+                hint="run `eventgen init`, or set `specs` in eventgen.toml; to remove all generated code, keep an empty specs folder",
+            )
+        )
     return config, load_specs(spec_files(config), config.root)
 
 
@@ -70,18 +94,6 @@ def compute(
 ) -> Outcome:
     """Compute every change. `without`: plan as if that spec did not exist (remove)."""
     config, specs = load_project(root)
-    if not (config.root / config.specs).is_dir():
-        # Without this, a mistyped `specs` path would read as "no specs" and every
-        # generated file would be removed as an orphan.
-        raise EventgenError(
-            Diagnostic(
-                config.specs,
-                0,
-                0,
-                "specs folder not found",
-                hint="run `eventgen init` or `eventgen new NAME`, or set `specs` in eventgen.toml; to remove all generated code, keep an empty specs folder",
-            )
-        )
     only = resolve_selection(config, selected) if selected else None
     gone: list[LoadedSpec] = []
     if without is not None:
@@ -94,9 +106,10 @@ def compute(
     from .plan import build_plan
 
     plan = build_plan(specs, config, sources, only)
-    changes = _apply(plan, config, sources, report, force=force, only=only, retired=_stubs_of(gone, config, sources))
+    left_behind: list[str] = []
+    changes = _apply(plan, config, sources, report, force=force, only=only, retired=_stubs_of(gone, config, sources), left_behind=left_behind)
     report.written = [c.path for c in changes]
-    return Outcome(config, report, changes, specs)
+    return Outcome(config, report, changes, specs, left_behind)
 
 
 def _owned(region: RegionEdit | str, only: set[str] | None) -> bool:
@@ -148,7 +161,15 @@ def _retire_stubs(stubs: list[StubEdit], new_text: dict[str, str | None], source
 
 
 def _apply(
-    plan: Plan, config: Config, sources: Sources, report: Report, *, force: bool, only: set[str] | None, retired: Sequence[StubEdit] = ()
+    plan: Plan,
+    config: Config,
+    sources: Sources,
+    report: Report,
+    *,
+    force: bool,
+    only: set[str] | None,
+    retired: Sequence[StubEdit] = (),
+    left_behind: list[str] | None = None,
 ) -> list[FileChange]:
     from .patch.files import (
         edited_since_generated,
@@ -177,7 +198,11 @@ def _apply(
             refs = sorted({e.file_ref for e in edits if e.file_ref is not None}, key=lambda r: (r.path, r.line, r.col))
             if refs:
                 # Point at the spec's words: the missing file has no position of its own.
-                problems.extend(Diagnostic(r.path, r.line, r.col, f"file not found: {rel} (emit.from.file)") for r in refs)
+                from .suggest import closest_path
+
+                near = closest_path(config.root, rel)
+                guess = f" (did you mean '{near}'?)" if near else ""
+                problems.extend(Diagnostic(r.path, r.line, r.col, f"file not found: {rel} (emit.from.file){guess}") for r in refs)
             elif edits:
                 problems.append(Diagnostic(rel, 0, 0, "file not found (named by socket_module in the configuration)"))
             continue
@@ -203,7 +228,12 @@ def _apply(
         if result is not None:
             new_text[edit.file] = result
     if only is None:
-        for rel in sorted(_generated_files(config, plan) - planned_files):
+        placed = _generated_files(config, plan)
+        # Generated files left where the configuration no longer puts them (types or components moved).
+        strays = _left_behind(config) - placed - planned_files
+        if left_behind is not None:
+            left_behind.extend(sorted(strays))
+        for rel in sorted((placed | strays) - planned_files):
             src = sources.get(rel)
             if src is None:
                 continue
@@ -211,13 +241,14 @@ def _apply(
             if is_ours:
                 from .report import Item
 
+                moved = "left behind: the configuration puts generated files elsewhere now" if rel in strays else ""
                 if edited_since_generated(src.text, kind_of(rel)):
                     # Edited after generation: deleting it would lose a person's work.
-                    report.add(Item("edited", rel, "generated file", 1, "its spec is gone"))
+                    report.add(Item("edited", rel, "generated file", 1, moved or "its spec is gone"))
                     if not force:
                         continue
                 else:
-                    report.add(Item("orphaned", rel, "generated file"))
+                    report.add(Item("orphaned", rel, "generated file", 0, moved))
                 new_text[rel] = None
     for stub in plan.stubs:
         if stub.file in new_text:
@@ -285,6 +316,62 @@ def _files_with_markers(config: Config) -> set[str]:
                 continue
             if b"# eventgen:begin " in data:
                 found.add(path.relative_to(config.root).as_posix())
+    return found
+
+
+_FRONTEND_SUFFIXES = (".ts", ".svelte")
+_SOURCE_LABEL = re.compile(r"generated by eventgen from (.+?); do not edit")
+
+
+def _left_behind(config: Config) -> set[str]:
+    """Whole generated frontend files anywhere in the project, found by their generated header.
+
+    Only files generated from this project's specs count (every spec their header names is in
+    its specs folder); folders holding a project of their own (eventgen.toml, [tool.eventgen])
+    and dependency, cache and build folders are not searched.
+    """
+    from .config import is_configured
+    from .markers import FILE_MARK
+
+    found: set[str] = set()
+    prefix = config.specs.rstrip("/") + "/"
+    pending = [config.root]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if name in _SKIP_DIRS or name.startswith("."):
+                        continue
+                    try:
+                        if is_configured(Path(entry.path)):
+                            continue  # another eventgen project: its generated files are its own
+                    except EventgenError:
+                        continue  # a pyproject.toml there names eventgen but does not parse: leave it alone
+                    pending.append(Path(entry.path))
+                    continue
+                # Regular files only: a FIFO would block the read.
+                if not name.endswith(_FRONTEND_SUFFIXES) or not entry.is_file(follow_symlinks=False):
+                    continue
+                fd = os.open(entry.path, os.O_RDONLY)
+                try:
+                    head = os.read(fd, 1024)  # the marker is on the first line
+                finally:
+                    os.close(fd)
+            except OSError:
+                continue
+            if b"eventgen:file" not in head:
+                continue
+            first = head.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+            label = _SOURCE_LABEL.search(first)
+            sources = [part.strip() for part in label.group(1).split(",")] if label else []
+            if FILE_MARK.search(first) and sources and all(part.startswith(prefix) for part in sources):
+                found.add(Path(entry.path).relative_to(config.root).as_posix())
     return found
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from .code_rules import BUILTINS, check_code, socket_bindings
 from .config import Config, inside_root
-from .edits import FileEdit, Plan, RegionEdit, SpecRef, StubEdit
+from .edits import CallArg, FileEdit, Plan, RegionEdit, SpecRef, StubEdit
 from .errors import Diagnostic, EventgenError
 from .render import py_str, py_value, render
 from .sources import Sources
@@ -233,11 +233,15 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                         problems.append(item.at(loc, f"file {site.file!r} is outside the project"))
                         continue
                     args = []
+                    call_args = []
+                    implicit_ref = _ref(item, loc[:-1] + (("args",) if site.args else ("function",)))
                     for name, f in event.payload.items():
                         if name in site.args:
                             args.append(f"{name}={site.args[name].strip()}")
+                            call_args.append(CallArg(name, site.args[name].strip(), True, _ref(item, loc[:-1] + ("args", name))))
                         elif f.is_required:
                             args.append(f"{name}={name}")
+                            call_args.append(CallArg(name, name, False, implicit_ref))
                     plan.regions.append(
                         RegionEdit(
                             file=site.file,
@@ -246,10 +250,13 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                             body=render("python/router_call.py.j2", helper=helper, args=", ".join(args)).strip("\n"),
                             where="call",
                             function=site.function,
-                            after=site.after,
+                            after=site.after or "",
+                            before=site.before or "",
                             file_ref=_ref(item, loc),
                             function_ref=_ref(item, loc[:-1] + ("function",)),
-                            args_ref=_ref(item, loc[:-1] + (("args",) if site.args else ("function",))),
+                            args_ref=implicit_ref,
+                            anchor_ref=_ref(item, loc[:-1] + (("after",) if site.after else ("before",))),
+                            call_args=tuple(call_args),
                         )
                     )
                     if site.file != config.socket_module:  # the helper is defined right there

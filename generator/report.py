@@ -85,12 +85,22 @@ class Report:
             parts = [f"{n} {w}" for w, n in (("missing", counts["missing"]), ("out of date", counts["outdated"]), ("edited by hand", counts["edited"]), ("orphaned", counts["orphaned"])) if n]
             return "eventgen: drift: " + ", ".join(parts) + " (run `eventgen generate`)"
         if self.conflicts:
+            n = len(self.conflicts)
             return (
-                f"eventgen: {len(self.conflicts)} generated item(s) were edited by hand; nothing written. "
+                f"eventgen: {plural(n, 'generated item')} {'was' if n == 1 else 'were'} edited by hand; nothing written. "
                 "Move the edit into the spec, or rerun with --force to overwrite it."
             )
-        changed = counts["missing"] + counts["outdated"] + counts["orphaned"] + (counts["edited"] if self.mode == "force" else 0)
+        updated = counts["outdated"] + (counts["edited"] if self.mode == "force" else 0)
+        changed = counts["missing"] + updated + counts["orphaned"]
         if not changed:
             return f"eventgen: nothing to do ({counts['unchanged']} generated items up to date)"
+        # Files and generated items are counted apart: one file holds several items (a router
+        # gets an imports region and an emit call), and one item change may touch no new file.
+        items = ", ".join(f"{n} {word}" for n, word in ((counts["missing"], "created"), (updated, "updated"), (counts["orphaned"], "removed")) if n)
         verb = "would change" if self.mode == "diff" else "changed"
-        return f"eventgen: {verb} {len(self.written)} file(s): {counts['missing']} created, {counts['outdated'] + (counts['edited'] if self.mode == 'force' else 0)} updated, {counts['orphaned']} removed"
+        return f"eventgen: {verb} {plural(len(self.written), 'file')} (generated items: {items})"
+
+
+def plural(n: int, noun: str) -> str:
+    """`1 file`, `2 files`."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -167,7 +167,7 @@ events:
 def emit_spec(sites: list[dict[str, str]], *, name: str = "feature", events: tuple[str, ...] = ("updated",)) -> str:
     """A spec whose server_to_client events are patched into router call sites.
 
-    Each site: file, function, after, and optionally args (a YAML flow mapping).
+    Each site: file, function, after (or before), and optionally args (a YAML flow mapping).
     """
     out = [
         f"name: {name}",
@@ -192,7 +192,7 @@ def emit_spec(sites: list[dict[str, str]], *, name: str = "feature", events: tup
             out += [
                 f"        - file: {site['file']}",
                 f"          function: {site['function']}",
-                f"          after: {site['after']}",
+                f"          before: {site['before']}" if "before" in site else f"          after: {site['after']}",
             ]
             if "args" in site:
                 out.append(f"          args: {site['args']}")

@@ -340,6 +340,8 @@ def test_example_app_and_empty_and_invalid_projects(tmp_path: Path, capsys: pyte
     package = json.loads((example / "package.json").read_text())
     assert (doc["info"]["title"], doc["info"]["version"]) == (f"{package['name']} real-time API", package["version"])
     bare = make_project(tmp_path / "bare", specs={})
+    assert run_cli(capsys, "-C", str(bare), "export", "asyncapi").code == 2  # no specs folder: not a project yet
+    (bare / "events").mkdir()
     empty = json.loads(export(capsys, bare, "--format", "json"))
     assert schema_errors(empty) == [] and empty["operations"] == {} and list(empty["channels"]) == ["namespace"]
     broken = make_project(tmp_path / "broken", specs={"feature": FEATURE_SPEC.replace("pattern: \"feature:{feature_id}\"", "pattern: \"feature:{feature-id}\"")})

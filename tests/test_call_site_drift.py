@@ -38,9 +38,9 @@ def _run(root: Path, *args: str) -> int:
 @pytest.mark.parametrize(
     ("where", "old", "new", "message"),
     [
-        ("events/feature.yaml", "after: Features.update_feature", "after: Features.update_featur", "no statement in 'update_feature' calls 'Features.update_featur'"),
-        (ROUTER, "async def update_feature(", "async def update_a_feature(", "function 'update_feature' not found"),
-        (ROUTER, "Features.update_feature(feature_id, form_data)", "Features.patch_feature(feature_id, form_data)", "calls 'Features.update_feature'"),
+        ("events/feature.yaml", "after: Features.update_feature", "after: Features.update_featur", "events/feature.yaml:39:18: no statement in 'update_feature' (backend/open_webui/routers/features.py) calls 'Features.update_featur' (did you mean 'Features.update_feature'?)"),
+        (ROUTER, "async def update_feature(", "async def update_a_feature(", "events/feature.yaml:38:21: function 'update_feature' not found in backend/open_webui/routers/features.py (did you mean 'update_a_feature'?)"),
+        (ROUTER, "Features.update_feature(feature_id, form_data)", "Features.patch_feature(feature_id, form_data)", "events/feature.yaml:39:18: no statement in 'update_feature' (backend/open_webui/routers/features.py) calls 'Features.update_feature' (did you mean 'Features.patch_feature'?)\n  hint: emit.from.after is the dotted callee of one statement in the endpoint; 'update_feature' calls HTTPException, Features.patch_feature\n"),
         (ROUTER, "async def update_feature(", "def update_feature(", "is not async"),
     ],
     ids=["spec-anchor-typo", "endpoint-renamed", "anchor-replaced", "endpoint-made-sync"],

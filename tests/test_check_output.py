@@ -228,7 +228,7 @@ def test_github_annotations_point_at_each_problem(synced: Path, capsys: pytest.C
     assert sorted((p["file"], int(p.get("line", 0))) for p, _ in errors) == sorted((i.file, i.line) for i in report.drift)
     for props, data in errors:
         assert props["title"].startswith("eventgen: ")
-        assert data.endswith(("run `eventgen generate`", "to discard it", "(its spec is gone)"))
+        assert data.endswith(("run `eventgen generate`", "to discard it", "(no spec generates it here any more)"))
     # The diff is in a collapsed group, and nothing in it can act as a command.
     assert [name for name, _, _ in commands if name in ("group", "endgroup")] == ["group", "endgroup"]
     assert "+    await notify_feature_update(feature_id=feature_id, data=feature.model_dump())" in run.out

@@ -87,7 +87,7 @@ def test_two_generates_started_together_end_as_one(project: Path, generated_once
     results = [p.communicate(timeout=60) + (p.returncode,) for p in procs]
     assert [code for _, _, code in results] == [0, 0], results
     summaries = sorted(out.strip().splitlines()[-1] for out, _, _ in results)
-    assert summaries[0].startswith("eventgen: changed 6 file(s)"), summaries
+    assert summaries[0].startswith("eventgen: changed 6 files (generated items: "), summaries
     assert summaries[1].startswith("eventgen: nothing to do"), summaries
     assert changed_paths(generated_once, snapshot(project)) == []
     assert leftovers(project) == []
@@ -97,7 +97,7 @@ def test_four_generates_at_once_without_a_head_start(project: Path, generated_on
     procs = [_start(project, "generate") for _ in range(4)]
     results = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
     assert [code for _, _, code in results] == [0, 0, 0, 0], results
-    assert sum("changed 6 file(s)" in out for out, _, _ in results) == 1, "exactly one run wrote"
+    assert sum("changed 6 files (" in out for out, _, _ in results) == 1, "exactly one run wrote"
     assert changed_paths(generated_once, snapshot(project)) == []
     assert leftovers(project) == []
 

@@ -157,6 +157,10 @@ def test_unreadable_code_is_a_warning_not_a_failure(project: Path, capsys: pytes
 
 def test_without_specs_and_with_invalid_specs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bare = make_project(tmp_path / "bare", specs={})
+    # No specs folder at all is invalid input (a typo in `specs` must not read as "no events")...
+    assert run_cli(capsys, "-C", str(bare), "list").code == 2
+    # ...an empty one lists what the code handles by hand.
+    (bare / "events").mkdir()
     run = run_cli(capsys, "-C", str(bare), "list")
     assert run.code == 0
     # Without specs, the listener of feature:updated is one more unmanaged event.

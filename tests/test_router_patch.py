@@ -278,8 +278,27 @@ ERRORS = {
         "function 'update_feature' is not async: the emit helper must be awaited",
         f"{ROUTER}:10:1",
     ),
-    "missing-function": (_router("return None"), "update_featur", "Features.update_feature", f"function 'update_featur' not found in {ROUTER}", "events/feature.yaml:16:21"),
-    "missing-anchor": (_router("feature = Features.save(feature_id)\nreturn feature"), "update_feature", "Features.update_feature", "no statement in 'update_feature' calls 'Features.update_feature'", f"{ROUTER}:10:1"),
+    "missing-function": (
+        _router("return None"),
+        "update_featur",
+        "Features.update_feature",
+        f"function 'update_featur' not found in {ROUTER} (did you mean 'update_feature'?)",
+        "events/feature.yaml:16:21",
+    ),
+    "missing-anchor": (
+        _router("feature = Features.save(feature_id)\nreturn feature"),
+        "update_feature",
+        "Features.update_feature",
+        f"no statement in 'update_feature' ({ROUTER}) calls 'Features.update_feature'",
+        "events/feature.yaml:17:18",
+    ),
+    "anchor-typo": (
+        _router("poll = await Polls.vote(feature_id, form_data)\nreturn poll"),
+        "update_feature",
+        "Polls.cast_vote",
+        f"no statement in 'update_feature' ({ROUTER}) calls 'Polls.cast_vote' (did you mean 'Polls.vote'?)",
+        "events/feature.yaml:17:18",
+    ),
     "anchor-twice": (
         _router("Features.update_feature(feature_id, form_data)\nif form_data:\n    Features.update_feature(feature_id, form_data)\nreturn None"),
         "update_feature",
@@ -299,15 +318,15 @@ ERRORS = {
         _router("def later():\n    return Features.update_feature(feature_id, form_data)\nreturn later"),
         "update_feature",
         "Features.update_feature",
-        "no statement in 'update_feature' calls 'Features.update_feature'",
-        f"{ROUTER}:10:1",
+        f"no statement in 'update_feature' ({ROUTER}) calls 'Features.update_feature'",
+        "events/feature.yaml:17:18",
     ),
     "anchor-only-in-lambda": (
         _router("later = lambda: Features.update_feature(feature_id, form_data)\nreturn later"),
         "update_feature",
         "Features.update_feature",
-        "no statement in 'update_feature' calls 'Features.update_feature'",
-        f"{ROUTER}:10:1",
+        f"no statement in 'update_feature' ({ROUTER}) calls 'Features.update_feature'",
+        "events/feature.yaml:17:18",
     ),
 }
 
@@ -396,3 +415,120 @@ def test_anchor_on_the_last_line_of_a_file_without_final_newline(tmp_path: Path)
     patched = _life_cycle(root)
     assert _emits_after_anchor(patched, "update_feature", "Features.update_feature") == ["emit_feature_updated(feature_id=feature_id)"]
     assert patched.endswith("    # eventgen:end feature/feature:updated@update_feature")
+
+
+# -- before: return ------------------------------------------------------------------------
+
+
+def _emits_before_final_return(text: str, function: str) -> list[str]:
+    """The helper calls awaited right before the statement that ends the endpoint, in order."""
+    fn = _find_function(ast.parse(text), function)
+    body = fn.body
+    while isinstance(body[-1], (ast.With, ast.AsyncWith, ast.Try)):
+        body = body[-1].body
+    assert isinstance(body[-1], ast.Return), ast.unparse(body[-1])
+    out = []
+    for stmt in reversed(body[:-1]):
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Await) and isinstance(stmt.value.value, ast.Call):
+            out.insert(0, ast.unparse(stmt.value.value))
+        else:
+            break
+    return out
+
+
+BEFORE_RETURN = {
+    "validation-after-the-store-call": """\
+        poll = await Features.update_feature(feature_id, form_data)
+        if not poll:
+            raise HTTPException(status_code=404)
+        return poll
+    """,
+    "comment-above-the-return": """\
+        feature = Features.update_feature(feature_id, form_data)
+
+        # the caller gets the new state
+        return feature
+    """,
+    "inside-with": """\
+        with lock:
+            feature = Features.update_feature(feature_id, form_data)
+            if feature is None:
+                return None
+            return feature
+    """,
+    "inside-try": """\
+        try:
+            feature = Features.update_feature(feature_id, form_data)
+            return feature
+        except KeyError:
+            raise HTTPException(status_code=404)
+    """,
+}
+
+
+@pytest.mark.parametrize("name", list(BEFORE_RETURN))
+def test_before_return_places_the_call_before_the_final_return(tmp_path: Path, name: str) -> None:
+    root = _project(tmp_path, _router(BEFORE_RETURN[name]), emit_spec([{"file": ROUTER, "function": "update_feature", "before": "return"}]))
+    patched = _life_cycle(root)
+    assert _emits_before_final_return(patched, "update_feature") == ["emit_feature_updated(feature_id=feature_id)"]
+    if name == "comment-above-the-return":
+        assert "    # eventgen:end feature/feature:updated@update_feature\n\n    # the caller gets the new state\n    return feature\n" not in patched
+        assert "    # eventgen:end feature/feature:updated@update_feature\n    # the caller gets the new state\n    return feature\n" in patched
+    if name == "validation-after-the-store-call":
+        # The early raise comes first: a request for a missing poll emits nothing.
+        assert patched.index("raise HTTPException") < patched.index("await emit_feature_updated(")
+
+
+def test_before_return_follows_a_return_that_moved(tmp_path: Path) -> None:
+    root = _project(tmp_path, _router("feature = Features.update_feature(feature_id, form_data)\nreturn feature"), emit_spec([{"file": ROUTER, "function": "update_feature", "before": "return"}]))
+    assert eventgen(root, "generate").exit == 0
+    router = root / ROUTER
+    router.write_text(router.read_text().replace("    return feature\n", "    log(feature)\n    return feature\n"))
+    check = eventgen(root, "check", "--no-diff")
+    assert check.exit == 1 and "moved: it no longer followed its anchor" in check.stdout, check.output
+    assert eventgen(root, "generate").exit == 0
+    assert _emits_before_final_return(router.read_text(), "update_feature") == ["emit_feature_updated(feature_id=feature_id)"]
+    assert eventgen(root, "check").exit == 0
+
+
+def test_two_calls_before_one_return_keep_their_order(tmp_path: Path) -> None:
+    spec = emit_spec([{"file": ROUTER, "function": "update_feature", "before": "return"}], events=("updated", "touched"))
+    root = _project(tmp_path, _router("feature = Features.update_feature(feature_id, form_data)\nreturn feature"), spec)
+    patched = _life_cycle(root)
+    assert _emits_before_final_return(patched, "update_feature") == [
+        "emit_feature_updated(feature_id=feature_id)",
+        "emit_feature_touched(feature_id=feature_id)",
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["Features.update_feature(feature_id, form_data)", "if form_data:\n    return 1\nelse:\n    return 2", "raise HTTPException(status_code=400)"],
+    ids=["no-return", "return-in-both-branches", "ends-with-raise"],
+)
+def test_before_return_without_a_final_return_is_invalid_input_at_the_spec(tmp_path: Path, body: str) -> None:
+    root = _project(tmp_path, _router(body), emit_spec([{"file": ROUTER, "function": "update_feature", "before": "return"}]))
+    before = snapshot(root)
+    run = eventgen(root, "generate")
+    assert run.exit == 2
+    assert run.stderr == (
+        f"events/feature.yaml:17:19: 'update_feature' ({ROUTER}) does not end with a return statement, so `before: return` has nowhere to go\n"
+        "  hint: end the endpoint with `return ...`, or anchor the call with `after: Callee.name`\n"
+    )
+    assert snapshot(root) == before
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        ("          after: Features.update_feature\n          before: return\n", "events/feature.yaml:18:11: events[0].emit.from[0].before: give either 'after' or 'before', not both"),
+        ("", "events/feature.yaml:15:11: events[0].emit.from[0]: an emit.from entry needs an anchor: 'after: Callee.name' or 'before: return'"),
+        ("          before: end\n", "events/feature.yaml:17:19: events[0].emit.from[0].before: must be 'return', got the string 'end'"),
+    ],
+    ids=["both", "neither", "before-not-return"],
+)
+def test_anchor_keys_are_validated(tmp_path: Path, lines: str, message: str) -> None:
+    spec = emit_spec([_site()]).replace("          after: Features.update_feature\n", lines)
+    root = _project(tmp_path, _router("feature = Features.update_feature(feature_id, form_data)\nreturn feature"), spec)
+    run = eventgen(root, "validate")
+    assert (run.exit, run.stderr) == (2, message + "\n")

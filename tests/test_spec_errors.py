@@ -494,7 +494,6 @@ CASES = [
         [
             "events/feature.yaml:19:5: events[1].emit: missing required key 'helper'",
             "events/feature.yaml:20:7: events[1].emit: unknown key 'helpr' (did you mean 'helper'?)",
-            "events/feature.yaml:22:11: events[1].emit.from[0]: missing required key 'after'",
             "events/feature.yaml:24:11: events[1].emit.from[0]: unknown key 'aftr' (did you mean 'after'?)",
         ],
     ),

@@ -9,7 +9,7 @@ from ..sources import Sources
 from ..spec.load import LoadedSpec
 from .events_ts import events_module
 from .listeners import listener_groups, listener_view, render_listener
-from .version import frontend_root, svelte_syntax
+from .version import frontend_root, is_sveltekit, svelte_syntax
 
 __all__ = ["events_module", "frontend_files"]
 
@@ -28,9 +28,10 @@ def frontend_files(specs: list[LoadedSpec], config: Config, sources: Sources) ->
         return files
     syntax = svelte_syntax(config, sources)
     folder = frontend_root(config, sources).folder
+    kit = is_sveltekit(config, sources)
     problems: list[Diagnostic] = []
     for group in groups:
-        view = listener_view(group, config, folder, problems)
+        view = listener_view(group, config, folder, problems, kit)
         files.append(
             FileEdit(
                 file=f"{config.components}/{group.name}.svelte",

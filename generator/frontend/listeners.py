@@ -112,19 +112,36 @@ def listener_groups(specs: list[LoadedSpec]) -> list[Group]:
     return groups
 
 
-def events_import(config: Config, frontend_folder: str) -> str:
-    """How a component imports the types file: through SvelteKit's `$lib` when it lives in src/lib."""
+def events_import(config: Config, frontend_folder: str, kit: bool = True) -> str:
+    """How a component imports the types file: through SvelteKit's `$lib` when it lives in
+    src/lib of a SvelteKit app, else by a relative path."""
     types = PurePosixPath(config.types)
     module = types.with_suffix("") if types.suffix == ".ts" else types
-    lib = PurePosixPath(frontend_folder or ".", "src", "lib")
-    try:
-        return "$lib/" + module.relative_to(PurePosixPath(posixpath.normpath(str(lib)))).as_posix()
-    except ValueError:
-        rel = posixpath.relpath(module.as_posix(), config.components)
-        return rel if rel.startswith("../") else "./" + rel
+    lib = PurePosixPath(posixpath.normpath(str(PurePosixPath(frontend_folder or ".", "src", "lib"))))
+    if kit:
+        try:
+            return "$lib/" + module.relative_to(lib).as_posix()
+        except ValueError:
+            pass
+    return _relative(module.as_posix(), config.components)
 
 
-def listener_view(group: Group, config: Config, frontend_folder: str, problems: list[Diagnostic]) -> ListenerView:
+def store_import(config: Config, frontend_folder: str, kit: bool) -> str:
+    """The store module as a component imports it. Outside SvelteKit there is no `$lib` alias:
+    `$lib/x` (the default, `$lib/stores`) is the frontend's src/lib/x, reached by a relative path."""
+    spec = config.store_import
+    if kit or not (spec == "$lib" or spec.startswith("$lib/")):
+        return spec
+    lib = posixpath.normpath(posixpath.join(frontend_folder or ".", "src", "lib"))
+    return _relative(posixpath.normpath(posixpath.join(lib, spec[len("$lib/"):])) if spec != "$lib" else lib, config.components)
+
+
+def _relative(target: str, components: str) -> str:
+    rel = posixpath.relpath(target, components)
+    return rel if rel.startswith("../") else "./" + rel
+
+
+def listener_view(group: Group, config: Config, frontend_folder: str, problems: list[Diagnostic], kit: bool = True) -> ListenerView:
     item = group.item
     spec = item.spec
     events = [spec.events[i] for i in group.indexes]
@@ -159,8 +176,8 @@ def listener_view(group: Group, config: Config, frontend_folder: str, problems: 
         component=group.name,
         source=item.path,
         summary=f"{group.name}: receives {', '.join(f'`{e.name}`' for e in events)} {target}.",
-        store_import=js_str(config.store_import),
-        events_import=js_str(events_import(config, frontend_folder)),
+        store_import=js_str(store_import(config, frontend_folder, kit)),
+        events_import=js_str(events_import(config, frontend_folder, kit)),
         type_imports=[],
         value_imports=[],
         received=received,

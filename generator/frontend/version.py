@@ -41,6 +41,45 @@ def frontend_root(config: Config, sources: Sources) -> FrontendRoot:
     return FrontendRoot("", None)
 
 
+_SVELTE_CONFIGS = ("svelte.config.js", "svelte.config.mjs", "svelte.config.cjs", "svelte.config.ts")
+# A plain Vite + Svelte app has a svelte.config.js too (for vitePreprocess); SvelteKit's sets `kit`.
+_KIT_CONFIG = re.compile(r"@sveltejs/kit|@sveltejs/adapter-|\bkit\s*:")
+
+
+def is_sveltekit(config: Config, sources: Sources) -> bool:
+    """Whether the frontend is a SvelteKit app, whose `$lib` alias generated imports may use.
+
+    SvelteKit is `@sveltejs/kit` among the package.json's dependencies, or a svelte.config.*
+    (beside the package.json, or on the way up from the components) that configures `kit`.
+    Anything else (a plain Vite + Svelte app, or no package.json to read) gets relative imports,
+    which resolve in every layout.
+    """
+    root = frontend_root(config, sources)
+    if root.package_json is not None:
+        data = _package(sources.require(root.package_json, "read to tell SvelteKit from plain Svelte").text)
+        if any(isinstance(deps, dict) and "@sveltejs/kit" in deps for deps in (data.get(s) for s in _SECTIONS)):
+            return True
+    folder = PurePosixPath(config.components)
+    stop = PurePosixPath(root.folder) if root.folder else None
+    for candidate in (folder, *folder.parents):
+        prefix = "" if str(candidate) == "." else candidate.as_posix() + "/"
+        for name in _SVELTE_CONFIGS:
+            src = sources.get(prefix + name) if sources.exists(prefix + name) else None
+            if src is not None and _KIT_CONFIG.search(src.text):
+                return True
+        if stop is not None and candidate == stop:
+            break
+    return False
+
+
+def _package(text: str) -> dict[str, object]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return {}  # reported with its position where the Svelte major is read
+    return data if isinstance(data, dict) else {}
+
+
 def svelte_syntax(config: Config, sources: Sources) -> Syntax:
     if config.svelte in ("4", "5"):
         return 4 if config.svelte == "4" else 5

@@ -295,25 +295,60 @@ def _child_suites(stmt: cst.BaseStatement) -> list[cst.BaseSuite]:
     return suites
 
 
-def call_insertion(loc: Located, function: str, after: str, lines: list[str], asked_at: SpecRef | None = None) -> Insertion:
-    """Right after the one statement in `function` that calls `after`, in the same block."""
+def call_insertion(
+    loc: Located,
+    function: str,
+    after: str,
+    lines: list[str],
+    asked_at: SpecRef | None = None,
+    *,
+    before: str = "",
+    anchor_at: SpecRef | None = None,
+    skip: Sequence[tuple[int, int]] = (),
+) -> Insertion:
+    """Right after the one statement in `function` that calls `after`, in the same block;
+    with `before="return"`, right before the endpoint's final return. `skip`: 1-based line
+    ranges of generated regions, whose calls are not offered as anchors."""
+    from ..suggest import closest_callee, did_you_mean
+
     fn = _find_function(loc.module, function)
     if fn is None:
         hint = "emit.from.function names an async endpoint defined in that file (Class.method for a method)"
+        message = f"function '{function}' not found in {loc.path}{did_you_mean(function, _function_names(loc.module))}"
         if asked_at is not None:
             # The file holds no position for a name that is not in it: point at the spec's words.
-            raise EventgenError(Diagnostic(asked_at.path, asked_at.line, asked_at.col, f"function '{function}' not found in {loc.path}", hint=hint))
-        raise loc.error(None, f"function '{function}' not found", hint=hint)
+            raise EventgenError(Diagnostic(asked_at.path, asked_at.line, asked_at.col, message, hint=hint))
+        raise loc.error(None, message, hint=hint)
     if fn.asynchronous is None:
         raise loc.error(fn, f"function '{function}' is not async: the emit helper must be awaited", hint="make the endpoint `async def`")
+    if before == "return":
+        return _before_final_return(loc, fn, function, lines, anchor_at)
     matches = []
+    callees: list[str] = []
     for stmt in _simple_statements(fn.body):
         finder = _CallFinder(after)
         stmt.visit(finder)
         if finder.found:
             matches.append(stmt)
+        if any(a <= loc.start(stmt) <= b for a, b in skip):
+            continue  # generated code is no anchor to suggest
+        collector = _CalleeCollector()
+        stmt.visit(collector)
+        callees.extend(c for c in collector.callees if c not in callees)
     if not matches:
-        raise loc.error(fn, f"no statement in '{function}' calls '{after}'", hint="emit.from.after is the dotted callee, e.g. Features.update_feature")
+        near = closest_callee(after, callees)
+        guess = f" (did you mean '{near}'?)" if near else ""
+        message = f"no statement in '{function}' ({loc.path}) calls '{after}'{guess}"
+        shown = ", ".join(callees[:8]) + (", ..." if len(callees) > 8 else "")
+        hint = (
+            f"emit.from.after is the dotted callee of one statement in the endpoint; '{function}' calls {shown}"
+            if callees
+            else f"'{function}' calls nothing an emit could follow; use `before: return` to emit before its final return"
+        )
+        if anchor_at is not None:
+            # The router holds no position for a call that is not in it: point at the spec's `after:`.
+            raise EventgenError(Diagnostic(anchor_at.path, anchor_at.line, anchor_at.col, message, hint=hint))
+        raise loc.error(fn, message, hint=hint)
     if len(matches) > 1:
         where = ", ".join(str(loc.start(m)) for m in matches)
         raise loc.error(matches[1], f"'{after}' is called by {len(matches)} statements in '{function}' (lines {where}); the anchor must match exactly one")
@@ -325,3 +360,59 @@ def call_insertion(loc: Located, function: str, after: str, lines: list[str], as
     first = lines[loc.start(stmt) - 1]
     indent = first[: len(first) - len(first.lstrip(" \t"))]
     return Insertion(loc.end(stmt), indent)
+
+
+def final_return_block(body: cst.BaseSuite) -> cst.BaseSuite | None:
+    """The block whose last statement ends the endpoint: its body, or the body of a
+    with/try statement that is its last statement (followed down)."""
+    while isinstance(body, cst.IndentedBlock) and body.body:
+        last = body.body[-1]
+        if isinstance(last, (cst.With, cst.Try)) and not (isinstance(last, cst.Try) and (last.orelse or last.finalbody)):
+            body = last.body
+            continue
+        return body
+    return None
+
+
+def _before_final_return(loc: Located, fn: cst.FunctionDef, function: str, lines: list[str], anchor_at: SpecRef | None) -> Insertion:
+    block = final_return_block(fn.body)
+    last = block.body[-1] if isinstance(block, cst.IndentedBlock) and block.body else None
+    if not (isinstance(last, cst.SimpleStatementLine) and len(last.body) == 1 and isinstance(last.body[0], cst.Return)):
+        message = f"'{function}' ({loc.path}) does not end with a return statement, so `before: return` has nowhere to go"
+        hint = "end the endpoint with `return ...`, or anchor the call with `after: Callee.name`"
+        if anchor_at is not None:
+            raise EventgenError(Diagnostic(anchor_at.path, anchor_at.line, anchor_at.col, message, hint=hint))
+        raise loc.error(fn, message, hint=hint)
+    first = lines[loc.start(last) - 1]
+    indent = first[: len(first) - len(first.lstrip(" \t"))]
+    # Comments right above the return belong to it: the call goes above them.
+    line = loc.start(last) - 1
+    while line > 0 and lines[line - 1].strip().startswith("#") and not lines[line - 1].lstrip().startswith("# eventgen:"):
+        line -= 1
+    return Insertion(line, indent)
+
+
+class _CalleeCollector(cst.CSTVisitor):
+    """Dotted callees of the calls a statement makes, in source order (lambdas left out)."""
+
+    def __init__(self) -> None:
+        self.callees: list[str] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        name = dotted(node.func)
+        if name and name not in self.callees:
+            self.callees.append(name)
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def _function_names(module: cst.Module) -> list[str]:
+    """Top-level functions and Class.method names of a module."""
+    names: list[str] = []
+    for stmt in module.body:
+        if isinstance(stmt, cst.FunctionDef):
+            names.append(stmt.name.value)
+        elif isinstance(stmt, cst.ClassDef) and isinstance(stmt.body, cst.IndentedBlock):
+            names.extend(f"{stmt.name.value}.{s.name.value}" for s in stmt.body.body if isinstance(s, cst.FunctionDef))
+    return names

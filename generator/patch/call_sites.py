@@ -92,12 +92,42 @@ def _calls(stmt: ast.stmt, callee: str) -> bool:
     return False
 
 
-def in_place(tree: ast.Module, region: FoundRegion, function: str, after: str, found: list[FoundRegion]) -> bool:
+def _final_return(fn: ast.AsyncFunctionDef) -> ast.Return | None:
+    """The return statement that ends the endpoint (as anchors.final_return_block finds it)."""
+    body: list[ast.stmt] = fn.body
+    while body:
+        last = body[-1]
+        if isinstance(last, (ast.With, ast.AsyncWith)) or (isinstance(last, ast.Try) and not last.orelse and not last.finalbody):
+            body = last.body
+            continue
+        return last if isinstance(last, ast.Return) else None
+    return None
+
+
+def in_place(
+    tree: ast.Module, region: FoundRegion, function: str, after: str, found: list[FoundRegion], *, before: str = "", lines: list[str] | None = None
+) -> bool:
     """Whether `region` follows the one statement of async `function` that calls `after`,
-    directly or behind other generated calls at the same anchor."""
+    directly or behind other generated calls at the same anchor; with `before="return"`,
+    whether it precedes the endpoint's final return (other generated calls and comments between)."""
     fn = _function(tree, function)
     if not isinstance(fn, ast.AsyncFunctionDef):
         return False
+    if before == "return":
+        ret = _final_return(fn)
+        if ret is None or len(region.indent) != ret.col_offset:
+            return False
+        starts = {r.begin: r for r in found if r.indent == region.indent}
+        line = region.end + 1  # 0-based index of the line after the region
+        target = ret.lineno - 1
+        while line < target:
+            if line in starts:
+                line = starts[line].end + 1
+            elif lines is not None and line < len(lines) and lines[line].strip().startswith("#"):
+                line += 1
+            else:
+                return False
+        return line == target
     matches = [s for s in _simple_statements(fn.body) if _calls(s, after)]
     if len(matches) != 1 or isinstance(matches[0], (ast.Return, ast.Raise)):
         return False
@@ -110,15 +140,12 @@ def in_place(tree: ast.Module, region: FoundRegion, function: str, after: str, f
     return line == region.begin
 
 
-def unbound_names(tree: ast.Module, function: str, call: str) -> list[str]:
-    """Names the generated call reads that neither the endpoint nor the module binds.
-
-    A payload field missing from `args` is passed as a variable of the same name; if the
-    endpoint has none, the call would raise NameError after the endpoint's own work is done.
-    """
+def bound_names(tree: ast.Module, function: str) -> set[str] | None:
+    """Every name an expression in the endpoint may read: its parameters and locals, the
+    module's top-level names and the builtins; None when there is no such function."""
     fn = _function(tree, function)
     if fn is None:
-        return []
+        return None
     bound = set(_BUILTINS) | _module_bound(tree)
     args = fn.args  # type: ignore[attr-defined]
     for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
@@ -131,9 +158,23 @@ def unbound_names(tree: ast.Module, function: str, call: str) -> list[str]:
             bound.add(node.name)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             bound.update(node.names)
-    expr = ast.parse(call.strip()).body[0]
-    bound.update(n.id for n in ast.walk(expr) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
-    bound.update(a.arg for n in ast.walk(expr) if isinstance(n, ast.Lambda) for a in ast.walk(n.args) if isinstance(a, ast.arg))
-    used = [n.id for n in ast.walk(expr) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
-    helper = used[0] if used else ""
-    return sorted({name for name in used if name not in bound and name != helper})
+    return bound
+
+
+def unbound_names(tree: ast.Module, function: str, expr: str, bound: set[str] | None = None) -> list[str]:
+    """Names an argument expression of the generated call reads that neither the endpoint nor
+    the module binds.
+
+    A payload field missing from `args` is passed as a variable of the same name; if the
+    endpoint has none, the call would raise NameError after the endpoint's own work is done.
+    """
+    if bound is None:
+        bound = bound_names(tree, function)
+    if bound is None:
+        return []
+    node = ast.parse(expr.strip(), mode="eval")
+    local = set(bound)
+    local.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    local.update(a.arg for n in ast.walk(node) if isinstance(n, ast.Lambda) for a in ast.walk(n.args) if isinstance(a, ast.arg))
+    used = [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    return sorted({name for name in used if name not in local})

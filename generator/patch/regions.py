@@ -99,25 +99,46 @@ def patch_regions(
             return False
         from .call_sites import in_place
 
-        return not in_place(parsed(), region, edit.function, edit.after, found)
+        return not in_place(parsed(), region, edit.function, edit.after, found, before=edit.before, lines=lines)
 
     def unbound(edit: RegionEdit) -> list[Diagnostic]:
+        """Names the generated call reads that the endpoint does not define, each said at the
+        spec's words that asked for it: an implicit field, or a name inside an args expression."""
         if edit.where != "call":
             return []
-        from .call_sites import unbound_names
+        from ..suggest import did_you_mean
+        from .call_sites import bound_names, unbound_names
 
-        names = unbound_names(parsed(), edit.function, edit.body)
-        if not names:
+        bound = bound_names(parsed(), edit.function)
+        if bound is None:
             return []
-        ref = edit.args_ref
-        listed = ", ".join(f"'{n}'" for n in names)
-        return [
-            Diagnostic(
-                ref.path if ref else src.path, ref.line if ref else 0, ref.col if ref else 0,
-                f"the emit call in {edit.function}() ({src.path}) reads {listed}, which the endpoint does not define",
-                hint="a payload field missing from emit.from.args is passed as a variable of the same name; add it to args",
+        problems: list[Diagnostic] = []
+        implicit: list[str] = []
+        for arg in edit.call_args:
+            names = unbound_names(parsed(), edit.function, arg.expr, bound)
+            if not arg.explicit:
+                implicit.extend(names)
+                continue
+            ref = arg.ref or edit.args_ref
+            for name in names:
+                problems.append(
+                    Diagnostic(
+                        ref.path if ref else src.path, ref.line if ref else 0, ref.col if ref else 0,
+                        f"args.{arg.field}: '{name}' is not defined in {edit.function}() ({src.path}){did_you_mean(name, bound)}",
+                        hint="an args value is a Python expression evaluated in the endpoint, where the call is inserted",
+                    )
+                )
+        if implicit:
+            ref = edit.args_ref
+            listed = ", ".join(f"'{n}'" for n in sorted(set(implicit)))
+            problems.append(
+                Diagnostic(
+                    ref.path if ref else src.path, ref.line if ref else 0, ref.col if ref else 0,
+                    f"the emit call in {edit.function}() ({src.path}) reads {listed}, which the endpoint does not define",
+                    hint="a payload field missing from emit.from.args is passed as a variable of the same name; add it to args",
+                )
             )
-        ]
+        return problems
 
     problems: list[Diagnostic] = []
     imported = set().union(*(_free_names(e.body, bound=True) for e in edits if e.where == "imports"))
@@ -130,7 +151,7 @@ def patch_regions(
                 report.add(Item("edited", src.path, _what(edit.id), current.line))
                 continue
             try:
-                insertion = _insertion(edit, locate, [r for r in found if r is not current], lines, src, imported)
+                insertion = _insertion(edit, locate, [r for r in found if r is not current], lines, src, imported, generated=found)
             except EventgenError as exc:
                 if exc.exit_code != EXIT_INVALID:
                     raise
@@ -166,7 +187,7 @@ def patch_regions(
             splices.append(_Splice(current.begin, current.end + 1, text, order))
             continue
         try:
-            insertion = _insertion(edit, locate, found, lines, src, imported)
+            insertion = _insertion(edit, locate, found, lines, src, imported, generated=found)
         except EventgenError as exc:
             if exc.exit_code != EXIT_INVALID:
                 raise
@@ -284,9 +305,17 @@ class _Styles:
 
 
 def _insertion(
-    edit: RegionEdit, locate: Callable[[], Located], found: list[FoundRegion], lines: list[str], src: SourceFile, imported: set[str]
+    edit: RegionEdit,
+    locate: Callable[[], Located],
+    found: list[FoundRegion],
+    lines: list[str],
+    src: SourceFile,
+    imported: set[str],
+    *,
+    generated: list[FoundRegion],
 ) -> Insertion:
-    """Where a new region goes. `imported`: names the planned imports region binds."""
+    """Where a new region goes. `imported`: names the planned imports region binds;
+    `generated`: every region in the file (`found` may leave out the one being moved)."""
     from .anchors import (
         Insertion,
         call_insertion,
@@ -318,7 +347,9 @@ def _insertion(
             raise EventgenError(problems)
         ends = [r.end + 1 for r in found if r.indent == "" and r.id != "imports"]
         return handlers_insertion(loc, edit.server, ends, lines)
-    insertion = call_insertion(loc, edit.function, edit.after, lines, edit.function_ref)
+    insertion = call_insertion(
+        loc, edit.function, edit.after, lines, edit.function_ref, before=edit.before, anchor_at=edit.anchor_ref, skip=[(r.begin + 1, r.end + 1) for r in generated]
+    )
     # Calls generated earlier may already follow the anchor: a new one goes after them, so
     # their order is the order they were added in, and a second run finds them in place.
     following = {r.begin: r for r in found if r.indent == insertion.indent}

@@ -64,17 +64,20 @@ def _load_spec_text(text: str, path: str) -> tuple[LoadedSpec | None, list[Diagn
         return None, problems
     if not isinstance(data, dict):
         return None, problems + [Diagnostic(path, 1, 1, f"a spec must be a mapping with 'name' and 'events', not a {_yaml_kind(data)}")]
+    # Checked on the raw value, so a name that differs from the file name is reported
+    # together with the spec's other errors, not instead of them.
+    refused = {(d.line, d.col) for d in problems}
+    stem = Path(path).name.rsplit(".", 1)[0]
+    name = data.get("name")
+    if isinstance(name, str) and name != stem:
+        line, col = positions.locate(("name",))
+        problems.append(Diagnostic(path, line, col, f"spec name '{name}' must match its file name '{stem}'"))
     try:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
         # A value the YAML layer already refused (an unquoted `no`, `1:30`) fails
         # validation too; the YAML message is the one that says what to do.
-        refused = {(d.line, d.col) for d in problems}
         return None, problems + [d for d in diagnostics(exc, positions, path) if (d.line, d.col) not in refused]
-    stem = Path(path).name.rsplit(".", 1)[0]
-    if spec.name != stem:
-        line, col = positions.locate(("name",))
-        problems.append(Diagnostic(path, line, col, f"spec name '{spec.name}' must match its file name '{stem}'"))
     if problems:
         return None, problems
     return LoadedSpec(path, spec, positions), []

@@ -230,9 +230,21 @@ class EmitCallSite(_Strict):
 
     file: str = Field(description="Router file, relative to the project root.", min_length=1)
     function: str = Field(description="Name of the async endpoint function (Class.method for a method).", pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
-    after: str = Field(
-        description="Dotted callee, e.g. Features.update_feature: the call is inserted right after the statement that calls it.",
+    after: str | None = Field(
+        None,
+        description=(
+            "Dotted callee, e.g. Features.update_feature: the call is inserted right after the one statement of the "
+            "endpoint that calls it (also inside if/try/with blocks). Give either 'after' or 'before'."
+        ),
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$",
+    )
+    before: Literal["return"] | None = Field(
+        None,
+        description=(
+            "'return': the call is inserted just before the endpoint's final return statement (the last statement of "
+            "its body, or of a with/try block that ends it), so it runs only once every check above it has passed "
+            "and an early return or raise emits nothing. Give either 'after' or 'before'."
+        ),
     )
     args: dict[str, str] = Field(
         default_factory=dict,
@@ -247,6 +259,14 @@ class EmitCallSite(_Strict):
         if not value.endswith(".py"):
             raise ValueError(f"file {value!r} must be a Python file")
         return value
+
+    @model_validator(mode="after")
+    def _one_anchor(self) -> EmitCallSite:
+        if self.after is None and self.before is None:
+            raise Problems([Problem((), "an emit.from entry needs an anchor: 'after: Callee.name' or 'before: return'")])
+        if self.after is not None and self.before is not None:
+            raise Problems([Problem(("before",), "give either 'after' or 'before', not both", key=True)])
+        return self
 
     @field_validator("args")
     @classmethod

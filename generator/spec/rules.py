@@ -75,8 +75,14 @@ def _check_one(item: LoadedSpec) -> list[Diagnostic]:
                 site_at = at + ("emit", "from", j)
                 for arg in site.args:
                     if arg not in fields:
+                        from ..suggest import did_you_mean
+
                         problems.append(
-                            item.at(site_at + ("args", arg), f"event '{event.name}': argument '{arg}' is not a payload field", key=True)
+                            item.at(
+                                site_at + ("args", arg),
+                                f"event '{event.name}': argument '{arg}' is not a payload field{did_you_mean(arg, fields)}",
+                                key=True,
+                            )
                         )
     # Events that share a listener component must agree on the room it joins.
     by_listener: dict[str, list[int]] = defaultdict(list)

@@ -81,7 +81,15 @@ def load_yaml(text: str, path: str) -> tuple[Any, Positions, list[Diagnostic]]:
     try:
         data = builder.build(node, (), frozenset())
     except _TooBig:
-        return None, positions, [Diagnostic(path, 1, 1, f"the spec expands to more than {_MAX_VALUES} values through YAML aliases; write it out")]
+        if builder.aliased:
+            return None, positions, [Diagnostic(path, 1, 1, f"the spec expands to more than {_MAX_VALUES} values through YAML aliases; write it out")]
+        size = f"{len(text.encode('utf-8', 'surrogatepass')) / 1_000_000:.1f} MB"  # each value takes a few bytes: never tiny
+        return None, positions, [
+            Diagnostic(
+                path, 1, 1,
+                f"the spec holds more than {_MAX_VALUES} values ({size}); a spec describes one feature's events: split it into several specs",
+            )
+        ]
     return data, positions, problems
 
 
@@ -129,6 +137,8 @@ class _Builder:
         self.problems = problems
         self.count = 0
         self.constructor = yaml.SafeLoader("")
+        self._built: set[int] = set()
+        self.aliased = False  # a node was reached twice: the document uses YAML aliases
 
     def problem(self, node: yaml.Node, message: str) -> None:
         line, col = _mark(node)
@@ -136,6 +146,10 @@ class _Builder:
 
     def build(self, node: yaml.Node, at: Path_, parents: frozenset[int]) -> Any:
         self.count += 1
+        if id(node) in self._built:
+            self.aliased = True
+        else:
+            self._built.add(id(node))
         if self.count > _MAX_VALUES:
             raise _TooBig
         self.positions.values[at] = _mark(node)

@@ -1,0 +1,68 @@
+"""Drive a command through a pseudo-terminal (stdlib pty): what a person at a terminal sees and types."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import time
+from pathlib import Path
+
+
+class Terminal:
+    """A child process whose stdin, stdout and stderr are one terminal."""
+
+    def __init__(self, argv: list[str], cwd: Path, env: dict[str, str]) -> None:
+        pid, fd = pty.fork()
+        if pid == 0:  # pragma: no cover - the child
+            try:
+                os.chdir(cwd)
+                os.execvpe(argv[0], argv, env)
+            finally:
+                os._exit(127)
+        self.pid, self.fd = pid, fd
+        self.seen = ""  # everything the terminal showed
+        self._pos = 0  # what expect() has consumed
+
+    def _read(self, timeout: float) -> bool:
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        if not ready:
+            return True
+        try:
+            data = os.read(self.fd, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            return False
+        if not data:
+            return False
+        self.seen += data.decode("utf-8", errors="replace").replace("\r\n", "\n")
+        return True
+
+    def expect(self, text: str, timeout: float = 30) -> str:
+        """Wait until `text` shows after what was already expected; returns what came before it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            at = self.seen.find(text, self._pos)
+            if at >= 0:
+                before = self.seen[self._pos : at]
+                self._pos = at + len(text)
+                return before
+            if time.monotonic() > deadline:
+                raise AssertionError(f"never saw {text!r} (timeout); the terminal showed:\n{self.seen[self._pos:]}")
+            if not self._read(0.2) and self.seen.find(text, self._pos) < 0:
+                raise AssertionError(f"never saw {text!r} (the command ended); the terminal showed:\n{self.seen[self._pos:]}")
+
+    def answer(self, prompt: str, line: str) -> None:
+        """Wait for a question, then type an answer and Enter."""
+        self.expect(prompt)
+        os.write(self.fd, line.encode() + b"\r")
+
+    def finish(self, timeout: float = 60) -> int:
+        """Read to the end; the exit code."""
+        deadline = time.monotonic() + timeout
+        while self._read(0.2):
+            if time.monotonic() > deadline:
+                os.kill(self.pid, 9)
+                raise AssertionError(f"the command did not finish; the terminal showed:\n{self.seen[self._pos:]}")
+        _, status = os.waitpid(self.pid, 0)
+        os.close(self.fd)
+        return os.waitstatus_to_exitcode(status)
