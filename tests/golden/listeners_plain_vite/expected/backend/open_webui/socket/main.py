@@ -53,7 +53,7 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin doc sha=48298d9274a0 -- generated from events/doc.yaml; edit the spec, then run eventgen generate
+# eventgen:begin doc sha=97eff99e7f24 -- generated from events/doc.yaml; edit the spec, then run eventgen generate
 @sio.on("doc:open")
 async def on_doc_open(sid, data=None, *extra):
     """`doc:open`: Join the caller to room doc:{doc_id} (events/doc.yaml)."""
@@ -70,6 +70,8 @@ async def on_doc_open(sid, data=None, *extra):
         room = eventgen_models.doc_room(doc_id=payload.doc_id)
         await sio.enter_room(sid, room)
         return eventgen_models.ok(room=room)
+    except eventgen_models.Refused as refusal:
+        return refusal.ack()
     except Exception:
         eventgen_models.log.exception("eventgen: handler of %s failed", "doc:open")
         return eventgen_models.internal()
@@ -94,13 +96,15 @@ async def on_doc_cursor(sid, data=None, *extra):
         message = {**payload.model_dump(mode="json"), "user": eventgen_models.sender(user)}
         await sio.emit("doc:cursor", message, room=room, skip_sid=sid)
         return eventgen_models.ok()
+    except eventgen_models.Refused as refusal:
+        return refusal.ack()
     except Exception:
         eventgen_models.log.exception("eventgen: handler of %s failed", "doc:cursor")
         return eventgen_models.internal()
 # eventgen:end doc
 
 
-# eventgen:begin feature sha=ed919989b0fb -- generated from events/feature.yaml; edit the spec, then run eventgen generate
+# eventgen:begin feature sha=0317e2e01aca -- generated from events/feature.yaml; edit the spec, then run eventgen generate
 @sio.on("feature:subscribe")
 async def on_feature_subscribe(sid, data=None, *extra):
     """`feature:subscribe`: Join the caller to room feature:{feature_id} (events/feature.yaml)."""
@@ -115,10 +119,12 @@ async def on_feature_subscribe(sid, data=None, *extra):
         except eventgen_models.ValidationError as exc:
             return eventgen_models.invalid_payload(exc)
         room = eventgen_models.feature_room(feature_id=payload.feature_id)
-        if not await eventgen_models.allowed(can_read_feature, user, feature_id=payload.feature_id):
+        if not await eventgen_models.allowed(can_read_feature, user, {"feature_id": payload.feature_id}):
             return eventgen_models.forbidden()
         await sio.enter_room(sid, room)
         return eventgen_models.ok(room=room)
+    except eventgen_models.Refused as refusal:
+        return refusal.ack()
     except Exception:
         eventgen_models.log.exception("eventgen: handler of %s failed", "feature:subscribe")
         return eventgen_models.internal()
@@ -140,6 +146,8 @@ async def on_feature_unsubscribe(sid, data=None, *extra):
         room = eventgen_models.feature_room(feature_id=payload.feature_id)
         await sio.leave_room(sid, room)
         return eventgen_models.ok(room=room)
+    except eventgen_models.Refused as refusal:
+        return refusal.ack()
     except Exception:
         eventgen_models.log.exception("eventgen: handler of %s failed", "feature:unsubscribe")
         return eventgen_models.internal()
