@@ -54,7 +54,7 @@ def test_every_key_of_the_models_has_a_rule(level: str, model: type) -> None:
 def test_emit_is_compared_as_one_value() -> None:
     """emit and its call sites are server-side only: one `emit-changed` rule covers all their keys."""
     assert has_rule("event", "emit")
-    assert set(EmitSpec.model_fields) == {"helper", "from_"} and set(EmitCallSite.model_fields) == {"file", "function", "after", "args"}
+    assert set(EmitSpec.model_fields) == {"helper", "from_"} and set(EmitCallSite.model_fields) == {"file", "function", "after", "before", "args"}
 
 
 # -- the lattice ------------------------------------------------------------------------------------
