@@ -593,3 +593,45 @@ def test_a_handler_module_that_would_shadow_an_importable_module_is_refused(proj
     out = refused(project, "generate")
     assert "events/feature.yaml:6:" in out and what in out, out
     assert not (project / "backend" / "json.py").exists()
+
+
+# ---------------------------------------------------------------- the attacks of issue 11, on the example app
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "openwebui-mini"
+
+ATTACKS = {
+    # Any user joins any room: user:carol, feature:f2 ...
+    "bare-param-room": ('rooms:\n  any:\n    pattern: "{topic}"\n    access: authenticated\n', "topic:join", "join", "any", "topic: str", "starts with a parameter"),
+    # A second spec opens the room the feature spec guards with a callable.
+    "reopened-room": ('rooms:\n  peek:\n    pattern: "feature:{fid}"\n    access: authenticated\n', "peek:join", "join", "peek", "fid: str", "can build the same names as room 'feature'"),
+    # Generated leaves would take the app's own members out of user:{id}.
+    "app-room": ('rooms:\n  me:\n    pattern: "user:{uid}"\n    access: authenticated\n', "me:leave", "leave", "me", "uid: str", "has the shape of a room the app enters by hand"),
+    # A renamed event replaces the legacy handler.
+    "legacy-event": ("", "user-list", "handle", None, "n: int", "is already handled at backend/open_webui/socket/main.py"),
+    # A generated handler module shadows the standard library.
+    "stdlib-handler": ("", "peek:json", "handle", None, "n: int", "would shadow Python's standard library module 'json'"),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_the_attacks_on_the_example_app_are_refused_at_generate_time(tmp_path: Path, attack: str) -> None:
+    rooms, event, action, room, field, message = ATTACKS[attack]
+    app = tmp_path / "app"
+    shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit"))
+    handler = "json:loads" if attack == "stdlib-handler" else "open_webui.socket.peek:run"
+    lines = ["name: peek", rooms.rstrip("\n"), "events:", f"  - name: {event}", "    direction: client_to_server", f"    action: {action}"]
+    lines += [f"    room: {room}"] if room else [f"    handler: {handler}"]
+    lines += ["    payload:", f"      {field}"]
+    (app / "events" / "peek.yaml").write_text("\n".join(line for line in lines if line) + "\n")
+    out = refused(app, "generate")
+    assert message in out and "events/peek.yaml:" in out, out
+
+
+@pytest.mark.parametrize("helper", ["SESSION_POOL", "sio", "app", "log", "Users", "decode_token", "get_user_room"])
+def test_helpers_named_like_the_example_apps_objects_are_refused(tmp_path: Path, helper: str) -> None:
+    app = tmp_path / "app"
+    shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit"))
+    spec = (app / "events" / "feature.yaml").read_text().replace("helper: notify_feature_update", f"helper: {helper}")
+    (app / "events" / "feature.yaml").write_text(spec)
+    out = refused(app, "generate")
+    assert f"already binds '{helper}'" in out, out
