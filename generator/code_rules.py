@@ -15,11 +15,11 @@ from .errors import Diagnostic
 from .read.bindings import Bindings, module_bindings
 from .read.modules import server_modules, server_refs
 from .read.registrations import Registration, registrations
-from .read.rooms import entered_rooms
+from .read.rooms import RoomParam, entered_rooms, entering_functions
 from .sources import Sources
 from .spec.load import LoadedSpec
 from .spec.models import MODELS_ALIAS
-from .spec.rooms import overlap
+from .spec.rooms import overlaps_glob
 
 BUILTINS = frozenset(dir(builtins))
 
@@ -33,30 +33,42 @@ def socket_bindings(config: Config, sources: Sources) -> Bindings:
 def check_code(specs: list[LoadedSpec], config: Config, sources: Sources, server: str) -> list[Diagnostic]:
     problems: list[Diagnostic] = []
     tree = sources.user_tree(config.socket_module)
+    via = entering_functions(tree) if tree is not None else []
+    modules = _server_trees(config, sources, server, tuple(v.function for v in via))
     if tree is not None:
-        problems += _app_rooms(specs, tree, config.socket_module)
         problems += _socket_names(specs, module_bindings(tree), config.socket_module)
-    problems += _handled_events(specs, config, sources, server)
+        problems += _app_rooms(specs, via, modules)
+    problems += _handled_events(specs, config, modules, server)
     problems += _router_names(specs, config, sources)
     return problems
 
 
-def _app_rooms(specs: list[LoadedSpec], tree: ast.Module, path: str) -> list[Diagnostic]:
-    """A spec room shaped like one the app enters by hand is the app's (6.2)."""
+def _server_trees(config: Config, sources: Sources, server: str, also: tuple[str, ...]) -> list[tuple[str, ast.Module]]:
+    """The socket module and every module that can reach the server (or `also`), as the user wrote them."""
+    out = []
+    for rel in server_modules(config, server, also):
+        tree = sources.user_tree(rel)
+        if tree is not None:
+            out.append((rel, tree))
+    return out
+
+
+def _app_rooms(specs: list[LoadedSpec], via: list[RoomParam], modules: list[tuple[str, ast.Module]]) -> list[Diagnostic]:
+    """A spec room that can build a name of a room the app enters by hand is the app's (6.2)."""
+    entered = [room for rel, tree in modules for room in entered_rooms(tree, rel, via)]
     problems: list[Diagnostic] = []
-    entered = entered_rooms(tree)
     for item in specs:
         for key, room in item.spec.rooms.items():
             if room.app_owned:
                 continue
-            clash = next((e for e in entered if overlap(room.shape, e.shape)), None)
+            clash = next((e for e in entered if overlaps_glob(room.shape, e.glob)), None)
             if clash is not None:
                 d = item.at(
                     ("rooms", key, "pattern"),
-                    f"room '{key}' ({room.pattern}) has the shape of a room the app enters by hand at {path}:{clash.line} "
-                    f"({clash.source}): generated joins and leaves would change the app's own members",
+                    f"room '{key}' ({room.pattern}) can build a name of a room the app enters by hand at {clash.path}:{clash.line} "
+                    f"({clash.source}): generated joins would let users into the app's room, and leaves take the app's members out",
                 )
-                problems.append(_hinted(d, f"declare the room 'owner: app' (no join or leave is generated for it), or give it another first segment than '{room.shape.segments[0]}'"))
+                problems.append(_hinted(d, f"declare the room 'owner: app' (no join or leave is generated for it), or start its pattern with other literal text than '{room.shape.segments[0]}'"))
     return problems
 
 
@@ -79,13 +91,10 @@ def _socket_names(specs: list[LoadedSpec], bound: Bindings, path: str) -> list[D
     return problems
 
 
-def _handled_events(specs: list[LoadedSpec], config: Config, sources: Sources, server: str) -> list[Diagnostic]:
+def _handled_events(specs: list[LoadedSpec], config: Config, modules: list[tuple[str, ast.Module]], server: str) -> list[Diagnostic]:
     """python-socketio keeps one handler per event: a spec event the code handles is refused (6.4)."""
     handled: dict[str, tuple[str, Registration]] = {}
-    for rel in server_modules(config, server):
-        tree = sources.user_tree(rel)
-        if tree is None:
-            continue
+    for rel, tree in modules:
         imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
         refs = server_refs(imports, config, rel, server)
         for reg in registrations(tree, refs) if refs else []:

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from server_gen_support import SOCKET_MODULE, eventgen, snapshot
 
-from generator.spec.rooms import PatternError, Shape, escape, overlap, parse_pattern, unescape
+from generator.spec.rooms import PatternError, Shape, escape, overlap, overlaps_glob, parse_pattern, unescape
 
 BASE = Path(__file__).resolve().parent / "golden" / "fresh_insert" / "input"
 ROUTER = "backend/open_webui/routers/features.py"
@@ -148,6 +148,46 @@ def _names(shape: Shape) -> set[str]:
 def test_overlap_verdict_equals_brute_force(shapes: list[Shape]) -> None:
     for a, b in itertools.combinations(shapes, 2):
         assert overlap(a, b) == bool(_names(a) & _names(b)), (a, b)
+
+
+# A room the app builds by hand does not escape its values: a hole may hold ':'. Brute force over
+# the same small alphabet, holes filled with any value (or nothing), against `overlaps_glob`.
+_glob = st.lists(st.one_of(st.sampled_from(("a", "b", ":", "a:", ":b", "ab")), st.none()), min_size=1, max_size=4).map(tuple)
+
+
+def _glob_names(glob: tuple[str | None, ...]) -> set[str]:
+    holes = [i for i, p in enumerate(glob) if p is None]
+    out = set()
+    for values in itertools.product(("", *_VALUES, "a:b:c"), repeat=len(holes)):
+        parts = list(glob)
+        for i, value in zip(holes, values):
+            parts[i] = value
+        out.add("".join(p for p in parts if p is not None))
+    return out
+
+
+def _pattern_names(shape: Shape) -> set[str]:
+    """Like _names, with the empty value too (a param may allow it)."""
+    holes = [i for i, s in enumerate(shape.segments) if s is None]
+    out = set()
+    for values in itertools.product(("", *_VALUES), repeat=len(holes)):
+        parts = list(shape.segments)
+        for i, value in zip(holes, values):
+            parts[i] = escape(value)
+        out.add(":".join(p for p in parts if p is not None))
+    return out
+
+
+@settings(max_examples=300)
+@given(_shape, _glob)
+def test_glob_overlap_verdict_equals_brute_force(shape: Shape, glob: tuple[str | None, ...]) -> None:
+    brute = bool(_pattern_names(shape) & _glob_names(glob))
+    # Brute force only finds what its small alphabet can build; overlaps_glob must find at least that,
+    # and never claim an overlap for globs without holes that brute force rules out.
+    if brute:
+        assert overlaps_glob(shape, glob)
+    elif None not in glob:
+        assert not overlaps_glob(shape, glob)
 
 
 def test_pattern_errors_are_pattern_errors() -> None:
@@ -286,8 +326,11 @@ events:
         '"user:%s" % user["id"]',
         "user_room(user['id'])",
         'room=f"user:{user[\'id\']}"',
+        '":".join(["user", user["id"]])',
+        "USER_PREFIX + user['id']",
+        "built_room(user['id'])",
     ],
-    ids=["f-string", "concatenation", "format", "percent", "helper-function", "keyword"],
+    ids=["f-string", "concatenation", "format", "percent", "helper-function", "keyword", "str-join", "module-constant", "local-variable"],
 )
 def test_a_room_the_app_enters_by_hand_must_be_declared_owner_app(project: Path, entered: str) -> None:
     main = project / SOCKET_MODULE
@@ -296,10 +339,11 @@ def test_a_room_the_app_enters_by_hand_must_be_declared_owner_app(project: Path,
     call = f"await sio.enter_room(sid, {entered})"
     text = text.replace("await sio.enter_room(sid, f\"user:{user['id']}\")", call)
     text += '\n\ndef user_room(user_id):\n    """The room of one user."""\n    return f"user:{user_id}"\n'
+    text += '\n\nUSER_PREFIX = "user:"\n\n\ndef built_room(user_id):\n    room = f"user:{user_id}"\n    return room\n'
     main.write_text(text)
     write_spec(project, "inbox", USER_ROOM_SPEC.replace("{extra}", ""))
     out = refused(project, "generate")
-    assert f"events/inbox.yaml:4:14: room 'inbox' (user:{{user_id}}) has the shape of a room the app enters by hand at {SOCKET_MODULE}:{line}" in out, out
+    assert f"events/inbox.yaml:4:14: room 'inbox' (user:{{user_id}}) can build a name of a room the app enters by hand at {SOCKET_MODULE}:{line}" in out, out
     assert "owner: app" in out
     refused(project, "check")
 
@@ -605,7 +649,7 @@ ATTACKS = {
     # A second spec opens the room the feature spec guards with a callable.
     "reopened-room": ('rooms:\n  peek:\n    pattern: "feature:{fid}"\n    access: authenticated\n', "peek:join", "join", "peek", "fid: str", "can build the same names as room 'feature'"),
     # Generated leaves would take the app's own members out of user:{id}.
-    "app-room": ('rooms:\n  me:\n    pattern: "user:{uid}"\n    access: authenticated\n', "me:leave", "leave", "me", "uid: str", "has the shape of a room the app enters by hand"),
+    "app-room": ('rooms:\n  me:\n    pattern: "user:{uid}"\n    access: authenticated\n', "me:leave", "leave", "me", "uid: str", "can build a name of a room the app enters by hand"),
     # A renamed event replaces the legacy handler.
     "legacy-event": ("", "user-list", "handle", None, "n: int", "is already handled at backend/open_webui/socket/main.py"),
     # A generated handler module shadows the standard library.
@@ -635,3 +679,63 @@ def test_helpers_named_like_the_example_apps_objects_are_refused(tmp_path: Path,
     (app / "events" / "feature.yaml").write_text(spec)
     out = refused(app, "generate")
     assert f"already binds '{helper}'" in out, out
+
+
+def test_a_client_chosen_hole_can_span_segments(project: Path) -> None:
+    """Open WebUI's ydoc join enters f"doc_{document_id}" for any id a client sends: document_id
+    "secret:x1" puts the client in doc_secret:x1, a spec room guarded by a callable."""
+    append_to(project, SOCKET_MODULE, '\n\n@sio.on("ydoc:document:join")\nasync def ydoc_join(sid, data):\n    await sio.enter_room(sid, f"doc_{data[\'document_id\']}")\n')
+    write_spec(
+        project,
+        "docn",
+        """
+        name: docn
+        rooms:
+          secret:
+            pattern: "doc_secret:{sid_id}"
+            access: open_webui.socket.access:can_read_feature
+        events:
+          - name: docn:join
+            direction: client_to_server
+            action: join
+            room: secret
+            payload:
+              sid_id: str
+        """,
+    )
+    out = refused(project, "generate")
+    assert "events/docn.yaml:4:" in out and "can build a name of a room the app enters by hand" in out, out
+
+
+def test_a_room_with_other_literal_text_is_not_the_apps(project: Path) -> None:
+    append_to(project, SOCKET_MODULE, '\n\n@sio.on("ydoc:document:join")\nasync def ydoc_join(sid, data):\n    await sio.enter_room(sid, f"doc_{data[\'document_id\']}")\n')
+    write_spec(project, "lobby", "name: lobby\nrooms:\n  lobby:\n    pattern: lobby\n    access: authenticated\nevents:\n  - name: lobby:join\n    direction: client_to_server\n    action: join\n    room: lobby\n")
+    run = eventgen(project, "generate")
+    assert run.exit == 0, run.output
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'async def join_note(sid, note_id):\n    room = f"note:{note_id}"\n    await sio.enter_room(sid, room)\n',
+        'async def join_note(sid, note_id):\n    await sio.manager.enter_room(sid, "/", f"note:{note_id}")\n',
+        'async def enter_room_for_users(room, sids):\n    for sid in sids:\n        await sio.enter_room(sid, room)\n\n\n'
+        'async def share(note_id, sids):\n    await enter_room_for_users(f"note:{note_id}", sids)\n',
+    ],
+    ids=["local-variable", "manager", "room-parameter"],
+)
+def test_more_ways_of_entering_a_room_by_hand(project: Path, code: str) -> None:
+    line = append_to(project, SOCKET_MODULE, "\n\n" + code) + 2
+    write_spec(project, "note", "name: note\nrooms:\n  note:\n    pattern: \"note:{note_id}\"\n    access: authenticated\nevents:\n  - name: note:join\n    direction: client_to_server\n    action: join\n    room: note\n    payload:\n      note_id: str\n")
+    out = refused(project, "generate")
+    assert "events/note.yaml:4:" in out and f"{SOCKET_MODULE}:" in out, out
+    assert line > 0
+
+
+def test_a_router_calling_the_apps_room_function_counts(project: Path) -> None:
+    """Upstream Open WebUI: routers call enter_room_for_users(f"group:{id}", user_ids) from socket.main."""
+    append_to(project, SOCKET_MODULE, '\n\nasync def enter_room_for_users(room, sids):\n    for sid in sids:\n        await sio.enter_room(sid, room)\n')
+    line = append_to(project, ROUTER, '\n\nfrom open_webui.socket.main import enter_room_for_users\n\n\nasync def share(group_id, sids):\n    await enter_room_for_users(f"group:{group_id}", sids)\n') + 6
+    write_spec(project, "group", "name: group\nrooms:\n  group:\n    pattern: \"group:{group_id}\"\n    access: authenticated\nevents:\n  - name: group:join\n    direction: client_to_server\n    action: join\n    room: group\n    payload:\n      group_id: str\n")
+    out = refused(project, "generate")
+    assert f"{ROUTER}:{line}" in out, out

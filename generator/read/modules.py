@@ -21,13 +21,16 @@ def walk(base: Path, suffixes: tuple[str, ...]) -> list[Path]:
     return out
 
 
-def server_modules(config: Config, server: str) -> list[str]:
-    """The socket module, then every module under the import root that mentions the server's name."""
+def server_modules(config: Config, server: str, also: tuple[str, ...] = ()) -> list[str]:
+    """The socket module, then every module under the import root that mentions the server's
+    name (or one of `also`, names the socket module exports) and may import the socket module."""
     out = [config.socket_module] if (config.root / config.socket_module).is_file() else []
     base = config.root / config.python_root
-    # Cheap byte tests before any parse: the server's name, and an import that may reach it.
-    needle = server.encode()
-    module_hints = (config.socket_dotted.encode(), b"from .")
+    # Cheap byte tests before any parse: a name, and an import that may reach the socket module
+    # (`from open_webui.socket import main as socket_main` names only its package).
+    needles = [n.encode() for n in (server, *also)]
+    package = config.socket_dotted.rpartition(".")[0] or config.socket_dotted
+    module_hints = (package.encode(), b"from .")
     for path in walk(base, (".py",)):
         rel = path.relative_to(config.root).as_posix()
         if rel == config.socket_module:
@@ -38,7 +41,7 @@ def server_modules(config: Config, server: str) -> list[str]:
             data = path.read_bytes()
         except OSError:
             continue
-        if needle in data and any(h in data for h in module_hints):
+        if any(n in data for n in needles) and any(h in data for h in module_hints):
             out.append(rel)
     return out
 

@@ -78,3 +78,68 @@ _ESCAPED = re.compile("%(25|3A)")
 
 def unescape(text: str) -> str:
     return _ESCAPED.sub(lambda m: "%" if m.group(1) == "25" else SEPARATOR, text)
+
+
+# A room name the app builds by hand: literal text and holes (values it does not escape).
+Glob = tuple[str | None, ...]
+
+_CHAR, _NOT_SEPARATOR, _ANY = 0, 1, 2
+
+
+def _tokens_of_shape(shape: Shape) -> list[tuple[int, str]]:
+    tokens: list[tuple[int, str]] = []
+    for i, segment in enumerate(shape.segments):
+        if i:
+            tokens.append((_CHAR, SEPARATOR))
+        if segment is None:
+            tokens.append((_NOT_SEPARATOR, ""))  # an escaped value: any text without ':'
+        else:
+            tokens.extend((_CHAR, c) for c in segment)
+    return tokens
+
+
+def _tokens_of_glob(glob: Glob) -> list[tuple[int, str]]:
+    tokens: list[tuple[int, str]] = []
+    for piece in glob:
+        if piece is None:
+            tokens.append((_ANY, ""))  # an unescaped value: any text, ':' included
+        else:
+            tokens.extend((_CHAR, c) for c in piece)
+    return tokens
+
+
+def _meet(a: tuple[int, str], b: tuple[int, str]) -> bool:
+    """Whether one character fits both tokens."""
+    if a[0] == _CHAR and b[0] == _CHAR:
+        return a[1] == b[1]
+    if a[0] == _CHAR or b[0] == _CHAR:
+        char, other = (a, b) if a[0] == _CHAR else (b, a)
+        return other[0] == _ANY or char[1] != SEPARATOR
+    return True
+
+
+def overlaps_glob(shape: Shape, glob: Glob) -> bool:
+    """Whether a name the app builds by hand can equal one the pattern builds (CONTRACT 6.2).
+
+    The app does not escape its values, so a hole may hold ':' and span segments
+    (`f"doc_{document_id}"` with document_id "secret:x1" is `doc_secret:x1`). Both sides
+    are regular languages; this walks their product automaton for a common word.
+    """
+    left, right = _tokens_of_shape(shape), _tokens_of_glob(glob)
+    seen: set[tuple[int, int]] = set()
+    stack = [(0, 0)]
+    while stack:
+        i, j = stack.pop()
+        if (i, j) in seen:
+            continue
+        seen.add((i, j))
+        if i == len(left) and j == len(right):
+            return True
+        # A value may be empty here (conservative): skip a repeating token.
+        if i < len(left) and left[i][0] != _CHAR:
+            stack.append((i + 1, j))
+        if j < len(right) and right[j][0] != _CHAR:
+            stack.append((i, j + 1))
+        if i < len(left) and j < len(right) and _meet(left[i], right[j]):
+            stack.append((i + (left[i][0] == _CHAR), j + (right[j][0] == _CHAR)))
+    return False
