@@ -12,7 +12,8 @@ import builtins
 
 from .config import Config, inside_root
 from .errors import Diagnostic
-from .read.bindings import Bindings, module_bindings
+from .patch.call_sites import endpoint
+from .read.bindings import Bindings, function_locals, module_bindings
 from .read.modules import server_modules, server_refs
 from .read.registrations import Registration, registrations
 from .read.rooms import RoomParam, entered_rooms, entering_functions
@@ -112,25 +113,31 @@ def _handled_events(specs: list[LoadedSpec], config: Config, modules: list[tuple
 
 
 def _router_names(specs: list[LoadedSpec], config: Config, sources: Sources) -> list[Diagnostic]:
-    """Each router eventgen calls a helper from imports it by name (6.3)."""
+    """Each router eventgen calls a helper from imports it by name, and the call runs inside an
+    endpoint: neither the module nor the endpoint may bind that name for something else (6.3)."""
     problems: list[Diagnostic] = []
-    bound_in: dict[str, Bindings | None] = {}
+    trees: dict[str, ast.Module | None] = {}
     for item in specs:
         for i, event in enumerate(item.spec.events):
             for j, site in enumerate(event.emit.from_ if event.emit else []):
-                if site.file == config.socket_module or event.helper is None:
-                    continue  # the helper is defined right there
-                if site.file not in bound_in:
-                    tree = sources.user_tree(site.file) if inside_root(config.root, site.file) else None
-                    bound_in[site.file] = module_bindings(tree) if tree is not None else None
-                bound = bound_in[site.file]
-                if bound is None or event.helper not in bound:
+                helper = event.helper
+                if helper is None or not inside_root(config.root, site.file):
                     continue
-                d = item.at(
-                    ("events", i, "emit", "helper"),
-                    f"emit helper '{event.helper}' is imported into {site.file} (emit.from[{j}]), but {site.file}:{bound.lines[event.helper]} already binds '{event.helper}'",
-                )
-                problems.append(_hinted(d, "choose another emit.helper, or rename that name in the router"))
+                if site.file not in trees:
+                    trees[site.file] = sources.user_tree(site.file) if sources.exists(site.file) else None
+                tree = trees[site.file]
+                if tree is None:
+                    continue
+                at = ("events", i, "emit", "helper")
+                bound = module_bindings(tree)
+                if site.file != config.socket_module and helper in bound:  # the socket module is checked above
+                    d = item.at(at, f"emit helper '{helper}' is imported into {site.file} (emit.from[{j}]), but {site.file}:{bound.lines[helper]} already binds '{helper}'")
+                    problems.append(_hinted(d, "choose another emit.helper, or rename that name in the router"))
+                fn = endpoint(tree, site.function)
+                local = function_locals(fn) if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) else {}
+                if helper in local:
+                    d = item.at(at, f"emit helper '{helper}' is called inside {site.function}() (emit.from[{j}]), which binds '{helper}' itself at {site.file}:{local[helper]}: the call would not reach the helper")
+                    problems.append(_hinted(d, "choose another emit.helper"))
     return problems
 
 

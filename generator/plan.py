@@ -15,6 +15,8 @@ from .spec.load import LoadedSpec
 from .spec.models import ROOM_PARAM_RE, EventSpec, FieldSpec, RoomSpec, pascal, room_func
 
 MODELS_ALIAS = "eventgen_models"
+# Names a generated handler binds or reads in its body (socket_region.py.j2), besides the module's.
+HANDLER_LOCALS = frozenset({"sid", "data", "extra", "user", "payload", "room", "message", "result", "exc", "refusal"})
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,8 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     problems.extend(check_code(specs, config, sources, server))
     imports: dict[tuple[str, str], _Import] = {}
     # An imported callable must not rebind a name of the module, a builtin or a generated name (6.3).
-    used_locals: set[str] = {MODELS_ALIAS, *BUILTINS, *socket_bindings(config, sources).lines}
+    # Generated handlers' own locals too: `room = ...` then `allowed(room, ...)` would call the room name.
+    used_locals: set[str] = {MODELS_ALIAS, *BUILTINS, *HANDLER_LOCALS, *socket_bindings(config, sources).lines}
     used_locals.update(f"on_{e.snake}" if e.direction == "client_to_server" else e.helper or "" for s in specs for e in s.spec.events)
 
     def import_callable(ref: str) -> str:
@@ -190,7 +193,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                     elif access != "authenticated":
                         view["access"] = "callable"
                         view["access_call"] = import_callable(access)
-                        missing = _missing_callable(access, config, sources)
+                        missing = _missing_callable(access, config, sources, room.params)
                         if missing:
                             key = next(k for k, r in spec.rooms.items() if r is room)
                             problems.append(item.at(("rooms", key, "access"), missing))
@@ -343,7 +346,7 @@ def _ref(item: LoadedSpec, loc: tuple[object, ...]) -> SpecRef:
     return SpecRef(at.path, at.line, at.col)
 
 
-def _missing_callable(ref: str, config: Config, sources: Sources) -> str | None:
+def _missing_callable(ref: str, config: Config, sources: Sources, params: list[str] | None = None) -> str | None:
     """Why `pkg.module:func` would fail to import, when the module is the project's own.
 
     A module outside the project (an installed package) cannot be checked here; one whose
@@ -370,6 +373,16 @@ def _missing_callable(ref: str, config: Config, sources: Sources) -> str | None:
     defined |= {a.asname or a.name for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
     if name not in defined:
         return f"'{name}' is not defined at the top level of {src.path}"
+    # The user goes in first, by position, and the room params by keyword: a first parameter
+    # named like a room param would receive two values (TypeError on every join).
+    functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name]
+    if functions and params:
+        positional = [a.arg for a in [*functions[-1].args.posonlyargs, *functions[-1].args.args]]
+        if positional and positional[0] in params and not functions[-1].args.posonlyargs:
+            return (
+                f"{name}() takes the session user as its first parameter '{positional[0]}', which is also a room parameter: "
+                f"it would get two values for '{positional[0]}'; rename that first parameter (the user is passed by position)"
+            )
     return None
 
 

@@ -739,3 +739,82 @@ def test_a_router_calling_the_apps_room_function_counts(project: Path) -> None:
     write_spec(project, "group", "name: group\nrooms:\n  group:\n    pattern: \"group:{group_id}\"\n    access: authenticated\nevents:\n  - name: group:join\n    direction: client_to_server\n    action: join\n    room: group\n    payload:\n      group_id: str\n")
     out = refused(project, "generate")
     assert f"{ROUTER}:{line}" in out, out
+
+
+# ---------------------------------------------------------------- found by the attacker review
+
+
+def test_callables_named_like_the_handlers_locals_are_imported_under_an_alias(project: Path) -> None:
+    (project / "backend/open_webui/socket/access.py").write_text("def room(session, feature_id):\n    return True\n")
+    (project / "backend/open_webui/socket/tasks.py").write_text("async def data(user, payload, sid):\n    return 1\n")
+    write_spec(
+        project,
+        "feature",
+        """
+        name: feature
+        rooms:
+          feature:
+            pattern: "feature:{feature_id}"
+            access: open_webui.socket.access:room
+        events:
+          - name: feature:subscribe
+            direction: client_to_server
+            action: join
+            room: feature
+            payload:
+              feature_id: str
+          - name: feature:task
+            direction: client_to_server
+            action: handle
+            handler: open_webui.socket.tasks:data
+        """,
+    )
+    run = eventgen(project, "generate")
+    assert run.exit == 0, run.output
+    main = (project / SOCKET_MODULE).read_text()
+    assert "from open_webui.socket.access import room as room__open_webui_socket_access" in main
+    assert "allowed(room__open_webui_socket_access, user," in main
+    assert "from open_webui.socket.tasks import data as data__open_webui_socket_tasks" in main
+    assert "call(data__open_webui_socket_tasks, user, payload, sid)" in main
+
+
+def test_a_helper_the_endpoint_binds_itself_is_refused(tmp_path: Path) -> None:
+    """`feature = Features.update_feature(...)` then `await feature(...)`: a 500 after the update."""
+    app = tmp_path / "app"
+    shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit"))
+    spec = (app / "events" / "feature.yaml").read_text().replace("helper: notify_feature_update", "helper: feature")
+    (app / "events" / "feature.yaml").write_text(spec)
+    out = refused(app, "generate")
+    assert "is called inside update_feature() (emit.from[0]), which binds 'feature' itself at backend/open_webui/routers/features.py:" in out, out
+
+
+def test_an_access_callable_whose_first_parameter_is_a_room_param_is_refused(project: Path) -> None:
+    (project / "backend/open_webui/socket/access.py").write_text("def can_enter(user, **params):\n    return True\n")
+    write_spec(
+        project,
+        "grid",
+        """
+        name: grid
+        rooms:
+          cell:
+            pattern: "grid:{user}"
+            access: open_webui.socket.access:can_enter
+        events:
+          - name: grid:enter
+            direction: client_to_server
+            action: join
+            room: cell
+            payload:
+              user: str
+        """,
+    )
+    out = refused(project, "generate")
+    assert "events/grid.yaml:5:" in out and "can_enter() takes the session user as its first parameter 'user'" in out, out
+
+
+def test_typescript_room_params_are_distinct_and_never_reserved_words() -> None:
+    from generator.frontend.events_ts import _ts_param_names
+
+    assert _ts_param_names(["new", "delete", "feature_id", "featureId", "x"]) == {
+        "new": "new1", "delete": "delete2", "feature_id": "featureId", "featureId": "featureId4", "x": "x",
+    }  # fmt: skip

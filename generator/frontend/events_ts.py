@@ -107,22 +107,37 @@ def events_view(specs: list[LoadedSpec]) -> EventsView:
 
 def _room(spec: Spec, key: str, pattern: str) -> RoomView:
     params = names.room_params(pattern)
+    local = _ts_param_names(params)
     parts: list[str] = []
     pos = 0
     for m in ROOM_PARAM_RE.finditer(pattern):
         if m.start() > pos:
             parts.append(js_str(pattern[pos : m.start()]))
         # The same escaping as the Python room functions (CONTRACT 6.1), inline: a param may have any name.
-        parts.append(f'String({camel(m.group(1))}).replace(/%/g, "%25").replace(/:/g, "%3A")')
+        parts.append(f'String({local[m.group(1)]}).replace(/%/g, "%25").replace(/:/g, "%3A")')
         pos = m.end()
     if pos < len(pattern):
         parts.append(js_str(pattern[pos:]))
     return RoomView(
         func=names.room_function(spec, key),
         pattern=pattern,
-        params=", ".join(f"{camel(p)}: {names.room_param_type(spec, key, p)}" for p in params),
+        params=", ".join(f"{local[p]}: {names.room_param_type(spec, key, p)}" for p in params),
         expr=" + ".join(parts) if parts else '""',
     )
+
+
+def _ts_param_names(params: list[str]) -> dict[str, str]:
+    """camelCase parameter names, made distinct and never a reserved word (`new`, or feature_id
+    beside featureId)."""
+    out: dict[str, str] = {}
+    for i, param in enumerate(params):
+        name = camel(param)
+        if name in names.JS_RESERVED or name in out.values():
+            name = f"{name}{i + 1}"
+            while name in out.values() or name in params:
+                name += "_"
+        out[param] = name
+    return out
 
 
 def _fields(payload: dict[str, FieldSpec], *, received: bool) -> list[FieldView]:

@@ -25,10 +25,6 @@ SCOPE_NAMES = frozenset(
 )
 # Keys of the state object beside the per-event payloads.
 _STATE_KEYS = frozenset({"joined", "error"})
-# Words a prop cannot be named in strict-mode JavaScript and TypeScript.
-_RESERVED = frozenset(
-    ["await", "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum", "export", "extends", "false", "finally", "for", "function", "if", "implements", "import", "in", "instanceof", "interface", "let", "new", "null", "package", "private", "protected", "public", "return", "static", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield", "arguments", "eval", "undefined"]
-)
 
 
 @dataclass(frozen=True)
@@ -262,7 +258,7 @@ def _props(
         f, at = fields[name]
         prop = camel(name)
         clash = None
-        if prop in _RESERVED:
+        if prop in names.JS_RESERVED:
             clash = "is a reserved word in JavaScript"
         elif prop in taken:
             clash = "is a name the component uses itself"

@@ -23,6 +23,11 @@ from ..spec.models import (
     pascal,
 )
 
+# Words a parameter or prop cannot be named in strict-mode JavaScript and TypeScript.
+JS_RESERVED = frozenset(
+    ["await", "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum", "export", "extends", "false", "finally", "for", "function", "if", "implements", "import", "in", "instanceof", "interface", "let", "new", "null", "package", "private", "protected", "public", "return", "static", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield", "arguments", "eval", "undefined"]
+)
+
 
 def payload_type(event: EventSpec) -> str:
     return pascal(event.name) + "Payload"

@@ -36,6 +36,11 @@ def _function(tree: ast.Module, name: str) -> ast.AST | None:
     return found[-1] if found else None
 
 
+def endpoint(tree: ast.Module, name: str) -> ast.AST | None:
+    """The function (or `Class.method`) an emit call is patched into, as Python keeps it."""
+    return _function(tree, name)
+
+
 # A router holds one emit call per endpoint, each checked on every run: what depends only on
 # the module is worked out once per parsed tree, not once per call (quadratic in endpoints).
 # Trees are kept alive by the cache; a run parses a handful of files.

@@ -136,3 +136,22 @@ def _globals_assigned(scope: ast.AST, bind: object) -> None:
                 declared.setdefault(name, node)
     for name, node in declared.items():
         bind(name, node)  # type: ignore[operator]
+
+
+def function_locals(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, int]:
+    """Names a function binds for itself (parameters, assignments, imports, loop and with targets,
+    except-as), with the line that binds each first; nested scopes included, conservatively."""
+    found: dict[str, int] = {}
+    args = fn.args
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+        if arg is not None:
+            found.setdefault(arg.arg, arg.lineno)
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.setdefault(node.id, node.lineno)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            found.setdefault(node.name, node.lineno)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                found.setdefault(alias.asname or alias.name.split(".")[0], node.lineno)
+    return found
