@@ -9,6 +9,7 @@ from .code_rules import BUILTINS, check_code, socket_bindings
 from .config import Config, inside_root
 from .edits import CallArg, FileEdit, Plan, RegionEdit, SpecRef, StubEdit
 from .errors import Diagnostic, EventgenError
+from .read.modules import imports_socket_module
 from .render import py_str, py_value, render
 from .sources import Sources
 from .spec.load import LoadedSpec
@@ -199,7 +200,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                             problems.append(item.at(("rooms", key, "access"), missing))
                 if event.action == "handle" and event.handler:
                     view["handler_call"] = import_callable(event.handler)
-                    plan.stubs.append(_stub(item, i, event, config, problems))
+                    plan.stubs.append(_stub(item, i, event, config, sources, problems))
                 handlers.append(view)
             else:
                 helper = event.helper or ""
@@ -407,6 +408,31 @@ def _shadowed_module(module: str, config: Config) -> str | None:
     return None
 
 
+def _circular_handler(module: str, file: str, config: Config, sources: Sources) -> str | None:
+    """The socket module imports handler modules at its top: a handler module that is a package
+    (the stub would land beside it, never imported) or that imports the socket module while it
+    loads (a router, the app's entry module) would stop the app from starting."""
+    import ast
+
+    if (config.root / file[: -len(".py")]).is_dir():
+        return f"handler module {module!r} is a package ({file[: -len('.py')]}/); name a module inside it, e.g. {module}.handlers"
+    src = sources.get(file) if (config.root / file).is_file() else None
+    if src is None:
+        return None
+    try:
+        tree = ast.parse(src.text)
+    except SyntaxError:
+        return None  # reported where it matters, or by Python
+    line = imports_socket_module(tree, config, file)
+    if line:
+        return (
+            f"handler module {module!r} imports the socket module while it loads ({file}:{line}), and the socket module "
+            "imports its handlers: a circular import that stops the app; put the handler in a module of its own "
+            "(import emit helpers inside the function)"
+        )
+    return None
+
+
 def _import_as(dotted: str, alias: str) -> str:
     package, _, name = dotted.rpartition(".")
     return f"from {package} import {name} as {alias}" if package else f"import {name} as {alias}"
@@ -451,7 +477,7 @@ def _server_name(config: Config, sources: Sources) -> str:
     return found[0]
 
 
-def _stub(item: LoadedSpec, i: int, event: EventSpec, config: Config, problems: list[Diagnostic]) -> StubEdit:
+def _stub(item: LoadedSpec, i: int, event: EventSpec, config: Config, sources: Sources, problems: list[Diagnostic]) -> StubEdit:
     module, _, function = (event.handler or "").partition(":")
     file = config.python_file_for(module)
     shadowed = _shadowed_module(module, config)
@@ -464,6 +490,8 @@ def _stub(item: LoadedSpec, i: int, event: EventSpec, config: Config, problems: 
         # half-built), and the models module is rewritten whole on every run.
         what = "socket module" if file == config.socket_module else "generated models module"
         problems.append(item.at(("events", i, "handler"), f"handler module {module!r} is the {what} ({file}); put handlers in a module of their own"))
+    elif circular := _circular_handler(module, file, config, sources):
+        problems.append(item.at(("events", i, "handler"), circular))
     text = render(
         "python/handler_stub.py.j2",
         function=function,

@@ -562,6 +562,16 @@ REGISTRATION_FORMS = {
         "class Legacy(socketio.AsyncNamespace):\n    async def on_feature_ping(self, sid, data=None):\n        pass\n\n\n"
         'sio.register_namespace(Legacy("/"))\n'
     ),
+    "namespace-keyword-annotated": (
+        "class Legacy(socketio.AsyncNamespace):\n    async def on_feature_ping(self, sid, data=None):\n        pass\n\n\n"
+        '_ns: Legacy = Legacy("/")\nsio.register_namespace(namespace_handler=_ns)\n'
+    ),
+    "namespace-inherited": (
+        "class Base(socketio.AsyncNamespace):\n    async def on_feature_ping(self, sid, data=None):\n        pass\n\n\n"
+        'class Legacy(Base):\n    pass\n\n\nsio.register_namespace(Legacy("/"))\n'
+    ),
+    "server-alias": 'server = sio\n\n\n@server.on("feature:ping")\nasync def legacy(sid, data=None):\n    pass\n',
+    "on-alias": 'on = sio.on\n\n\n@on("feature:ping")\nasync def legacy(sid, data=None):\n    pass\n',
 }
 
 
@@ -579,12 +589,27 @@ def _ping_spec(event: str) -> str:
 @pytest.mark.parametrize("form", sorted(REGISTRATION_FORMS))
 def test_an_event_the_code_already_handles_is_refused(project: Path, form: str) -> None:
     code = REGISTRATION_FORMS[form]
-    event = "feature_ping" if form == "namespace" else "feature:ping"
+    event = "feature_ping" if form.startswith("namespace") else "feature:ping"
     first = append_to(project, SOCKET_MODULE, "\n\n" + code) + 2
     line = first + next(i for i, text in enumerate(code.splitlines()) if "feature:ping" in text or "on_feature_ping" in text)
     write_spec(project, "feature", _ping_spec(event))
     out = refused(project, "generate")
     assert "events/feature.yaml:3:" in out and f"is already handled at {SOCKET_MODULE}:{line}" in out, out
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        '@sio.on("feature:ping", namespace="/admin")\nasync def legacy(sid, data=None):\n    pass\n',
+        'class Chat(socketio.AsyncNamespace):\n    async def on_feature_ping(self, sid, data=None):\n        pass\n\n\nsio.register_namespace(Chat("/chat"))\n',
+    ],
+    ids=["on-other-namespace", "namespace-object-elsewhere"],
+)
+def test_handlers_on_another_namespace_do_not_collide(project: Path, code: str) -> None:
+    append_to(project, SOCKET_MODULE, "\n\n" + code)
+    write_spec(project, "feature", _ping_spec("feature_ping" if "class" in code else "feature:ping"))
+    run = eventgen(project, "generate")
+    assert run.exit == 0, run.output
 
 
 def test_event_decorator_registers_the_function_name(project: Path) -> None:
@@ -618,7 +643,7 @@ def test_list_shows_every_registration_form_as_unmanaged(project: Path) -> None:
     run = eventgen(project, "list", "--format", "json")
     assert run.exit == 0, run.output
     names = set(re.findall(r'"name": "([^"]+)"', run.stdout))
-    assert {f"legacy:{len(code)}" for form, code in REGISTRATION_FORMS.items() if form != "namespace"} <= names
+    assert {f"legacy:{len(code)}" for form, code in REGISTRATION_FORMS.items() if not form.startswith("namespace")} <= names
     assert "feature_ping" in names  # the namespace method on_feature_ping
 
 
@@ -818,3 +843,19 @@ def test_typescript_room_params_are_distinct_and_never_reserved_words() -> None:
     assert _ts_param_names(["new", "delete", "feature_id", "featureId", "x"]) == {
         "new": "new1", "delete": "delete2", "feature_id": "featureId", "featureId": "featureId4", "x": "x",
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "handler, message",
+    [
+        ("open_webui:do_it", "is a package (backend/open_webui/)"),
+        ("open_webui.main:do_it", "imports the socket module while it loads (backend/open_webui/main.py:"),
+        ("open_webui.routers.features:do_it", "imports the socket module while it loads (backend/open_webui/routers/features.py:"),
+    ],
+)
+def test_a_handler_module_that_would_stop_the_app_is_refused(tmp_path: Path, handler: str, message: str) -> None:
+    app = tmp_path / "app"
+    shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit"))
+    (app / "events" / "ping.yaml").write_text(textwrap.dedent(_ping_spec("ping:me")).lstrip().replace("feature", "ping").replace("open_webui.socket.pings:ping", handler))
+    out = refused(app, "generate")
+    assert "events/ping.yaml:6:" in out and message in out, out

@@ -56,17 +56,11 @@ def server_refs(imports: list[ast.Import | ast.ImportFrom], config: Config, rel:
     if rel == config.socket_module:
         return {server}
     target = config.socket_dotted
-    own = module_name(config, rel)
-    package = own if rel.endswith("__init__.py") else own.rpartition(".")[0]
+    package = _package(config, rel)
     refs: set[str] = set()
     for node in imports:
         if isinstance(node, ast.ImportFrom):
-            module = node.module or ""
-            if node.level:
-                # `from ..socket.main import sio`: climb level-1 packages up from this module's package.
-                base = package.split(".") if package else []
-                base = base[: max(0, len(base) - (node.level - 1))]
-                module = ".".join([*base, module] if module else base)
+            module = _absolute(node, package)
             for alias in node.names:
                 if module == target and alias.name == server:
                     refs.add(alias.asname or server)
@@ -77,3 +71,41 @@ def server_refs(imports: list[ast.Import | ast.ImportFrom], config: Config, rel:
                 if alias.name == target:
                     refs.add(f"{alias.asname}.{server}" if alias.asname else f"{target}.{server}")
     return refs
+
+
+def _package(config: Config, rel: str) -> str:
+    own = module_name(config, rel)
+    return own if rel.endswith("__init__.py") else own.rpartition(".")[0]
+
+
+def _absolute(node: ast.ImportFrom, package: str) -> str:
+    """The module a from-import reads: `from ..socket.main import sio` climbs level-1 packages."""
+    module = node.module or ""
+    if not node.level:
+        return module
+    base = package.split(".") if package else []
+    base = base[: max(0, len(base) - (node.level - 1))]
+    return ".".join([*base, module] if module else base)
+
+
+def imports_socket_module(tree: ast.Module, config: Config, rel: str) -> int:
+    """The line where this module imports the socket module while it loads (at its top level,
+    in if/try blocks too), 0 if it does not."""
+    target = config.socket_dotted
+    package = _package(config, rel)
+    stack: list[ast.stmt] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.ImportFrom):
+            module = _absolute(node, package)
+            if module == target or any(f"{module}.{a.name}" == target for a in node.names):
+                return node.lineno
+        elif isinstance(node, ast.Import):
+            if any(a.name == target or a.name.startswith(target + ".") for a in node.names):
+                return node.lineno
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for block in ("body", "orelse", "finalbody"):
+                stack.extend(getattr(node, block, []) or [])
+            for handler in getattr(node, "handlers", []):
+                stack.extend(handler.body)
+    return 0
