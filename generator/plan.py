@@ -457,7 +457,7 @@ def _server_name(config: Config, sources: Sources) -> str:
     src = sources.get(config.socket_module)
     if src is not None:
         # The stdlib parser over the user's code: libcst only when a region is new.
-        name = find_server_name(src.text, config.socket_module)
+        name = find_server_name(src.text, config.socket_module, sources.user_code(config.socket_module))
         if name is not None:
             return name
     from .patch.anchors import find_server

@@ -37,7 +37,7 @@ class Sources:
     root: Path
     _files: dict[str, SourceFile | None] = field(default_factory=dict)
     _cst: dict[str, "libcst.Module"] = field(default_factory=dict)
-    _user: dict[str, "ast.Module | None"] = field(default_factory=dict)
+    _user: dict[str, "tuple[ast.Module, list[str]] | None"] = field(default_factory=dict)
 
     def abs(self, rel: str) -> Path:
         return self.root / rel
@@ -92,12 +92,16 @@ class Sources:
     def user_tree(self, rel: str) -> "ast.Module | None":
         """The stdlib tree of the file's hand-written code (eventgen's regions blanked out), read
         once; None when the file is missing, does not parse or has damaged markers."""
+        read = self.user_code(rel)
+        return read[0] if read else None
+
+    def user_code(self, rel: str) -> "tuple[ast.Module, list[str]] | None":
+        """The same tree with the blanked lines it was parsed from."""
         if rel not in self._user:
             from .read.tree import user_tree
 
             src = self.get(rel)
-            read = user_tree(src.text, rel) if src is not None else None
-            self._user[rel] = read[0] if read else None
+            self._user[rel] = user_tree(src.text, rel) if src is not None else None
         return self._user[rel]
 
     def exists(self, rel: str) -> bool:

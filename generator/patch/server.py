@@ -20,9 +20,9 @@ from ..pyast import dotted_name as _dotted
 from ..read.tree import user_tree
 
 
-def find_server_name(text: str, path: str) -> str | None:
-    """The AsyncServer variable, or None when libcst must decide."""
-    read = user_tree(text, path)
+def find_server_name(text: str, path: str, read: tuple[ast.Module, list[str]] | None = None) -> str | None:
+    """The AsyncServer variable, or None when libcst must decide. `read`: the user's code, parsed already."""
+    read = read or user_tree(text, path)
     if read is None:
         return None
     return _find(*read)
