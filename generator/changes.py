@@ -85,12 +85,41 @@ class _Step:
     swapped: bool = False
 
 
+def swap_order(changes: list[FileChange], socket_module: str, models_module: str) -> list[FileChange]:
+    """The order files are swapped in (CONTRACT 7.7), so that a run killed between two swaps leaves
+    a backend that imports: definitions first (new modules such as handler stubs, the models module,
+    then the socket module), their users after (routers), the frontend last. When the socket module
+    loses a function (a spec removed), the routers that imported it are rewritten before it."""
+    socket = next((c for c in changes if c.path == socket_module), None)
+    loses = socket is not None and bool(_functions(socket.before) - _functions(socket.after))
+
+    def phase(change: FileChange) -> int:
+        if change.path == models_module:
+            return 1
+        if change.path == socket_module:
+            return 3
+        if change.path.endswith(".py"):
+            if change.before is None:
+                return 0  # a new module imports nothing generated; the socket module may import it
+            return 2 if loses else 4
+        return 5
+
+    return sorted(changes, key=lambda c: (phase(c), c.path))
+
+
+def _functions(data: bytes | None) -> set[bytes]:
+    import re
+
+    return set(re.findall(rb"^(?:async )?def (\w+)", data or b"", re.M))
+
+
 def write_changes(root: Path, changes: list[FileChange], *, prune: tuple[str, ...] = ()) -> None:
-    """Apply every change or none. Raises EventgenError (every file as it was) on failure.
+    """Apply every change or none, in the given order. Raises EventgenError (every file as it was) on failure.
 
     `prune`: project folders (generated ones) to remove when a deletion leaves them empty.
     """
     steps = [_Step(change, _real(root, change.path)) for change in changes]
+    _refuse_read_only(steps)
     made_dirs: list[Path] = []
     with _signals_held():
         try:
@@ -107,6 +136,20 @@ def write_changes(root: Path, changes: list[FileChange], *, prune: tuple[str, ..
         for change in changes:
             if change.after is None and any(change.path.startswith(p.rstrip("/") + "/") for p in prune):
                 _prune_empty(root, (root / change.path).parent)
+
+
+def _refuse_read_only(steps: list[_Step]) -> None:
+    """A file without any write permission bit was made read-only on purpose: never replace it."""
+    locked = []
+    for step in steps:
+        try:
+            mode = step.target.stat().st_mode
+        except OSError:
+            continue
+        if step.change.before is not None and not mode & 0o222:
+            locked.append(Diagnostic(step.change.path, 0, 0, "is read-only (no write permission bit): eventgen will not overwrite it; nothing was written", hint="make it writable (chmod u+w) if eventgen should update it"))
+    if locked:
+        raise EventgenError(locked)
 
 
 def _real(root: Path, rel: str) -> Path:

@@ -72,7 +72,7 @@ def cli(ctx: click.Context, project: Path, debug: bool) -> None:
 @pass_state
 def generate(state: _State, specs: tuple[str, ...], dry_run: bool, force: bool) -> int:
     """Apply every spec's changes at once, or none (exit 1 on a conflict, 2 on invalid input)."""
-    from .changes import project_lock, unified_diff, write_changes
+    from .changes import project_lock, swap_order, unified_diff, write_changes
     from .pipeline import compute
 
     if dry_run:
@@ -83,7 +83,7 @@ def generate(state: _State, specs: tuple[str, ...], dry_run: bool, force: bool) 
         outcome = compute(state.project, mode="write", force=force, selected=specs)
         report = outcome.report
         if report.exit_code == EXIT_OK and outcome.changes:
-            write_changes(outcome.config.root, outcome.changes, prune=outcome.generated_dirs)
+            write_changes(outcome.config.root, swap_order(outcome.changes, outcome.config.socket_module, outcome.config.models_module), prune=outcome.generated_dirs)
     for line in report.lines():
         click.echo(line)
     click.echo(report.summary())
@@ -281,7 +281,7 @@ def list_events(state: _State, fmt: str) -> int:
 @pass_state
 def remove(state: _State, name: str, dry_run: bool, keep_spec: bool, force: bool) -> int:
     """Remove everything a spec generated, then its spec file (exit 1 if a person edited it, unless --force)."""
-    from .changes import FileChange, project_lock, unified_diff, write_changes
+    from .changes import FileChange, project_lock, swap_order, unified_diff, write_changes
     from .pipeline import compute
 
     with project_lock(state.project.resolve()):
@@ -298,7 +298,7 @@ def remove(state: _State, name: str, dry_run: bool, keep_spec: bool, force: bool
                 click.echo(line)
             click.echo(outcome.report.summary())
             return outcome.report.exit_code
-        write_changes(outcome.config.root, changes, prune=outcome.generated_dirs)
+        write_changes(outcome.config.root, swap_order(changes, outcome.config.socket_module, outcome.config.models_module), prune=outcome.generated_dirs)
     for change in changes:
         click.echo(f"{change.path}: {'deleted' if change.after is None else 'updated'}")
     from .report import plural

@@ -37,6 +37,10 @@ class Config:
     session_pool: str = "SESSION_POOL"
     socket_import: str = ""  # dotted module routers import helpers from; derived when empty
     models_import: str = ""  # dotted module of the payload models; derived when empty
+    session_value: str = "dict"  # what the session pool holds per sid: a user "dict", or the user's "id"
+    timeout_s: float = 10.0  # bound on an access check or handler call, unless the event sets timeout_s
+    max_rooms_per_socket: int = 100  # rooms one socket may be in through generated join events
+    max_inflight_per_socket: int = 32  # generated handler calls one socket may have running at once
     source: str = ""  # where the config came from ("" = defaults)
 
     # -- derived -----------------------------------------------------------
@@ -255,6 +259,24 @@ def _kind(value: Any) -> str:
 _SUFFIXES = {"socket_module": ".py", "models_module": ".py", "types": ".ts"}
 
 
+# Numeric keys: (smallest, largest) allowed. A timeout is seconds; caps are counts.
+_NUMBERS: dict[str, tuple[float, float]] = {
+    "timeout_s": (0.001, 3600.0),
+    "max_rooms_per_socket": (1, 100_000),
+    "max_inflight_per_socket": (1, 10_000),
+}
+
+
+def _number_problem(key: str, value: Any) -> str | None:
+    low, high = _NUMBERS[key]
+    whole = key != "timeout_s"
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (whole and not isinstance(value, int)):
+        return f"'{key}' must be {'a whole number' if whole else 'a number of seconds'}, not {_kind(value)}"
+    if not low <= value <= high:
+        return f"'{key}' must be between {low:g} and {high:g}, not {value:g}"
+    return None
+
+
 def _build(root: Path, table: dict[str, Any], text: str, name: str, prefix: tuple[str, ...]) -> Config:
     known = {f.name for f in fields(Config)} - {"root", "source"}
     problems: list[Diagnostic] = []
@@ -275,8 +297,18 @@ def _build(root: Path, table: dict[str, Any], text: str, name: str, prefix: tupl
         if key == "svelte" and value not in ("auto", "4", "5"):
             bad(f"'svelte' must be 4, 5 or \"auto\", not {value!r}" if isinstance(value, str) else f"'svelte' must be 4, 5 or \"auto\", not {_kind(value)}")
             continue
+        if key in _NUMBERS:
+            problem = _number_problem(key, value)
+            if problem:
+                bad(problem)
+                continue
+            values[key] = float(value) if key == "timeout_s" else value
+            continue
         if not isinstance(value, str):
             bad(f"'{key}' must be a string in quotes, not {_kind(value)}")
+            continue
+        if key == "session_value" and value not in ("dict", "id"):
+            bad(f"'session_value' must be \"dict\" (the pool maps a sid to a user dict) or \"id\" (to the user's id), not {value!r}")
             continue
         if key in _PATH_KEYS:
             value = value.rstrip("/")

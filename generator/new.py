@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .changes import FileChange, project_lock, write_changes
+from .changes import FileChange, project_lock, swap_order, write_changes
 from .config import Config, load_config
 from .errors import EXIT_OK, Diagnostic, EventgenError
 from .spec.models import PATTERN_RULES, ROOM_PARAM_RE, SPEC_NAME_RE, event_snake
@@ -271,7 +271,7 @@ def _generate(config: Config, name: str, result: NewResult) -> None:
         outcome = compute(config.root, mode="write", selected=(name,))
         report = outcome.report
         if report.exit_code == EXIT_OK and outcome.changes:
-            write_changes(config.root, outcome.changes)
+            write_changes(config.root, swap_order(outcome.changes, config.socket_module, config.models_module))
     except EventgenError as exc:
         _take_back(spec_file)
         note = Diagnostic("", 0, 0, f"eventgen new: {result.spec_path} not written: generation failed (--no-generate writes the spec alone)")

@@ -264,6 +264,9 @@ def _apply(
     needed = {(stub.file, stub.function) for stub in plan.stubs}
     _retire_stubs([stub for stub in retired if (stub.file, stub.function) not in needed], new_text, sources, report)
 
+    if only is None:
+        _killed_run_leftovers(config, plan, new_text, sources, report)
+
     changes: list[FileChange] = []
     for rel, text in sorted(new_text.items()):
         src = sources.get(rel)
@@ -275,6 +278,29 @@ def _apply(
         if not _inside(config.root, change.path):
             raise EventgenError(Diagnostic(change.path, 0, 0, "refusing to write outside the project root"))
     return changes
+
+
+def _killed_run_leftovers(config: Config, plan: Plan, new_text: dict[str, str | None], sources: Sources, report: Report) -> None:
+    """Temporary files a killed run left beside the files eventgen writes (CONTRACT 7.7): `check`
+    reports them, `generate` removes them. A run in progress holds the project lock, so any such
+    file seen under the lock belongs to a dead run."""
+    from .changes import ASIDE_SUFFIX, TEMP_SUFFIX
+    from .report import Item
+
+    targets = set(new_text) | set(plan.region_files) | set(plan.generated_files) | {s.file for s in plan.stubs}
+    folders = {str(Path(rel).parent) for rel in targets} | set(plan.generated_dirs)
+    for folder in sorted(folders):
+        base = config.root / folder
+        if not _inside(config.root, folder) or not base.is_dir():
+            continue
+        for path in sorted(base.iterdir()):
+            if path.name.startswith(".") and path.name.endswith((TEMP_SUFFIX, ASIDE_SUFFIX)) and path.is_file() and not path.is_symlink():
+                rel = path.relative_to(config.root).as_posix()
+                if rel in new_text:
+                    continue
+                report.add(Item("orphaned", rel, "temporary file of an interrupted run", 0, ""))
+                new_text[rel] = None
+                sources.get(rel)  # read now: the change below needs its bytes
 
 
 def _check_python(rel: str, before: str, after: str) -> None:

@@ -182,6 +182,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                     "access_call": "",
                     "self_param": "",
                     "handler_call": "",
+                    "timeout": _seconds(event.timeout_s if event.timeout_s is not None else config.timeout_s),
                     # Validation runs either way; a join or leave of a room without params reads
                     # nothing from the result, and an unused `payload` is ruff's F841.
                     "payload_var": "payload" if (room and room.params) or event.action in ("relay", "handle") else "_",
@@ -316,6 +317,12 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                 rooms=rooms_view,
                 models=models_view,
                 typing_imports=", ".join(sorted(typing_names)),
+                limits={
+                    "timeout_s": _seconds(config.timeout_s),
+                    "max_rooms": config.max_rooms_per_socket,
+                    "max_inflight": config.max_inflight_per_socket,
+                    "session_value": config.session_value,
+                },
                 pydantic_imports=", ".join(sorted(pydantic_names)),
             ),
             kind="python",
@@ -328,6 +335,11 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     if problems:
         raise EventgenError(problems)
     return plan
+
+
+def _seconds(value: float) -> str:
+    """A timeout as a Python literal: 10.0, 0.25."""
+    return repr(float(value))
 
 
 def _generated(item: LoadedSpec, config: Config, sources: Sources) -> bool:

@@ -337,6 +337,13 @@ class EventSpec(_Strict):
         default_factory=dict,
         description="Payload fields: name -> type string (short form) or a field object (long form).",
     )
+    timeout_s: Annotated[float, Field(gt=0, le=3600)] | None = Field(
+        None,
+        description=(
+            "client_to_server only: seconds the access check (join) or the handler (handle) may take; past it the ack "
+            "is 'timeout' and a join does not enter the room. Default: the configuration's timeout_s (10)."
+        ),
+    )
     emit: EmitSpec | None = Field(None, description="server_to_client only: the emit helper and the router calls.")
     listener: str | None = Field(
         None,
@@ -399,6 +406,8 @@ class EventSpec(_Strict):
                 only("handler", "'handler' is only for action 'handle'")
             if self.broadcast:
                 only("broadcast", "'broadcast' is only for server_to_client events")
+            if self.timeout_s is not None and self.action in ("leave", "relay"):
+                only("timeout_s", f"'timeout_s' bounds an access check or a handler; action '{self.action}' calls neither")
             if self.emit is not None:
                 only("emit", "'emit' is only for server_to_client events")
             if self.listener is not None and self.action != "relay":
@@ -410,6 +419,8 @@ class EventSpec(_Strict):
                 only("action", "'action' is only for client_to_server events")
             if self.handler is not None:
                 only("handler", "'handler' is only for client_to_server events with action 'handle'")
+            if self.timeout_s is not None:
+                only("timeout_s", "'timeout_s' is only for client_to_server events")
             if self.broadcast and self.room is not None:
                 only("broadcast", "use either 'room' or 'broadcast: true', not both")
             if not self.broadcast and self.room is None:

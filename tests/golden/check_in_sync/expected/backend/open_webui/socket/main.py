@@ -53,12 +53,13 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin feature sha=0317e2e01aca -- generated from events/feature.yaml; edit the spec, then run eventgen generate
+# eventgen:begin feature sha=873c1b865749 -- generated from events/feature.yaml; edit the spec, then run eventgen generate
 @sio.on("feature:subscribe")
+@eventgen_models.per_socket
 async def on_feature_subscribe(sid, data=None, *extra):
     """`feature:subscribe`: Join the caller to room feature:{feature_id} (events/feature.yaml)."""
     try:
-        user = SESSION_POOL.get(sid)
+        user = eventgen_models.session_user(SESSION_POOL.get(sid))
         if not user:
             return eventgen_models.unauthenticated()
         if extra:
@@ -68,9 +69,9 @@ async def on_feature_subscribe(sid, data=None, *extra):
         except eventgen_models.ValidationError as exc:
             return eventgen_models.invalid_payload(exc)
         room = eventgen_models.feature_room(feature_id=payload.feature_id)
-        if not await eventgen_models.allowed(can_read_feature, user, {"feature_id": payload.feature_id}):
+        if not await eventgen_models.allowed(can_read_feature, user, {"feature_id": payload.feature_id}, 10.0):
             return eventgen_models.forbidden()
-        await sio.enter_room(sid, room)
+        await eventgen_models.enter(sio, sid, room)
         return eventgen_models.ok(room=room)
     except eventgen_models.Refused as refusal:
         return refusal.ack()
@@ -80,12 +81,10 @@ async def on_feature_subscribe(sid, data=None, *extra):
 
 
 @sio.on("feature:unsubscribe")
+@eventgen_models.per_socket
 async def on_feature_unsubscribe(sid, data=None, *extra):
     """`feature:unsubscribe`: Remove the caller from room feature:{feature_id} (events/feature.yaml)."""
     try:
-        user = SESSION_POOL.get(sid)
-        if not user:
-            return eventgen_models.unauthenticated()
         if extra:
             return eventgen_models.extra_arguments(len(extra))
         try:
@@ -93,7 +92,7 @@ async def on_feature_unsubscribe(sid, data=None, *extra):
         except eventgen_models.ValidationError as exc:
             return eventgen_models.invalid_payload(exc)
         room = eventgen_models.feature_room(feature_id=payload.feature_id)
-        await sio.leave_room(sid, room)
+        await eventgen_models.leave(sio, sid, room)
         return eventgen_models.ok(room=room)
     except eventgen_models.Refused as refusal:
         return refusal.ack()

@@ -52,12 +52,13 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin board sha=4ea9e6c81aff -- generated from events/board.yaml; edit the spec, then run eventgen generate
+# eventgen:begin board sha=3976d042a8af -- generated from events/board.yaml; edit the spec, then run eventgen generate
 @sio.on("board:join")
+@eventgen_models.per_socket
 async def on_board_join(sid, data=None, *extra):
     """`board:join`: Join the caller to room board:{board_id} (events/board.yaml)."""
     try:
-        user = SESSION_POOL.get(sid)
+        user = eventgen_models.session_user(SESSION_POOL.get(sid))
         if not user:
             return eventgen_models.unauthenticated()
         if extra:
@@ -67,7 +68,7 @@ async def on_board_join(sid, data=None, *extra):
         except eventgen_models.ValidationError as exc:
             return eventgen_models.invalid_payload(exc)
         room = eventgen_models.board_room(board_id=payload.board_id)
-        await sio.enter_room(sid, room)
+        await eventgen_models.enter(sio, sid, room)
         return eventgen_models.ok(room=room)
     except eventgen_models.Refused as refusal:
         return refusal.ack()

@@ -53,12 +53,13 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin chat sha=a23b13d7bddd -- generated from events/chat.yaml; edit the spec, then run eventgen generate
+# eventgen:begin chat sha=6de0d1d19f1d -- generated from events/chat.yaml; edit the spec, then run eventgen generate
 @sio.on("chat:echo")
+@eventgen_models.per_socket
 async def on_chat_echo(sid, data=None, *extra):
     """`chat:echo`: Pass the payload to open_webui.socket.handlers:echo (events/chat.yaml)."""
     try:
-        user = SESSION_POOL.get(sid)
+        user = eventgen_models.session_user(SESSION_POOL.get(sid))
         if not user:
             return eventgen_models.unauthenticated()
         if extra:
@@ -67,7 +68,7 @@ async def on_chat_echo(sid, data=None, *extra):
             payload = eventgen_models.ChatEchoPayload.model_validate(data)
         except eventgen_models.ValidationError as exc:
             return eventgen_models.invalid_payload(exc)
-        result = await eventgen_models.call(echo, user, payload, sid)
+        result = await eventgen_models.call(echo, user, payload, sid, 10.0)
         return eventgen_models.ok(data=result)
     except eventgen_models.Refused as refusal:
         return refusal.ack()

@@ -54,12 +54,13 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin chat sha=320169ede8d0 -- generated from events/chat.yaml; edit the spec, then run eventgen generate
+# eventgen:begin chat sha=799481a1ebbb -- generated from events/chat.yaml; edit the spec, then run eventgen generate
 @sio.on("chat:echo")
+@eventgen_models.per_socket
 async def on_chat_echo(sid, data=None, *extra):
     """`chat:echo`: Pass the payload to open_webui.socket.handlers:echo (events/chat.yaml)."""
     try:
-        user = SESSION_POOL.get(sid)
+        user = eventgen_models.session_user(SESSION_POOL.get(sid))
         if not user:
             return eventgen_models.unauthenticated()
         if extra:
@@ -68,7 +69,7 @@ async def on_chat_echo(sid, data=None, *extra):
             payload = eventgen_models.ChatEchoPayload.model_validate(data)
         except eventgen_models.ValidationError as exc:
             return eventgen_models.invalid_payload(exc)
-        result = await eventgen_models.call(echo, user, payload, sid)
+        result = await eventgen_models.call(echo, user, payload, sid, 10.0)
         return eventgen_models.ok(data=result)
     except eventgen_models.Refused as refusal:
         return refusal.ack()
@@ -78,10 +79,11 @@ async def on_chat_echo(sid, data=None, *extra):
 
 
 @sio.on("chat:shout")
+@eventgen_models.per_socket
 async def on_chat_shout(sid, data=None, *extra):
     """`chat:shout`: Pass the payload to open_webui.socket.handlers:shout (events/chat.yaml)."""
     try:
-        user = SESSION_POOL.get(sid)
+        user = eventgen_models.session_user(SESSION_POOL.get(sid))
         if not user:
             return eventgen_models.unauthenticated()
         if extra:
@@ -90,7 +92,7 @@ async def on_chat_shout(sid, data=None, *extra):
             payload = eventgen_models.ChatShoutPayload.model_validate(data)
         except eventgen_models.ValidationError as exc:
             return eventgen_models.invalid_payload(exc)
-        result = await eventgen_models.call(shout, user, payload, sid)
+        result = await eventgen_models.call(shout, user, payload, sid, 10.0)
         return eventgen_models.ok(data=result)
     except eventgen_models.Refused as refusal:
         return refusal.ack()

@@ -53,12 +53,13 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin task sha=9b43000b810d -- generated from events/task.yaml; edit the spec, then run eventgen generate
+# eventgen:begin task sha=5751dc9d0421 -- generated from events/task.yaml; edit the spec, then run eventgen generate
 @sio.on("task:create")
+@eventgen_models.per_socket
 async def on_task_create(sid, data=None, *extra):
     """`task:create`: Pass the payload to open_webui.socket.tasks:create_task (events/task.yaml)."""
     try:
-        user = SESSION_POOL.get(sid)
+        user = eventgen_models.session_user(SESSION_POOL.get(sid))
         if not user:
             return eventgen_models.unauthenticated()
         if extra:
@@ -67,7 +68,7 @@ async def on_task_create(sid, data=None, *extra):
             payload = eventgen_models.TaskCreatePayload.model_validate(data)
         except eventgen_models.ValidationError as exc:
             return eventgen_models.invalid_payload(exc)
-        result = await eventgen_models.call(create_task, user, payload, sid)
+        result = await eventgen_models.call(create_task, user, payload, sid, 10.0)
         return eventgen_models.ok(data=result)
     except eventgen_models.Refused as refusal:
         return refusal.ack()

@@ -52,12 +52,13 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin doc sha=97eff99e7f24 -- generated from events/doc.yaml; edit the spec, then run eventgen generate
+# eventgen:begin doc sha=14dd23cd78c8 -- generated from events/doc.yaml; edit the spec, then run eventgen generate
 @sio.on("doc:open")
+@eventgen_models.per_socket
 async def on_doc_open(sid, data=None, *extra):
     """`doc:open`: Join the caller to room doc:{doc_id} (events/doc.yaml)."""
     try:
-        user = SESSION_POOL.get(sid)
+        user = eventgen_models.session_user(SESSION_POOL.get(sid))
         if not user:
             return eventgen_models.unauthenticated()
         if extra:
@@ -67,7 +68,7 @@ async def on_doc_open(sid, data=None, *extra):
         except eventgen_models.ValidationError as exc:
             return eventgen_models.invalid_payload(exc)
         room = eventgen_models.doc_room(doc_id=payload.doc_id)
-        await sio.enter_room(sid, room)
+        await eventgen_models.enter(sio, sid, room)
         return eventgen_models.ok(room=room)
     except eventgen_models.Refused as refusal:
         return refusal.ack()
@@ -77,10 +78,11 @@ async def on_doc_open(sid, data=None, *extra):
 
 
 @sio.on("doc:cursor")
+@eventgen_models.per_socket
 async def on_doc_cursor(sid, data=None, *extra):
     """`doc:cursor`: Relay the payload to the other members of room doc:{doc_id} (events/doc.yaml)."""
     try:
-        user = SESSION_POOL.get(sid)
+        user = eventgen_models.session_user(SESSION_POOL.get(sid))
         if not user:
             return eventgen_models.unauthenticated()
         if extra:

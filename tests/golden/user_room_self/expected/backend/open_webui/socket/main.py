@@ -51,12 +51,13 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin inbox sha=c664dd8b906e -- generated from events/inbox.yaml; edit the spec, then run eventgen generate
+# eventgen:begin inbox sha=04245030a745 -- generated from events/inbox.yaml; edit the spec, then run eventgen generate
 @sio.on("inbox:watch")
+@eventgen_models.per_socket
 async def on_inbox_watch(sid, data=None, *extra):
     """`inbox:watch`: Join the caller to room user:{user_id} (events/inbox.yaml)."""
     try:
-        user = SESSION_POOL.get(sid)
+        user = eventgen_models.session_user(SESSION_POOL.get(sid))
         if not user:
             return eventgen_models.unauthenticated()
         if extra:
@@ -68,7 +69,7 @@ async def on_inbox_watch(sid, data=None, *extra):
         room = eventgen_models.inbox_room(user_id=payload.user_id)
         if not eventgen_models.is_self(user, payload.user_id):
             return eventgen_models.forbidden()
-        await sio.enter_room(sid, room)
+        await eventgen_models.enter(sio, sid, room)
         return eventgen_models.ok(room=room)
     except eventgen_models.Refused as refusal:
         return refusal.ack()
