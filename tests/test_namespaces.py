@@ -800,7 +800,7 @@ def test_callables_named_like_the_handlers_locals_are_imported_under_an_alias(pr
     assert "from open_webui.socket.access import room as room__open_webui_socket_access" in main
     assert "allowed(room__open_webui_socket_access, user," in main
     assert "from open_webui.socket.tasks import data as data__open_webui_socket_tasks" in main
-    assert "call(data__open_webui_socket_tasks, user, payload, sid)" in main
+    assert "call(data__open_webui_socket_tasks, user, payload, sid," in main
 
 
 def test_a_helper_the_endpoint_binds_itself_is_refused(tmp_path: Path) -> None:
