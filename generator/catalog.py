@@ -142,7 +142,7 @@ def render_text(catalog: Catalog) -> str:
         out.extend(_table(rows))
         for e in managed:
             if e.renamed_to:
-                out.append(f"  note: {e.name} is an old name of {e.renamed_to} (deprecated), served until {e.sunset}")
+                out.append(f"  note: {e.name} is an old name of {e.renamed_to} (deprecated)" + (f", served until {e.sunset}" if e.sunset else ""))
         for e in managed:
             for f in e.found:
                 out.append(f"  note: {e.name} is also used by hand: {f.where} ({f.kind})")

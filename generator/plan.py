@@ -156,7 +156,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                 # Sent by the generated emit function; excluded from model_dump(), so handlers see only their fields.
                 fields.append(f"{IDEMPOTENCY_KEY}: str | None = Field(None, min_length=1, max_length=128, exclude=True)")
                 idempotency = True
-            renames = renames or bool(event.renamed_from)
+            renames = renames or bool(event.renamed_from and event.sunset)
             if any(f.enum is not None for f in event.payload.values()):
                 typing_names.add("Literal")
             if any(" = Field(" in decl for decl in fields):

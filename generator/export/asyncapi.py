@@ -124,7 +124,7 @@ class _Builder:
                 {
                     "name": alias,
                     "title": alias,
-                    "summary": f"Old name of {event.name}, served until {event.sunset}; use {event.name}.",
+                    "summary": f"Old name of {event.name}" + (f", served until {event.sunset}" if event.sunset else "") + f"; use {event.name}.",
                     "deprecated": True,
                     "payload": _ref("components", "schemas", schema),
                     "x-eventgen-renamed-to": event.name,

@@ -162,7 +162,8 @@ def _deprecation(event: EventSpec) -> Callable[[str], str]:
     sunset = event.sunset.isoformat() if event.sunset else ""
 
     def sentence(alias: str) -> str:
-        return f"`{alias}` was renamed to `{event.name}`; the old name goes away on {sunset}. Use `{event.name}`."
+        until = f"; the old name goes away on {sunset}" if sunset else ""
+        return f"`{alias}` was renamed to `{event.name}`{until}. Use `{event.name}`."
 
     return sentence
 

@@ -382,9 +382,9 @@ class EventSpec(_Strict):
     sunset: datetime.date | None = Field(
         None,
         description=(
-            "With renamed_from (and required by it): the date (YYYY-MM-DD, UTC) from which the old names are no longer "
-            "emitted; from that day `check` exits 1 until the old names are removed from renamed_from. Extend it, "
-            "never shorten it: deployed clients were promised the date."
+            "With renamed_from: the date (YYYY-MM-DD, UTC) from which the old names are no longer emitted; from that "
+            "day `check` exits 1 until the old names are removed from renamed_from. Without it the old names stay "
+            "until removed. Extend it, never shorten it: deployed clients were promised the date."
         ),
     )
 
@@ -400,6 +400,11 @@ class EventSpec(_Strict):
             except ValueError:
                 raise ValueError(f"sunset {value!r} is not a date: write YYYY-MM-DD") from None
         return value
+
+    @field_validator("renamed_from", mode="before")
+    @classmethod
+    def _one_old_name(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value  # `renamed_from: old:name` is a list of one
 
     @field_validator("renamed_from")
     @classmethod
@@ -495,8 +500,6 @@ class EventSpec(_Strict):
                 only("idempotent", "'idempotent' is for client_to_server events with action 'handle'")
         if self.name in self.renamed_from:
             problems.append(Problem(("renamed_from", self.renamed_from.index(self.name)), f"'{self.name}' is the event's current name, not an old one"))
-        if self.renamed_from and self.sunset is None:
-            problems.append(Problem(("renamed_from",), "old names need a 'sunset: YYYY-MM-DD': the date clients were told to move by", key=True))
         if self.sunset is not None and not self.renamed_from:
             only("sunset", "'sunset' dates the old names in 'renamed_from'; there are none")
         raise_any(problems)
