@@ -30,6 +30,8 @@ class Entry:
     listener: str | None = None
     listener_file: str | None = None
     found: list[Found] = field(default_factory=list)  # uses in hand-written code
+    renamed_to: str | None = None  # an old name (renamed_from): the event's name now
+    sunset: str | None = None  # an old name: from this date it is no longer emitted
 
     @property
     def target(self) -> str:
@@ -77,6 +79,10 @@ def build_catalog(config: Config, specs: list[LoadedSpec], discovery: Discovery 
             )
             entries.append(entry)
             by_name[event.name] = entry
+            for alias in event.renamed_from:
+                old = Entry(**{**entry.__dict__, "name": alias, "found": [], "renamed_to": event.name, "sunset": event.sunset.isoformat() if event.sunset else None})
+                entries.append(old)
+                by_name[alias] = old
     unmanaged: dict[tuple[str, str], Entry] = {}
     for found in discovery.found:
         if found.name in by_name:
@@ -120,6 +126,8 @@ def _entry_json(e: Entry) -> dict[str, Any]:
         "listener": e.listener,
         "listener_file": e.listener_file,
         "found": [{"kind": f.kind, "path": f.path, "line": f.line, "col": f.col} for f in e.found],
+        "renamed_to": e.renamed_to,
+        "sunset": e.sunset,
     }
 
 
@@ -132,6 +140,9 @@ def render_text(catalog: Catalog) -> str:
         rows = [["EVENT", "DIRECTION", "ROOM", "ACTION", "HELPER", "LISTENER", "SPEC"]]
         rows += [[e.name, e.direction, e.target, e.action or "-", e.helper or "-", e.listener or "-", e.source or "-"] for e in managed]
         out.extend(_table(rows))
+        for e in managed:
+            if e.renamed_to:
+                out.append(f"  note: {e.name} is an old name of {e.renamed_to} (deprecated)" + (f", served until {e.sunset}" if e.sunset else ""))
         for e in managed:
             for f in e.found:
                 out.append(f"  note: {e.name} is also used by hand: {f.where} ({f.kind})")

@@ -31,6 +31,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "missing": ("missing", "run `eventgen generate`"),
     "edited": ("edited by hand", "move the change into the spec, or run `eventgen generate --force` to discard it"),
     "orphaned": ("orphaned", "run `eventgen generate` to remove it (no spec generates it here any more)"),
+    "expired": ("past its sunset", "the old name's sunset has passed: remove it from renamed_from (and the sunset with the last one), then run `eventgen generate`"),
 }
 _ORDER = list(KINDS)
 
@@ -82,7 +83,13 @@ def summary(outcome: Outcome) -> str:
     report = outcome.report
     if not report.drift:
         return report.summary()
-    counts = ", ".join(f"{len(report.of(k))} {KINDS[k][0]}" for k in _ORDER if report.of(k))  # type: ignore[arg-type]
+    counts = ", ".join(f"{len(report.of(k))} {KINDS[k][0]}" for k in _ORDER if report.of(k) and k != "expired")  # type: ignore[arg-type]
+    expired = report.of("expired")
+    if expired:
+        # generate cannot fix this one: the spec must drop the old names.
+        n = len(expired)
+        said = f"{n} old event name{'s' if n > 1 else ''} past {'their' if n > 1 else 'its'} sunset: remove {'them' if n > 1 else 'it'} from renamed_from"
+        return f"eventgen: drift: {counts}; {said}" if counts else f"eventgen: drift: {said}"
     if not report.of("edited"):
         return f"eventgen: drift: {counts} (run `eventgen generate`)"
     if len(report.of("edited")) == len(report.drift):

@@ -103,12 +103,17 @@ def _handled_events(specs: list[LoadedSpec], config: Config, modules: list[tuple
     problems: list[Diagnostic] = []
     for item in specs:
         for i, event in enumerate(item.spec.events):
-            if event.direction != "client_to_server" or event.name not in handled:
+            if event.direction != "client_to_server":
                 continue
-            rel, reg = handled[event.name]
-            by = f" ({reg.function})" if reg.function else ""
-            d = item.at(("events", i, "name"), f"event '{event.name}' is already handled at {rel}:{reg.line} by {reg.form}{by}: python-socketio would run only one of the two handlers")
-            problems.append(_hinted(d, "delete or rename the hand-written handler, or rename the event in the spec"))
+            names = [(event.name, ("events", i, "name"), "event")]
+            names += [(alias, ("events", i, "renamed_from", j), "old name") for j, alias in enumerate(event.renamed_from)]
+            for name, loc, what in names:
+                if name not in handled:
+                    continue
+                rel, reg = handled[name]
+                by = f" ({reg.function})" if reg.function else ""
+                d = item.at(loc, f"{what} '{name}' is already handled at {rel}:{reg.line} by {reg.form}{by}: python-socketio would run only one of the two handlers")
+                problems.append(_hinted(d, "delete or rename the hand-written handler, or rename the event in the spec"))
     return problems
 
 

@@ -17,7 +17,7 @@ from .changes import FileChange
 from .config import Config, load_config
 from .edits import Plan, RegionEdit, StubEdit
 from .errors import Diagnostic, EventgenError
-from .report import Report
+from .report import Item, Report
 from .sources import Sources
 from .spec.load import LoadedSpec, load_specs
 
@@ -109,7 +109,21 @@ def compute(
     left_behind: list[str] = []
     changes = _apply(plan, config, sources, report, force=force, only=only, retired=_stubs_of(gone, config, sources), left_behind=left_behind)
     report.written = [c.path for c in changes]
+    if mode == "check":
+        _expired_aliases(specs, report)
     return Outcome(config, report, changes, specs, left_behind)
+
+
+def _expired_aliases(specs: list[LoadedSpec], report: Report) -> None:
+    """Old event names still listed once their sunset has come (CONTRACT 10): clients were told to move by then."""
+    for item in specs:
+        for i, event in enumerate(item.spec.events):
+            if not event.sunset_passed():
+                continue
+            for j, alias in enumerate(event.renamed_from):
+                line, _ = item.positions.locate(("events", i, "renamed_from", j))
+                detail = f"sunset {event.sunset} has passed; remove '{alias}' from renamed_from"
+                report.add(Item("expired", item.path, f"old name '{alias}' of event '{event.name}'", line, detail))
 
 
 def _owned(region: RegionEdit | str, only: set[str] | None) -> bool:

@@ -13,7 +13,7 @@ from .read.modules import imports_socket_module
 from .render import py_str, py_value, render
 from .sources import Sources
 from .spec.load import LoadedSpec
-from .spec.models import ROOM_PARAM_RE, EventSpec, FieldSpec, RoomSpec, pascal, room_func
+from .spec.models import IDEMPOTENCY_KEY, ROOM_PARAM_RE, EventSpec, FieldSpec, RoomSpec, pascal, room_func
 
 MODELS_ALIAS = "eventgen_models"
 # Names a generated handler binds or reads in its body (socket_region.py.j2), besides the module's.
@@ -135,6 +135,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     models_view: list[dict[str, object]] = []
     router_helpers: dict[str, set[str]] = {}
     typing_names = {"Any"}
+    idempotency = renames = False
     pydantic_names = {"BaseModel", "ConfigDict", "ValidationError", "model_validator"}
 
     for item in specs:
@@ -155,6 +156,11 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
             rfunc = room_func(spec.name, event.room) if event.room else ""
             room_params = set(room.params) if room else set()
             fields = [field_decl(n, f, room_param=n in room_params) for n, f in event.payload.items()]
+            if event.idempotent:
+                # Sent by the generated emit function; excluded from model_dump(), so handlers see only their fields.
+                fields.append(f"{IDEMPOTENCY_KEY}: str | None = Field(None, min_length=1, max_length=128, exclude=True)")
+                idempotency = True
+            renames = renames or bool(event.renamed_from and event.sunset)
             if any(f.enum is not None for f in event.payload.values()):
                 typing_names.add("Literal")
             if any(" = Field(" in decl for decl in fields):
@@ -186,6 +192,10 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                     # Validation runs either way; a join or leave of a room without params reads
                     # nothing from the result, and an unused `payload` is ruff's F841.
                     "payload_var": "payload" if (room and room.params) or event.action in ("relay", "handle") else "_",
+                    **_renames(event),
+                    "idempotent": event.idempotent,
+                    # A retry waits for a first call still running about as long as its client waits for an ack.
+                    "wait_s": repr(event.effective_timeout_ms / 1000),
                 }
                 if event.action == "join" and room is not None:
                     access = room.effective_access
@@ -230,6 +240,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                         "room_func": rfunc,
                         "room_args": ", ".join(f"{p}=payload.{p}" for p in room.params) if room else "",
                         "doc": f"Emit `{event.name}` to {target} ({item.path}). {event.description or ''}".strip(),
+                        **_renames(event),
                     }
                 )
                 for j, site in enumerate(event.emit.from_ if event.emit else []):
@@ -323,6 +334,8 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                     "max_inflight": config.max_inflight_per_socket,
                     "session_value": config.session_value,
                 },
+                idempotency=idempotency,
+                renames=renames,
                 pydantic_imports=", ".join(sorted(pydantic_names)),
             ),
             kind="python",
@@ -340,6 +353,16 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
 def _seconds(value: float) -> str:
     """A timeout as a Python literal: 10.0, 0.25."""
     return repr(float(value))
+
+
+def _renames(event: EventSpec) -> dict[str, object]:
+    """Old names (CONTRACT 10): served by the same handler, emitted beside the new name until the sunset."""
+    aliases = list(event.renamed_from)
+    return {
+        "aliases": aliases,
+        "aliases_tuple": "(" + ", ".join(py_str(a) for a in aliases) + ("," if len(aliases) == 1 else "") + ")",
+        "sunset": event.sunset.isoformat() if event.sunset else "",
+    }
 
 
 def _generated(item: LoadedSpec, config: Config, sources: Sources) -> bool:

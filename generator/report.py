@@ -7,15 +7,15 @@ from typing import Literal
 
 from .errors import EXIT_DRIFT, EXIT_OK
 
-ItemKind = Literal["missing", "outdated", "edited", "orphaned", "unchanged"]
+ItemKind = Literal["missing", "outdated", "edited", "orphaned", "expired", "unchanged"]
 
 # How each kind reads in each mode: generate acts, check only reports.
 _WORDS = {
-    "write": {"missing": "created", "outdated": "updated", "edited": "conflict (edited by hand)", "orphaned": "removed orphan", "unchanged": "unchanged"},
-    "force": {"missing": "created", "outdated": "updated", "edited": "overwrote hand edit", "orphaned": "removed orphan", "unchanged": "unchanged"},
+    "write": {"missing": "created", "outdated": "updated", "edited": "conflict (edited by hand)", "orphaned": "removed orphan", "expired": "past its sunset", "unchanged": "unchanged"},
+    "force": {"missing": "created", "outdated": "updated", "edited": "overwrote hand edit", "orphaned": "removed orphan", "expired": "past its sunset", "unchanged": "unchanged"},
     # A write that a conflict blocked: nothing happened, say what would have.
-    "blocked": {"missing": "not created", "outdated": "not updated", "edited": "conflict (edited by hand)", "orphaned": "orphan not removed", "unchanged": "unchanged"},
-    "check": {"missing": "missing", "outdated": "out of date", "edited": "edited by hand", "orphaned": "orphaned", "unchanged": "in sync"},
+    "blocked": {"missing": "not created", "outdated": "not updated", "edited": "conflict (edited by hand)", "orphaned": "orphan not removed", "expired": "past its sunset", "unchanged": "unchanged"},
+    "check": {"missing": "missing", "outdated": "out of date", "edited": "edited by hand", "orphaned": "orphaned", "expired": "past its sunset", "unchanged": "in sync"},
 }
 
 
@@ -50,7 +50,7 @@ class Report:
 
     @property
     def drift(self) -> list[Item]:
-        return self.of("missing", "outdated", "edited", "orphaned")
+        return self.of("missing", "outdated", "edited", "orphaned", "expired")
 
     @property
     def exit_code(self) -> int:
@@ -83,6 +83,11 @@ class Report:
             if not self.drift:
                 return f"eventgen: in sync ({counts['unchanged']} generated items checked)"
             parts = [f"{n} {w}" for w, n in (("missing", counts["missing"]), ("out of date", counts["outdated"]), ("edited by hand", counts["edited"]), ("orphaned", counts["orphaned"])) if n]
+            expired = len(self.of("expired"))
+            if expired:
+                # Not something generate fixes: the spec must drop the old names.
+                aliases = f"{plural(expired, 'old event name')} past {'its' if expired == 1 else 'their'} sunset: remove {'it' if expired == 1 else 'them'} from renamed_from"
+                return "eventgen: drift: " + "; ".join(filter(None, [", ".join(parts), aliases]))
             return "eventgen: drift: " + ", ".join(parts) + " (run `eventgen generate`)"
         if self.conflicts:
             n = len(self.conflicts)

@@ -92,7 +92,10 @@ def build_app(dest: Path, specs: tuple[Path, ...] = (RUNTIME_SPECS / "board.yaml
     )
     for spec in specs:
         shutil.copy2(spec, dest / "events" / spec.name)
-    shutil.copy2(RUNTIME_SPECS / "board_handlers.py", dest / "backend/open_webui/socket/board_handlers.py")
+    for handlers in sorted(RUNTIME_SPECS.glob("*_handlers.py")):
+        shutil.copy2(handlers, dest / "backend/open_webui/socket" / handlers.name)
+    # A test-only entry point (ServerProcess(target="open_webui.drop_acks:app")); generated code never imports it.
+    shutil.copy2(RUNTIME_SPECS / "drop_acks.py", dest / "backend/open_webui/drop_acks.py")
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(["-C", str(dest), "generate"])
@@ -173,6 +176,7 @@ class ServerProcess:
     log_path: Path
     env: dict[str, str] = field(default_factory=dict)
     log_level: str = "INFO"
+    target: str = "open_webui.main:app"  # the ASGI app uvicorn serves
     proc: subprocess.Popen[bytes] | None = None
     port: int = 0
 
@@ -192,7 +196,7 @@ class ServerProcess:
         sock = bound_socket()
         self.port = int(sock.getsockname()[1])
         cmd = [
-            sys.executable, "-m", "uvicorn", "open_webui.main:app",
+            sys.executable, "-m", "uvicorn", self.target,
             "--fd", str(sock.fileno()), "--log-config", str(config_path), "--no-access-log",
         ]  # fmt: skip
         with open(self.log_path, "wb") as log:

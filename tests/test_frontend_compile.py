@@ -341,8 +341,8 @@ def test_svelte_check_strict(generated: Generated) -> None:
     for name in ("svelte.config.js", "vite.config.ts"):
         (generated.root / name).unlink(missing_ok=True)
     good = next(p for p in generated.runes if p.stem == "FeatureUpdates").read_text()
-    wrong = '"feature:subscribe", { feature_id: 42 },'
-    broken = good.replace('"feature:subscribe", { feature_id: params.feature_id },', wrong)
+    wrong = "emitFeatureSubscribe(s, { feature_id: 42 })"
+    broken = good.replace("emitFeatureSubscribe(s, { feature_id: params.feature_id })", wrong)
     assert broken != good
     (generated.root / "src/broken").mkdir(exist_ok=True)
     (generated.root / "src/broken/FeatureUpdates.svelte").write_text(broken)

@@ -71,6 +71,7 @@ def test_spec_events_with_their_facts_and_source_line(project: Path, capsys: pyt
         "name": "feature:subscribe", "managed": True, "direction": "client_to_server", "spec": "feature",
         "source": by_name["feature:subscribe"]["source"], "room": "feature:{feature_id}", "broadcast": False,
         "action": "join", "helper": None, "listener": None, "listener_file": None, "found": [],
+        "renamed_to": None, "sunset": None,
     }
     updated = by_name["feature:updated"]
     assert (updated["helper"], updated["listener"], updated["listener_file"]) == (

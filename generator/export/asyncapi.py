@@ -115,6 +115,25 @@ class _Builder:
         self.channels[channel_id]["messages"][message_id] = _ref("components", "messages", message_id)
         return _ref("channels", channel_id, "messages", message_id)
 
+    def _old_names(self, channel_id: str, msg_id: str, event: EventSpec, schema: str) -> list[dict[str, str]]:
+        """Each old name of a renamed event (renamed_from): the same payload, marked deprecated, with its sunset."""
+        return [
+            self._message(
+                channel_id,
+                f"{msg_id}.oldName{j + 1}",
+                {
+                    "name": alias,
+                    "title": alias,
+                    "summary": f"Old name of {event.name}" + (f", served until {event.sunset}" if event.sunset else "") + f"; use {event.name}.",
+                    "deprecated": True,
+                    "payload": _ref("components", "schemas", schema),
+                    "x-eventgen-renamed-to": event.name,
+                    "x-eventgen-sunset": event.sunset.isoformat() if event.sunset else None,
+                },
+            )
+            for j, alias in enumerate(event.renamed_from)
+        ]
+
     def client_event(self, source: str, event: EventSpec, room: RoomSpec | None, room_channel: str | None) -> None:
         base = pascal(event.name)
         msg_id = camel(event.name)
@@ -149,7 +168,7 @@ class _Builder:
             "action": "receive",
             "channel": _ref("channels", NAMESPACE),
             "title": f"Handle {event.name}",
-            "messages": [incoming],
+            "messages": [incoming, *self._old_names(NAMESPACE, msg_id, event, f"{base}Payload")],
             "reply": {"channel": _ref("channels", NAMESPACE), "messages": [ack]},
             "x-eventgen-action": event.action,
         }
@@ -180,7 +199,7 @@ class _Builder:
                     "action": "send",
                     "channel": _ref("channels", room_channel),
                     "title": f"Relay {event.name}",
-                    "messages": [relayed],
+                    "messages": [relayed, *self._old_names(room_channel, f"{msg_id}.relayed", event, f"{base}Relayed")],
                     "x-eventgen-listener": event.listener,
                 }
             )
@@ -209,7 +228,7 @@ class _Builder:
                 "channel": _ref("channels", channel_id),
                 "title": f"Emit {event.name}",
                 "summary": event.description,
-                "messages": [message],
+                "messages": [message, *self._old_names(channel_id, camel(event.name), event, f"{base}Payload")],
                 "x-eventgen-helper": event.helper,
                 "x-eventgen-listener": event.listener,
             }

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..render import js_str, render
 from ..spec.load import LoadedSpec
-from ..spec.models import ROOM_PARAM_RE, EventSpec, FieldSpec, Spec, camel
+from ..spec.models import IDEMPOTENCY_KEY, ROOM_PARAM_RE, EventSpec, FieldSpec, Spec, camel, event_snake, pascal
 from . import names
 
 # What a successful acknowledgement carries, by action (templates/python/socket_region.py.j2).
@@ -56,6 +57,30 @@ class RoomView:
 class EntryView:
     key: str  # the event name as a TS string literal
     signature: str
+    deprecated: str = ""  # for an old name: why, and what to use instead
+
+
+@dataclass(frozen=True)
+class CallView:
+    """The typed emit function of a client_to_server event."""
+
+    func: str  # emitBoardCompute
+    event: str  # TS string literal
+    name: str  # the event name, for docs
+    payload: str
+    ack: str
+    timeout_ms: int
+    idempotent: bool
+
+
+@dataclass(frozen=True)
+class AliasView:
+    """An old name of a renamed event, kept typed and marked @deprecated."""
+
+    deprecation: str  # the sentence after @deprecated
+    constant: tuple[str, str]  # (OLD_NAME, "old:name")
+    types: list[tuple[str, str]]  # (OldNamePayload, NewNamePayload), ...
+    func: tuple[str, str] | None  # (emitOldName, emitNewName) for a client_to_server event
 
 
 @dataclass
@@ -69,6 +94,12 @@ class EventsView:
     acks: list[AckView] = field(default_factory=list)
     server_to_client: list[EntryView] = field(default_factory=list)
     client_to_server: list[EntryView] = field(default_factory=list)
+    calls: list[CallView] = field(default_factory=list)
+    aliases: list[AliasView] = field(default_factory=list)
+
+    @property
+    def idempotent(self) -> bool:
+        return any(c.idempotent for c in self.calls)
 
 
 def events_module(specs: list[LoadedSpec]) -> str:
@@ -87,22 +118,54 @@ def events_view(specs: list[LoadedSpec]) -> EventsView:
         for event in spec.events:
             view.constants.append((names.constant(event), js_str(event.name)))
             view.payloads.append(_payload(event, item.path))
+            deprecated = _deprecation(event)
             if event.direction == "client_to_server":
                 view.acks.append(_ack(event))
-                view.client_to_server.append(
-                    EntryView(
-                        js_str(event.name),
-                        f"(payload: {names.payload_type(event)}, ack: (response: {names.ack_type(event)}) => void) => void",
+                signature = f"(payload: {names.payload_type(event)}, ack: (response: {names.ack_type(event)}) => void) => void"
+                view.client_to_server.append(EntryView(js_str(event.name), signature))
+                view.client_to_server.extend(EntryView(js_str(a), signature, deprecated(a)) for a in event.renamed_from)
+                view.calls.append(
+                    CallView(
+                        func=names.emit_function(event.name),
+                        event=js_str(event.name),
+                        name=event.name,
+                        payload=names.payload_type(event),
+                        ack=names.ack_type(event),
+                        timeout_ms=event.effective_timeout_ms,
+                        idempotent=event.idempotent,
                     )
                 )
             if event.action == "relay":
                 view.messages.append(_message(event, item.path))
             if event.direction == "server_to_client" or event.action == "relay":
                 param = "message" if event.action == "relay" else "payload"
-                view.server_to_client.append(
-                    EntryView(js_str(event.name), f"({param}: {names.received_type(event)}) => void")
-                )
+                signature = f"({param}: {names.received_type(event)}) => void"
+                view.server_to_client.append(EntryView(js_str(event.name), signature))
+                view.server_to_client.extend(EntryView(js_str(a), signature, deprecated(a)) for a in event.renamed_from)
+            spelt = {pascal(event.name)}
+            for alias in event.renamed_from:
+                old = pascal(alias)
+                if old in spelt:
+                    continue  # chat-events -> chat:events: the old name's TS names are the new ones
+                spelt.add(old)
+                types = [(old + "Payload", names.payload_type(event))]
+                if event.direction == "client_to_server":
+                    types += [(old + "Ok", names.ok_type(event)), (old + "Ack", names.ack_type(event))]
+                if event.action == "relay":
+                    types.append((old + "Message", names.message_type(event)))
+                func = (names.emit_function(alias), names.emit_function(event.name)) if event.direction == "client_to_server" else None
+                view.aliases.append(AliasView(deprecated(alias), (event_snake(alias).upper(), js_str(alias)), types, func))
     return view
+
+
+def _deprecation(event: EventSpec) -> Callable[[str], str]:
+    sunset = event.sunset.isoformat() if event.sunset else ""
+
+    def sentence(alias: str) -> str:
+        until = f"; the old name goes away on {sunset}" if sunset else ""
+        return f"`{alias}` was renamed to `{event.name}`{until}. Use `{event.name}`."
+
+    return sentence
 
 
 def _room(spec: Spec, key: str, pattern: str) -> RoomView:
@@ -155,7 +218,10 @@ def _direction(event: EventSpec) -> str:
 def _payload(event: EventSpec, path: str) -> InterfaceView:
     doc = f"Payload of `{event.name}` ({_direction(event)}, {path}). {event.description or ''}".strip()
     received = event.direction == "server_to_client"
-    return InterfaceView(names.payload_type(event), doc, _fields(event.payload, received=received))
+    fields = _fields(event.payload, received=received)
+    if event.idempotent:
+        fields.append(FieldView(IDEMPOTENCY_KEY, "string", optional=True, doc="Retries of one call carry the same key; the emit function adds one."))
+    return InterfaceView(names.payload_type(event), doc, fields)
 
 
 def _message(event: EventSpec, path: str) -> InterfaceView:

@@ -43,6 +43,7 @@ class Request:
     event: str  # TS string literal
     ack: str
     payload: str  # object literal built from `params`
+    func: str  # the emit function of events.ts that sends it (never hangs)
 
 
 @dataclass(frozen=True)
@@ -181,14 +182,15 @@ def listener_view(group: Group, config: Config, frontend_folder: str, problems: 
     if room is not None and room_key is not None and join_i is not None:
         join_event = spec.events[join_i]
         leave_event = spec.events[leave_i] if leave_i is not None else None
-        view.props = _props(item, room_key, room, join_i, leave_i, problems, taken=SCOPE_NAMES | {r.callback for r in received} | {names.room_function(spec, room_key)}, component=group.name)
+        view.props = _props(item, room_key, room, join_i, leave_i, problems, taken=SCOPE_NAMES | {r.callback for r in received} | {names.room_function(spec, room_key)} | {names.emit_function(e.name) for e in (join_event, leave_event) if e}, component=group.name)
         view.params = "{ " + ", ".join(f"{p.field}: {p.name}" for p in view.props) + " }"
         view.room_call = f"{names.room_function(spec, room_key)}({', '.join(f'params.{p}' for p in room_params)})"
         view.join = _request(join_event, room_params)
         view.leave = _request(leave_event, room_params) if leave_event else None
         view.request_events = " | ".join(js_str(r.name) for r in (view.join, view.leave) if r)
         type_imports |= {"AckError", view.join.ack} | ({view.leave.ack} if view.leave else set())
-        view.value_imports = sorted({names.room_function(spec, room_key), "retainMembership", "releaseMembership"})
+        requests = {r.func for r in (view.join, view.leave) if r}
+        view.value_imports = sorted({names.room_function(spec, room_key), "retainMembership", "releaseMembership", *requests})
     view.type_imports = sorted(type_imports)
     return view
 
@@ -209,6 +211,7 @@ def _request(event: EventSpec, room_params: list[str]) -> Request:
         event=js_str(event.name),
         ack=names.ack_type(event),
         payload="{ " + ", ".join(f"{n}: params.{n}" for n in fields) + " }" if fields else "{}",
+        func=names.emit_function(event.name),
     )
 
 

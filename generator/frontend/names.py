@@ -50,6 +50,11 @@ def received_type(event: EventSpec) -> str:
     return message_type(event) if event.action == "relay" else payload_type(event)
 
 
+def emit_function(name: str) -> str:
+    """`emitBoardCompute`: the typed function of events.ts that sends an event and resolves to its ack."""
+    return "emit" + pascal(name)
+
+
 def constant(event: EventSpec) -> str:
     return event_snake(event.name).upper()
 

@@ -8,6 +8,7 @@ Their `description`s feed the JSON Schema and the spec reference.
 from __future__ import annotations
 
 import builtins
+import datetime
 import keyword
 import math
 import re
@@ -54,6 +55,12 @@ _MODEL_MODULE_NAMES = frozenset({"str", "int", "float", "bool", "dict", "list", 
 # pycodestyle's E741/E743: names easily misread as 1 and 0; generated code must pass ruff's E rules.
 _AMBIGUOUS = frozenset({"l", "I", "O"})
 _PYDANTIC_ATTRIBUTES = frozenset(name for name in dir(BaseModel) if not name.startswith("_"))
+
+# Client side (CONTRACT 10): how long a generated emit function waits for its ack by default, and the
+# payload key that carries an idempotent call's key (a key no spec field can take on an idempotent event).
+DEFAULT_TIMEOUT_MS = 10_000
+MAX_TIMEOUT_MS = 3_600_000
+IDEMPOTENCY_KEY = "idempotency_key"
 
 # `message` is the event Socket.IO's send() uses.
 RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener", "message"})
@@ -350,6 +357,75 @@ class EventSpec(_Strict):
         description="server_to_client (or relay) only: name of the Svelte listener component to generate (PascalCase).",
         pattern=COMPONENT_RE,
     )
+    timeout_ms: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_TIMEOUT_MS,
+        description=(
+            "client_to_server only: how long the generated emit function in events.ts waits for the acknowledgement "
+            f"before it resolves to {{ok: false, error: {{code: 'timeout'}}}} (milliseconds, default {DEFAULT_TIMEOUT_MS}; "
+            "a call may pass its own timeoutMs). An idempotent event's server also waits this long for a first call "
+            "still running when its retry arrives."
+        ),
+    )
+    idempotent: bool = Field(
+        False,
+        description=(
+            "action handle only: the generated emit function sends an idempotency key (payload key "
+            f"'{IDEMPOTENCY_KEY}', generated unless the caller gives one) and may retry (option retries); the server "
+            "runs the handler once per (user, event, key) and answers every retry with the first result (Redis SET NX "
+            "when the client manager is an AsyncRedisManager, memory in a single process)."
+        ),
+    )
+    renamed_from: list[Annotated[str, Field(pattern=EVENT_NAME_RE)]] = Field(
+        default_factory=list,
+        description=(
+            "Old names of this event, still served until 'sunset': a client_to_server event is handled under each "
+            "old name by the same handler; a server_to_client (or relayed) event is also emitted under each old name "
+            "before the sunset date. events.ts keeps the old names typed and marked @deprecated; `check` fails once "
+            "the sunset has come while an old name is still listed."
+        ),
+    )
+    sunset: datetime.date | None = Field(
+        None,
+        description=(
+            "With renamed_from: the date (YYYY-MM-DD, UTC) from which the old names are no longer emitted; from that "
+            "day `check` exits 1 until the old names are removed from renamed_from. Without it the old names stay "
+            "until removed. Extend it, never shorten it: deployed clients were promised the date."
+        ),
+    )
+
+    @field_validator("sunset", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> Any:
+        # YAML reads an unquoted 2027-01-31 as a date; a quoted one is the same date written as text.
+        if isinstance(value, datetime.datetime):
+            raise ValueError("sunset is a date (YYYY-MM-DD), not a date and time")
+        if isinstance(value, str):
+            try:
+                return datetime.date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"sunset {value!r} is not a date: write YYYY-MM-DD") from None
+        return value
+
+    @field_validator("renamed_from", mode="before")
+    @classmethod
+    def _one_old_name(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value  # `renamed_from: old:name` is a list of one
+
+    @field_validator("renamed_from")
+    @classmethod
+    def _old_names(cls, value: list[str]) -> list[str]:
+        problems: list[Problem] = []
+        seen: set[str] = set()
+        for i, name in enumerate(value):
+            if name in RESERVED_EVENTS:
+                problems.append(Problem((i,), f"'{name}' is reserved by Socket.IO; it cannot be an old name"))
+            elif name in seen:
+                problems.append(Problem((i,), f"old name '{name}' is listed twice"))
+            seen.add(name)
+        raise_any(problems)
+        return value
 
     @field_validator("payload", mode="before")
     @classmethod
@@ -414,6 +490,10 @@ class EventSpec(_Strict):
                 only("listener", "'listener' is for events clients receive: server_to_client or relay")
             if self.action == "relay" and "user" in self.payload:
                 problems.append(Problem(("payload", "user"), "a relay payload may not have a field 'user': the server adds the sender there", key=True))
+            if self.idempotent and self.action != "handle":
+                only("idempotent", "'idempotent' is for action 'handle': joins, leaves and relays are safe to repeat or not worth remembering")
+            if self.idempotent and IDEMPOTENCY_KEY in self.payload:
+                problems.append(Problem(("payload", IDEMPOTENCY_KEY), f"payload field '{IDEMPOTENCY_KEY}' is the key an idempotent event's retries carry; choose another name", key=True))
         else:
             if self.action is not None:
                 only("action", "'action' is only for client_to_server events")
@@ -425,12 +505,29 @@ class EventSpec(_Strict):
                 only("broadcast", "use either 'room' or 'broadcast: true', not both")
             if not self.broadcast and self.room is None:
                 problems.append(Problem((), "a server_to_client event needs a 'room' or 'broadcast: true'"))
+            if self.timeout_ms is not None:
+                only("timeout_ms", "'timeout_ms' is for client_to_server events: clients wait for their acknowledgement")
+            if self.idempotent:
+                only("idempotent", "'idempotent' is for client_to_server events with action 'handle'")
+        if self.name in self.renamed_from:
+            problems.append(Problem(("renamed_from", self.renamed_from.index(self.name)), f"'{self.name}' is the event's current name, not an old one"))
+        if self.sunset is not None and not self.renamed_from:
+            only("sunset", "'sunset' dates the old names in 'renamed_from'; there are none")
         raise_any(problems)
         return self
 
     @property
     def snake(self) -> str:
         return event_snake(self.name)
+
+    @property
+    def effective_timeout_ms(self) -> int:
+        return self.timeout_ms if self.timeout_ms is not None else DEFAULT_TIMEOUT_MS
+
+    def sunset_passed(self, today: datetime.date | None = None) -> bool:
+        """Whether old names remain past their sunset (the sunset day itself is the first day without them)."""
+        today = today or datetime.datetime.now(datetime.timezone.utc).date()
+        return bool(self.renamed_from) and self.sunset is not None and self.sunset <= today
 
     @property
     def helper(self) -> str | None:

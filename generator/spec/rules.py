@@ -142,6 +142,18 @@ def _check_unique(specs: list[LoadedSpec]) -> list[Diagnostic]:
                 claim("helper", event.helper, item, ("events", i, "emit", "helper") if event.emit else loc)
             if event.listener:
                 claim("listener", event.listener, item, ("events", i, "listener"))
+        for i, event in enumerate(item.spec.events):
+            # An old name is still a wire name, and events.ts still types it (constant, payload and ack types).
+            # An old name spelt like the new one (chat-events -> chat:events) shares its generated names.
+            own = {("model", pascal(event.name)), ("snake", event_snake(event.name))}
+            for j, alias in enumerate(event.renamed_from):
+                loc = ("events", i, "renamed_from", j)
+                before = len(problems)
+                claim("event", alias, item, loc)
+                for kind, value in (("model", pascal(alias)), ("snake", event_snake(alias))):
+                    if len(problems) == before and (kind, value) not in own:
+                        claim(kind, value, item, loc)
+                        own.add((kind, value))
     return problems
 
 
