@@ -9,7 +9,6 @@ from .code_rules import BUILTINS, check_code, socket_bindings
 from .config import Config, inside_root
 from .edits import CallArg, FileEdit, Plan, RegionEdit, SpecRef, StubEdit
 from .errors import Diagnostic, EventgenError
-from .read.modules import imports_socket_module
 from .render import py_str, py_value, render
 from .sources import Sources
 from .spec.load import LoadedSpec
@@ -135,7 +134,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     models_view: list[dict[str, object]] = []
     router_helpers: dict[str, set[str]] = {}
     typing_names = {"Any"}
-    idempotency = renames = False
+    idempotency = renames = lazy_handlers = False
     pydantic_names = {"BaseModel", "ConfigDict", "ValidationError", "model_validator"}
 
     for item in specs:
@@ -210,8 +209,11 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                             key = next(k for k, r in spec.rooms.items() if r is room)
                             problems.append(item.at(("rooms", key, "access"), missing))
                 if event.action == "handle" and event.handler:
-                    view["handler_call"] = import_callable(event.handler)
-                    plan.stubs.append(_stub(item, i, event, config, sources, problems))
+                    # Imported on first call, not at the socket module's top: a handler module
+                    # may then import the socket module (its emit helpers) while it loads.
+                    view["handler_call"] = f"eventgen_models.handler({py_str(event.handler)})"
+                    lazy_handlers = True
+                    plan.stubs.append(_stub(item, i, event, config, problems))
                 handlers.append(view)
             else:
                 helper = event.helper or ""
@@ -336,6 +338,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                 },
                 idempotency=idempotency,
                 renames=renames,
+                handlers=lazy_handlers,
                 pydantic_imports=", ".join(sorted(pydantic_names)),
             ),
             kind="python",
@@ -443,28 +446,11 @@ def _shadowed_module(module: str, config: Config) -> str | None:
     return None
 
 
-def _circular_handler(module: str, file: str, config: Config, sources: Sources) -> str | None:
-    """The socket module imports handler modules at its top: a handler module that is a package
-    (the stub would land beside it, never imported) or that imports the socket module while it
-    loads (a router, the app's entry module) would stop the app from starting."""
-    import ast
-
+def _package_handler(module: str, file: str, config: Config) -> str | None:
+    """A handler module that is a package: the stub would land beside it (`open_webui.py` next to
+    `open_webui/`), where Python never looks."""
     if (config.root / file[: -len(".py")]).is_dir():
         return f"handler module {module!r} is a package ({file[: -len('.py')]}/); name a module inside it, e.g. {module}.handlers"
-    src = sources.get(file) if (config.root / file).is_file() else None
-    if src is None:
-        return None
-    try:
-        tree = ast.parse(src.text)
-    except SyntaxError:
-        return None  # reported where it matters, or by Python
-    line = imports_socket_module(tree, config, file)
-    if line:
-        return (
-            f"handler module {module!r} imports the socket module while it loads ({file}:{line}), and the socket module "
-            "imports its handlers: a circular import that stops the app; put the handler in a module of its own "
-            "(import emit helpers inside the function)"
-        )
     return None
 
 
@@ -512,7 +498,7 @@ def _server_name(config: Config, sources: Sources) -> str:
     return found[0]
 
 
-def _stub(item: LoadedSpec, i: int, event: EventSpec, config: Config, sources: Sources, problems: list[Diagnostic]) -> StubEdit:
+def _stub(item: LoadedSpec, i: int, event: EventSpec, config: Config, problems: list[Diagnostic]) -> StubEdit:
     module, _, function = (event.handler or "").partition(":")
     file = config.python_file_for(module)
     shadowed = _shadowed_module(module, config)
@@ -525,8 +511,8 @@ def _stub(item: LoadedSpec, i: int, event: EventSpec, config: Config, sources: S
         # half-built), and the models module is rewritten whole on every run.
         what = "socket module" if file == config.socket_module else "generated models module"
         problems.append(item.at(("events", i, "handler"), f"handler module {module!r} is the {what} ({file}); put handlers in a module of their own"))
-    elif circular := _circular_handler(module, file, config, sources):
-        problems.append(item.at(("events", i, "handler"), circular))
+    elif package := _package_handler(module, file, config):
+        problems.append(item.at(("events", i, "handler"), package))
     text = render(
         "python/handler_stub.py.j2",
         function=function,

@@ -86,26 +86,3 @@ def _absolute(node: ast.ImportFrom, package: str) -> str:
     base = package.split(".") if package else []
     base = base[: max(0, len(base) - (node.level - 1))]
     return ".".join([*base, module] if module else base)
-
-
-def imports_socket_module(tree: ast.Module, config: Config, rel: str) -> int:
-    """The line where this module imports the socket module while it loads (at its top level,
-    in if/try blocks too), 0 if it does not."""
-    target = config.socket_dotted
-    package = _package(config, rel)
-    stack: list[ast.stmt] = list(tree.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.ImportFrom):
-            module = _absolute(node, package)
-            if module == target or any(f"{module}.{a.name}" == target for a in node.names):
-                return node.lineno
-        elif isinstance(node, ast.Import):
-            if any(a.name == target or a.name.startswith(target + ".") for a in node.names):
-                return node.lineno
-        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            for block in ("body", "orelse", "finalbody"):
-                stack.extend(getattr(node, block, []) or [])
-            for handler in getattr(node, "handlers", []):
-                stack.extend(handler.body)
-    return 0

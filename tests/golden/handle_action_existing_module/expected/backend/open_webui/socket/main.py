@@ -5,10 +5,9 @@ import socketio
 from open_webui.env import WEBSOCKET_MANAGER, WEBSOCKET_REDIS_URL
 from open_webui.utils.auth import decode_token
 
-# eventgen:begin imports sha=0abed66ca6a1 -- generated from events/*.yaml; edit the spec, then run eventgen generate
+# eventgen:begin imports sha=8be5515ca8bd -- generated from events/*.yaml; edit the spec, then run eventgen generate
 # isort: off
 from open_webui.socket import event_models as eventgen_models
-from open_webui.socket.handlers import echo
 # isort: on
 # eventgen:end imports
 
@@ -53,7 +52,7 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin chat sha=6de0d1d19f1d -- generated from events/chat.yaml; edit the spec, then run eventgen generate
+# eventgen:begin chat sha=8a3aa71e1528 -- generated from events/chat.yaml; edit the spec, then run eventgen generate
 @sio.on("chat:echo")
 @eventgen_models.per_socket
 async def on_chat_echo(sid, data=None, *extra):
@@ -68,7 +67,7 @@ async def on_chat_echo(sid, data=None, *extra):
             payload = eventgen_models.ChatEchoPayload.model_validate(data)
         except eventgen_models.ValidationError as exc:
             return eventgen_models.invalid_payload(exc)
-        result = await eventgen_models.call(echo, user, payload, sid, 10.0)
+        result = await eventgen_models.call(eventgen_models.handler("open_webui.socket.handlers:echo"), user, payload, sid, 10.0)
         return eventgen_models.ok(data=result)
     except eventgen_models.Refused as refusal:
         return refusal.ack()

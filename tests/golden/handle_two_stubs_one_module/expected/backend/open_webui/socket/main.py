@@ -5,11 +5,9 @@ import socketio
 from open_webui.env import WEBSOCKET_MANAGER, WEBSOCKET_REDIS_URL
 from open_webui.utils.auth import decode_token
 
-# eventgen:begin imports sha=6579493eb627 -- generated from events/*.yaml; edit the spec, then run eventgen generate
+# eventgen:begin imports sha=8be5515ca8bd -- generated from events/*.yaml; edit the spec, then run eventgen generate
 # isort: off
 from open_webui.socket import event_models as eventgen_models
-from open_webui.socket.handlers import echo
-from open_webui.socket.handlers import shout
 # isort: on
 # eventgen:end imports
 
@@ -54,7 +52,7 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin chat sha=799481a1ebbb -- generated from events/chat.yaml; edit the spec, then run eventgen generate
+# eventgen:begin chat sha=636eb46dfcdb -- generated from events/chat.yaml; edit the spec, then run eventgen generate
 @sio.on("chat:echo")
 @eventgen_models.per_socket
 async def on_chat_echo(sid, data=None, *extra):
@@ -69,7 +67,7 @@ async def on_chat_echo(sid, data=None, *extra):
             payload = eventgen_models.ChatEchoPayload.model_validate(data)
         except eventgen_models.ValidationError as exc:
             return eventgen_models.invalid_payload(exc)
-        result = await eventgen_models.call(echo, user, payload, sid, 10.0)
+        result = await eventgen_models.call(eventgen_models.handler("open_webui.socket.handlers:echo"), user, payload, sid, 10.0)
         return eventgen_models.ok(data=result)
     except eventgen_models.Refused as refusal:
         return refusal.ack()
@@ -92,7 +90,7 @@ async def on_chat_shout(sid, data=None, *extra):
             payload = eventgen_models.ChatShoutPayload.model_validate(data)
         except eventgen_models.ValidationError as exc:
             return eventgen_models.invalid_payload(exc)
-        result = await eventgen_models.call(shout, user, payload, sid, 10.0)
+        result = await eventgen_models.call(eventgen_models.handler("open_webui.socket.handlers:shout"), user, payload, sid, 10.0)
         return eventgen_models.ok(data=result)
     except eventgen_models.Refused as refusal:
         return refusal.ack()

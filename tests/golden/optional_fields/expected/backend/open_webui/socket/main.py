@@ -5,10 +5,9 @@ import socketio
 from open_webui.env import WEBSOCKET_MANAGER, WEBSOCKET_REDIS_URL
 from open_webui.utils.auth import decode_token
 
-# eventgen:begin imports sha=6229a771f770 -- generated from events/*.yaml; edit the spec, then run eventgen generate
+# eventgen:begin imports sha=8be5515ca8bd -- generated from events/*.yaml; edit the spec, then run eventgen generate
 # isort: off
 from open_webui.socket import event_models as eventgen_models
-from open_webui.socket.tasks import create_task
 # isort: on
 # eventgen:end imports
 
@@ -53,7 +52,7 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin task sha=5751dc9d0421 -- generated from events/task.yaml; edit the spec, then run eventgen generate
+# eventgen:begin task sha=ea1fc5494b33 -- generated from events/task.yaml; edit the spec, then run eventgen generate
 @sio.on("task:create")
 @eventgen_models.per_socket
 async def on_task_create(sid, data=None, *extra):
@@ -68,7 +67,7 @@ async def on_task_create(sid, data=None, *extra):
             payload = eventgen_models.TaskCreatePayload.model_validate(data)
         except eventgen_models.ValidationError as exc:
             return eventgen_models.invalid_payload(exc)
-        result = await eventgen_models.call(create_task, user, payload, sid, 10.0)
+        result = await eventgen_models.call(eventgen_models.handler("open_webui.socket.tasks:create_task"), user, payload, sid, 10.0)
         return eventgen_models.ok(data=result)
     except eventgen_models.Refused as refusal:
         return refusal.ack()
