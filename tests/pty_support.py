@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import signal
 import time
 from pathlib import Path
 
@@ -16,6 +17,10 @@ class Terminal:
         pid, fd = pty.fork()
         if pid == 0:  # pragma: no cover - the child
             try:
+                # Ctrl-C must reach the command however the test run was started: a blocked mask
+                # and an ignored SIGINT (a background job without job control) survive exec.
+                signal.pthread_sigmask(signal.SIG_SETMASK, [])
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
                 os.chdir(cwd)
                 os.execvpe(argv[0], argv, env)
             finally:
