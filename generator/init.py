@@ -428,7 +428,7 @@ def config_text(values: dict[str, str], found: Detection, root: Path, result: In
         if found.session_value == "id":
             result.notes.append(f"the user's id in {found.session_pool}[sid]: {found.session_value_why}; session_value = \"id\"")
     elif found.session_pool:
-        out.append(f"# The code does not tell whether it maps a sid to a user dict or to the user's id: set session_value.")
+        out.append("# The code does not tell whether it maps a sid to a user dict or to the user's id: set session_value.")
         result.warnings.append(
             f"{found.socket_module}: {found.session_value_why}; keeping session_value = \"dict\" "
             f"(set session_value = \"id\" in {CONFIG_FILE} if it maps a sid to the user's id)"
