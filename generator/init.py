@@ -51,6 +51,8 @@ class Detection:
     session_pool: str | None = None  # the mapping connect fills by sid
     session_pool_where: str = ""  # file:line of that assignment, and the handler
     session_pool_default_bound: bool = False  # whether the module binds SESSION_POOL itself
+    session_value: str | None = None  # "dict" or "id" when the stores into the pool tell, else None
+    session_value_why: str = ""  # the stored expressions, or why they do not tell
 
 
 @dataclass
@@ -118,6 +120,8 @@ def detect(root: Path) -> Detection:
         session_pool=pool[0],
         session_pool_where=pool[1],
         session_pool_default_bound=pool[2],
+        session_value=pool[3],
+        session_value_why=pool[4],
     )
 
 
@@ -179,23 +183,25 @@ def _components_major(root: Path, frontend: str) -> tuple[int | None, str]:
     return None, ""
 
 
-def _session_pool(root: Path, socket_module: str | None, server: str | None) -> tuple[str | None, str, bool]:
-    """(the mapping connect fills by sid, where, whether the module binds the default name)."""
+def _session_pool(root: Path, socket_module: str | None, server: str | None) -> tuple[str | None, str, bool, str | None, str]:
+    """(the mapping connect fills by sid, where, whether the module binds the default name,
+    what it holds per sid -- "dict", "id" or None --, and the evidence for that)."""
     import ast
 
-    from .read.sessions import find_session_pool, module_binds
+    from .read.sessions import find_session_pool, module_binds, session_shape
 
     if not socket_module or not server:
-        return None, "", False
+        return None, "", False, None, ""
     try:
         tree = ast.parse((root / socket_module).read_bytes(), filename=socket_module)
     except (OSError, SyntaxError, ValueError):
-        return None, "", False
+        return None, "", False, None, ""
     pool = find_session_pool(tree, server)
     default_bound = module_binds(tree, Config.session_pool)
     if pool is None:
-        return None, "", default_bound
-    return pool.name, f"{socket_module}:{pool.line}, in {pool.handler}", default_bound
+        return None, "", default_bound, None, ""
+    shape = session_shape(tree, server, pool.name)
+    return pool.name, f"{socket_module}:{pool.line}, in {pool.handler}", default_bound, shape.value, shape.why
 
 
 def _scan(root: Path) -> tuple[list[str], list[str]]:
@@ -360,6 +366,7 @@ def settings(root: Path, found: Detection) -> dict[str, str]:
     elif found.svelte_major is None and found.components_major in (4, 5):
         values["svelte"] = str(found.components_major)  # nothing in package.json: the components tell
     values["session_pool"] = found.session_pool or defaults.session_pool
+    values["session_value"] = found.session_value or defaults.session_value
     return values
 
 
@@ -414,7 +421,19 @@ def config_text(values: dict[str, str], found: Detection, root: Path, result: In
             f"no handler in {found.socket_module} stores a session by sid (NAME[sid] = ...) and it defines no "
             f"{Config.session_pool}; set session_pool in {CONFIG_FILE} to the mapping generated handlers must check"
         )
-    out += [line("session_pool"), ""]
+    out.append(line("session_pool"))
+    if found.session_pool and found.session_value is not None:
+        held = "the user's id" if found.session_value == "id" else "a user dict"
+        out.append(f"# It maps a sid to {held}: {_comment(found.session_value_why)}.")
+        if found.session_value == "id":
+            result.notes.append(f"the user's id in {found.session_pool}[sid]: {found.session_value_why}; session_value = \"id\"")
+    elif found.session_pool:
+        out.append("# The code does not tell whether it maps a sid to a user dict or to the user's id: set session_value.")
+        result.warnings.append(
+            f"{found.socket_module}: {found.session_value_why}; keeping session_value = \"dict\" "
+            f"(set session_value = \"id\" in {CONFIG_FILE} if it maps a sid to the user's id)"
+        )
+    out += [line("session_value"), ""]
 
     if found.store_module:
         out.append(f"# The `socket` store is exported by {_comment(found.store_module)}.")

@@ -155,6 +155,124 @@ def test_no_pool_at_all_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixtu
     ) in run.err.splitlines()
 
 
+# -- what the session pool holds --------------------------------------------------------------
+
+# Open WebUI before 0.4 (eras A-C): sio in an if/else on WEBSOCKET_MANAGER, the id stored on join.
+ERA_A_IDS = """\
+import socketio
+
+from open_webui.env import WEBSOCKET_MANAGER
+
+if WEBSOCKET_MANAGER == "redis":
+    sio = socketio.AsyncServer(async_mode="asgi", client_manager=socketio.AsyncRedisManager("redis://"))
+else:
+    sio = socketio.AsyncServer(async_mode="asgi")
+
+SESSION_POOL = {}
+USER_POOL = {}
+
+
+@sio.on("user-join")
+async def user_join(sid, data):
+    auth = data["auth"] if "auth" in data else None
+    user = Users.get_user_by_id(decode_token(auth["token"])["id"])
+    if user:
+        SESSION_POOL[sid] = user.id
+        USER_POOL.setdefault(user.id, []).append(sid)
+"""
+
+DICT_SESSIONS = {
+    "model_dump": "SESSION_POOL[sid] = user.model_dump()",
+    "dict-literal": 'SESSION_POOL[sid] = {"id": user.id, "name": user.name}',
+    "merged": 'SESSION_POOL[sid] = {**user.model_dump(exclude=["bio"]), "last_seen": 0}',
+    "via-local": "session = user.model_dump()\n    SESSION_POOL[sid] = session",
+}
+ID_SESSIONS = {
+    "attribute": "SESSION_POOL[sid] = user.id",
+    "subscript": 'SESSION_POOL[sid] = data["id"]',
+    "str-call": "SESSION_POOL[sid] = str(user.id)",
+    "via-local": "user_id = user.id\n    SESSION_POOL[sid] = user_id",
+}
+UNDECIDABLE = {
+    "unknown-call": ("SESSION_POOL[sid] = load_session(user)", "`load_session(user)` (line 13)"),
+    "parameter": ("SESSION_POOL[sid] = environ", "`environ` (line 13)"),
+    "mixed": ('SESSION_POOL[sid] = user.id if auth else {"id": "guest"}', "`user.id if auth else {'id': 'guest'}` (line 13)"),
+}
+
+
+def _pool_module(store: str) -> str:
+    return SOCKET_HEAD + f"""
+SESSION_POOL = {{}}
+
+
+@sio.event
+async def connect(sid, environ, auth):
+    user = Users.get_user_by_id(auth["id"])
+    data = auth
+    {store}
+"""
+
+
+def test_an_era_a_module_storing_ids_gets_session_value_id(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, "backend/open_webui/socket/main.py", ERA_A_IDS)
+    run, keys = _init(tmp_path, capsys)
+    assert keys["session_value"] == "id"
+    assert load_config(tmp_path).session_value == "id"
+    assert 'found the user\'s id in SESSION_POOL[sid]: `user.id` (line 19); session_value = "id"' in run.out.splitlines()
+    assert "# It maps a sid to the user's id: `user.id` (line 19)." in (tmp_path / "eventgen.toml").read_text().splitlines()
+    assert "session_value" not in run.err
+
+
+@pytest.mark.parametrize("store", list(ID_SESSIONS.values()), ids=list(ID_SESSIONS))
+def test_id_stores_are_read_as_id_sessions(tmp_path: Path, capsys: pytest.CaptureFixture[str], store: str) -> None:
+    write(tmp_path, "app/socket.py", _pool_module(store))
+    _run, keys = _init(tmp_path, capsys)
+    assert keys["session_value"] == "id"
+
+
+@pytest.mark.parametrize("store", list(DICT_SESSIONS.values()), ids=list(DICT_SESSIONS))
+def test_dict_stores_keep_the_default(tmp_path: Path, capsys: pytest.CaptureFixture[str], store: str) -> None:
+    write(tmp_path, "app/socket.py", _pool_module(store))
+    run, keys = _init(tmp_path, capsys)
+    text = (tmp_path / "eventgen.toml").read_text().splitlines()
+    assert "session_value" not in keys and '# session_value = "dict"' in text
+    assert any(line.startswith("# It maps a sid to a user dict: `") for line in text), text
+    assert "session_value" not in run.err and load_config(tmp_path).session_value == "dict"
+
+
+def test_the_bundled_example_is_read_as_dict_sessions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, "backend/open_webui/socket/main.py", (Path(__file__).resolve().parents[1] / "examples/openwebui-mini/backend/open_webui/socket/main.py").read_text())
+    _run, keys = _init(tmp_path, capsys)
+    assert "session_value" not in keys
+    assert "# It maps a sid to a user dict: `user.model_dump()` (line 66)." in (tmp_path / "eventgen.toml").read_text().splitlines()
+
+
+@pytest.mark.parametrize(("store", "shown"), list(UNDECIDABLE.values()), ids=list(UNDECIDABLE))
+def test_an_undecidable_store_keeps_the_default_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str], store: str, shown: str) -> None:
+    write(tmp_path, "app/socket.py", _pool_module(store))
+    run, keys = _init(tmp_path, capsys)
+    assert "session_value" not in keys and load_config(tmp_path).session_value == "dict"
+    assert (
+        f"eventgen init: warning: app/socket.py: cannot tell whether SESSION_POOL[sid] = {shown} stores a user dict or the user's id; "
+        'keeping session_value = "dict" (set session_value = "id" in eventgen.toml if it maps a sid to the user\'s id)'
+    ) in run.err.splitlines()
+    assert "# The code does not tell whether it maps a sid to a user dict or to the user's id: set session_value." in (tmp_path / "eventgen.toml").read_text()
+
+
+def test_stores_that_disagree_keep_the_default_and_say_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Era C stored the id in connect and again in user-join; a dict in one of them is a contradiction."""
+    source = _pool_module("SESSION_POOL[sid] = user.id") + """
+
+@sio.on("user-join")
+async def user_join(sid, data):
+    SESSION_POOL[sid] = data["user"].model_dump()
+"""
+    write(tmp_path, "app/socket.py", source)
+    run, keys = _init(tmp_path, capsys)
+    assert "session_value" not in keys
+    assert "app/socket.py: SESSION_POOL[sid] stores both user dicts and ids: `user.id` (line 13), `data['user'].model_dump()` (line 18)" in run.err
+
+
 # -- the Svelte major --------------------------------------------------------------------------
 
 
