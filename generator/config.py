@@ -37,6 +37,7 @@ class Config:
     session_pool: str = "SESSION_POOL"
     socket_import: str = ""  # dotted module routers import helpers from; derived when empty
     models_import: str = ""  # dotted module of the payload models; derived when empty
+    redis_url: str = ""  # sequenced rooms: Redis for counters and history; "" = the server's AsyncRedisManager
     source: str = ""  # where the config came from ("" = defaults)
 
     # -- derived -----------------------------------------------------------
@@ -295,6 +296,9 @@ def _build(root: Path, table: dict[str, Any], text: str, name: str, prefix: tupl
             continue
         if key in ("socket_import", "models_import") and value and not re.match(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$", value):
             bad(f"'{key}' must be a dotted module name such as open_webui.socket.main, not {value!r}")
+            continue
+        if key == "redis_url" and value and not re.match(r"^(redis|rediss|unix|valkey|valkeys|redis\+sentinel|valkey\+sentinel)://", value):
+            bad(f"'redis_url' must be a Redis URL (redis://host:port/db, rediss://, unix://, redis+sentinel://), not {value!r}")
             continue
         if key == "store_import" and not value.strip():
             bad("'store_import' must name the module that exports the socket store, e.g. \"$lib/stores\"")

@@ -15,6 +15,7 @@ from .spec.load import LoadedSpec
 from .spec.models import ROOM_PARAM_RE, EventSpec, FieldSpec, RoomSpec, pascal, room_func
 
 MODELS_ALIAS = "eventgen_models"
+DELIVERY_MODULE = "eventgen_delivery"  # beside the models module, generated when a room is sequenced
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,10 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     plan = Plan()
     problems: list[Diagnostic] = []
     plan.region_files.add(config.socket_module)
-    plan.generated_files.update({config.models_module, config.types})
+    from .frontend import delivery_ts_file
+
+    delivery_file = delivery_module_file(config)
+    plan.generated_files.update({config.models_module, config.types, delivery_file, delivery_ts_file(config)})
     plan.generated_dirs.add(config.components)
 
     if only is not None:
@@ -109,7 +113,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     problems.extend(check_code(specs, config, sources, server))
     imports: dict[tuple[str, str], _Import] = {}
     # An imported callable must not rebind a name of the module, a builtin or a generated name (6.3).
-    used_locals: set[str] = {MODELS_ALIAS, *BUILTINS, *socket_bindings(config, sources).lines}
+    used_locals: set[str] = {MODELS_ALIAS, DELIVERY_MODULE, *BUILTINS, *socket_bindings(config, sources).lines}
     used_locals.update(f"on_{e.snake}" if e.direction == "client_to_server" else e.helper or "" for s in specs for e in s.spec.events)
 
     def import_callable(ref: str) -> str:
@@ -132,12 +136,15 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     router_helpers: dict[str, set[str]] = {}
     typing_names = {"Any"}
     pydantic_names = {"BaseModel", "ConfigDict", "ValidationError", "model_validator"}
+    sequenced_rooms: list[str] = []
 
     for item in specs:
         spec = item.spec
         handlers: list[dict[str, str]] = []
         emitters: list[dict[str, str]] = []
         for key, room in spec.rooms.items():
+            if room.sequenced:
+                sequenced_rooms.append(room.pattern)
             rooms_view.append(
                 {
                     "func": room_func(spec.name, key),
@@ -151,6 +158,11 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
             rfunc = room_func(spec.name, event.room) if event.room else ""
             room_params = set(room.params) if room else set()
             fields = [field_decl(n, f, room_param=n in room_params) for n, f in event.payload.items()]
+            sequenced = room is not None and room.sequenced
+            if sequenced and event.action == "join":
+                # CONTRACT 8: the join of a sequenced room takes an optional position to recover from.
+                fields.append('since: SincePosition | None = Field(None, description="Recover every event after this position.")')
+                pydantic_names.add("Field")
             if any(f.enum is not None for f in event.payload.values()):
                 typing_names.add("Literal")
             if any(" = Field(" in decl for decl in fields):
@@ -180,7 +192,8 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                     "handler_call": "",
                     # Validation runs either way; a join or leave of a room without params reads
                     # nothing from the result, and an unused `payload` is ruff's F841.
-                    "payload_var": "payload" if (room and room.params) or event.action in ("relay", "handle") else "_",
+                    "payload_var": "payload" if (room and room.params) or event.action in ("relay", "handle") or (sequenced and event.action == "join") else "_",
+                    "sequenced": sequenced and event.action == "join",
                 }
                 if event.action == "join" and room is not None:
                     access = room.effective_access
@@ -224,7 +237,10 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                         "call_args": call_args,
                         "room_func": rfunc,
                         "room_args": ", ".join(f"{p}=payload.{p}" for p in room.params) if room else "",
-                        "doc": f"Emit `{event.name}` to {target} ({item.path}). {event.description or ''}".strip(),
+                        "doc": f"Emit `{event.name}` to {target} ({item.path}). {event.description or ''}".strip()
+                        + (" Sequenced: the message also carries `seq` and `epoch`." if sequenced else ""),
+                        "sequenced": sequenced,
+                        "history": f"size={room.kept.size}, ttl_s={room.kept.ttl_s}" if sequenced and room else "",
                     }
                 )
                 for j, site in enumerate(event.emit.from_ if event.emit else []):
@@ -275,6 +291,26 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
             RegionEdit(file=config.socket_module, id=spec.name, source=item.path, body=body, where="handlers", blank_before=2, server=server)
         )
 
+    if sequenced_rooms:
+        imports[("", DELIVERY_MODULE)] = _Import(delivery_module_dotted(config).rpartition(".")[0], DELIVERY_MODULE)
+        plan.files.append(
+            FileEdit(
+                file=delivery_file,
+                body=render("python/eventgen_delivery.py.j2", rooms=", ".join(sequenced_rooms), redis_url=config.redis_url),
+                kind="python",
+                source=sources_label,
+            )
+        )
+        # The join model of a sequenced room refers to it; defined first, before every payload model.
+        models_view.insert(
+            0,
+            {
+                "name": "SincePosition",
+                "base": "ClientPayload",
+                "doc": "Where a client's copy of a sequenced room stands: the last `seq` it applied in `epoch`.",
+                "fields": ["epoch: str = Field(min_length=1, max_length=64)", "seq: int = Field(ge=0)"],
+            },
+        )
     plan.regions.insert(
         0,
         RegionEdit(
@@ -324,6 +360,17 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     if problems:
         raise EventgenError(problems)
     return plan
+
+
+def delivery_module_file(config: Config) -> str:
+    """The sequenced-delivery runtime: a module beside the models module."""
+    parent = config.models_module.rpartition("/")[0]
+    return f"{parent}/{DELIVERY_MODULE}.py" if parent else f"{DELIVERY_MODULE}.py"
+
+
+def delivery_module_dotted(config: Config) -> str:
+    package = config.models_dotted.rpartition(".")[0]
+    return f"{package}.{DELIVERY_MODULE}" if package else DELIVERY_MODULE
 
 
 def _generated(item: LoadedSpec, config: Config, sources: Sources) -> bool:

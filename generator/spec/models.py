@@ -136,6 +136,33 @@ class FieldSpec(_Strict):
         return self
 
 
+class HistorySpec(_Strict):
+    """How much of a sequenced room's past the server keeps for clients that reconnect."""
+
+    size: int = Field(
+        1000,
+        ge=1,
+        le=1_000_000,
+        description=(
+            "Most events kept per room (the newest). A client that missed more than this while away gets "
+            "recovered: false and reloads. Cost: about the size of one message per kept event, per room."
+        ),
+    )
+    ttl_s: int = Field(
+        600,
+        ge=1,
+        le=30 * 86400,
+        description=(
+            "Seconds the history outlives the room's last event. A client away longer than this (and every "
+            "client after a quiet period this long) gets recovered: false and reloads."
+        ),
+    )
+
+
+# Keys a sequenced room's server events carry besides their payload (CONTRACT 8).
+SEQUENCED_KEYS = ("seq", "epoch")
+
+
 class RoomSpec(_Strict):
     """A family of Socket.IO rooms, named by a pattern with {params}."""
 
@@ -165,9 +192,33 @@ class RoomSpec(_Strict):
         ),
     )
 
+    delivery: Literal["best_effort", "sequenced"] = Field(
+        "best_effort",
+        description=(
+            "'sequenced': every event an emit helper sends to the room carries 'seq' (1, 2, 3, ... per room, no gaps "
+            "within an epoch) and 'epoch', numbered atomically across server processes (in the Redis of the "
+            "server's AsyncRedisManager, else in memory) and kept in a capped history; the room's join accepts "
+            "'since: {epoch, seq}' and answers with what the client missed, or recovered: false. Relays stay "
+            "unsequenced. 'best_effort' (default): plain Socket.IO delivery."
+        ),
+    )
+    history: HistorySpec | None = Field(
+        None,
+        description="sequenced rooms only: history kept for recovery, {size, ttl_s} (default {size: 1000, ttl_s: 600}).",
+    )
+
     @property
     def params(self) -> list[str]:
         return ROOM_PARAM_RE.findall(self.pattern)
+
+    @property
+    def sequenced(self) -> bool:
+        return self.delivery == "sequenced"
+
+    @property
+    def kept(self) -> HistorySpec:
+        """The history a sequenced room keeps (the default when the spec gives none)."""
+        return self.history or HistorySpec()
 
     @property
     def shape(self) -> Shape:
@@ -222,6 +273,8 @@ class RoomSpec(_Strict):
             )])
         if self.access == "self" and len(self.params) != 1:
             raise Problems([Problem(("access",), "access 'self' needs a pattern with exactly one {param}, compared with the user's id")])
+        if self.history is not None and not self.sequenced:
+            raise Problems([Problem(("history",), "'history' is for rooms with 'delivery: sequenced'", key=True)])
         return self
 
 
@@ -458,6 +511,30 @@ class Spec(_Strict):
         ]
         raise_any(problems)
         return value
+
+    @model_validator(mode="after")
+    def _sequenced_names(self) -> Spec:
+        """In a sequenced room the server adds `seq` and `epoch` to every emitted message, and the
+        join takes `since`: a payload field of those names would be overwritten or ambiguous."""
+        problems: list[Problem] = []
+        for i, event in enumerate(self.events):
+            room = self.rooms.get(event.room) if event.room else None
+            if room is None or not room.sequenced:
+                continue
+            if event.direction == "server_to_client":
+                taken = [name for name in SEQUENCED_KEYS if name in event.payload]
+                why = f"room '{event.room}' is sequenced: the server adds 'seq' and 'epoch' to every message"
+            elif event.action == "join":
+                taken = ["since"] if "since" in event.payload else []
+                why = f"room '{event.room}' is sequenced: its join takes 'since: {{epoch, seq}}' to recover missed events"
+            else:
+                taken = []
+            problems.extend(
+                Problem(("events", i, "payload", name), f"payload field {name!r} is reserved here; {why}", key=True)
+                for name in taken
+            )
+        raise_any(problems)
+        return self
 
 
 MAX_DEPTH = 32  # far beyond a real spec (about 7 levels); Python's parser stops at 200 nested brackets
