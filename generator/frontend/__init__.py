@@ -9,12 +9,11 @@ from ..render import render
 from ..sources import Sources
 from ..spec.load import LoadedSpec
 from .events_ts import events_module
-from .listeners import listener_groups, listener_view, render_listener
+from .listeners import DELIVERY_TS, listener_groups, listener_view, render_listener
 from .version import frontend_root, is_sveltekit, svelte_syntax
 
 __all__ = ["delivery_ts_file", "events_module", "frontend_files"]
 
-DELIVERY_TS = "eventgen-delivery"  # beside events.ts, generated when a room is sequenced
 
 
 def delivery_ts_file(config: Config) -> str:
