@@ -13,15 +13,26 @@ import asyncio
 import contextlib
 import io
 import json
+import random
 import shutil
 import subprocess
-import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-from runtime_support import EXAMPLE, NODE_CLIENT, RUNTIME_SPECS, node_project, tsc
+import redis
+from runtime_support import (
+    EXAMPLE,
+    NODE_CLIENT,
+    RUNTIME_SPECS,
+    RedisProcess,
+    ServerProcess,
+    node_project,
+    tracebacks,
+    tsc,
+)
 
 SPEC_DIR = RUNTIME_SPECS / "sequenced"
 
@@ -177,5 +188,125 @@ def check_deliveries(report: dict[str, Any], sent: dict[str, list[int]], tops: d
     return figures
 
 
-def python() -> str:
-    return sys.executable
+def servers_for(app: Path, tmp: Path, count: int, redis_url: str | None) -> list[ServerProcess]:
+    env = {"WEBSOCKET_MANAGER": "redis", "WEBSOCKET_REDIS_URL": redis_url} if redis_url else {}
+    return [ServerProcess(app, tmp / f"server{i}.log", env=dict(env)).start() for i in range(count)]
+
+
+def no_handler_failures(servers: list[ServerProcess]) -> None:
+    for server in servers:
+        log = server.log()
+        assert "eventgen: handler of" not in log, log[-4000:]
+        bad = [tb for tb in tracebacks(log) if "redis" not in tb.lower()]
+        assert not bad, "\n\n".join(bad)
+
+
+async def settle(clients: NodeClients, tops: dict[str, int], timeout: float = 40.0) -> dict[str, Any]:
+    """Ask for reports until every subscription reached its room's top (or time runs out)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        await clients.send(cmd="report")
+        report = (await clients.expect("report"))["report"]
+        behind = [s for s in report["subs"] if (s["seqs"][-1] if s["seqs"] else 0) < tops.get(s["key"], 0)]
+        if not behind or time.monotonic() > deadline:
+            return report
+        await asyncio.sleep(0.5)
+
+
+async def chaos_run(
+    *,
+    app: Path,
+    tmp: Path,
+    node_client: Path,
+    token: str,
+    redis_proc: RedisProcess | None,
+    events: int,
+    rooms: int,
+    clients: int,
+    rooms_per_client: int,
+    kills: int,
+    restart: bool,
+) -> dict[str, Any]:
+    servers = servers_for(app, tmp, 2 if redis_proc else 1, redis_proc.url if redis_proc else None)
+    urls = [s.url for s in servers]
+    keys = [f"n{i}" for i in range(rooms)]
+    rng = random.Random(14)
+    try:
+        config = {
+            "urls": urls, "token": token, "clients": clients, "rooms": [{"kind": "note", "key": k} for k in keys],
+            "roomsPerClient": rooms_per_client, "holdMs": 500, "checkMs": 2000,
+        }  # fmt: skip
+        async with NodeClients(node_client, config) as node, Emitter(token) as emitter:
+            await node.expect("ready", timeout=60)
+            if redis_proc:
+                redis_proc.wait_subscribers(len(servers))
+            batch = 20
+            batches = [(keys[i % rooms], list(range(i * batch, (i + 1) * batch))) for i in range(events // batch)]
+            rng.shuffle(batches)
+            kill_at = sorted(rng.sample(range(len(batches)), min(kills, len(batches))))
+            drop_at = len(batches) * 35 // 100
+            restart_at = len(batches) * 60 // 100
+            down: set[int] = set()
+            figures: dict[str, Any] = {"kills": 0, "redis_drops": 0, "restarts": 0}
+            queue: asyncio.Queue[tuple[int, str, list[int]]] = asyncio.Queue()
+            for i, (key, ns) in enumerate(batches):
+                queue.put_nowait((i, key, ns))
+
+            async def worker() -> None:
+                while not queue.empty():
+                    i, key, ns = queue.get_nowait()
+                    live = [j for j in range(len(servers)) if j not in down]
+                    # Both processes' routers emit; a server being restarted is skipped.
+                    url = urls[live[i % len(live)]]
+                    assert await emitter.bump(url, "note", key, ns), emitter.failures[-1]
+
+            async def chaos() -> None:
+                done_kills = 0
+                while not queue.empty():
+                    progress = len(batches) - queue.qsize()
+                    while done_kills < len(kill_at) and kill_at[done_kills] <= progress:
+                        await node.send(cmd="kill", client=rng.randrange(clients))
+                        done_kills += 1
+                        figures["kills"] += 1
+                    if redis_proc and progress >= drop_at and not figures["redis_drops"]:
+                        figures["redis_drops"] += 1
+                        with redis.Redis(host="127.0.0.1", port=redis_proc.port) as r:
+                            # Every connection but this one: the managers' pub/sub and publish
+                            # connections and the sequencing scripts' pool.
+                            r.client_kill_filter(_type="pubsub")
+                            r.client_kill_filter(_type="normal", skipme=True)
+                    if restart and len(servers) > 1 and progress >= restart_at and not figures["restarts"]:
+                        figures["restarts"] += 1
+                        down.add(1)
+                        await asyncio.to_thread(servers[1].stop)
+                        await asyncio.to_thread(servers[1].start)
+                        down.discard(1)
+                    await asyncio.sleep(0.02)
+                while done_kills < len(kill_at):  # the rest, if emitting was quicker
+                    await node.send(cmd="kill", client=rng.randrange(clients))
+                    done_kills += 1
+                    figures["kills"] += 1
+
+            started = time.monotonic()
+            await asyncio.gather(chaos(), *(worker() for _ in range(6)))
+            figures["emit_seconds"] = round(time.monotonic() - started, 2)
+            tops = {k: len(v) for k, v in emitter.sent.items()}
+            if redis_proc:
+                with redis.Redis(host="127.0.0.1", port=redis_proc.port) as r:
+                    counted = {k: int(r.hget(f"eventgen:seq:{{note:{k}}}:meta", "s") or 0) for k in tops}
+                assert counted == tops, "every event sent was numbered exactly once"
+            report = await settle(node, tops)
+            figures.update(check_deliveries(report, emitter.sent, tops))
+            figures["events"] = sum(tops.values())
+            figures["resyncs"] = sum(s["resyncs"] for s in report["subs"])
+            # How much the chaos cost: joins that replayed history, and the events they replayed
+            # (an event replayed and also received live counts once in the deliveries).
+            figures["recoveries"] = sum(s["recoveries"] for s in report["subs"])
+            figures["replayed"] = sum(s["replayed"] for s in report["subs"])
+            assert figures["resyncs"] == 0, "nothing was lost from Redis: no client may need to reload"
+            assert not emitter.failures
+        no_handler_failures(servers)
+        return figures
+    finally:
+        for server in servers:
+            server.stop()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import shutil
 import sys
 import time
@@ -25,13 +24,19 @@ pytest_plugins = ["runtime_support"]
 import redis
 from runtime_support import (
     RedisProcess,
-    ServerProcess,
     connect,
     mint_tokens,
     run_async,
-    tracebacks,
 )
-from sequenced_support import Emitter, NodeClients, build_sequenced_app, check_deliveries, compile_node_client
+from sequenced_support import (
+    Emitter,
+    NodeClients,
+    build_sequenced_app,
+    chaos_run,
+    compile_node_client,
+    no_handler_failures,
+    servers_for,
+)
 
 pytestmark = [pytest.mark.redis, pytest.mark.node]
 
@@ -63,137 +68,13 @@ def seq_redis(tmp_path: Path) -> Iterator[RedisProcess]:
         proc.stop()
 
 
-def _servers(app: Path, tmp: Path, count: int, redis_url: str | None) -> list[ServerProcess]:
-    env = {"WEBSOCKET_MANAGER": "redis", "WEBSOCKET_REDIS_URL": redis_url} if redis_url else {}
-    return [ServerProcess(app, tmp / f"server{i}.log", env=dict(env)).start() for i in range(count)]
-
-
-def _no_handler_failures(servers: list[ServerProcess]) -> None:
-    for server in servers:
-        log = server.log()
-        assert "eventgen: handler of" not in log, log[-4000:]
-        bad = [tb for tb in tracebacks(log) if "redis" not in tb.lower()]
-        assert not bad, "\n\n".join(bad)
-
-
-async def _settle(clients: NodeClients, tops: dict[str, int], timeout: float = 40.0) -> dict[str, Any]:
-    """Ask for reports until every subscription reached its room's top (or time runs out)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        await clients.send(cmd="report")
-        report = (await clients.expect("report"))["report"]
-        behind = [s for s in report["subs"] if (s["seqs"][-1] if s["seqs"] else 0) < tops.get(s["key"], 0)]
-        if not behind or time.monotonic() > deadline:
-            return report
-        await asyncio.sleep(0.5)
-
-
-async def _chaos(
-    *,
-    app: Path,
-    tmp: Path,
-    node_client: Path,
-    token: str,
-    redis_proc: RedisProcess | None,
-    events: int,
-    rooms: int,
-    clients: int,
-    rooms_per_client: int,
-    kills: int,
-    restart: bool,
-) -> dict[str, Any]:
-    servers = _servers(app, tmp, 2 if redis_proc else 1, redis_proc.url if redis_proc else None)
-    urls = [s.url for s in servers]
-    keys = [f"n{i}" for i in range(rooms)]
-    rng = random.Random(14)
-    try:
-        config = {
-            "urls": urls, "token": token, "clients": clients, "rooms": [{"kind": "note", "key": k} for k in keys],
-            "roomsPerClient": rooms_per_client, "holdMs": 500, "checkMs": 2000,
-        }  # fmt: skip
-        async with NodeClients(node_client, config) as node, Emitter(token) as emitter:
-            await node.expect("ready", timeout=60)
-            if redis_proc:
-                redis_proc.wait_subscribers(len(servers))
-            batch = 20
-            batches = [(keys[i % rooms], list(range(i * batch, (i + 1) * batch))) for i in range(events // batch)]
-            rng.shuffle(batches)
-            kill_at = sorted(rng.sample(range(len(batches)), min(kills, len(batches))))
-            drop_at = len(batches) * 35 // 100
-            restart_at = len(batches) * 60 // 100
-            down: set[int] = set()
-            figures: dict[str, Any] = {"kills": 0, "redis_drops": 0, "restarts": 0}
-            queue: asyncio.Queue[tuple[int, str, list[int]]] = asyncio.Queue()
-            for i, (key, ns) in enumerate(batches):
-                queue.put_nowait((i, key, ns))
-
-            async def worker() -> None:
-                while not queue.empty():
-                    i, key, ns = queue.get_nowait()
-                    live = [j for j in range(len(servers)) if j not in down]
-                    # Both processes' routers emit; a server being restarted is skipped.
-                    url = urls[live[i % len(live)]]
-                    assert await emitter.bump(url, "note", key, ns), emitter.failures[-1]
-
-            async def chaos() -> None:
-                done_kills = 0
-                while not queue.empty():
-                    progress = len(batches) - queue.qsize()
-                    while done_kills < len(kill_at) and kill_at[done_kills] <= progress:
-                        await node.send(cmd="kill", client=rng.randrange(clients))
-                        done_kills += 1
-                        figures["kills"] += 1
-                    if redis_proc and progress >= drop_at and not figures["redis_drops"]:
-                        figures["redis_drops"] += 1
-                        with redis.Redis(host="127.0.0.1", port=redis_proc.port) as r:
-                            # Every connection but this one: the managers' pub/sub and publish
-                            # connections and the sequencing scripts' pool.
-                            r.client_kill_filter(_type="pubsub")
-                            r.client_kill_filter(_type="normal", skipme=True)
-                    if restart and len(servers) > 1 and progress >= restart_at and not figures["restarts"]:
-                        figures["restarts"] += 1
-                        down.add(1)
-                        await asyncio.to_thread(servers[1].stop)
-                        await asyncio.to_thread(servers[1].start)
-                        down.discard(1)
-                    await asyncio.sleep(0.02)
-                while done_kills < len(kill_at):  # the rest, if emitting was quicker
-                    await node.send(cmd="kill", client=rng.randrange(clients))
-                    done_kills += 1
-                    figures["kills"] += 1
-
-            started = time.monotonic()
-            await asyncio.gather(chaos(), *(worker() for _ in range(6)))
-            figures["emit_seconds"] = round(time.monotonic() - started, 2)
-            tops = {k: len(v) for k, v in emitter.sent.items()}
-            if redis_proc:
-                with redis.Redis(host="127.0.0.1", port=redis_proc.port) as r:
-                    counted = {k: int(r.hget(f"eventgen:seq:{{note:{k}}}:meta", "s") or 0) for k in tops}
-                assert counted == tops, "every event sent was numbered exactly once"
-            report = await _settle(node, tops)
-            figures.update(check_deliveries(report, emitter.sent, tops))
-            figures["events"] = sum(tops.values())
-            figures["resyncs"] = sum(s["resyncs"] for s in report["subs"])
-            # How much the chaos cost: joins that replayed history, and the events they replayed
-            # (an event replayed and also received live counts once in the deliveries).
-            figures["recoveries"] = sum(s["recoveries"] for s in report["subs"])
-            figures["replayed"] = sum(s["replayed"] for s in report["subs"])
-            assert figures["resyncs"] == 0, "nothing was lost from Redis: no client may need to reload"
-            assert not emitter.failures
-        _no_handler_failures(servers)
-        return figures
-    finally:
-        for server in servers:
-            server.stop()
-
-
 def test_chaos_two_processes_redis_nothing_lost_duplicated_or_out_of_order(
     seq_app: Path, seq_tokens: dict[str, str], node_client: Path, seq_redis: RedisProcess, tmp_path: Path
 ) -> None:
     events = int(os.environ.get("EVENTGEN_SEQ_EVENTS", "10000"))
     figures = asyncio.run(
         asyncio.wait_for(
-            _chaos(app=seq_app, tmp=tmp_path, node_client=node_client, token=seq_tokens["alice"], redis_proc=seq_redis,
+            chaos_run(app=seq_app, tmp=tmp_path, node_client=node_client, token=seq_tokens["alice"], redis_proc=seq_redis,
                    events=events, rooms=50, clients=40, rooms_per_client=4, kills=20, restart=True),  # fmt: skip
             180,
         )
@@ -207,7 +88,7 @@ def test_chaos_two_processes_redis_nothing_lost_duplicated_or_out_of_order(
 def test_single_process_memory_mode_same_scenario(seq_app: Path, seq_tokens: dict[str, str], node_client: Path, tmp_path: Path) -> None:
     figures = asyncio.run(
         asyncio.wait_for(
-            _chaos(app=seq_app, tmp=tmp_path, node_client=node_client, token=seq_tokens["alice"], redis_proc=None,
+            chaos_run(app=seq_app, tmp=tmp_path, node_client=node_client, token=seq_tokens["alice"], redis_proc=None,
                    events=2000, rooms=20, clients=16, rooms_per_client=3, kills=15, restart=False),  # fmt: skip
             120,
         )
@@ -221,7 +102,7 @@ def test_single_process_memory_mode_same_scenario(seq_app: Path, seq_tokens: dic
 
 @run_async(90)
 async def _join_protocol(app: Path, tmp: Path, token: str, redis_url: str | None) -> None:
-    servers = _servers(app, tmp, 1, redis_url)
+    servers = servers_for(app, tmp, 1, redis_url)
     try:
         url = servers[0].url
         async with Emitter(token) as emitter:
@@ -264,7 +145,7 @@ async def _join_protocol(app: Path, tmp: Path, token: str, redis_url: str | None
             ack = await again.ack("note:join", {"note_id": "quiet", "since": {"epoch": "", "seq": -1}})
             assert ack["error"]["code"] == "invalid_payload"
             await again.close()
-        _no_handler_failures(servers)
+        no_handler_failures(servers)
     finally:
         for server in servers:
             server.stop()
@@ -295,7 +176,7 @@ async def _until(node: NodeClients, done: Any, timeout: float = 30.0) -> list[di
 
 @run_async(120)
 async def _resync_once(app: Path, tmp: Path, node_client: Path, token: str, seq_redis: RedisProcess) -> None:
-    servers = _servers(app, tmp, 2, seq_redis.url)
+    servers = servers_for(app, tmp, 2, seq_redis.url)
     try:
         urls = [s.url for s in servers]
         notes = [{"kind": "note", "key": f"r{i}"} for i in range(4)]
@@ -341,7 +222,7 @@ async def _resync_once(app: Path, tmp: Path, node_client: Path, token: str, seq_
                     assert s["ns"][:3] == [0, 1, 2] and s["ns"][3:] in ([5], [4, 5], [3, 4, 5]) and len(s["epochs"]) == 2, s
                 else:
                     assert s["ns"] == [12] and len(s["epochs"]) == 2, s
-        _no_handler_failures(servers)
+        no_handler_failures(servers)
     finally:
         for server in servers:
             server.stop()

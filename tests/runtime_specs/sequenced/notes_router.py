@@ -2,6 +2,7 @@
 each endpoint emits one event per number in the request, through the generated helper that
 eventgen patches in after `Notes.record`."""
 
+import time  # noqa: F401 - the emit calls eventgen patches in read time.time()
 
 from fastapi import APIRouter, Depends
 from open_webui.utils.auth import get_verified_user
