@@ -110,7 +110,9 @@ async def bench(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     results = []
     try:
         urls = [s.url for s in servers]
-        groups = {(kind, mode): [f"{mode}-{kind}-{i}" for i in range(args.rooms)] for kind in ("note", "pad") for mode in ("sat", "pace")}
+        # Rooms of their own for every phase, so each phase counts only its own deliveries.
+        modes = [f"sat{r}" for r in range(args.rounds)] + ["pace"]
+        groups = {(kind, mode): [f"{mode}-{kind}-{i}" for i in range(args.rooms)] for kind in ("note", "pad") for mode in modes}
         rooms = [{"kind": kind, "key": key} for (kind, _), keys in groups.items() for key in keys]
         subs_per_room = args.clients * args.rooms_per_client // len(rooms)
         config = {"urls": urls, "token": token, "clients": args.clients, "rooms": rooms, "roomsPerClient": args.rooms_per_client,
@@ -120,7 +122,7 @@ async def bench(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
             redis_proc.wait_subscribers(2)
             for rnd in range(args.rounds):
                 for kind in ("pad", "note"):
-                    results.append(await phase(node, emitter, urls, kind, groups[(kind, "sat")], args.events, 0, subs_per_room))
+                    results.append(await phase(node, emitter, urls, kind, groups[(kind, f"sat{rnd}")], args.events, 0, subs_per_room))
                     print(f"round {rnd + 1}: {results[-1]}", flush=True)
             for kind in ("pad", "note"):
                 results.append(await phase(node, emitter, urls, kind, groups[(kind, "pace")], int(args.rate * args.seconds), args.rate, subs_per_room))
@@ -145,9 +147,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="saturation rounds (sequenced and best effort alternate)")
     parser.add_argument("--rate", type=float, default=300.0, help="emits/s of the paced phase")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the paced phase")
-    parser.add_argument("--rooms", type=int, default=10, help="rooms per (delivery, phase) group")
+    parser.add_argument("--rooms", type=int, default=5, help="rooms per (delivery, phase) group")
     parser.add_argument("--clients", type=int, default=40)
-    parser.add_argument("--rooms-per-client", type=int, default=4)
+    parser.add_argument("--rooms-per-client", type=int, default=3)
     parser.add_argument("--chaos", action="store_true", help="also run the chaos scenario at full size")
     parser.add_argument("--chaos-events", type=int, default=100_000)
     args = parser.parse_args()
