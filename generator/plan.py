@@ -12,10 +12,10 @@ from .errors import Diagnostic, EventgenError
 from .render import py_str, py_value, render
 from .sources import Sources
 from .spec.load import LoadedSpec
-from .spec.models import ROOM_PARAM_RE, EventSpec, FieldSpec, RoomSpec, pascal, room_func
+from .spec.models import DELIVERY_ALIAS, ROOM_PARAM_RE, EventSpec, FieldSpec, RoomSpec, pascal, room_func
 
 MODELS_ALIAS = "eventgen_models"
-DELIVERY_MODULE = "eventgen_delivery"  # beside the models module, generated when a room is sequenced
+DELIVERY_MODULE = DELIVERY_ALIAS  # beside the models module, generated when a room is sequenced
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ PATTERN_RULES = {
 
 # Names generated code defines for itself: a spec may not take them.
 MODELS_ALIAS = "eventgen_models"  # how the socket module imports the payload models
+DELIVERY_ALIAS = "eventgen_delivery"  # how it imports the sequenced-delivery runtime (rooms with delivery: sequenced)
 RESERVED_MODELS = frozenset({"ClientPayload", "ServerPayload"})  # base classes in the models module
 _BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
 # A payload field with a default binds its name in the model's class body, where later
@@ -356,6 +357,8 @@ class EmitSpec(_Strict):
             raise ValueError(f"helper {value!r} may not start with 'on_': generated handlers use those names")
         if value == MODELS_ALIAS:
             raise ValueError(f"helper {value!r} is the name the socket module imports the payload models under")
+        if value == DELIVERY_ALIAS:
+            raise ValueError(f"helper {value!r} is the name the socket module imports the sequenced-delivery runtime under")
         if value in _BUILTINS:
             raise ValueError(f"helper {value!r} would hide Python's built-in {value}() in the socket module; choose another name")
         if value in _AMBIGUOUS:
