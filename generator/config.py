@@ -41,6 +41,7 @@ class Config:
     timeout_s: float = 10.0  # bound on an access check or handler call, unless the event sets timeout_s
     max_rooms_per_socket: int = 100  # rooms one socket may be in through generated join events
     max_inflight_per_socket: int = 32  # generated handler calls one socket may have running at once
+    redis_url: str = ""  # sequenced rooms: Redis for counters and history; "" = the server's AsyncRedisManager
     source: str = ""  # where the config came from ("" = defaults)
 
     # -- derived -----------------------------------------------------------
@@ -327,6 +328,9 @@ def _build(root: Path, table: dict[str, Any], text: str, name: str, prefix: tupl
             continue
         if key in ("socket_import", "models_import") and value and not re.match(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$", value):
             bad(f"'{key}' must be a dotted module name such as open_webui.socket.main, not {value!r}")
+            continue
+        if key == "redis_url" and value and not re.match(r"^(redis|rediss|unix|valkey|valkeys|redis\+sentinel|valkey\+sentinel)://", value):
+            bad(f"'redis_url' must be a Redis URL (redis://host:port/db, rediss://, unix://, redis+sentinel://), not {value!r}")
             continue
         if key == "store_import" and not value.strip():
             bad("'store_import' must name the module that exports the socket store, e.g. \"$lib/stores\"")

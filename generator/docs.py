@@ -30,6 +30,7 @@ REFERENCE = Path(__file__).resolve().parent.parent / "docs" / "spec-reference.md
 SECTIONS: list[tuple[type[BaseModel], str, str]] = [
     (models.Spec, "Spec file", ""),
     (models.RoomSpec, "Room", "A value of `rooms`; events name the room by its key."),
+    (models.HistorySpec, "Room history", "The `history` mapping of a room with `delivery: sequenced`."),
     (models.EventSpec, "Event", "An item of `events`."),
     (models.FieldSpec, "Payload field", "A value of `payload`."),
     (models.EmitSpec, "Emit", "The `emit` mapping of a server_to_client event."),

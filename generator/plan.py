@@ -12,11 +12,21 @@ from .errors import Diagnostic, EventgenError
 from .render import py_str, py_value, render
 from .sources import Sources
 from .spec.load import LoadedSpec
-from .spec.models import IDEMPOTENCY_KEY, ROOM_PARAM_RE, EventSpec, FieldSpec, RoomSpec, pascal, room_func
+from .spec.models import (
+    DELIVERY_ALIAS,
+    IDEMPOTENCY_KEY,
+    ROOM_PARAM_RE,
+    EventSpec,
+    FieldSpec,
+    RoomSpec,
+    pascal,
+    room_func,
+)
 
 MODELS_ALIAS = "eventgen_models"
 # Names a generated handler binds or reads in its body (socket_region.py.j2), besides the module's.
 HANDLER_LOCALS = frozenset({"sid", "data", "extra", "user", "payload", "room", "message", "result", "exc", "refusal"})
+DELIVERY_MODULE = DELIVERY_ALIAS  # beside the models module, generated when a room is sequenced
 
 
 @dataclass(frozen=True)
@@ -98,7 +108,10 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     plan = Plan()
     problems: list[Diagnostic] = []
     plan.region_files.add(config.socket_module)
-    plan.generated_files.update({config.models_module, config.types})
+    from .frontend import delivery_ts_file
+
+    delivery_file = delivery_module_file(config)
+    plan.generated_files.update({config.models_module, config.types, delivery_file, delivery_ts_file(config)})
     plan.generated_dirs.add(config.components)
 
     if only is not None:
@@ -112,7 +125,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     imports: dict[tuple[str, str], _Import] = {}
     # An imported callable must not rebind a name of the module, a builtin or a generated name (6.3).
     # Generated handlers' own locals too: `room = ...` then `allowed(room, ...)` would call the room name.
-    used_locals: set[str] = {MODELS_ALIAS, *BUILTINS, *HANDLER_LOCALS, *socket_bindings(config, sources).lines}
+    used_locals: set[str] = {MODELS_ALIAS, DELIVERY_MODULE, *BUILTINS, *HANDLER_LOCALS, *socket_bindings(config, sources).lines}
     used_locals.update(f"on_{e.snake}" if e.direction == "client_to_server" else e.helper or "" for s in specs for e in s.spec.events)
 
     def import_callable(ref: str) -> str:
@@ -136,12 +149,15 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     typing_names = {"Any"}
     idempotency = renames = lazy_handlers = False
     pydantic_names = {"BaseModel", "ConfigDict", "ValidationError", "model_validator"}
+    sequenced_rooms: list[str] = []
 
     for item in specs:
         spec = item.spec
         handlers: list[dict[str, str]] = []
         emitters: list[dict[str, str]] = []
         for key, room in spec.rooms.items():
+            if room.sequenced:
+                sequenced_rooms.append(room.pattern)
             rooms_view.append(
                 {
                     "func": room_func(spec.name, key),
@@ -155,6 +171,11 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
             rfunc = room_func(spec.name, event.room) if event.room else ""
             room_params = set(room.params) if room else set()
             fields = [field_decl(n, f, room_param=n in room_params) for n, f in event.payload.items()]
+            sequenced = room is not None and room.sequenced
+            if sequenced and event.action == "join":
+                # CONTRACT 8: the join of a sequenced room takes an optional position to recover from.
+                fields.append('since: SincePosition | None = Field(None, description="Recover every event after this position.")')
+                pydantic_names.add("Field")
             if event.idempotent:
                 # Sent by the generated emit function; excluded from model_dump(), so handlers see only their fields.
                 fields.append(f"{IDEMPOTENCY_KEY}: str | None = Field(None, min_length=1, max_length=128, exclude=True)")
@@ -190,7 +211,8 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                     "timeout": _seconds(event.timeout_s if event.timeout_s is not None else config.timeout_s),
                     # Validation runs either way; a join or leave of a room without params reads
                     # nothing from the result, and an unused `payload` is ruff's F841.
-                    "payload_var": "payload" if (room and room.params) or event.action in ("relay", "handle") else "_",
+                    "payload_var": "payload" if (room and room.params) or event.action in ("relay", "handle") or (sequenced and event.action == "join") else "_",
+                    "sequenced": sequenced and event.action == "join",
                     **_renames(event),
                     "idempotent": event.idempotent,
                     # A retry waits for a first call still running about as long as its client waits for an ack.
@@ -241,7 +263,10 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                         "call_args": call_args,
                         "room_func": rfunc,
                         "room_args": ", ".join(f"{p}=payload.{p}" for p in room.params) if room else "",
-                        "doc": f"Emit `{event.name}` to {target} ({item.path}). {event.description or ''}".strip(),
+                        "doc": f"Emit `{event.name}` to {target} ({item.path}). {event.description or ''}".strip()
+                        + (" Sequenced: the message also carries `seq` and `epoch`." if sequenced else ""),
+                        "sequenced": sequenced,
+                        "history": f"size={room.kept.size}, ttl_s={room.kept.ttl_s}" if sequenced and room else "",
                         **_renames(event),
                     }
                 )
@@ -293,6 +318,26 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
             RegionEdit(file=config.socket_module, id=spec.name, source=item.path, body=body, where="handlers", blank_before=2, server=server)
         )
 
+    if sequenced_rooms:
+        imports[("", DELIVERY_MODULE)] = _Import(delivery_module_dotted(config).rpartition(".")[0], DELIVERY_MODULE)
+        plan.files.append(
+            FileEdit(
+                file=delivery_file,
+                body=render("python/eventgen_delivery.py.j2", rooms=", ".join(sequenced_rooms), redis_url=config.redis_url),
+                kind="python",
+                source=sources_label,
+            )
+        )
+        # The join model of a sequenced room refers to it; defined first, before every payload model.
+        models_view.insert(
+            0,
+            {
+                "name": "SincePosition",
+                "base": "ClientPayload",
+                "doc": "Where a client's copy of a sequenced room stands: the last `seq` it applied in `epoch`.",
+                "fields": ["epoch: str = Field(min_length=1, max_length=64)", "seq: int = Field(ge=0)"],
+            },
+        )
     plan.regions.insert(
         0,
         RegionEdit(
@@ -366,6 +411,17 @@ def _renames(event: EventSpec) -> dict[str, object]:
         "aliases_tuple": "(" + ", ".join(py_str(a) for a in aliases) + ("," if len(aliases) == 1 else "") + ")",
         "sunset": event.sunset.isoformat() if event.sunset else "",
     }
+
+
+def delivery_module_file(config: Config) -> str:
+    """The sequenced-delivery runtime: a module beside the models module."""
+    parent = config.models_module.rpartition("/")[0]
+    return f"{parent}/{DELIVERY_MODULE}.py" if parent else f"{DELIVERY_MODULE}.py"
+
+
+def delivery_module_dotted(config: Config) -> str:
+    package = config.models_dotted.rpartition(".")[0]
+    return f"{package}.{DELIVERY_MODULE}" if package else DELIVERY_MODULE
 
 
 def _generated(item: LoadedSpec, config: Config, sources: Sources) -> bool:

@@ -135,10 +135,11 @@ def mint_tokens(app: Path, users: tuple[str, ...] = USERS) -> dict[str, str]:
 # ---------------------------------------------------------------- processes
 
 
-def bound_socket() -> socket.socket:
-    """A listening TCP socket on 127.0.0.1 with a port the kernel picked."""
+def bound_socket(port: int = 0) -> socket.socket:
+    """A listening TCP socket on 127.0.0.1 with a port the kernel picked (or `port`, for a restart)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
     sock.listen(2048)
     return sock
 
@@ -193,7 +194,7 @@ class ServerProcess:
         config = dict(_LOG_CONFIG, root={"level": self.log_level, "handlers": ["stderr"]})
         config_path = self.log_path.with_suffix(".logging.json")
         config_path.write_text(json.dumps(config))
-        sock = bound_socket()
+        sock = bound_socket(self.port)  # a restart keeps the port, so clients reconnect to the same URL
         self.port = int(sock.getsockname()[1])
         cmd = [
             sys.executable, "-m", "uvicorn", self.target,

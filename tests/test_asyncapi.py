@@ -347,3 +347,24 @@ def test_example_app_and_empty_and_invalid_projects(tmp_path: Path, capsys: pyte
     broken = make_project(tmp_path / "broken", specs={"feature": FEATURE_SPEC.replace("pattern: \"feature:{feature_id}\"", "pattern: \"feature:{feature-id}\"")})
     run = run_cli(capsys, "-C", str(broken), "export", "asyncapi")
     assert run.code == 2 and run.out == "" and run.err.startswith("events/feature.yaml:")
+
+
+def test_sequenced_rooms_show_seq_epoch_since_and_the_recovery_ack(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = FEATURE_SPEC.replace(
+        "    access: open_webui.socket.access:can_read_feature\n",
+        "    access: open_webui.socket.access:can_read_feature\n    delivery: sequenced\n    history: {size: 50, ttl_s: 120}\n",
+    )
+    assert "delivery: sequenced" in spec
+    root = make_project(tmp_path / "app", specs={"feature": spec})
+    doc = json.loads(export(capsys, root, "--format", "json"))
+    assert schema_errors(doc) == []
+    schemas = doc["components"]["schemas"]
+    updated = schemas["FeatureUpdatedPayload"]
+    assert updated["properties"]["seq"]["type"] == "integer" and updated["properties"]["epoch"]["type"] == "string"
+    assert {"seq", "epoch"} <= set(updated["required"])
+    join = schemas["FeatureSubscribePayload"]
+    assert "since" in join["properties"] and "since" not in join.get("required", [])
+    ok = schemas["FeatureSubscribeAck"]["oneOf"][0]
+    assert {"position", "recovered", "missed"} <= set(ok["properties"]) and "position" in ok["required"]
+    room = next(c for c in doc["channels"].values() if c.get("address") == "feature:{feature_id}")
+    assert room["x-eventgen-delivery"] == "sequenced" and room["x-eventgen-history"] == {"size": 50, "ttl_s": 120}

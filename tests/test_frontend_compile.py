@@ -31,6 +31,44 @@ pytestmark = pytest.mark.node
 HOSTILE = "*/ </script> <!-- --> ${alert(1)} `tick` \"dq\" 'sq' \u2028 {{ jinja }} {@html x} <b>bold</b> \\ end"
 
 SPECS = {
+    "notes": """
+        name: notes
+        description: A sequenced room (CONTRACT 8) with a listener and a relay beside it.
+        rooms:
+          note:
+            pattern: "note:{note_id}"
+            access: authenticated
+            delivery: sequenced
+            history: {size: 100, ttl_s: 60}
+        events:
+          - name: note:join
+            direction: client_to_server
+            action: join
+            room: note
+            payload:
+              note_id: str
+          - name: note:leave
+            direction: client_to_server
+            action: leave
+            room: note
+            payload:
+              note_id: str
+          - name: note:changed
+            direction: server_to_client
+            room: note
+            payload:
+              note_id: str
+              body: str
+            listener: NoteFeed
+          - name: note:cursor
+            direction: client_to_server
+            action: relay
+            room: note
+            payload:
+              note_id: str
+              at: int
+            listener: NoteFeed
+    """,
     "chat": """
         name: chat
         description: Typing indicators in a chat (relay) and messages handled by user code.
@@ -145,7 +183,7 @@ SPECS = {
     .replace("@OPEN@", json.dumps("</script><script>alert(1)</script> */ /* <!-- --> " + HOSTILE))
     .replace("@PATTERN@", json.dumps("d\"o'c`</script><!--*/ :{doc_id}:page:{page_no}")),
 }
-LISTENERS = {"FeatureUpdates", "ChatTyping", "UserToasts", "MaintenanceBanner", "HostileWatch"}
+LISTENERS = {"FeatureUpdates", "ChatTyping", "UserToasts", "MaintenanceBanner", "HostileWatch", "NoteFeed"}
 
 USAGE = """
 import { io, type Socket } from "socket.io-client";
@@ -300,7 +338,7 @@ def compiled(generated: Generated, tmp_path_factory: pytest.TempPathFactory) -> 
 
 def test_components_compile_without_warnings(compiled: tuple[list[dict], list[dict]]) -> None:
     results, _ = compiled
-    assert len(results) == 30
+    assert len(results) == 6 * len(LISTENERS)
     assert {r["version"][0] for r in results} == {"4", "5"}
     assert _problems(results) == []
 

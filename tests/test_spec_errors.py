@@ -181,7 +181,27 @@ CASES = [
     Case(
         "unknown-room-key",
         {"feature.yaml": BASE.replace("    access: authenticated\n", "    access: authenticated\n    colour: red\n")},
-        ["events/feature.yaml:7:5: rooms.feature: unknown key 'colour'; allowed here: pattern, access, owner"],
+        ["events/feature.yaml:7:5: rooms.feature: unknown key 'colour'; allowed here: pattern, access, owner, delivery, history"],
+    ),
+    Case(
+        "history-without-sequenced",
+        {"feature.yaml": BASE.replace("    access: authenticated\n", "    access: authenticated\n    history: {size: 10, ttl_s: 60}\n")},
+        ["events/feature.yaml:7:5: rooms.feature.history: 'history' is for rooms with 'delivery: sequenced'"],
+    ),
+    Case(
+        "sequenced-reserved-names",
+        {"feature.yaml": BASE.replace("    access: authenticated\n", "    access: authenticated\n    delivery: sequenced\n").replace("      feature_id: str\n", "      feature_id: str\n      since: dict\n")
+         + UPDATED + "      seq: int\n      epoch: str\n"},
+        [
+            "events/feature.yaml:15:7: events[0].payload.since: payload field 'since' is reserved here; room 'feature' is sequenced: its join takes 'since: {epoch, seq}' to recover missed events",
+            "events/feature.yaml:21:7: events[1].payload.seq: payload field 'seq' is reserved here; room 'feature' is sequenced: the server adds 'seq' and 'epoch' to every message",
+            "events/feature.yaml:22:7: events[1].payload.epoch: payload field 'epoch' is reserved here; room 'feature' is sequenced: the server adds 'seq' and 'epoch' to every message",
+        ],
+    ),
+    Case(
+        "history-size-zero",
+        {"feature.yaml": BASE.replace("    access: authenticated\n", "    access: authenticated\n    delivery: sequenced\n    history: {size: 0}\n")},
+        ["events/feature.yaml:8:21: rooms.feature.history.size: must be 1 or more, got 0"],
     ),
     Case(
         "wrong-type-room-list",

@@ -42,7 +42,7 @@ def asyncapi_document(config: Config, specs: list[LoadedSpec]) -> dict[str, Any]
             if event.direction == "client_to_server":
                 builder.client_event(loaded.path, event, room, room_channel)
             else:
-                builder.server_event(loaded.path, event, room_channel)
+                builder.server_event(loaded.path, event, room_channel, sequenced=bool(room and room.sequenced))
         for key, room in loaded.spec.rooms.items():
             builder.room_channel(loaded.spec.name, key, room)  # rooms only joined and left are channels too
     title, version = _project_identity(config.root)
@@ -107,6 +107,9 @@ class _Builder:
         channel["messages"] = {}
         channel["x-socketio-room"] = True
         channel["x-eventgen-access"] = room.effective_access
+        if room.sequenced:
+            channel["x-eventgen-delivery"] = "sequenced"
+            channel["x-eventgen-history"] = {"size": room.kept.size, "ttl_s": room.kept.ttl_s}
         self.channels[channel_id] = channel
         return channel_id
 
@@ -176,6 +179,9 @@ class _Builder:
             operation["x-eventgen-room"] = room.pattern
         if event.action == "join" and room is not None:
             operation["x-eventgen-access"] = room.effective_access
+            if room.sequenced:
+                operation["x-eventgen-delivery"] = "sequenced"
+                _add_since(self.schemas[f"{base}Payload"], self.schemas[f"{base}Ack"])
         if event.handler:
             operation["x-eventgen-handler"] = event.handler
         self.operations[f"receive{base}"] = _drop_none({**operation, "summary": event.description})
@@ -204,10 +210,12 @@ class _Builder:
                 }
             )
 
-    def server_event(self, source: str, event: EventSpec, room_channel: str | None) -> None:
+    def server_event(self, source: str, event: EventSpec, room_channel: str | None, *, sequenced: bool = False) -> None:
         base = pascal(event.name)
         channel_id = room_channel or NAMESPACE
         self.schemas[f"{base}Payload"] = _payload_schema(event.payload, event.description)
+        if sequenced:
+            _add_sequence(self.schemas[f"{base}Payload"])
         message = self._message(
             channel_id,
             camel(event.name),
@@ -279,6 +287,36 @@ def _payload_schema(payload: dict[str, FieldSpec], description: str | None) -> d
     if description:
         schema["description"] = description
     return schema
+
+
+# CONTRACT 8: what a sequenced room adds to its messages, its join payload and its join ack.
+def _position_schema(description: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": description,
+        "properties": {"epoch": {"type": "string", "minLength": 1, "maxLength": 64}, "seq": {"type": "integer", "minimum": 0}},
+        "required": ["epoch", "seq"],
+        "additionalProperties": False,
+    }
+
+
+def _add_sequence(schema: dict[str, Any]) -> None:
+    schema["properties"]["seq"] = {"type": "integer", "minimum": 1, "description": "Position in the room: 1, 2, 3, ... without gaps within an epoch."}
+    schema["properties"]["epoch"] = {"type": "string", "description": "Changes whenever the room's counter or history was lost."}
+    schema["required"] = [*schema.get("required", []), "seq", "epoch"]
+
+
+def _add_since(payload: dict[str, Any], ack: dict[str, Any]) -> None:
+    payload["properties"]["since"] = _position_schema("Recover every event after this position.")
+    success = ack["oneOf"][0]
+    success["properties"]["position"] = _position_schema("The room's top once the socket is in the room.")
+    success["properties"]["recovered"] = {"type": "boolean", "description": "With since: true when missed holds every event after it; false: reload."}
+    success["properties"]["missed"] = {
+        "type": "array",
+        "description": "With since and recovered: true, every event after it, in order.",
+        "items": {"type": "object", "properties": {"event": {"type": "string"}, "data": {"type": "object"}}, "required": ["event", "data"]},
+    }
+    success["required"].append("position")
 
 
 def _relayed_schema(event: EventSpec) -> dict[str, Any]:

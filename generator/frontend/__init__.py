@@ -5,13 +5,21 @@ from __future__ import annotations
 from ..config import Config
 from ..edits import FileEdit
 from ..errors import Diagnostic, EventgenError
+from ..render import render
 from ..sources import Sources
 from ..spec.load import LoadedSpec
 from .events_ts import events_module
-from .listeners import listener_groups, listener_view, render_listener
+from .listeners import DELIVERY_TS, listener_groups, listener_view, render_listener
 from .version import frontend_root, is_sveltekit, svelte_syntax
 
-__all__ = ["events_module", "frontend_files"]
+__all__ = ["delivery_ts_file", "events_module", "frontend_files"]
+
+
+
+def delivery_ts_file(config: Config) -> str:
+    """The sequenced-delivery client runtime: a module beside the types file."""
+    parent = config.types.rpartition("/")[0]
+    return f"{parent}/{DELIVERY_TS}.ts" if parent else f"{DELIVERY_TS}.ts"
 
 
 def frontend_files(specs: list[LoadedSpec], config: Config, sources: Sources) -> list[FileEdit]:
@@ -23,6 +31,10 @@ def frontend_files(specs: list[LoadedSpec], config: Config, sources: Sources) ->
         raise EventgenError(Diagnostic(where, 0, 0, f"types = {config.types!r} must be a TypeScript module, not a .d.ts declaration file"))
     label = ", ".join(s.path for s in specs)
     files = [FileEdit(file=config.types, body=events_module(specs), kind="ts", source=label)]
+    sequenced = [room.pattern for s in specs for room in s.spec.rooms.values() if room.sequenced]
+    if sequenced:
+        body = render("ts/delivery.ts.j2", rooms=", ".join(sequenced))
+        files.append(FileEdit(file=delivery_ts_file(config), body=body, kind="ts", source=label))
     groups = listener_groups(specs)
     if not groups:
         return files

@@ -116,11 +116,13 @@ def events_view(specs: list[LoadedSpec]) -> EventsView:
         for key, room in spec.rooms.items():
             view.rooms.append(_room(spec, key, room.pattern))
         for event in spec.events:
+            room = spec.rooms.get(event.room) if event.room else None
+            sequenced = room is not None and room.sequenced
             view.constants.append((names.constant(event), js_str(event.name)))
-            view.payloads.append(_payload(event, item.path))
+            view.payloads.append(_sequenced_payload(_payload(event, item.path), event) if sequenced else _payload(event, item.path))
             deprecated = _deprecation(event)
             if event.direction == "client_to_server":
-                view.acks.append(_ack(event))
+                view.acks.append(_sequenced_ack(_ack(event)) if sequenced and event.action == "join" else _ack(event))
                 signature = f"(payload: {names.payload_type(event)}, ack: (response: {names.ack_type(event)}) => void) => void"
                 view.client_to_server.append(EntryView(js_str(event.name), signature))
                 view.client_to_server.extend(EntryView(js_str(a), signature, deprecated(a)) for a in event.renamed_from)
@@ -229,6 +231,33 @@ def _message(event: EventSpec, path: str) -> InterfaceView:
     fields = _fields(event.payload, received=True)
     fields.append(FieldView("user", "EventSender", optional=False, doc="Who sent it, added by the server."))
     return InterfaceView(names.message_type(event), doc, fields)
+
+
+# CONTRACT 8: what a sequenced room adds to its messages, its join payload and its join ack.
+_POSITION = "{ epoch: string; seq: number }"
+
+
+def _sequenced_payload(iface: InterfaceView, event: EventSpec) -> InterfaceView:
+    if event.direction == "server_to_client":
+        extra = [
+            FieldView("seq", "number", optional=False, doc="Position in the room: 1, 2, 3, ... without gaps within an epoch."),
+            FieldView("epoch", "string", optional=False, doc="Changes whenever the room's counter or history was lost."),
+        ]
+    elif event.action == "join":
+        extra = [FieldView("since", _POSITION, optional=True, doc="Recover every event after this position.")]
+    else:
+        return iface
+    return InterfaceView(iface.name, iface.doc, iface.fields + extra)
+
+
+def _sequenced_ack(ack: AckView) -> AckView:
+    fields = ack.ok.fields + [
+        FieldView("position", _POSITION, optional=False, doc="The room's top once the socket is in the room."),
+        # The name carries the `?`: the template writes acknowledgement fields by name.
+        FieldView("recovered?", "boolean", optional=False, doc="With `since`: true when `missed` holds every event after it; false: reload."),
+        FieldView("missed?", "Array<{ event: string; data: unknown }>", optional=False, doc="With `since` and `recovered: true`: every event after it, in order."),
+    ]
+    return AckView(ok=InterfaceView(ack.ok.name, ack.ok.doc, fields), name=ack.name, event=ack.event)
 
 
 def _ack(event: EventSpec) -> AckView:

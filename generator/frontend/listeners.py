@@ -15,16 +15,19 @@ from ..spec.models import EventSpec, FieldSpec, RoomSpec, camel, pascal
 from . import names
 from .version import Syntax
 
+DELIVERY_TS = "eventgen-delivery"  # the runtime module beside events.ts (frontend.delivery_ts_file)
+
 TEMPLATES: dict[Syntax, str] = {5: "svelte/listener_runes.svelte.j2", 4: "svelte/listener_legacy.svelte.j2"}
 
 # Names the templates declare in the component's top-level scope (both syntaxes). A prop may not take
 # one of them; type names are PascalCase and props camelCase, so those never meet.
 SCOPE_NAMES = frozenset(
     {"socket", "createEventDispatcher", "onDestroy", "onMount", "retainMembership", "releaseMembership",
-     "current", "listen", "dispatch", "mounted", "active", "sync", "children", "onerror"}
+     "current", "listen", "dispatch", "mounted", "active", "sync", "children", "onerror",
+     "SequencedRoom", "sequenced", "onResync"}
 )
 # Keys of the state object beside the per-event payloads.
-_STATE_KEYS = frozenset({"joined", "error"})
+_STATE_KEYS = frozenset({"joined", "error", "status"})
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class Received:
     callback_doc: str
     state_doc: str
     foreign: str  # condition true for a payload of another room; "" when there is no room parameter
+    sequenced: bool = False  # a server event of a sequenced room: the runtime orders it (CONTRACT 8)
 
 
 @dataclass
@@ -76,18 +80,32 @@ class ListenerView:
     join: Request | None = None
     leave: Request | None = None
     request_events: str = ""  # union of the join and leave names, for onerror
+    sequenced: bool = False  # the room is `delivery: sequenced` and the component joins it
+    delivery_import: str = ""  # the runtime beside events.ts, as the component imports it
+
+    @property
+    def sequenced_received(self) -> list[Received]:
+        return [r for r in self.received if r.sequenced]
+
+    @property
+    def accepts(self) -> str:
+        """Whether a message belongs to this component's room (the runtime orders per room)."""
+        foreign = next((r.foreign for r in self.sequenced_received if r.foreign), "")
+        return f"!({foreign})" if foreign else "true"
 
     @property
     def prop_names(self) -> list[str]:
         """Every prop but the slot/snippet: room parameters, then callbacks."""
         callbacks = [r.callback for r in self.received] + (["onerror"] if self.join else [])
-        return [p.name for p in self.props] + callbacks
+        return [p.name for p in self.props] + callbacks + (["onResync"] if self.sequenced else [])
 
     @property
     def initial_state(self) -> str:
         entries = [f"{r.key}: null" for r in self.received]
         if self.join:
             entries += ["joined: false", "error: null"]
+        if self.sequenced:
+            entries.append('status: "offline"')
         return "{ " + ", ".join(entries) + " }"
 
 
@@ -164,6 +182,7 @@ def listener_view(group: Group, config: Config, frontend_folder: str, problems: 
             callback_doc=f"Called with every `{e.name}`{of_room}. {e.description or ''}".strip(),
             state_doc=f"The latest `{e.name}`{of_room}, null until one arrives.",
             foreign=" || ".join(f"String(payload.{p}) !== String(params.{p})" for p in room_params),
+            sequenced=bool(room and room.sequenced and joins and e.direction == "server_to_client"),
         )
         for e, key in zip(events, keys)
     ]
@@ -191,6 +210,11 @@ def listener_view(group: Group, config: Config, frontend_folder: str, problems: 
         type_imports |= {"AckError", view.join.ack} | ({view.leave.ack} if view.leave else set())
         requests = {r.func for r in (view.join, view.leave) if r}
         view.value_imports = sorted({names.room_function(spec, room_key), "retainMembership", "releaseMembership", *requests})
+        if room.sequenced:
+            view.sequenced = True
+            type_imports.discard(view.join.ack)  # the runtime reads the join's acknowledgement
+            events_module = events_import(config, frontend_folder, kit)
+            view.delivery_import = js_str(events_module.rpartition("/")[0] + "/" + DELIVERY_TS)
     view.type_imports = sorted(type_imports)
     return view
 

@@ -47,6 +47,7 @@ PATTERN_RULES = {
 
 # Names generated code defines for itself: a spec may not take them.
 MODELS_ALIAS = "eventgen_models"  # how the socket module imports the payload models
+DELIVERY_ALIAS = "eventgen_delivery"  # how it imports the sequenced-delivery runtime (rooms with delivery: sequenced)
 RESERVED_MODELS = frozenset({"ClientPayload", "ServerPayload"})  # base classes in the models module
 _BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
 # A payload field with a default binds its name in the model's class body, where later
@@ -143,6 +144,33 @@ class FieldSpec(_Strict):
         return self
 
 
+class HistorySpec(_Strict):
+    """How much of a sequenced room's past the server keeps for clients that reconnect."""
+
+    size: int = Field(
+        1000,
+        ge=1,
+        le=1_000_000,
+        description=(
+            "Most events kept per room (the newest). A client that missed more than this while away gets "
+            "recovered: false and reloads. Cost: about the size of one message per kept event, per room."
+        ),
+    )
+    ttl_s: int = Field(
+        600,
+        ge=1,
+        le=30 * 86400,
+        description=(
+            "Seconds the history outlives the room's last event. A client away longer than this (and every "
+            "client after a quiet period this long) gets recovered: false and reloads."
+        ),
+    )
+
+
+# Keys a sequenced room's server events carry besides their payload (CONTRACT 8).
+SEQUENCED_KEYS = ("seq", "epoch")
+
+
 class RoomSpec(_Strict):
     """A family of Socket.IO rooms, named by a pattern with {params}."""
 
@@ -172,9 +200,33 @@ class RoomSpec(_Strict):
         ),
     )
 
+    delivery: Literal["best_effort", "sequenced"] = Field(
+        "best_effort",
+        description=(
+            "'sequenced': every event an emit helper sends to the room carries 'seq' (1, 2, 3, ... per room, no gaps "
+            "within an epoch) and 'epoch', numbered atomically across server processes (in the Redis of the "
+            "server's AsyncRedisManager, else in memory) and kept in a capped history; the room's join accepts "
+            "'since: {epoch, seq}' and answers with what the client missed, or recovered: false. Relays stay "
+            "unsequenced. 'best_effort' (default): plain Socket.IO delivery."
+        ),
+    )
+    history: HistorySpec | None = Field(
+        None,
+        description="sequenced rooms only: history kept for recovery, {size, ttl_s} (default {size: 1000, ttl_s: 600}).",
+    )
+
     @property
     def params(self) -> list[str]:
         return ROOM_PARAM_RE.findall(self.pattern)
+
+    @property
+    def sequenced(self) -> bool:
+        return self.delivery == "sequenced"
+
+    @property
+    def kept(self) -> HistorySpec:
+        """The history a sequenced room keeps (the default when the spec gives none)."""
+        return self.history or HistorySpec()
 
     @property
     def shape(self) -> Shape:
@@ -229,6 +281,8 @@ class RoomSpec(_Strict):
             )])
         if self.access == "self" and len(self.params) != 1:
             raise Problems([Problem(("access",), "access 'self' needs a pattern with exactly one {param}, compared with the user's id")])
+        if self.history is not None and not self.sequenced:
+            raise Problems([Problem(("history",), "'history' is for rooms with 'delivery: sequenced'", key=True)])
         return self
 
 
@@ -310,6 +364,8 @@ class EmitSpec(_Strict):
             raise ValueError(f"helper {value!r} may not start with 'on_': generated handlers use those names")
         if value == MODELS_ALIAS:
             raise ValueError(f"helper {value!r} is the name the socket module imports the payload models under")
+        if value == DELIVERY_ALIAS:
+            raise ValueError(f"helper {value!r} is the name the socket module imports the sequenced-delivery runtime under")
         if value in _BUILTINS:
             raise ValueError(f"helper {value!r} would hide Python's built-in {value}() in the socket module; choose another name")
         if value in _AMBIGUOUS:
@@ -566,6 +622,30 @@ class Spec(_Strict):
         ]
         raise_any(problems)
         return value
+
+    @model_validator(mode="after")
+    def _sequenced_names(self) -> Spec:
+        """In a sequenced room the server adds `seq` and `epoch` to every emitted message, and the
+        join takes `since`: a payload field of those names would be overwritten or ambiguous."""
+        problems: list[Problem] = []
+        for i, event in enumerate(self.events):
+            room = self.rooms.get(event.room) if event.room else None
+            if room is None or not room.sequenced:
+                continue
+            if event.direction == "server_to_client":
+                taken = [name for name in SEQUENCED_KEYS if name in event.payload]
+                why = f"room '{event.room}' is sequenced: the server adds 'seq' and 'epoch' to every message"
+            elif event.action == "join":
+                taken = ["since"] if "since" in event.payload else []
+                why = f"room '{event.room}' is sequenced: its join takes 'since: {{epoch, seq}}' to recover missed events"
+            else:
+                taken = []
+            problems.extend(
+                Problem(("events", i, "payload", name), f"payload field {name!r} is reserved here; {why}", key=True)
+                for name in taken
+            )
+        raise_any(problems)
+        return self
 
 
 MAX_DEPTH = 32  # far beyond a real spec (about 7 levels); Python's parser stops at 200 nested brackets

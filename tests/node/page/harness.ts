@@ -47,6 +47,13 @@ export function installHarness(rooms: Record<string, Writable<string>>, unmountL
 		dropConnection(): void {
 			get(socket)?.io.engine.close();
 		},
+		// Offline until goOnline(): no automatic reconnection in between.
+		goOffline(): void {
+			get(socket)?.disconnect();
+		},
+		goOnline(): void {
+			get(socket)?.connect();
+		},
 		setRoom(name: string, id: string): void {
 			rooms[name].set(id);
 		},
