@@ -208,7 +208,8 @@ def listener_view(group: Group, config: Config, frontend_folder: str, problems: 
         view.leave = _request(leave_event, room_params) if leave_event else None
         view.request_events = " | ".join(js_str(r.name) for r in (view.join, view.leave) if r)
         type_imports |= {"AckError", view.join.ack} | ({view.leave.ack} if view.leave else set())
-        requests = {r.func for r in (view.join, view.leave) if r}
+        # A sequenced room's runtime sends the join itself (with `since`): the listener calls only the leave.
+        requests = {r.func for r in (view.join, view.leave) if r and not (room.sequenced and r is view.join)}
         view.value_imports = sorted({names.room_function(spec, room_key), "retainMembership", "releaseMembership", *requests})
         if room.sequenced:
             view.sequenced = True

@@ -54,7 +54,7 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin feature sha=30adb8931a0c -- generated from events/feature.yaml; edit the spec, then run eventgen generate
+# eventgen:begin feature sha=2215e13b10df -- generated from events/feature.yaml; edit the spec, then run eventgen generate
 @sio.on("feature:subscribe")
 @eventgen_models.per_socket
 async def on_feature_subscribe(sid, data=None, *extra):
@@ -108,7 +108,6 @@ async def notify_feature_update(*, feature_id: str, data: dict[str, object]) -> 
     payload = eventgen_models.FeatureUpdatedPayload(feature_id=feature_id, data=data)
     room = eventgen_models.feature_room(feature_id=payload.feature_id)
     await eventgen_delivery.emit(sio, "feature:updated", payload.model_dump(mode="json"), room, size=200, ttl_s=300)
-    await sio.emit("feature:updated", payload.model_dump(mode="json"), room=room)
 # eventgen:end feature
 
 
