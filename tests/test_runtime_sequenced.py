@@ -232,3 +232,20 @@ def test_trimmed_history_or_flushed_redis_calls_on_resync_exactly_once(
     seq_app: Path, seq_tokens: dict[str, str], node_client: Path, seq_redis: RedisProcess, tmp_path: Path
 ) -> None:
     _resync_once(seq_app, tmp_path, node_client, seq_tokens["alice"], seq_redis)
+
+
+def test_a_retried_append_is_numbered_once(seq_app: Path, seq_redis: RedisProcess) -> None:
+    """A reply lost after the script ran makes the store retry with the same emit id: same number,
+    one history entry. Another emit id (or another process) gets the next number."""
+    source = (seq_app / "backend/open_webui/socket/eventgen_delivery.py").read_text()
+    script = source.split('_APPEND = """', 1)[1].split('"""', 1)[0]
+    keys = ["eventgen:seq:{note:retry}:meta", "eventgen:seq:{note:retry}:history"]
+    with redis.Redis(host="127.0.0.1", port=seq_redis.port) as r:
+        r.delete(*keys)
+        run = r.register_script(script)
+        first = run(keys=keys, args=['{"n":1}', 100, 60, 600, "ep1", "emit-a", "proc-1"])
+        again = run(keys=keys, args=['{"n":1}', 100, 60, 600, "ep1", "emit-a", "proc-1"])
+        other = run(keys=keys, args=['{"n":2}', 100, 60, 600, "ep1", "emit-b", "proc-1"])
+        elsewhere = run(keys=keys, args=['{"n":3}', 100, 60, 600, "ep1", "emit-a", "proc-2"])
+        assert [int(first[0]), int(again[0]), int(other[0]), int(elsewhere[0])] == [1, 1, 2, 3]
+        assert r.xlen(keys[1]) == 3
