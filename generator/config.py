@@ -41,6 +41,7 @@ class Config:
     timeout_s: float = 10.0  # bound on an access check or handler call, unless the event sets timeout_s
     max_rooms_per_socket: int = 100  # rooms one socket may be in through generated join events
     max_inflight_per_socket: int = 32  # generated handler calls one socket may have running at once
+    max_bytes: int = 65536  # largest client payload (bytes of its JSON encoding), unless the event sets max_bytes
     redis_url: str = ""  # sequenced rooms: Redis for counters and history; "" = the server's AsyncRedisManager
     source: str = ""  # where the config came from ("" = defaults)
 
@@ -265,6 +266,7 @@ _NUMBERS: dict[str, tuple[float, float]] = {
     "timeout_s": (0.001, 3600.0),
     "max_rooms_per_socket": (1, 100_000),
     "max_inflight_per_socket": (1, 10_000),
+    "max_bytes": (1, 100_000_000),
 }
 
 

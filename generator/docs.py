@@ -32,6 +32,7 @@ SECTIONS: list[tuple[type[BaseModel], str, str]] = [
     (models.RoomSpec, "Room", "A value of `rooms`; events name the room by its key."),
     (models.HistorySpec, "Room history", "The `history` mapping of a room with `delivery: sequenced`."),
     (models.EventSpec, "Event", "An item of `events`."),
+    (models.RateLimitSpec, "Rate limit", "The `rate_limit` mapping of a client_to_server event."),
     (models.FieldSpec, "Payload field", "A value of `payload`."),
     (models.EmitSpec, "Emit", "The `emit` mapping of a server_to_client event."),
     (models.EmitCallSite, "Emit call site", "An item of `emit.from`."),

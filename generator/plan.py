@@ -147,7 +147,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     models_view: list[dict[str, object]] = []
     router_helpers: dict[str, set[str]] = {}
     typing_names = {"Any"}
-    idempotency = renames = lazy_handlers = False
+    idempotency = renames = lazy_handlers = rate_limits = client_events = False
     pydantic_names = {"BaseModel", "ConfigDict", "ValidationError", "model_validator"}
     sequenced_rooms: list[str] = []
 
@@ -195,6 +195,9 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                 }
             )
             if event.direction == "client_to_server":
+                client_events = True
+                limit = event.rate_limit
+                rate_limits = rate_limits or limit is not None
                 view = {
                     "name": event.name,
                     "func": f"on_{event.snake}",
@@ -217,6 +220,8 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                     "idempotent": event.idempotent,
                     # A retry waits for a first call still running about as long as its client waits for an ack.
                     "wait_s": repr(event.effective_timeout_ms / 1000),
+                    "max_bytes": event.max_bytes if event.max_bytes is not None else config.max_bytes,
+                    "rate_limit": f"rate={limit.rate}, per_s={limit.per_s!r}, burst={limit.effective_burst}" if limit else "",
                 }
                 if event.action == "join" and room is not None:
                     access = room.effective_access
@@ -383,6 +388,8 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                 },
                 idempotency=idempotency,
                 renames=renames,
+                rate_limits=rate_limits,
+                client_events=client_events,
                 handlers=lazy_handlers,
                 pydantic_imports=", ".join(sorted(pydantic_names)),
             ),

@@ -58,7 +58,7 @@ VALID_PAYLOADS: dict[str, dict[str, Any]] = {
     "mailbox:watch": {"user_id": "alice"},
     "lobby:join": {"lobby_id": "l1"},
 }
-ERROR_CODES = frozenset({"unauthenticated", "invalid_payload", "forbidden", "internal", "timeout", "limit_exceeded"})
+ERROR_CODES = frozenset({"unauthenticated", "invalid_payload", "forbidden", "internal", "timeout", "limit_exceeded", "payload_too_large", "rate_limited"})
 
 # The root logger prints every record with its level, so a test can find ERROR lines;
 # uvicorn's own loggers propagate to it instead of using their own handlers.

@@ -222,6 +222,28 @@ SCENARIOS: dict[str, str] = {
         assert h.received(alice) == []  # the sender is skipped
         assert h.received(carol) == []  # not a member
     """,
+    "policies": """
+        alice = await h.connect("alice-token")
+        bob = await h.connect("bob-token")
+        # max_bytes 2048 on doc:open: at the cap validation speaks (a room param is 128 characters at
+        # most); one byte over is refused for its size, before validation.
+        at_cap = {"doc_id": "d" * (2048 - len('{"doc_id":""}'))}
+        assert (await h.call(alice, "doc:open", at_cap))["error"]["code"] == "invalid_payload"
+        over = await h.call(alice, "doc:open", {"doc_id": at_cap["doc_id"] + "d"})
+        assert over["error"]["code"] == "payload_too_large" and over["error"]["details"] == {"max_bytes": 2048, "bytes": 2049}, over
+        for sid in (alice, bob):
+            assert (await h.call(sid, "doc:open", {"doc_id": "d1"}))["ok"] is True
+        # rate_limit {rate: 2, per_s: 60, burst: 10}: back to back, the burst passes, then refusals with a wait
+        # of at most one emission interval (30 s).
+        acks = [await h.call(alice, "doc:cursor", {"doc_id": "d1", "x": i, "y": 0}) for i in range(13)]
+        passed = [a for a in acks if a["ok"]]
+        refused = [a for a in acks if not a["ok"]]
+        assert len(passed) == 10 and acks[:10] == passed, acks
+        assert all(a["error"]["code"] == "rate_limited" and 29_000 <= a["error"]["details"]["retry_after_ms"] <= 30_000 for a in refused), refused
+        assert len(h.received(bob)) == len(passed)
+        # Per user: bob has his own limit.
+        assert (await h.call(bob, "doc:cursor", {"doc_id": "d1", "x": 0, "y": 0}))["ok"] is True
+    """,
     "user_room_self": """
         alice = await h.connect("alice-token")
         bob = await h.connect("bob-token")

@@ -107,10 +107,15 @@ async def test_malformed_payloads_are_invalid_payload_with_details(
 
 @run_async()
 async def test_a_huge_invalid_payload_is_answered_briefly(server: ServerProcess, tokens: dict[str, str]) -> None:
-    """900 kB of feature_id (under engine.io's 1 MB frame limit): refused, and not echoed back."""
+    """900 kB of feature_id (under engine.io's 1 MB frame limit, over the default max_bytes of 64 KiB):
+    refused for its size before validation; 60 kB (under the cap): invalid. Neither is echoed back."""
     async with Peers(server.url, tokens, LISTEN) as peers:
         alice = await peers.user("alice")
         reply = await alice.ack("feature:subscribe", {"feature_id": "z" * 900_000})
+        assert error_code(reply) == "payload_too_large"
+        assert reply["error"]["details"]["max_bytes"] == 65536
+        assert len(json.dumps(reply)) < 1_000
+        reply = await alice.ack("feature:subscribe", {"feature_id": "z" * 60_000})
         assert error_code(reply) == "invalid_payload"
         assert reply["error"]["details"][0]["type"] == "string_too_long"
         assert len(json.dumps(reply)) < 1_000

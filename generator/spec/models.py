@@ -373,6 +373,26 @@ class EmitSpec(_Strict):
         return value
 
 
+MAX_BYTES_LIMIT = 100_000_000  # 100 MB: far beyond any Socket.IO frame a server accepts
+
+
+class RateLimitSpec(_Strict):
+    """At most `rate` calls per `per_s` seconds per (user, event), with bursts of up to `burst` at once (GCRA)."""
+
+    rate: int = Field(ge=1, le=1_000_000, description="Calls allowed per `per_s` seconds, sustained.")
+    per_s: float = Field(1.0, gt=0, le=86_400, description="The period of `rate`, in seconds (default 1).")
+    burst: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="Calls allowed at once after a quiet period (default: `rate`). Over any T seconds at most burst + rate x T / per_s calls pass.",
+    )
+
+    @property
+    def effective_burst(self) -> int:
+        return self.burst if self.burst is not None else self.rate
+
+
 class EventSpec(_Strict):
     """One Socket.IO event."""
 
@@ -448,6 +468,27 @@ class EventSpec(_Strict):
             "With renamed_from: the date (YYYY-MM-DD, UTC) from which the old names are no longer emitted; from that "
             "day `check` exits 1 until the old names are removed from renamed_from. Without it the old names stay "
             "until removed. Extend it, never shorten it: deployed clients were promised the date."
+        ),
+    )
+
+    rate_limit: RateLimitSpec | None = Field(
+        None,
+        description=(
+            "client_to_server only: {rate, per_s, burst} per (user, event), a GCRA limit. A call over the limit is "
+            "acked 'rate_limited' with details.retry_after_ms; the handler does not run and the socket stays connected. "
+            "Counted in the Redis of the server's AsyncRedisManager (one Lua script, atomic across processes), in this "
+            "process's memory otherwise. Not on 'leave' (a leave needs no session to count against)."
+        ),
+    )
+    max_bytes: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_BYTES_LIMIT,
+        description=(
+            "client_to_server only: largest payload accepted, in bytes of its JSON encoding (UTF-8, no spaces); a "
+            "larger one is acked 'payload_too_large' before validation and the handler does not run. Default: the "
+            "configuration's max_bytes (65536). Keep the server's max_http_buffer_size above the largest cap: a frame "
+            "over that is dropped by Engine.IO with the connection, before any handler sees it."
         ),
     )
 
@@ -548,6 +589,8 @@ class EventSpec(_Strict):
                 problems.append(Problem(("payload", "user"), "a relay payload may not have a field 'user': the server adds the sender there", key=True))
             if self.idempotent and self.action != "handle":
                 only("idempotent", "'idempotent' is for action 'handle': joins, leaves and relays are safe to repeat or not worth remembering")
+            if self.rate_limit is not None and self.action == "leave":
+                only("rate_limit", "'rate_limit' counts calls per user; a 'leave' needs no session, so there is no user to count against")
             if self.idempotent and IDEMPOTENCY_KEY in self.payload:
                 problems.append(Problem(("payload", IDEMPOTENCY_KEY), f"payload field '{IDEMPOTENCY_KEY}' is the key an idempotent event's retries carry; choose another name", key=True))
         else:
@@ -565,6 +608,10 @@ class EventSpec(_Strict):
                 only("timeout_ms", "'timeout_ms' is for client_to_server events: clients wait for their acknowledgement")
             if self.idempotent:
                 only("idempotent", "'idempotent' is for client_to_server events with action 'handle'")
+            if self.rate_limit is not None:
+                only("rate_limit", "'rate_limit' is for client_to_server events: the server limits what clients send")
+            if self.max_bytes is not None:
+                only("max_bytes", "'max_bytes' is for client_to_server events: the server caps what clients send")
         if self.name in self.renamed_from:
             problems.append(Problem(("renamed_from", self.renamed_from.index(self.name)), f"'{self.name}' is the event's current name, not an old one"))
         if self.sunset is not None and not self.renamed_from:

@@ -96,7 +96,7 @@ async def usage_ping(sid, data=None):
     return {"ok": True, "user_id": user_id, "ts": int(time.time())}
 
 
-# eventgen:begin feature sha=e65797aba18f -- generated from events/feature.yaml; edit the spec, then run eventgen generate
+# eventgen:begin feature sha=345c07337652 -- generated from events/feature.yaml; edit the spec, then run eventgen generate
 @sio.on("feature:subscribe")
 @eventgen_models.per_socket
 async def on_feature_subscribe(sid, data=None, *extra):
@@ -105,6 +105,7 @@ async def on_feature_subscribe(sid, data=None, *extra):
         user = eventgen_models.session_user(SESSION_POOL.get(sid))
         if not user:
             return eventgen_models.unauthenticated()
+        eventgen_models.within_bytes(data, 65536)
         if extra:
             return eventgen_models.extra_arguments(len(extra))
         try:
@@ -128,6 +129,7 @@ async def on_feature_subscribe(sid, data=None, *extra):
 async def on_feature_unsubscribe(sid, data=None, *extra):
     """`feature:unsubscribe`: Remove the caller from room feature:{feature_id} (events/feature.yaml). Stop receiving a feature's updates."""
     try:
+        eventgen_models.within_bytes(data, 65536)
         if extra:
             return eventgen_models.extra_arguments(len(extra))
         try:

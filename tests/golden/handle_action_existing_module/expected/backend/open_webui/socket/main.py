@@ -52,7 +52,7 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin chat sha=8a3aa71e1528 -- generated from events/chat.yaml; edit the spec, then run eventgen generate
+# eventgen:begin chat sha=07db1d016f93 -- generated from events/chat.yaml; edit the spec, then run eventgen generate
 @sio.on("chat:echo")
 @eventgen_models.per_socket
 async def on_chat_echo(sid, data=None, *extra):
@@ -61,6 +61,7 @@ async def on_chat_echo(sid, data=None, *extra):
         user = eventgen_models.session_user(SESSION_POOL.get(sid))
         if not user:
             return eventgen_models.unauthenticated()
+        eventgen_models.within_bytes(data, 65536)
         if extra:
             return eventgen_models.extra_arguments(len(extra))
         try:

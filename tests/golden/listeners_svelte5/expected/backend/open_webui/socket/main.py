@@ -53,7 +53,7 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin doc sha=14dd23cd78c8 -- generated from events/doc.yaml; edit the spec, then run eventgen generate
+# eventgen:begin doc sha=e1bf4720214e -- generated from events/doc.yaml; edit the spec, then run eventgen generate
 @sio.on("doc:open")
 @eventgen_models.per_socket
 async def on_doc_open(sid, data=None, *extra):
@@ -62,6 +62,7 @@ async def on_doc_open(sid, data=None, *extra):
         user = eventgen_models.session_user(SESSION_POOL.get(sid))
         if not user:
             return eventgen_models.unauthenticated()
+        eventgen_models.within_bytes(data, 65536)
         if extra:
             return eventgen_models.extra_arguments(len(extra))
         try:
@@ -86,6 +87,7 @@ async def on_doc_cursor(sid, data=None, *extra):
         user = eventgen_models.session_user(SESSION_POOL.get(sid))
         if not user:
             return eventgen_models.unauthenticated()
+        eventgen_models.within_bytes(data, 65536)
         if extra:
             return eventgen_models.extra_arguments(len(extra))
         try:
@@ -106,7 +108,7 @@ async def on_doc_cursor(sid, data=None, *extra):
 # eventgen:end doc
 
 
-# eventgen:begin feature sha=873c1b865749 -- generated from events/feature.yaml; edit the spec, then run eventgen generate
+# eventgen:begin feature sha=955ba4f8f227 -- generated from events/feature.yaml; edit the spec, then run eventgen generate
 @sio.on("feature:subscribe")
 @eventgen_models.per_socket
 async def on_feature_subscribe(sid, data=None, *extra):
@@ -115,6 +117,7 @@ async def on_feature_subscribe(sid, data=None, *extra):
         user = eventgen_models.session_user(SESSION_POOL.get(sid))
         if not user:
             return eventgen_models.unauthenticated()
+        eventgen_models.within_bytes(data, 65536)
         if extra:
             return eventgen_models.extra_arguments(len(extra))
         try:
@@ -138,6 +141,7 @@ async def on_feature_subscribe(sid, data=None, *extra):
 async def on_feature_unsubscribe(sid, data=None, *extra):
     """`feature:unsubscribe`: Remove the caller from room feature:{feature_id} (events/feature.yaml)."""
     try:
+        eventgen_models.within_bytes(data, 65536)
         if extra:
             return eventgen_models.extra_arguments(len(extra))
         try:

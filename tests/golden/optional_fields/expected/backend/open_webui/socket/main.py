@@ -52,7 +52,7 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin task sha=ea1fc5494b33 -- generated from events/task.yaml; edit the spec, then run eventgen generate
+# eventgen:begin task sha=9b6021590afd -- generated from events/task.yaml; edit the spec, then run eventgen generate
 @sio.on("task:create")
 @eventgen_models.per_socket
 async def on_task_create(sid, data=None, *extra):
@@ -61,6 +61,7 @@ async def on_task_create(sid, data=None, *extra):
         user = eventgen_models.session_user(SESSION_POOL.get(sid))
         if not user:
             return eventgen_models.unauthenticated()
+        eventgen_models.within_bytes(data, 65536)
         if extra:
             return eventgen_models.extra_arguments(len(extra))
         try:

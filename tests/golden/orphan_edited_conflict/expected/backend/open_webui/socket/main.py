@@ -53,7 +53,7 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin board sha=3976d042a8af -- generated from events/board.yaml; edit the spec, then run eventgen generate
+# eventgen:begin board sha=5dae5e5bf08b -- generated from events/board.yaml; edit the spec, then run eventgen generate
 @sio.on("board:join")
 @eventgen_models.per_socket
 async def on_board_join(sid, data=None, *extra):
@@ -62,6 +62,7 @@ async def on_board_join(sid, data=None, *extra):
         user = eventgen_models.session_user(SESSION_POOL.get(sid))
         if not user:
             return eventgen_models.unauthenticated()
+        eventgen_models.within_bytes(data, 65536)
         if extra:
             return eventgen_models.extra_arguments(len(extra))
         try:
@@ -86,7 +87,7 @@ async def emit_board_changed(*, board_id: int, title: str) -> None:
 # eventgen:end board
 
 
-# eventgen:begin feature sha=873c1b865749 -- generated from events/feature.yaml; edit the spec, then run eventgen generate
+# eventgen:begin feature sha=955ba4f8f227 -- generated from events/feature.yaml; edit the spec, then run eventgen generate
 @sio.on("feature:subscribe")
 @eventgen_models.per_socket
 async def on_feature_subscribe(sid, data=None, *extra):
@@ -95,6 +96,7 @@ async def on_feature_subscribe(sid, data=None, *extra):
         user = eventgen_models.session_user(SESSION_POOL.get(sid))
         if not user:
             return eventgen_models.unauthenticated()
+        eventgen_models.within_bytes(data, 65536)
         if extra:
             return eventgen_models.extra_arguments(len(extra))
         try:
@@ -118,6 +120,7 @@ async def on_feature_subscribe(sid, data=None, *extra):
 async def on_feature_unsubscribe(sid, data=None, *extra):
     """`feature:unsubscribe`: Remove the caller from room feature:{feature_id} (events/feature.yaml)."""
     try:
+        eventgen_models.within_bytes(data, 65536)
         if extra:
             return eventgen_models.extra_arguments(len(extra))
         try:

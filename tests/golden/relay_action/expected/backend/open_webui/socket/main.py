@@ -52,7 +52,7 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin doc sha=14dd23cd78c8 -- generated from events/doc.yaml; edit the spec, then run eventgen generate
+# eventgen:begin doc sha=e1bf4720214e -- generated from events/doc.yaml; edit the spec, then run eventgen generate
 @sio.on("doc:open")
 @eventgen_models.per_socket
 async def on_doc_open(sid, data=None, *extra):
@@ -61,6 +61,7 @@ async def on_doc_open(sid, data=None, *extra):
         user = eventgen_models.session_user(SESSION_POOL.get(sid))
         if not user:
             return eventgen_models.unauthenticated()
+        eventgen_models.within_bytes(data, 65536)
         if extra:
             return eventgen_models.extra_arguments(len(extra))
         try:
@@ -85,6 +86,7 @@ async def on_doc_cursor(sid, data=None, *extra):
         user = eventgen_models.session_user(SESSION_POOL.get(sid))
         if not user:
             return eventgen_models.unauthenticated()
+        eventgen_models.within_bytes(data, 65536)
         if extra:
             return eventgen_models.extra_arguments(len(extra))
         try:

@@ -54,7 +54,7 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin feature sha=2215e13b10df -- generated from events/feature.yaml; edit the spec, then run eventgen generate
+# eventgen:begin feature sha=af46900fbfa7 -- generated from events/feature.yaml; edit the spec, then run eventgen generate
 @sio.on("feature:subscribe")
 @eventgen_models.per_socket
 async def on_feature_subscribe(sid, data=None, *extra):
@@ -63,6 +63,7 @@ async def on_feature_subscribe(sid, data=None, *extra):
         user = eventgen_models.session_user(SESSION_POOL.get(sid))
         if not user:
             return eventgen_models.unauthenticated()
+        eventgen_models.within_bytes(data, 65536)
         if extra:
             return eventgen_models.extra_arguments(len(extra))
         try:
@@ -87,6 +88,7 @@ async def on_feature_subscribe(sid, data=None, *extra):
 async def on_feature_unsubscribe(sid, data=None, *extra):
     """`feature:unsubscribe`: Remove the caller from room feature:{feature_id} (events/feature.yaml)."""
     try:
+        eventgen_models.within_bytes(data, 65536)
         if extra:
             return eventgen_models.extra_arguments(len(extra))
         try:

@@ -51,7 +51,7 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin inbox sha=04245030a745 -- generated from events/inbox.yaml; edit the spec, then run eventgen generate
+# eventgen:begin inbox sha=11e94f0704c7 -- generated from events/inbox.yaml; edit the spec, then run eventgen generate
 @sio.on("inbox:watch")
 @eventgen_models.per_socket
 async def on_inbox_watch(sid, data=None, *extra):
@@ -60,6 +60,7 @@ async def on_inbox_watch(sid, data=None, *extra):
         user = eventgen_models.session_user(SESSION_POOL.get(sid))
         if not user:
             return eventgen_models.unauthenticated()
+        eventgen_models.within_bytes(data, 65536)
         if extra:
             return eventgen_models.extra_arguments(len(extra))
         try:
