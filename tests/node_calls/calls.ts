@@ -169,7 +169,16 @@ export function misuses(socket: AppSocket): void {
 		void ack.data;
 		if (!ack.ok) {
 			// The client's own failures are typed codes like the server's.
-			const code: 'timeout' | 'disconnected' | 'unauthenticated' | 'invalid_payload' | 'forbidden' | 'internal' = ack.error.code;
+			const code:
+				| 'timeout'
+				| 'disconnected'
+				| 'unauthenticated'
+				| 'invalid_payload'
+				| 'forbidden'
+				| 'internal'
+				| 'limit_exceeded'
+				| 'rate_limited'
+				| 'payload_too_large' = ack.error.code;
 			void code;
 		}
 	});
