@@ -32,6 +32,7 @@ pytest_plugins = ["runtime_support"]
 pytestmark = pytest.mark.usefixtures("clean_log")
 
 FRAME_BUDGET = 900_000  # engine.io drops a socket whose frame exceeds max_http_buffer_size (1,000,000)
+MAX_BYTES = 65536  # the config default max_bytes (CONTRACT 10): the runtime spec sets no cap of its own
 # python-socketio's client cannot encode about 500 levels; deeper than the generated models'
 # MAX_DEPTH (64) the server answers invalid_payload, which the invariant accepts.
 MAX_DEPTH = 200
@@ -129,7 +130,11 @@ def test_any_payload_gets_one_ack_and_no_server_error(
             reply = loop.run(peer.ack(event, payload), timeout=ACK_TIMEOUT + 5)
             code = None if reply["ok"] else reply["error"]["code"]
             tally[code or "ok"] = tally.get(code or "ok", 0) + 1
-            if who == "anonymous" and event in ("feature:unsubscribe", "board:leave"):
+            too_large = len(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()) > MAX_BYTES
+            if code == "payload_too_large":
+                # CONTRACT 10: measured as compact UTF-8 JSON before validation, for members and strangers alike.
+                assert too_large and reply["error"]["details"]["max_bytes"] == MAX_BYTES, (event, reply)
+            elif who == "anonymous" and event in ("feature:unsubscribe", "board:leave"):
                 assert code in (None, "invalid_payload"), (event, reply)  # a client can always leave (CONTRACT 7.4)
             elif who == "anonymous":
                 assert code == "unauthenticated", (event, reply)
@@ -140,6 +145,7 @@ def test_any_payload_gets_one_ack_and_no_server_error(
                 clean_log.expect_explosions(1)
             else:
                 assert code in (None, "invalid_payload", "forbidden"), (event, reply)
+                assert not too_large or code == "unauthenticated", "an oversized payload passed the byte cap"
             if code == "invalid_payload":
                 assert len(json.dumps(reply)) < 20_000, "the ack must not echo the input back"
 
