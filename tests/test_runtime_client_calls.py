@@ -195,7 +195,8 @@ async def test_a_timeout_comes_within_100_ms_of_timeout_ms_when_the_machine_is_q
             await node.finish()
         finally:
             await node.kill()
-    assert all(0 <= late < LOADED_SLACK_MS for late in best), best
+    # Node's timers and Date.now() are millisecond-grained: a timer may be measured 1-2 ms "early".
+    assert all(-5 <= late < LOADED_SLACK_MS for late in best), best
     assert min(best) < SLACK_MS, best
 
 
