@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
@@ -26,6 +27,9 @@ class Bindings:
         return name in self.lines
 
 
+# Read once per parsed tree (a router is asked about once per emit call patched into it):
+# trees are kept alive by the cache; a run parses a handful of files. Callers do not mutate the result.
+@lru_cache(maxsize=64)
 def module_bindings(tree: ast.Module) -> Bindings:
     found = Bindings()
 
@@ -138,6 +142,7 @@ def _globals_assigned(scope: ast.AST, bind: object) -> None:
         bind(name, node)  # type: ignore[operator]
 
 
+@lru_cache(maxsize=256)
 def function_locals(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, int]:
     """Names a function binds for itself (parameters, assignments, imports, loop and with targets,
     except-as), with the line that binds each first; nested scopes included, conservatively."""
