@@ -42,6 +42,7 @@ class Config:
     max_rooms_per_socket: int = 100  # rooms one socket may be in through generated join events
     max_inflight_per_socket: int = 32  # generated handler calls one socket may have running at once
     max_bytes: int = 65536  # largest client payload (bytes of its JSON encoding), unless the event sets max_bytes
+    telemetry: str = ""  # "opentelemetry": spans and a duration histogram in generated handlers and helpers; "" = off
     redis_url: str = ""  # sequenced rooms: Redis for counters and history; "" = the server's AsyncRedisManager
     source: str = ""  # where the config came from ("" = defaults)
 
@@ -309,6 +310,9 @@ def _build(root: Path, table: dict[str, Any], text: str, name: str, prefix: tupl
             continue
         if not isinstance(value, str):
             bad(f"'{key}' must be a string in quotes, not {_kind(value)}")
+            continue
+        if key == "telemetry" and value not in ("", "opentelemetry"):
+            bad(f"'telemetry' must be \"opentelemetry\" or \"\" (off), not {value!r}")
             continue
         if key == "session_value" and value not in ("dict", "id"):
             bad(f"'session_value' must be \"dict\" (the pool maps a sid to a user dict) or \"id\" (to the user's id), not {value!r}")

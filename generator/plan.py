@@ -200,6 +200,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                 rate_limits = rate_limits or limit is not None
                 view = {
                     "name": event.name,
+                    "template": room.pattern if room else "",
                     "func": f"on_{event.snake}",
                     "doc": _handler_doc(event, room, item.path),
                     "model": model_name(event),
@@ -263,6 +264,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                     {
                         "helper": helper,
                         "name": event.name,
+                        "template": room.pattern if room else "",
                         "signature": "*, " + ", ".join(signature) if signature else "",
                         "model": model_name(event),
                         "call_args": call_args,
@@ -318,6 +320,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
             session_pool=config.session_pool,
             handlers=handlers,
             emitters=emitters,
+            telemetry=config.telemetry == "opentelemetry",
         ).strip("\n")
         plan.regions.append(
             RegionEdit(file=config.socket_module, id=spec.name, source=item.path, body=body, where="handlers", blank_before=2, server=server)
@@ -389,6 +392,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                 idempotency=idempotency,
                 renames=renames,
                 rate_limits=rate_limits,
+                telemetry=config.telemetry == "opentelemetry",
                 client_events=client_events,
                 handlers=lazy_handlers,
                 pydantic_imports=", ".join(sorted(pydantic_names)),
