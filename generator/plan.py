@@ -15,13 +15,13 @@ from .spec.load import LoadedSpec
 from .spec.models import (
     DELIVERY_ALIAS,
     IDEMPOTENCY_KEY,
-    ROOM_PARAM_RE,
     EventSpec,
     FieldSpec,
     RoomSpec,
     pascal,
     room_func,
 )
+from .spec.rooms import pattern_parts
 
 MODELS_ALIAS = "eventgen_models"
 # Names a generated handler binds or reads in its body (socket_region.py.j2), besides the module's.
@@ -43,16 +43,9 @@ class _Import:
 def room_expr(pattern: str) -> str:
     """Python expression building the room name from its params (no f-string: no escaping traps).
     Each value is escaped (CONTRACT 6.1) inline, with builtins only: a param may have any name."""
-    parts: list[str] = []
-    pos = 0
-    for m in ROOM_PARAM_RE.finditer(pattern):
-        if m.start() > pos:
-            parts.append(py_str(pattern[pos : m.start()]))
-        parts.append(f'str({m.group(1)}).replace("%", "%25").replace(":", "%3A")')
-        pos = m.end()
-    if pos < len(pattern):
-        parts.append(py_str(pattern[pos:]))
-    return " + ".join(parts)
+    return " + ".join(
+        f'str({text}).replace("%", "%25").replace(":", "%3A")' if param else py_str(text) for text, param in pattern_parts(pattern)
+    )
 
 
 def model_name(event: EventSpec) -> str:

@@ -753,8 +753,9 @@ def test_more_ways_of_entering_a_room_by_hand(project: Path, code: str) -> None:
     line = append_to(project, SOCKET_MODULE, "\n\n" + code) + 2
     write_spec(project, "note", "name: note\nrooms:\n  note:\n    pattern: \"note:{note_id}\"\n    access: authenticated\nevents:\n  - name: note:join\n    direction: client_to_server\n    action: join\n    room: note\n    payload:\n      note_id: str\n")
     out = refused(project, "generate")
-    assert "events/note.yaml:4:" in out and f"{SOCKET_MODULE}:" in out, out
-    assert line > 0
+    # Reported where the room is entered: the enter_room call, or the call site of the function that enters it.
+    entered = line + max(i for i, text in enumerate(code.splitlines()) if "enter_room" in text)
+    assert "events/note.yaml:4:" in out and f"by hand at {SOCKET_MODULE}:{entered} " in out, out
 
 
 def test_a_router_calling_the_apps_room_function_counts(project: Path) -> None:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from ..render import js_str, render
 from ..spec.load import LoadedSpec
-from ..spec.models import IDEMPOTENCY_KEY, ROOM_PARAM_RE, EventSpec, FieldSpec, Spec, camel, event_snake, pascal
+from ..spec.models import IDEMPOTENCY_KEY, EventSpec, FieldSpec, Spec, camel, event_snake, pascal
+from ..spec.rooms import pattern_parts
 from . import names
 
 # What a successful acknowledgement carries, by action (templates/python/socket_region.py.j2).
@@ -173,16 +174,10 @@ def _deprecation(event: EventSpec) -> Callable[[str], str]:
 def _room(spec: Spec, key: str, pattern: str) -> RoomView:
     params = names.room_params(pattern)
     local = _ts_param_names(params)
-    parts: list[str] = []
-    pos = 0
-    for m in ROOM_PARAM_RE.finditer(pattern):
-        if m.start() > pos:
-            parts.append(js_str(pattern[pos : m.start()]))
-        # The same escaping as the Python room functions (CONTRACT 6.1), inline: a param may have any name.
-        parts.append(f'String({local[m.group(1)]}).replace(/%/g, "%25").replace(/:/g, "%3A")')
-        pos = m.end()
-    if pos < len(pattern):
-        parts.append(js_str(pattern[pos:]))
+    # The same escaping as the Python room functions (CONTRACT 6.1), inline: a param may have any name.
+    parts = [
+        f'String({local[text]}).replace(/%/g, "%25").replace(/:/g, "%3A")' if param else js_str(text) for text, param in pattern_parts(pattern)
+    ]
     return RoomView(
         func=names.room_function(spec, key),
         pattern=pattern,

@@ -112,46 +112,6 @@ def _is_handler(stmt: cst.BaseStatement, server: str) -> bool:
     return False
 
 
-def module_names(module: cst.Module) -> set[str] | None:
-    """Names the module binds at its top level, in if/else, try and with blocks included;
-    None when a star import makes that unknowable."""
-    names: set[str] = set()
-
-    def bind(target: cst.BaseExpression) -> None:
-        if isinstance(target, cst.Name):
-            names.add(target.value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                bind(element.value)
-
-    def visit(body: Sequence[cst.BaseStatement]) -> bool:
-        for stmt in body:
-            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-                names.add(stmt.name.value)
-            elif isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
-                    if isinstance(small, cst.Assign):
-                        for target in small.targets:
-                            bind(target.target)
-                    elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
-                        bind(small.target)
-                    elif isinstance(small, cst.ImportFrom):
-                        if isinstance(small.names, cst.ImportStar):
-                            return False
-                        names.update((a.asname.name.value if a.asname else dotted(a.name) or "") for a in small.names)  # type: ignore[union-attr]
-                    elif isinstance(small, cst.Import):
-                        for alias in small.names:
-                            bound = alias.asname.name if alias.asname else alias.name
-                            names.add((dotted(bound) or "").split(".")[0])  # type: ignore[arg-type]
-            else:
-                for suite in _child_suites(stmt):
-                    if isinstance(suite, cst.IndentedBlock) and not visit(suite.body):
-                        return False
-        return True
-
-    return names if visit(module.body) else None
-
-
 def handlers_insertion(loc: Located, server: str, region_ends: list[int], lines: list[str]) -> Insertion:
     """After the last `@server.on/event` handler or eventgen region, else after the server."""
     line = 0

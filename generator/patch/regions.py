@@ -316,12 +316,13 @@ def _insertion(
 ) -> Insertion:
     """Where a new region goes. `imported`: names the planned imports region binds;
     `generated`: every region in the file (`found` may leave out the one being moved)."""
+    from ..read.bindings import module_bindings
+    from ..read.tree import user_tree
     from .anchors import (
         Insertion,
         call_insertion,
         handlers_insertion,
         imports_insertion,
-        module_names,
     )
 
     loc = locate()
@@ -330,11 +331,12 @@ def _insertion(
     if edit.where == "handlers":
         # Clashes of names and events with the user's code are refused before this, on every run (code_rules).
         problems: list[Diagnostic] = []
-        bound = module_names(loc.module)
-        if bound is not None:
+        read = user_tree(src.text, src.path)
+        bound = module_bindings(read[0]) if read is not None else None
+        if bound is not None and not bound.star_import:
             # Names the generated handlers read from the module (the server, the session pool):
             # missing ones would make every event fail at run time, so say so now.
-            missing = _free_names(edit.body) - bound - imported - set(dir(builtins))
+            missing = _free_names(edit.body) - set(bound.lines) - imported - set(dir(builtins))
             if missing:
                 problems.append(
                     Diagnostic(

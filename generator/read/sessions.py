@@ -11,6 +11,7 @@ import ast
 from dataclasses import dataclass
 
 from ..pyast import dotted_name
+from .bindings import module_bindings
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ def find_session_pool(tree: ast.Module, server: str) -> SessionPool | None:
     """The mapping `NAME[sid] = ...` that the server's connect handler fills (else any other
     handler of the server, in file order), where `sid` is the handler's first parameter and
     NAME is bound at module level. None when no handler stores anything by sid."""
-    bound = _module_names(tree)
+    bound = module_bindings(tree)
     handlers = _handlers(tree, server)
     handlers.sort(key=lambda item: item[0] != "connect")  # connect first; the rest in file order
     for event, fn in handlers:
@@ -74,23 +75,8 @@ def _handlers(tree: ast.Module, server: str) -> list[tuple[str, ast.FunctionDef 
     return out
 
 
-def _module_names(tree: ast.Module) -> set[str]:
-    """Names bound at module level (also inside if/try), which a pool must be."""
-    names: set[str] = set()
-    for stmt in tree.body:
-        nodes = ast.walk(stmt) if isinstance(stmt, (ast.If, ast.Try)) else [stmt]
-        for node in nodes:
-            if isinstance(node, ast.Assign):
-                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-                names.add(node.target.id)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                names.update((a.asname or a.name).split(".")[0] for a in node.names)
-    return names
-
-
 def module_binds(tree: ast.Module, name: str) -> bool:
-    return name in _module_names(tree)
+    return name in module_bindings(tree)
 
 
 # -- what the pool holds -----------------------------------------------------------------------

@@ -61,6 +61,21 @@ def parse_pattern(pattern: str) -> tuple[Shape, list[str]]:
     return Shape(tuple(segments)), params
 
 
+def pattern_parts(pattern: str) -> list[tuple[str, bool]]:
+    """The pattern as (text, is_param) pieces in order: what the Python and TypeScript room helpers
+    concatenate, literal text as it stands and each param escaped."""
+    parts: list[tuple[str, bool]] = []
+    pos = 0
+    for m in re.finditer(r"\{([^{}]*)\}", pattern):
+        if m.start() > pos:
+            parts.append((pattern[pos : m.start()], False))
+        parts.append((m.group(1), True))
+        pos = m.end()
+    if pos < len(pattern):
+        parts.append((pattern[pos:], False))
+    return parts
+
+
 def overlap(a: Shape, b: Shape) -> bool:
     """Whether some escaped values make both patterns build the same room name."""
     if len(a.segments) != len(b.segments):
