@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .changes import FileChange, unified_diff
 from .errors import EXIT_INVALID, Diagnostic, EventgenError
+from .sink.write import FileChange, unified_diff
 
 if TYPE_CHECKING:
     from .pipeline import Outcome

@@ -72,8 +72,8 @@ def cli(ctx: click.Context, project: Path, debug: bool) -> None:
 @pass_state
 def generate(state: _State, specs: tuple[str, ...], dry_run: bool, force: bool) -> int:
     """Apply every spec's changes at once, or none (exit 1 on a conflict, 2 on invalid input)."""
-    from .changes import project_lock, swap_order, unified_diff, write_changes
     from .pipeline import compute
+    from .sink.write import project_lock, swap_order, unified_diff, write_changes
 
     if dry_run:
         outcome = compute(state.project, mode="diff", force=force, selected=specs)
@@ -98,8 +98,8 @@ def generate(state: _State, specs: tuple[str, ...], dry_run: bool, force: bool) 
 @pass_state
 def diff(state: _State, specs: tuple[str, ...], stat: bool, color: str, exit_code: bool) -> int:
     """Show the unified diff that `generate` would write."""
-    from .changes import diff_stat, unified_diff
     from .pipeline import compute
+    from .sink.write import diff_stat, unified_diff
 
     outcome = compute(state.project, mode="diff", selected=specs)
     use_color = _color(color)
@@ -281,8 +281,8 @@ def list_events(state: _State, fmt: str) -> int:
 @pass_state
 def remove(state: _State, name: str, dry_run: bool, keep_spec: bool, force: bool) -> int:
     """Remove everything a spec generated, then its spec file (exit 1 if a person edited it, unless --force)."""
-    from .changes import FileChange, project_lock, swap_order, unified_diff, write_changes
     from .pipeline import compute
+    from .sink.write import FileChange, project_lock, swap_order, unified_diff, write_changes
 
     with project_lock(state.project.resolve()):
         outcome = compute(state.project, mode="write", force=force, without=name)
@@ -338,8 +338,8 @@ def export_asyncapi(state: _State, fmt: str) -> int:
 @pass_state
 def export_typescript(state: _State) -> int:
     """The typed event map for socket.io-client (what generate writes to events.ts, without its marker)."""
-    from .frontend import events_module
     from .pipeline import load_project
+    from .plan.frontend import events_module
 
     _config, loaded = load_project(state.project)
     click.echo(events_module(loaded), nl=False)

@@ -80,7 +80,7 @@ def server_name(config: Config) -> str | None:
     """The AsyncServer variable: from the config, else found by parsing the socket module."""
     if config.server_name != "auto":
         return config.server_name
-    from .patch.server import find_server_name
+    from .apply.server import find_server_name
     from .sources import Sources
 
     sources = Sources(config.root)
@@ -92,7 +92,7 @@ def server_name(config: Config) -> str | None:
         name = find_server_name(src.text, src.path)
         if name is not None:
             return name
-        from .patch.anchors import find_server
+        from .apply.anchors import find_server
 
         found = find_server(sources.cst(config.socket_module))
     except EventgenError:

@@ -18,9 +18,9 @@ from pathlib import Path, PurePosixPath
 
 import libcst as cst
 
-from .changes import FileChange, project_lock, write_changes
 from .config import CONFIG_FILE, Config, config_from_text, dotted_module, find_config
 from .errors import Diagnostic, EventgenError
+from .sink.write import FileChange, project_lock, write_changes
 
 # Folders no project keeps its own sources in (dependencies, caches, build output).
 _SKIP_DIRS = frozenset({"node_modules", ".venv", "venv", "__pycache__", "site-packages", ".svelte-kit", "build", "dist", ".tox"})
@@ -127,7 +127,7 @@ def detect(root: Path) -> Detection:
 
 def _kit_config(root: Path, frontend: str) -> bool:
     """A svelte.config.* that configures SvelteKit (a plain Vite app has one for vitePreprocess)."""
-    from .frontend.version import _KIT_CONFIG, _SVELTE_CONFIGS
+    from .plan.frontend.version import _KIT_CONFIG, _SVELTE_CONFIGS
 
     for name in _SVELTE_CONFIGS:
         try:
@@ -140,7 +140,7 @@ def _kit_config(root: Path, frontend: str) -> bool:
 
 
 def _lowest_major(spec: str | None) -> int | None:
-    from .frontend.version import lowest_major
+    from .plan.frontend.version import lowest_major
 
     return lowest_major(spec) if spec is not None else None
 
@@ -222,7 +222,7 @@ def _scan(root: Path) -> tuple[list[str], list[str]]:
 
 def _servers(root: Path, py_files: list[str]) -> dict[str, str]:
     """File -> server variable, for every file that creates a socketio.AsyncServer."""
-    from .patch.anchors import find_server
+    from .apply.anchors import find_server
 
     found: dict[str, str] = {}
     for rel in py_files:
@@ -295,7 +295,7 @@ def _major_of_range(spec: str | None) -> int | None:
     """The syntax major `svelte = "auto"` will pick from this range (4 or 5), or None if it cannot tell."""
     if spec is None:
         return None
-    from .frontend.version import lowest_major
+    from .plan.frontend.version import lowest_major
 
     lowest = lowest_major(spec)
     if lowest is None or lowest < 3:

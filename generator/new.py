@@ -17,9 +17,9 @@ from typing import Any
 
 import yaml
 
-from .changes import FileChange, project_lock, swap_order, write_changes
 from .config import Config, load_config
 from .errors import EXIT_OK, Diagnostic, EventgenError
+from .sink.write import FileChange, project_lock, swap_order, write_changes
 from .spec.models import PATTERN_RULES, ROOM_PARAM_RE, SPEC_NAME_RE, event_snake
 
 

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .changes import FileChange
 from .config import Config, load_config
-from .edits import Plan, RegionEdit, StubEdit
 from .errors import Diagnostic, EventgenError
+from .plan.types import Plan, RegionEdit, StubEdit
 from .report import Item, Report
+from .sink.write import FileChange
 from .sources import Sources
 from .spec.load import LoadedSpec, load_specs
 
@@ -103,7 +103,7 @@ def compute(
         specs = [s for s in specs if s.spec.name != without]
     report = Report(mode="force" if force and mode == "write" else mode)  # type: ignore[arg-type]
     sources = Sources(config.root)
-    from .plan import build_plan
+    from .plan.build import build_plan
 
     plan = build_plan(specs, config, sources, only)
     left_behind: list[str] = []
@@ -137,7 +137,7 @@ def _stubs_of(gone: list[LoadedSpec], config: Config, sources: Sources) -> list[
     """The handler stubs a removed spec had eventgen write (none if it cannot be planned)."""
     if not gone:
         return []
-    from .plan import build_plan
+    from .plan.build import build_plan
 
     try:
         return build_plan(gone, config, sources).stubs
@@ -185,14 +185,14 @@ def _apply(
     retired: Sequence[StubEdit] = (),
     left_behind: list[str] | None = None,
 ) -> list[FileChange]:
-    from .patch.files import (
+    from .apply.files import (
         edited_since_generated,
         generated_owner,
         kind_of,
         patch_file,
         patch_stub,
     )
-    from .patch.regions import patch_regions
+    from .apply.regions import patch_regions
 
     problems: list[Diagnostic] = []
     new_text: dict[str, str | None] = {}
@@ -298,8 +298,8 @@ def _killed_run_leftovers(config: Config, plan: Plan, new_text: dict[str, str | 
     """Temporary files a killed run left beside the files eventgen writes (CONTRACT 7.7): `check`
     reports them, `generate` removes them. A run in progress holds the project lock, so any such
     file seen under the lock belongs to a dead run."""
-    from .changes import ASIDE_SUFFIX, TEMP_SUFFIX
     from .report import Item
+    from .sink.write import ASIDE_SUFFIX, TEMP_SUFFIX
 
     targets = set(new_text) | set(plan.region_files) | set(plan.generated_files) | {s.file for s in plan.stubs}
     folders = {str(Path(rel).parent) for rel in targets} | set(plan.generated_dirs)

@@ -1,6 +1,6 @@
 """Concurrent runs are serialised by the project lock (issue 8, item 1).
 
-The lock is an advisory flock on the project folder (generator.changes.project_lock);
+The lock is an advisory flock on the project folder (generator.sink.write.project_lock);
 a second `generate` waits for it, then plans from what the first one wrote, so
 any number of runs started together end exactly where one run ends.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from reliability_support import REPO, changed_paths, copy_project, eventgen, leftovers, make_project, snapshot
 
-from generator.changes import project_lock
+from generator.sink.write import project_lock
 
 pytestmark = pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux /proc/locks to see who waits")
 

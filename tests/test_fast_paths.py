@@ -30,9 +30,9 @@ from server_gen_support import (
     write_tree,
 )
 
+from generator.apply.anchors import find_server
+from generator.apply.server import find_server_name
 from generator.markers import normalize_python
-from generator.patch.anchors import find_server
-from generator.patch.server import find_server_name
 from generator.render import html, js_str, one_line, py_str
 from generator.text_safety import UNSAFE, unsafe
 
@@ -199,7 +199,7 @@ def test_normal_form_is_what_ast_dump_wrote(path: Path) -> None:
 _VERIFY = """
 import json, sys
 from generator.markers import FILE_MARK, digest, normalize_python, scan_regions
-from generator.patch.regions import split_lines
+from generator.apply.regions import split_lines
 bad = []
 for path in json.loads(sys.argv[1]):
     text = open(path, encoding="utf-8").read()

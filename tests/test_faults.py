@@ -33,7 +33,7 @@ from reliability_support import (
     snapshot,
 )
 
-import generator.changes as changes_module
+import generator.sink.write as changes_module
 from generator.pipeline import compute
 
 

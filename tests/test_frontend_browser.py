@@ -32,10 +32,10 @@ from frontend_support import (
     vite_build,
 )
 
+from generator.apply.files import render_file
 from generator.cli import main as eventgen
-from generator.frontend import frontend_files
-from generator.patch.files import render_file
 from generator.pipeline import load_project
+from generator.plan.frontend import frontend_files
 from generator.sources import Sources
 
 pytestmark = [pytest.mark.node, pytest.mark.browser]

@@ -12,10 +12,10 @@ import pytest
 from frontend_support import Browser, copy_example, link_node_modules, static_server, uvicorn_server, vite_build
 from test_frontend_browser import PAGE, SECRET, logged, steps, token, update
 
+from generator.apply.files import render_file
 from generator.cli import main as eventgen
-from generator.frontend import frontend_files
-from generator.patch.files import render_file
 from generator.pipeline import load_project
+from generator.plan.frontend import frontend_files
 from generator.sources import Sources
 
 pytestmark = [pytest.mark.node, pytest.mark.browser]

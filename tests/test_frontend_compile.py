@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from frontend_support import REPO, compile_svelte, copy_example, link_node_modules, tool
 
+from generator.apply.files import render_file
 from generator.cli import main as eventgen
-from generator.frontend import frontend_files
-from generator.patch.files import render_file
 from generator.pipeline import load_project
+from generator.plan.frontend import frontend_files
 from generator.sources import Sources
 
 pytestmark = pytest.mark.node

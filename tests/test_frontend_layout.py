@@ -12,8 +12,8 @@ import pytest
 from review_support import FEATURE_SPEC, make_project, run_cli, write
 
 from generator.config import Config
-from generator.frontend.listeners import events_import, store_import
-from generator.frontend.version import is_sveltekit
+from generator.plan.frontend.listeners import events_import, store_import
+from generator.plan.frontend.version import is_sveltekit
 from generator.sources import Sources
 
 COMPONENT = "src/lib/components/realtime/FeatureUpdates.svelte"

@@ -13,14 +13,14 @@ from frontend_support import copy_example
 from generator.cli import main as eventgen
 from generator.config import Config
 from generator.errors import EventgenError
-from generator.frontend import events_module, frontend_files
-from generator.frontend.listeners import events_import
-from generator.frontend.version import (
+from generator.pipeline import load_project
+from generator.plan.frontend import events_module, frontend_files
+from generator.plan.frontend.listeners import events_import
+from generator.plan.frontend.version import (
     lowest_major,
     svelte_syntax,
     syntax_from_package_json,
 )
-from generator.pipeline import load_project
 from generator.sources import Sources
 
 COMPONENT = "src/lib/components/realtime/FeatureUpdates.svelte"

@@ -840,7 +840,7 @@ def test_an_access_callable_whose_first_parameter_is_a_room_param_is_refused(pro
 
 
 def test_typescript_room_params_are_distinct_and_never_reserved_words() -> None:
-    from generator.frontend.events_ts import _ts_param_names
+    from generator.plan.frontend.events_ts import _ts_param_names
 
     assert _ts_param_names(["new", "delete", "feature_id", "featureId", "x"]) == {
         "new": "new1", "delete": "delete2", "feature_id": "featureId", "featureId": "featureId4", "x": "x",

@@ -14,7 +14,7 @@ from server_gen_support import (
     write_tree,
 )
 
-from generator.edits import RegionEdit
+from generator.apply.regions import patch_regions, split_lines
 from generator.errors import ConflictError, EventgenError
 from generator.markers import (
     begin_line,
@@ -23,7 +23,7 @@ from generator.markers import (
     normalize_python,
     scan_regions,
 )
-from generator.patch.regions import patch_regions, split_lines
+from generator.plan.types import RegionEdit
 from generator.report import Report
 from generator.sources import Sources
 

@@ -17,7 +17,7 @@ from ..markers import scan_regions
 def user_tree(text: str, path: str) -> tuple[ast.Module, list[str]] | None:
     """The tree and the blanked lines; None when the file does not parse or its markers are
     damaged (the patching stage reports those with their positions)."""
-    from ..patch.regions import split_lines
+    from ..apply.regions import split_lines
 
     lines = split_lines(text)
     try:

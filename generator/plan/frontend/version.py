@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Literal
 
-from ..config import Config
-from ..errors import Diagnostic, EventgenError
-from ..sources import Sources
+from ...config import Config
+from ...errors import Diagnostic, EventgenError
+from ...sources import Sources
 
 Syntax = Literal[4, 5]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..render import js_str, render
-from ..spec.load import LoadedSpec
-from ..spec.models import IDEMPOTENCY_KEY, EventSpec, FieldSpec, Spec, camel, event_snake, pascal
-from ..spec.rooms import pattern_parts
+from ...render import js_str, render
+from ...spec.load import LoadedSpec
+from ...spec.models import IDEMPOTENCY_KEY, EventSpec, FieldSpec, Spec, camel, event_snake, pascal
+from ...spec.rooms import pattern_parts
 from . import names
 
 # What a successful acknowledgement carries, by action (templates/python/socket_region.py.j2).

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..edits import RegionEdit
 from ..errors import EXIT_INVALID, Diagnostic, EventgenError
 from ..markers import (
     FoundRegion,
@@ -25,6 +24,7 @@ from ..markers import (
     normalize_python,
     scan_regions,
 )
+from ..plan.types import RegionEdit
 from ..pystyle import Style, adapt, detect_style
 from ..report import Item, Report
 from ..sources import SourceFile, Sources

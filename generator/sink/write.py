@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import EXIT_DRIFT, EXIT_UNEXPECTED, Diagnostic, EventgenError
+from ..errors import EXIT_DRIFT, EXIT_UNEXPECTED, Diagnostic, EventgenError
 
 TEMP_SUFFIX = ".eventgen-tmp"
 ASIDE_SUFFIX = ".eventgen-del"

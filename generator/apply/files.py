@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import ast
 
-from ..edits import FileEdit, StubEdit
 from ..markers import FILE_MARK, digest, normalize_python, normalize_text
+from ..plan.types import FileEdit, StubEdit
 from ..report import Item, Report
 from ..sources import SourceFile
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .code_rules import BUILTINS, check_code, socket_bindings
-from .config import Config, inside_root
-from .edits import CallArg, FileEdit, Plan, RegionEdit, SpecRef, StubEdit
-from .errors import Diagnostic, EventgenError
-from .render import py_str, py_value, render
-from .sources import Sources
-from .spec.load import LoadedSpec
-from .spec.models import (
+from ..config import Config, inside_root
+from ..errors import Diagnostic, EventgenError
+from ..render import py_str, py_value, render
+from ..sources import Sources
+from ..spec.load import LoadedSpec
+from ..spec.models import (
     DELIVERY_ALIAS,
     IDEMPOTENCY_KEY,
     EventSpec,
@@ -21,7 +19,9 @@ from .spec.models import (
     pascal,
     room_func,
 )
-from .spec.rooms import pattern_parts
+from ..spec.rooms import pattern_parts
+from .code_rules import BUILTINS, check_code, socket_bindings
+from .types import CallArg, FileEdit, Plan, RegionEdit, SpecRef, StubEdit
 
 MODELS_ALIAS = "eventgen_models"
 # Names a generated handler binds or reads in its body (socket_region.py.j2), besides the module's.
@@ -533,7 +533,7 @@ def _handler_doc(event: EventSpec, room: RoomSpec | None, path: str) -> str:
 def _server_name(config: Config, sources: Sources) -> str:
     if config.server_name != "auto":
         return config.server_name
-    from .patch.server import find_server_name
+    from ..apply.server import find_server_name
 
     src = sources.get(config.socket_module)
     if src is not None:
@@ -541,7 +541,7 @@ def _server_name(config: Config, sources: Sources) -> str:
         name = find_server_name(src.text, config.socket_module, sources.user_code(config.socket_module))
         if name is not None:
             return name
-    from .patch.anchors import find_server
+    from ..apply.anchors import find_server
 
     module = sources.cst(config.socket_module)
     found = find_server(module)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from ..edits import SpecRef
 from ..errors import Diagnostic, EventgenError
+from ..plan.types import SpecRef
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 import math
 
-from ..plan import room_func
-from ..render import js_str
-from ..spec.models import (
+from ...render import js_str
+from ...spec.models import (
     ROOM_PARAM_RE,
     EventSpec,
     FieldSpec,
@@ -22,6 +21,7 @@ from ..spec.models import (
     event_snake,
     pascal,
 )
+from ..build import room_func
 
 # Words a parameter or prop cannot be named in strict-mode JavaScript and TypeScript.
 JS_RESERVED = frozenset(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ..config import Config
-from ..edits import FileEdit
-from ..errors import Diagnostic, EventgenError
-from ..render import render
-from ..sources import Sources
-from ..spec.load import LoadedSpec
+from ...config import Config
+from ...errors import Diagnostic, EventgenError
+from ...render import render
+from ...sources import Sources
+from ...spec.load import LoadedSpec
+from ..types import FileEdit
 from .events_ts import events_module
 from .listeners import DELIVERY_TS, listener_groups, listener_view, render_listener
 from .version import frontend_root, is_sveltekit, svelte_syntax
