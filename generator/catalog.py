@@ -10,7 +10,7 @@ from typing import Any
 from .config import Config
 from .discover import Discovery, Found, discover, server_name
 from .errors import Diagnostic
-from .spec.load import LoadedSpec
+from .spec.loaded import LoadedSpec
 
 # The version of the JSON document; bump it when a key changes meaning or goes away.
 JSON_VERSION = 1

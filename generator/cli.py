@@ -339,7 +339,7 @@ def export_asyncapi(state: _State, fmt: str) -> int:
 def export_typescript(state: _State) -> int:
     """The typed event map for socket.io-client (what generate writes to events.ts, without its marker)."""
     from .pipeline import load_project
-    from .plan.frontend import events_module
+    from .plan.frontend.events_ts import events_module
 
     _config, loaded = load_project(state.project)
     click.echo(events_module(loaded), nl=False)

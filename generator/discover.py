@@ -77,27 +77,14 @@ def discover(config: Config, server: str | None) -> Discovery:
 
 
 def server_name(config: Config) -> str | None:
-    """The AsyncServer variable: from the config, else found by parsing the socket module."""
-    if config.server_name != "auto":
-        return config.server_name
-    from .apply.server import find_server_name
+    """The AsyncServer variable, or None when the socket module cannot be read or holds none."""
+    from .read.server import server_name as find
     from .sources import Sources
 
-    sources = Sources(config.root)
     try:
-        src = sources.get(config.socket_module)
-        if src is None:
-            return None
-        # The stdlib path answers for nearly every file; libcst only when it cannot tell.
-        name = find_server_name(src.text, src.path)
-        if name is not None:
-            return name
-        from .apply.anchors import find_server
-
-        found = find_server(sources.cst(config.socket_module))
+        return find(config, Sources(config.root))
     except EventgenError:
         return None  # a socket module that cannot be read or parsed: nothing to find there
-    return found[0] if found else None
 
 
 # -- Python --------------------------------------------------------------------------

@@ -222,7 +222,7 @@ def _scan(root: Path) -> tuple[list[str], list[str]]:
 
 def _servers(root: Path, py_files: list[str]) -> dict[str, str]:
     """File -> server variable, for every file that creates a socketio.AsyncServer."""
-    from .apply.anchors import find_server
+    from .read.server_cst import find_server
 
     found: dict[str, str] = {}
     for rel in py_files:

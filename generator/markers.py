@@ -48,6 +48,14 @@ def normalize_python(code: str) -> str:
 # 3.12 adds `type_params=[]` to every function and class, 3.13 leaves out empty fields, so a
 # project generated on one version drifted on the next. (A formatter per node class, with
 # the common value types handled inline, also makes it faster than ast.dump.)
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as Python numbers them, line endings kept."""
+    return _LINE.findall(text)
+
+
 _MISSING = object()
 # Fields newer Pythons added; written only when not empty, which older ones cannot parse.
 _ADDED_FIELDS = frozenset({"type_params"})

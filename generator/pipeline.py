@@ -19,7 +19,8 @@ from .plan.types import Plan, RegionEdit, StubEdit
 from .report import Item, Report
 from .sink.write import FileChange
 from .sources import Sources
-from .spec.load import LoadedSpec, load_specs
+from .spec.load import load_specs
+from .spec.loaded import LoadedSpec
 
 _SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", "site-packages", ".svelte-kit", "build", "dist", ".tox"}
 

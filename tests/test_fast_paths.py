@@ -30,9 +30,9 @@ from server_gen_support import (
     write_tree,
 )
 
-from generator.apply.anchors import find_server
-from generator.apply.server import find_server_name
 from generator.markers import normalize_python
+from generator.read.server import find_server_name
+from generator.read.server_cst import find_server
 from generator.render import html, js_str, one_line, py_str
 from generator.text_safety import UNSAFE, unsafe
 

@@ -15,7 +15,7 @@ from test_frontend_browser import PAGE, SECRET, logged, steps, token, update
 from generator.apply.files import render_file
 from generator.cli import main as eventgen
 from generator.pipeline import load_project
-from generator.plan.frontend import frontend_files
+from generator.plan.frontend.files import frontend_files
 from generator.sources import Sources
 
 pytestmark = [pytest.mark.node, pytest.mark.browser]

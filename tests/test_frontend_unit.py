@@ -14,7 +14,8 @@ from generator.cli import main as eventgen
 from generator.config import Config
 from generator.errors import EventgenError
 from generator.pipeline import load_project
-from generator.plan.frontend import events_module, frontend_files
+from generator.plan.frontend.events_ts import events_module
+from generator.plan.frontend.files import frontend_files
 from generator.plan.frontend.listeners import events_import
 from generator.plan.frontend.version import (
     lowest_major,

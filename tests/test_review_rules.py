@@ -30,7 +30,8 @@ from generator.review.lattice import (
     subtype,
     upper_bound_delta,
 )
-from generator.spec.load import LoadedSpec, load_spec_file
+from generator.spec.load import load_spec_file
+from generator.spec.loaded import LoadedSpec
 from generator.spec.models import EmitCallSite, EmitSpec, EventSpec, FieldSpec, RoomSpec, Spec
 from generator.spec.types import parse_type
 from generator.spec.yaml_source import load_yaml

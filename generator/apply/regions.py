@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import re
 import symtable
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from ..markers import (
     end_line,
     normalize_python,
     scan_regions,
+    split_lines,
 )
 from ..plan.types import RegionEdit
 from ..pystyle import Style, adapt, detect_style
@@ -39,12 +39,6 @@ _IMPORTS_GAP = 1
 
 # Python (and libcst) end lines at \r\n, \r or \n only; str.splitlines also splits at form
 # feeds, \x1c-\x1e, \x85 and \u2028/9, which would shift every line number libcst reports.
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines as Python numbers them, line endings kept."""
-    return _LINE.findall(text)
 
 
 @dataclass(frozen=True)
@@ -97,7 +91,7 @@ def patch_regions(
         """An emit call whose endpoint or anchor changed under it must move (or fail, exit 2)."""
         if edit.where != "call":
             return False
-        from .call_sites import in_place
+        from ..read.call_sites import in_place
 
         return not in_place(parsed(), region, edit.function, edit.after, found, before=edit.before, lines=lines)
 
@@ -106,8 +100,8 @@ def patch_regions(
         spec's words that asked for it: an implicit field, or a name inside an args expression."""
         if edit.where != "call":
             return []
+        from ..read.call_sites import bound_names, unbound_names
         from ..suggest import did_you_mean
-        from .call_sites import bound_names, unbound_names
 
         bound = bound_names(parsed(), edit.function)
         if bound is None:

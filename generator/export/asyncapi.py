@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
-from ..spec.load import LoadedSpec
+from ..spec.loaded import LoadedSpec
 from ..spec.models import EventSpec, FieldSpec, RoomSpec, camel, pascal
 
 if sys.version_info >= (3, 11):

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from ..config import Config, inside_root
 from ..errors import Diagnostic, EventgenError
+from ..read.server import required_server_name
 from ..render import py_str, py_value, render
 from ..sources import Sources
-from ..spec.load import LoadedSpec
+from ..spec.loaded import LoadedSpec
 from ..spec.models import (
     DELIVERY_ALIAS,
     IDEMPOTENCY_KEY,
@@ -101,7 +102,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     plan = Plan()
     problems: list[Diagnostic] = []
     plan.region_files.add(config.socket_module)
-    from .frontend import delivery_ts_file
+    from .frontend.files import delivery_ts_file
 
     delivery_file = delivery_module_file(config)
     plan.generated_files.update({config.models_module, config.types, delivery_file, delivery_ts_file(config)})
@@ -111,7 +112,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
         specs = [s for s in specs if s.spec.name in only or _generated(s, config, sources)]
     if not specs:
         return plan
-    server = _server_name(config, sources)
+    server = required_server_name(config, sources)
     sources_label = ", ".join(s.path for s in specs)
 
     problems.extend(check_code(specs, config, sources, server))
@@ -394,7 +395,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
             source=sources_label,
         )
     )
-    from .frontend import frontend_files
+    from .frontend.files import frontend_files
 
     plan.files.extend(frontend_files(specs, config, sources))
     if problems:
@@ -528,34 +529,6 @@ def _handler_doc(event: EventSpec, room: RoomSpec | None, path: str) -> str:
     }[event.action or "handle"]
     extra = f" {event.description}" if event.description else ""
     return f"`{event.name}`: {verb} ({path}).{extra}"
-
-
-def _server_name(config: Config, sources: Sources) -> str:
-    if config.server_name != "auto":
-        return config.server_name
-    from ..apply.server import find_server_name
-
-    src = sources.get(config.socket_module)
-    if src is not None:
-        # The stdlib parser over the user's code: libcst only when a region is new.
-        name = find_server_name(src.text, config.socket_module, sources.user_code(config.socket_module))
-        if name is not None:
-            return name
-    from ..apply.anchors import find_server
-
-    module = sources.cst(config.socket_module)
-    found = find_server(module)
-    if found is None:
-        raise EventgenError(
-            Diagnostic(
-                config.socket_module,
-                0,
-                0,
-                "no python-socketio server found: expected `NAME = socketio.AsyncServer(...)` at module level or in an if/else",
-                hint="set server_name in eventgen.toml, or socket_module to the right file",
-            )
-        )
-    return found[0]
 
 
 def _stub(item: LoadedSpec, i: int, event: EventSpec, config: Config, problems: list[Diagnostic]) -> StubEdit:

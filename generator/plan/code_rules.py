@@ -10,15 +10,15 @@ from __future__ import annotations
 import ast
 import builtins
 
-from ..apply.call_sites import endpoint
 from ..config import Config, inside_root
 from ..errors import Diagnostic
 from ..read.bindings import Bindings, function_locals, module_bindings
+from ..read.call_sites import endpoint
 from ..read.modules import server_modules, server_refs
 from ..read.registrations import Registration, registrations
 from ..read.rooms import RoomParam, entered_rooms, entering_functions
 from ..sources import Sources
-from ..spec.load import LoadedSpec
+from ..spec.loaded import LoadedSpec
 from ..spec.models import DELIVERY_ALIAS, MODELS_ALIAS
 from ..spec.rooms import overlaps_glob
 

@@ -11,14 +11,12 @@ import ast
 import warnings
 
 from ..errors import ConflictError
-from ..markers import scan_regions
+from ..markers import scan_regions, split_lines
 
 
 def user_tree(text: str, path: str) -> tuple[ast.Module, list[str]] | None:
     """The tree and the blanked lines; None when the file does not parse or its markers are
     damaged (the patching stage reports those with their positions)."""
-    from ..apply.regions import split_lines
-
     lines = split_lines(text)
     try:
         regions = scan_regions(lines, path)

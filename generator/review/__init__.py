@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import Diagnostic, EventgenError
-from ..spec.load import LoadedSpec
+from ..spec.loaded import LoadedSpec
 from .findings import ReviewReport
 
 

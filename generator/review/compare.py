@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..spec.load import LoadedSpec
+from ..spec.loaded import LoadedSpec
 from ..spec.types import TypeRef, parse_type
 from .findings import Category, Finding, Where
 from .lattice import (

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from ..errors import Diagnostic, EventgenError
+from .loaded import LoadedSpec
 from .messages import diagnostics
 from .models import Spec
-from .yaml_source import Positions, load_yaml
-
-
-@dataclass
-class LoadedSpec:
-    """A spec with where it came from, so later rules can point into the file."""
-
-    path: str  # relative to the project root, with forward slashes
-    spec: Spec
-    positions: Positions
-
-    def at(self, loc: tuple[Any, ...], message: str, *, key: bool = False) -> Diagnostic:
-        line, col = self.positions.locate(loc, prefer_key=key)
-        return Diagnostic(self.path, line, col, message)
+from .yaml_source import load_yaml
 
 
 def load_spec_text(text: str, path: str) -> tuple[LoadedSpec | None, list[Diagnostic]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..errors import Diagnostic
-from .load import LoadedSpec
+from .loaded import LoadedSpec
 from .models import RoomSpec, event_snake, pascal, room_func
 from .rooms import overlap
 

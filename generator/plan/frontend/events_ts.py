@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ...render import js_str, render
-from ...spec.load import LoadedSpec
+from ...spec.loaded import LoadedSpec
 from ...spec.models import IDEMPOTENCY_KEY, EventSpec, FieldSpec, Spec, camel, event_snake, pascal
 from ...spec.rooms import pattern_parts
 from . import names

@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 from ...config import Config
 from ...errors import Diagnostic
 from ...render import js_str, render
-from ...spec.load import LoadedSpec
+from ...spec.loaded import LoadedSpec
 from ...spec.models import EventSpec, FieldSpec, RoomSpec, camel, pascal
 from . import names
 from .version import Syntax

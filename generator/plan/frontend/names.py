@@ -20,8 +20,8 @@ from ...spec.models import (
     camel,
     event_snake,
     pascal,
+    room_func,
 )
-from ..build import room_func
 
 # Words a parameter or prop cannot be named in strict-mode JavaScript and TypeScript.
 JS_RESERVED = frozenset(

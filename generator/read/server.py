@@ -1,4 +1,6 @@
-"""Find the python-socketio server's name with the stdlib parser, in the user's code only.
+"""Find the python-socketio server's name: the one home of that lookup.
+
+First with the stdlib parser, in the user's code only.
 
 Every run needs the name (the handlers say `@sio.on`), but parsing the whole
 socket module with libcst for it cost about 5 ms per spec, since the module
@@ -7,7 +9,7 @@ regions never define the server, so they are blanked out first: what is left
 is the user's code, the same size however many specs there are, and `ast`
 parses it in about a millisecond.
 
-The walk mirrors `anchors.find_server` statement for statement. When this path
+The walk mirrors `find_server` (libcst, below) statement for statement. When this path
 cannot tell (a file that does not parse, damaged markers, no server found), it
 answers None and the caller asks libcst, whose answer and error messages stand.
 """
@@ -16,8 +18,11 @@ from __future__ import annotations
 
 import ast
 
+from ..config import Config
+from ..errors import Diagnostic, EventgenError
 from ..pyast import dotted_name as _dotted
-from ..read.tree import user_tree
+from ..sources import Sources
+from .tree import user_tree
 
 
 def find_server_name(text: str, path: str, read: tuple[ast.Module, list[str]] | None = None) -> str | None:
@@ -82,3 +87,36 @@ def _is_indented_block(suite: list[ast.stmt], lines: list[str]) -> bool:
     first = suite[0]
     line = lines[first.lineno - 1].encode("utf-8")  # col_offset counts UTF-8 bytes
     return not line[: first.col_offset].strip()
+
+
+def server_name(config: Config, sources: Sources) -> str | None:
+    """The AsyncServer variable: from the config, else found in the socket module (None: not found)."""
+    if config.server_name != "auto":
+        return config.server_name
+    src = sources.get(config.socket_module)
+    if src is None:
+        return None
+    # The stdlib parser over the user's code answers for nearly every file; libcst only when it cannot tell.
+    name = find_server_name(src.text, config.socket_module, sources.user_code(config.socket_module))
+    if name is not None:
+        return name
+    from .server_cst import find_server
+
+    found = find_server(sources.cst(config.socket_module))
+    return found[0] if found else None
+
+
+def required_server_name(config: Config, sources: Sources) -> str:
+    """`server_name`, or the error every generating run stops with."""
+    name = server_name(config, sources)
+    if name is None:
+        raise EventgenError(
+            Diagnostic(
+                config.socket_module,
+                0,
+                0,
+                "no python-socketio server found: expected `NAME = socketio.AsyncServer(...)` at module level or in an if/else",
+                hint="set server_name in eventgen.toml, or socket_module to the right file",
+            )
+        )
+    return name
