@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import EXIT_INVALID, Diagnostic, EventgenError
-from .sink.write import FileChange, unified_diff
+from .apply.change import FileChange
+from .errors import Diagnostic, EventgenError, Exit
+from .sink.diff import unified_diff
 
 if TYPE_CHECKING:
     from .pipeline import Outcome
@@ -101,7 +102,7 @@ def render_check_error(error: EventgenError, fmt: str, root: Path) -> str:
     """Invalid input or damaged markers, in the machine formats (text goes to stderr unchanged)."""
     diagnostics = error.diagnostics
     # Exit 2: specs, config or a target file are invalid. Exit 1: generated code whose markers a person damaged.
-    what = "invalid input" if error.exit_code == EXIT_INVALID else "damaged generated code"
+    what = "invalid input" if error.exit_code == Exit.INVALID else "damaged generated code"
     summary = f"eventgen: {len(diagnostics)} problem(s) of {what}; nothing was checked"
     if fmt == "json":
         return _json_document(

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .errors import EXIT_INVALID, EXIT_OK, EXIT_UNEXPECTED, EventgenError
+from .errors import EventgenError, Exit
 
 
 class _State:
@@ -73,7 +73,8 @@ def cli(ctx: click.Context, project: Path, debug: bool) -> None:
 def generate(state: _State, specs: tuple[str, ...], dry_run: bool, force: bool) -> int:
     """Apply every spec's changes at once, or none (exit 1 on a conflict, 2 on invalid input)."""
     from .pipeline import compute
-    from .sink.write import project_lock, swap_order, unified_diff, write_changes
+    from .sink.diff import unified_diff
+    from .sink.write import project_lock, swap_order, write_changes
 
     if dry_run:
         outcome = compute(state.project, mode="diff", force=force, selected=specs)
@@ -82,7 +83,7 @@ def generate(state: _State, specs: tuple[str, ...], dry_run: bool, force: bool) 
     with project_lock(state.project.resolve()):
         outcome = compute(state.project, mode="write", force=force, selected=specs)
         report = outcome.report
-        if report.exit_code == EXIT_OK and outcome.changes:
+        if report.exit_code == Exit.OK and outcome.changes:
             write_changes(outcome.config.root, swap_order(outcome.changes, outcome.config.socket_module, outcome.config.models_module), prune=outcome.generated_dirs)
     for line in report.lines():
         click.echo(line)
@@ -99,7 +100,7 @@ def generate(state: _State, specs: tuple[str, ...], dry_run: bool, force: bool) 
 def diff(state: _State, specs: tuple[str, ...], stat: bool, color: str, exit_code: bool) -> int:
     """Show the unified diff that `generate` would write."""
     from .pipeline import compute
-    from .sink.write import diff_stat, unified_diff
+    from .sink.diff import diff_stat, unified_diff
 
     outcome = compute(state.project, mode="diff", selected=specs)
     use_color = _color(color)
@@ -109,7 +110,7 @@ def diff(state: _State, specs: tuple[str, ...], stat: bool, color: str, exit_cod
     conflicts = outcome.report.conflicts
     for item in conflicts:
         _echo_err(f"{item.where}: edited by hand: {item.what} (not in the diff: `generate` refuses it, `generate --force` overwrites it)")
-    return 1 if exit_code and (outcome.changes or conflicts) else EXIT_OK
+    return Exit.DRIFT if exit_code and (outcome.changes or conflicts) else Exit.OK
 
 
 @cli.command()
@@ -171,7 +172,7 @@ def validate(state: _State, specs: tuple[str, ...]) -> int:
         resolve_selection(config, specs)
     events = sum(len(s.spec.events) for s in loaded)
     click.echo(f"eventgen: {len(loaded)} spec(s), {events} event(s): valid")
-    return EXIT_OK
+    return Exit.OK
 
 
 @cli.command()
@@ -194,7 +195,7 @@ def init(state: _State) -> int:
     for path in result.written:
         click.echo(f"{path}: created")
     click.echo(f"next: copy {result.example} to {result.specs}/<name>.yaml and edit it, or run `eventgen new NAME --help`")
-    return EXIT_OK
+    return Exit.OK
 
 
 @cli.command()
@@ -242,7 +243,7 @@ def new(state: _State, name: str | None, no_generate: bool, **flags: Any) -> int
         request = ask(state.project, name, flags)
         if not confirm(state.project, request, generate=not no_generate):
             click.echo("eventgen new: nothing written")
-            return EXIT_OK
+            return Exit.OK
     else:
         if name is None:
             raise click.UsageError("Missing argument 'NAME' (in a terminal, `eventgen new` alone asks for everything).")
@@ -270,7 +271,7 @@ def list_events(state: _State, fmt: str) -> int:
     for warning in catalog.warnings:
         _echo_err(f"warning: {warning.format()}")
     click.echo(render_json(catalog) if fmt == "json" else render_text(catalog), nl=False)
-    return EXIT_OK
+    return Exit.OK
 
 
 @cli.command()
@@ -281,8 +282,10 @@ def list_events(state: _State, fmt: str) -> int:
 @pass_state
 def remove(state: _State, name: str, dry_run: bool, keep_spec: bool, force: bool) -> int:
     """Remove everything a spec generated, then its spec file (exit 1 if a person edited it, unless --force)."""
+    from .apply.change import FileChange
     from .pipeline import compute
-    from .sink.write import FileChange, project_lock, swap_order, unified_diff, write_changes
+    from .sink.diff import unified_diff
+    from .sink.write import project_lock, swap_order, write_changes
 
     with project_lock(state.project.resolve()):
         outcome = compute(state.project, mode="write", force=force, without=name)
@@ -293,7 +296,7 @@ def remove(state: _State, name: str, dry_run: bool, keep_spec: bool, force: bool
         if dry_run:
             click.echo(unified_diff(changes, color=_color("auto")), nl=False)
             return outcome.report.exit_code
-        if outcome.report.exit_code != EXIT_OK:
+        if outcome.report.exit_code != Exit.OK:
             for line in outcome.report.lines():
                 click.echo(line)
             click.echo(outcome.report.summary())
@@ -304,7 +307,7 @@ def remove(state: _State, name: str, dry_run: bool, keep_spec: bool, force: bool
     from .report import plural
 
     click.echo(f"eventgen: removed spec '{name}' ({plural(len(changes), 'file')} changed)")
-    return EXIT_OK
+    return Exit.OK
 
 
 @cli.group()
@@ -318,7 +321,7 @@ def export_json_schema() -> int:
     from .export.json_schema import spec_schema_text
 
     click.echo(spec_schema_text(), nl=False)
-    return EXIT_OK
+    return Exit.OK
 
 
 @export.command("asyncapi")
@@ -331,7 +334,7 @@ def export_asyncapi(state: _State, fmt: str) -> int:
 
     config, loaded = load_project(state.project)
     click.echo(render_asyncapi(asyncapi_document(config, loaded), fmt), nl=False)
-    return EXIT_OK
+    return Exit.OK
 
 
 @export.command("typescript")
@@ -343,7 +346,7 @@ def export_typescript(state: _State) -> int:
 
     _config, loaded = load_project(state.project)
     click.echo(events_module(loaded), nl=False)
-    return EXIT_OK
+    return Exit.OK
 
 
 def _color(choice: str) -> bool:
@@ -368,16 +371,16 @@ def main(argv: list[str] | None = None) -> int:
         code = exc.exit_code
     except click.ClickException as exc:
         exc.show()
-        code = EXIT_INVALID
+        code = Exit.INVALID
     except (click.Abort, KeyboardInterrupt):
         # click turns Ctrl-C into Abort. A write in progress is finished or undone
         # before the signal is handled (changes.write_changes), never left half-way.
         _echo_err("eventgen: interrupted")
-        code = EXIT_INTERRUPTED
+        code = Exit.INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`eventgen diff | head`): stop quietly, as other tools do.
         _silence_stdout()
-        code = EXIT_BROKEN_PIPE
+        code = Exit.BROKEN_PIPE
     except Exception as exc:  # noqa: BLE001 - the one place unforeseen failures are turned into exit 3
         if debug:
             import traceback
@@ -386,21 +389,19 @@ def main(argv: list[str] | None = None) -> int:
         # One line whatever the exception says: its text may span several.
         text = " ".join(str(exc).split())
         _echo_err(f"eventgen: unexpected error: {type(exc).__name__}: {text} (rerun with --debug for the traceback)")
-        code = EXIT_UNEXPECTED
+        code = Exit.UNEXPECTED
     else:
-        code = result if isinstance(result, int) else EXIT_OK
+        code = result if isinstance(result, int) else Exit.OK
     if argv is None:
         try:
             sys.stdout.flush()
         except BrokenPipeError:
             _silence_stdout()
-            code = code or EXIT_BROKEN_PIPE
+            code = code or Exit.BROKEN_PIPE
         sys.exit(code)
     return code
 
 
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 
 def _tolerant_streams() -> None:

@@ -8,12 +8,18 @@ position. Code that finds problems collects them and raises one
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import IntEnum
 
-# Exit codes (CONTRACT.md section 5).
-EXIT_OK = 0
-EXIT_DRIFT = 1  # also: conflict (a person edited generated code)
-EXIT_INVALID = 2
-EXIT_UNEXPECTED = 3
+
+class Exit(IntEnum):
+    """Every exit code eventgen uses (CONTRACT.md section 5), in one place."""
+
+    OK = 0
+    DRIFT = 1  # also: conflict (a person edited generated code); review: findings not allowed
+    INVALID = 2
+    UNEXPECTED = 3
+    INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
+    BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 
 @dataclass(frozen=True, order=True)
@@ -41,7 +47,7 @@ class Diagnostic:
 class EventgenError(Exception):
     """A user-fixable failure. Carries every diagnostic found and the exit code."""
 
-    exit_code = EXIT_INVALID
+    exit_code = Exit.INVALID
 
     def __init__(self, diagnostics: list[Diagnostic] | Diagnostic | str, *, exit_code: int | None = None) -> None:
         if isinstance(diagnostics, str):
@@ -60,9 +66,4 @@ class EventgenError(Exception):
 class ConflictError(EventgenError):
     """Generated code was edited by a person; writing would lose their edit."""
 
-    exit_code = EXIT_DRIFT
-
-
-def error(path: str, message: str, line: int = 0, col: int = 0, hint: str | None = None) -> EventgenError:
-    """Shorthand for raising a single positioned diagnostic."""
-    return EventgenError(Diagnostic(path=path, line=line, col=col, message=message, hint=hint))
+    exit_code = Exit.DRIFT

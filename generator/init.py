@@ -18,12 +18,13 @@ from pathlib import Path, PurePosixPath
 
 import libcst as cst
 
+from .apply.change import FileChange
 from .config import CONFIG_FILE, Config, config_from_text, dotted_module, find_config
 from .errors import Diagnostic, EventgenError
-from .sink.write import FileChange, project_lock, write_changes
+from .sink.write import project_lock, write_changes
+from .sources import SKIP_DIRS
 
 # Folders no project keeps its own sources in (dependencies, caches, build output).
-_SKIP_DIRS = frozenset({"node_modules", ".venv", "venv", "__pycache__", "site-packages", ".svelte-kit", "build", "dist", ".tox"})
 _STORE_SUFFIXES = (".ts", ".js", ".mts", ".mjs")
 _EXPORTS_SOCKET = re.compile(r"\bexport\s+(?:const|let|var)\s+socket\b|\bexport\s+function\s+socket\b")
 _EXPORT_LIST = re.compile(r"\bexport\s*(?:type\s*)?\{([^}]*)\}")
@@ -161,7 +162,7 @@ def _components_major(root: Path, frontend: str) -> tuple[int | None, str]:
         base = root / frontend if frontend else root
     runes = legacy = total = 0
     for dirpath, dirnames, filenames in os.walk(base):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
         for name in filenames:
             if not name.endswith(".svelte"):
                 continue
@@ -209,7 +210,7 @@ def _scan(root: Path) -> tuple[list[str], list[str]]:
     py_files: list[str] = []
     packages: list[str] = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
         rel_dir = Path(dirpath).relative_to(root).as_posix()
         for name in sorted(filenames):
             rel = name if rel_dir == "." else f"{rel_dir}/{name}"
@@ -317,7 +318,7 @@ def _stores(root: Path, frontend: str) -> list[str]:
     if not base.is_dir():
         return out
     for dirpath, dirnames, filenames in os.walk(base):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
         for name in sorted(filenames):
             if not name.endswith(_STORE_SUFFIXES) or name.endswith((".d.ts", ".d.mts")):
                 continue

@@ -48,6 +48,10 @@ def normalize_python(code: str) -> str:
 # 3.12 adds `type_params=[]` to every function and class, 3.13 leaves out empty fields, so a
 # project generated on one version drifted on the next. (A formatter per node class, with
 # the common value types handled inline, also makes it faster than ast.dump.)
+# Files a run writes beside its targets and removes when done; a killed run can leave them (CONTRACT 7.7).
+TEMP_SUFFIX = ".eventgen-tmp"  # new content, staged
+ASIDE_SUFFIX = ".eventgen-del"  # a deleted file, kept until the run succeeds
+
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 

@@ -17,9 +17,10 @@ from typing import Any
 
 import yaml
 
+from .apply.change import FileChange
 from .config import Config, load_config
-from .errors import EXIT_OK, Diagnostic, EventgenError
-from .sink.write import FileChange, project_lock, swap_order, write_changes
+from .errors import Diagnostic, EventgenError, Exit
+from .sink.write import project_lock, swap_order, write_changes
 from .spec.models import PATTERN_RULES, ROOM_PARAM_RE, SPEC_NAME_RE, event_snake
 
 
@@ -49,7 +50,7 @@ class NewSpec:
 class NewResult:
     spec_path: str
     lines: list[str] = field(default_factory=list)
-    exit_code: int = EXIT_OK
+    exit_code: int = Exit.OK
 
 
 def create_spec(root: Path, request: NewSpec, *, generate: bool = True) -> NewResult:
@@ -270,7 +271,7 @@ def _generate(config: Config, name: str, result: NewResult) -> None:
     try:
         outcome = compute(config.root, mode="write", selected=(name,))
         report = outcome.report
-        if report.exit_code == EXIT_OK and outcome.changes:
+        if report.exit_code == Exit.OK and outcome.changes:
             write_changes(config.root, swap_order(outcome.changes, config.socket_module, config.models_module))
     except EventgenError as exc:
         _take_back(spec_file)
@@ -282,7 +283,7 @@ def _generate(config: Config, name: str, result: NewResult) -> None:
         _take_back(spec_file)
         raise
     result.lines += report.lines()
-    if report.exit_code != EXIT_OK:
+    if report.exit_code != Exit.OK:
         _take_back(spec_file)
         result.lines.append(f"{result.spec_path}: removed again: generation refused, nothing was written")
     result.lines.append(report.summary())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .errors import EXIT_DRIFT, EXIT_OK
+from .errors import Exit
 
 ItemKind = Literal["missing", "outdated", "edited", "orphaned", "expired", "unchanged"]
 
@@ -55,10 +55,10 @@ class Report:
     @property
     def exit_code(self) -> int:
         if self.mode == "check":
-            return EXIT_DRIFT if self.drift else EXIT_OK
+            return Exit.DRIFT if self.drift else Exit.OK
         if self.conflicts:
-            return EXIT_DRIFT
-        return EXIT_OK
+            return Exit.DRIFT
+        return Exit.OK
 
     def lines(self) -> list[str]:
         if self.mode in ("check", "diff"):

@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING
 
 from .errors import Diagnostic, EventgenError
 
+# Folders no search of the project enters (dependencies, caches, build output); hidden ones neither.
+SKIP_DIRS = frozenset({"node_modules", ".venv", "venv", "__pycache__", "site-packages", ".svelte-kit", "build", "dist", ".tox"})
+
 if TYPE_CHECKING:  # libcst is imported lazily: `--help` and `validate` never need it
     import ast
 

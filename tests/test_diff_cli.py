@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from review_support import CHAT_SPEC, FEATURE_SPEC, git, make_project, run_cli
 
-from generator.sink.write import FileChange, diff_stat, unified_diff
+from generator.apply.change import FileChange
+from generator.sink.diff import diff_stat, unified_diff
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

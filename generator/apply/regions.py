@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..errors import EXIT_INVALID, Diagnostic, EventgenError
+from ..errors import Diagnostic, EventgenError, Exit
 from ..markers import (
     FoundRegion,
     begin_line,
@@ -147,7 +147,7 @@ def patch_regions(
             try:
                 insertion = _insertion(edit, locate, [r for r in found if r is not current], lines, src, imported, generated=found)
             except EventgenError as exc:
-                if exc.exit_code != EXIT_INVALID:
+                if exc.exit_code != Exit.INVALID:
                     raise
                 problems.extend(exc.diagnostics)
                 continue
@@ -183,7 +183,7 @@ def patch_regions(
         try:
             insertion = _insertion(edit, locate, found, lines, src, imported, generated=found)
         except EventgenError as exc:
-            if exc.exit_code != EXIT_INVALID:
+            if exc.exit_code != Exit.INVALID:
                 raise
             problems.extend(exc.diagnostics)  # keep going: report every bad anchor in one run
             continue

@@ -7,8 +7,7 @@ import os
 from pathlib import Path, PurePosixPath
 
 from ..config import Config
-
-SKIP_DIRS = frozenset({"node_modules", ".svelte-kit", "build", "dist", "__pycache__", ".venv", "venv", "site-packages", ".tox"})
+from ..sources import SKIP_DIRS
 
 
 def walk(base: Path, suffixes: tuple[str, ...]) -> list[Path]:

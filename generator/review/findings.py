@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..errors import EXIT_DRIFT, EXIT_OK
+from ..errors import Exit
 
 Category = Literal["breaking", "security", "compatible"]
 Side = Literal["new", "old"]
@@ -20,7 +20,6 @@ CATEGORIES: dict[str, str] = {
 _ORDER = list(CATEGORIES)
 
 # Exit 1 is the one "look at this" code of every gate (check: drift; review: findings not allowed).
-EXIT_FINDINGS = EXIT_DRIFT
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,7 @@ class ReviewReport:
     @property
     def exit_code(self) -> int:
         failing = any(self.blocking(f.category) for f in self.findings)
-        return EXIT_FINDINGS if failing else EXIT_OK
+        return Exit.DRIFT if failing else Exit.OK
 
     def summary(self) -> str:
         counts = self.counts
