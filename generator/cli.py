@@ -72,19 +72,16 @@ def cli(ctx: click.Context, project: Path, debug: bool) -> None:
 @pass_state
 def generate(state: _State, specs: tuple[str, ...], dry_run: bool, force: bool) -> int:
     """Apply every spec's changes at once, or none (exit 1 on a conflict, 2 on invalid input)."""
-    from .pipeline import compute
-    from .sink.diff import unified_diff
-    from .sink.write import project_lock, swap_order, write_changes
+    from .sink.mode import Sink
+    from .sink.run import run
 
+    outcome = run(state.project, Sink.DIFF if dry_run else Sink.WRITE, force=force, selected=specs)
+    report = outcome.report
     if dry_run:
-        outcome = compute(state.project, mode="diff", force=force, selected=specs)
+        from .sink.diff import unified_diff
+
         click.echo(unified_diff(outcome.changes, color=_color("auto")), nl=False)
-        return outcome.report.exit_code
-    with project_lock(state.project.resolve()):
-        outcome = compute(state.project, mode="write", force=force, selected=specs)
-        report = outcome.report
-        if report.exit_code == Exit.OK and outcome.changes:
-            write_changes(outcome.config.root, swap_order(outcome.changes, outcome.config.socket_module, outcome.config.models_module), prune=outcome.generated_dirs)
+        return report.exit_code
     for line in report.lines():
         click.echo(line)
     click.echo(report.summary())
@@ -101,8 +98,9 @@ def diff(state: _State, specs: tuple[str, ...], stat: bool, color: str, exit_cod
     """Show the unified diff that `generate` would write."""
     from .pipeline import compute
     from .sink.diff import diff_stat, unified_diff
+    from .sink.mode import Sink
 
-    outcome = compute(state.project, mode="diff", selected=specs)
+    outcome = compute(state.project, Sink.DIFF, selected=specs)
     use_color = _color(color)
     text = diff_stat(outcome.changes, color=use_color) if stat else unified_diff(outcome.changes, color=use_color)
     # click strips ANSI codes when stdout is not a terminal; --color always means keep them.
@@ -121,11 +119,12 @@ def check(state: _State, fmt: str | None, no_diff: bool) -> int:
     """CI gate: exit 0 when generated code matches the specs, 1 on drift, 2 on invalid input."""
     from .check_output import default_format, render_check, render_check_error
     from .pipeline import compute
+    from .sink.mode import Sink
 
     fmt = fmt or default_format()
     try:
         # force: a hand-edited item then shows in the diff as what `generate --force` would restore.
-        outcome = compute(state.project, mode="check", force=True)
+        outcome = compute(state.project, Sink.CHECK, force=True)
     except EventgenError as exc:
         if fmt == "text":
             raise
@@ -283,30 +282,32 @@ def list_events(state: _State, fmt: str) -> int:
 def remove(state: _State, name: str, dry_run: bool, keep_spec: bool, force: bool) -> int:
     """Remove everything a spec generated, then its spec file (exit 1 if a person edited it, unless --force)."""
     from .apply.change import FileChange
-    from .pipeline import compute
-    from .sink.diff import unified_diff
-    from .sink.write import project_lock, swap_order, write_changes
-
-    with project_lock(state.project.resolve()):
-        outcome = compute(state.project, mode="write", force=force, without=name)
-        spec_path = next((p for p in (f"{outcome.config.specs}/{name}.yaml", f"{outcome.config.specs}/{name}.yml") if (outcome.config.root / p).exists()), None)
-        changes = list(outcome.changes)
-        if spec_path and not keep_spec:
-            changes.append(FileChange(spec_path, (outcome.config.root / spec_path).read_bytes(), None))
-        if dry_run:
-            click.echo(unified_diff(changes, color=_color("auto")), nl=False)
-            return outcome.report.exit_code
-        if outcome.report.exit_code != Exit.OK:
-            for line in outcome.report.lines():
-                click.echo(line)
-            click.echo(outcome.report.summary())
-            return outcome.report.exit_code
-        write_changes(outcome.config.root, swap_order(changes, outcome.config.socket_module, outcome.config.models_module), prune=outcome.generated_dirs)
-    for change in changes:
-        click.echo(f"{change.path}: {'deleted' if change.after is None else 'updated'}")
+    from .config import Config
     from .report import plural
+    from .sink.mode import Sink
+    from .sink.run import run
 
-    click.echo(f"eventgen: removed spec '{name}' ({plural(len(changes), 'file')} changed)")
+    def spec_file(config: Config) -> list[FileChange]:
+        if keep_spec:
+            return []
+        path = next((p for p in (f"{config.specs}/{name}.yaml", f"{config.specs}/{name}.yml") if (config.root / p).exists()), None)
+        return [FileChange(path, (config.root / path).read_bytes(), None)] if path else []
+
+    outcome = run(state.project, Sink.DIFF if dry_run else Sink.WRITE, force=force, without=name, also=spec_file)
+    report = outcome.report
+    if dry_run:
+        from .sink.diff import unified_diff
+
+        click.echo(unified_diff(outcome.changes, color=_color("auto")), nl=False)
+        return report.exit_code
+    if report.exit_code != Exit.OK:
+        for line in report.lines():
+            click.echo(line)
+        click.echo(report.summary())
+        return report.exit_code
+    for change in outcome.changes:
+        click.echo(f"{change.path}: {'deleted' if change.after is None else 'updated'}")
+    click.echo(f"eventgen: removed spec '{name}' ({plural(len(outcome.changes), 'file')} changed)")
     return Exit.OK
 
 

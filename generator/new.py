@@ -20,7 +20,7 @@ import yaml
 from .apply.change import FileChange
 from .config import Config, load_config
 from .errors import Diagnostic, EventgenError, Exit
-from .sink.write import project_lock, swap_order, write_changes
+from .sink.write import project_lock, write_changes
 from .spec.models import PATTERN_RULES, ROOM_PARAM_RE, SPEC_NAME_RE, event_snake
 
 
@@ -265,14 +265,13 @@ def _validate(config: Config, rel: str, text: str) -> None:
 
 def _generate(config: Config, name: str, result: NewResult) -> None:
     """Generate the new spec's code; on any failure take the spec file back, then re-raise."""
-    from .pipeline import compute
+    from .sink.mode import Sink
+    from .sink.run import run
 
     spec_file = config.root / result.spec_path
     try:
-        outcome = compute(config.root, mode="write", selected=(name,))
-        report = outcome.report
-        if report.exit_code == Exit.OK and outcome.changes:
-            write_changes(config.root, swap_order(outcome.changes, config.socket_module, config.models_module))
+        # create_spec holds the project lock already.
+        report = run(config.root, Sink.WRITE, selected=(name,), locked=True).report
     except EventgenError as exc:
         _take_back(spec_file)
         note = Diagnostic("", 0, 0, f"eventgen new: {result.spec_path} not written: generation failed (--no-generate writes the spec alone)")

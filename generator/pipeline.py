@@ -14,10 +14,13 @@ from .apply.project import apply_plan
 from .config import Config, load_config
 from .errors import Diagnostic, EventgenError
 from .plan.types import StubEdit
-from .report import Item, Report
+from .report import Item, Report, ReportMode
+from .sink.mode import Sink
 from .sources import Sources
 from .spec.load import load_specs
 from .spec.loaded import LoadedSpec
+
+_REPORT_MODE: dict[Sink, ReportMode] = {Sink.WRITE: "write", Sink.DIFF: "diff", Sink.CHECK: "check"}
 
 
 @dataclass
@@ -80,8 +83,8 @@ def load_project(root: Path) -> tuple[Config, list[LoadedSpec]]:
 
 def compute(
     root: Path,
+    sink: Sink = Sink.WRITE,
     *,
-    mode: str = "write",
     force: bool = False,
     selected: tuple[str, ...] = (),
     without: str | None = None,
@@ -95,15 +98,14 @@ def compute(
         if not gone:
             raise EventgenError(Diagnostic(f"{config.specs}/{without}.yaml", 0, 0, f"no spec named '{without}'"))
         specs = [s for s in specs if s.spec.name != without]
-    report = Report(mode="force" if force and mode == "write" else mode)  # type: ignore[arg-type]
+    report = Report(mode="force" if force and sink is not Sink.CHECK else _REPORT_MODE[sink])
     sources = Sources(config.root)
     from .plan.build import build_plan
 
     plan = build_plan(specs, config, sources, only)
     left_behind: list[str] = []
     changes = apply_plan(plan, config, sources, report, force=force, only=only, retired=_stubs_of(gone, config, sources), left_behind=left_behind)
-    report.written = [c.path for c in changes]
-    if mode == "check":
+    if sink is Sink.CHECK:
         _expired_aliases(specs, report)
     return Outcome(config, report, changes, specs, left_behind)
 

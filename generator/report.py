@@ -7,6 +7,7 @@ from typing import Literal
 
 from .errors import Exit
 
+ReportMode = Literal["write", "force", "check", "diff"]
 ItemKind = Literal["missing", "outdated", "edited", "orphaned", "expired", "unchanged"]
 
 # How each kind reads in each mode: generate acts, check only reports.
@@ -34,9 +35,9 @@ class Item:
 
 @dataclass
 class Report:
-    mode: Literal["write", "force", "check", "diff"] = "write"
+    mode: ReportMode = "write"
     items: list[Item] = field(default_factory=list)
-    written: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # filled by the write sink, once it has written
 
     def add(self, item: Item) -> None:
         self.items.append(item)

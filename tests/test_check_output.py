@@ -13,6 +13,7 @@ from review_support import CHAT_SPEC, FEATURE_SPEC, make_project, run_cli, write
 
 from generator.check_output import _gh_data, _gh_prop, default_format
 from generator.pipeline import compute
+from generator.sink.mode import Sink
 
 # -- a reader of workflow commands, as the Actions runner parses them ---------------------
 # (actions/runner ActionCommand.TryParseV2 and its unescape tables)
@@ -84,7 +85,7 @@ def _strip_region(text: str, region_id: str) -> str:
 
 
 def test_in_sync_is_exit_0_in_every_format(synced: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    checked = len(compute(synced, mode="check").report.of("unchanged"))
+    checked = len(compute(synced, Sink.CHECK).report.of("unchanged"))
     assert checked >= 6  # imports, two handler regions, emit call, router imports, models file
     for fmt in ("text", "json", "github"):
         run = run_cli(capsys, "-C", str(synced), "check", "--format", fmt)
@@ -120,7 +121,7 @@ def test_text_groups_problems_by_kind_with_file_and_diff(synced: Path, capsys: p
     assert group("missing") == [f"backend/open_webui/socket/main.py:{last_import + 1}: imports region"]
     assert group("edited by hand") == [f"backend/open_webui/routers/features.py:{region_line}: emit call for feature:updated in update_feature() (spec feature)"]
     assert "backend/open_webui/socket/main.py:" in group("orphaned")[0] and "handlers region of spec chat" in group("orphaned")[0]
-    outdated = {i.file for i in compute(synced, mode="check").report.of("outdated")}
+    outdated = {i.file for i in compute(synced, Sink.CHECK).report.of("outdated")}
     assert "backend/open_webui/socket/event_models.py" in outdated
     assert {p.split(":")[0] for p in group("out of date")} == outdated
     # The diff covers every file, the hand edit as what --force would restore.
@@ -128,7 +129,7 @@ def test_text_groups_problems_by_kind_with_file_and_diff(synced: Path, capsys: p
     assert "-    await notify_feature_update(feature_id=feature_id, data={})" in run.out
     assert "+    await notify_feature_update(feature_id=feature_id, data=feature.model_dump())" in run.out
     assert "max_length=64" in run.out
-    orphaned = len(compute(synced, mode="check").report.of("orphaned"))
+    orphaned = len(compute(synced, Sink.CHECK).report.of("orphaned"))
     assert lines[-1] == (
         f"eventgen: drift: {len(outdated)} out of date, 1 missing, 1 edited by hand, {orphaned} orphaned"
         " (`eventgen generate` fixes the rest once each hand edit is moved into the spec or discarded with --force)"
@@ -163,7 +164,7 @@ def test_json_is_one_document_with_the_documented_shape(synced: Path, capsys: py
     assert set(doc) == {"version", "ok", "exit_code", "summary", "counts", "problems", "files", "errors"}
     assert doc["version"] == 1 and doc["ok"] is False and doc["exit_code"] == 1 and doc["errors"] == []
     assert doc["summary"].startswith("eventgen: drift:")
-    outcome = compute(synced, mode="check", force=True)
+    outcome = compute(synced, Sink.CHECK, force=True)
     report = outcome.report
     assert doc["counts"] == {k: len(report.of(k)) for k in ("missing", "outdated", "edited", "orphaned", "unchanged")}
     assert sorted((p["kind"], p["file"], p["line"] or 0, p["item"]) for p in doc["problems"]) == sorted(
@@ -224,7 +225,7 @@ def test_github_annotations_point_at_each_problem(synced: Path, capsys: pytest.C
     assert run.code == 1
     commands = runner_commands(run.out)
     errors = [(props, data) for name, props, data in commands if name == "error"]
-    report = compute(synced, mode="check", force=True).report
+    report = compute(synced, Sink.CHECK, force=True).report
     assert sorted((p["file"], int(p.get("line", 0))) for p, _ in errors) == sorted((i.file, i.line) for i in report.drift)
     for props, data in errors:
         assert props["title"].startswith("eventgen: ")

@@ -90,12 +90,11 @@ def _is_indented_block(suite: list[ast.stmt], lines: list[str]) -> bool:
 
 
 def server_name(config: Config, sources: Sources) -> str | None:
-    """The AsyncServer variable: from the config, else found in the socket module (None: not found)."""
+    """The AsyncServer variable: from the config, else found in the socket module (None: not found;
+    a socket module that is missing or cannot be read is an EventgenError)."""
     if config.server_name != "auto":
         return config.server_name
-    src = sources.get(config.socket_module)
-    if src is None:
-        return None
+    src = sources.require(config.socket_module, "needed to place generated code")
     # The stdlib parser over the user's code answers for nearly every file; libcst only when it cannot tell.
     name = find_server_name(src.text, config.socket_module, sources.user_code(config.socket_module))
     if name is not None:
