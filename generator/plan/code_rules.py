@@ -150,3 +150,43 @@ def _router_names(specs: list[LoadedSpec], config: Config, sources: Sources) -> 
 
 def _hinted(d: Diagnostic, hint: str) -> Diagnostic:
     return Diagnostic(d.path, d.line, d.col, d.message, hint=hint)
+
+
+def missing_callable(ref: str, config: Config, sources: Sources, params: list[str] | None = None) -> str | None:
+    """Why `pkg.module:func` would fail to import, when the module is the project's own.
+
+    A module outside the project (an installed package) cannot be checked here; one whose
+    top package lives in the project must exist and define the function, or the server
+    would not start.
+    """
+    import ast
+
+    module, _, name = ref.partition(":")
+    file = config.python_file_for(module)
+    package = config.python_file_for(module.split(".")[0])[: -len(".py")]
+    if not (config.root / package).is_dir() and not (config.root / (package + ".py")).is_file():
+        return None
+    candidates = [file, file[: -len(".py")] + "/__init__.py"]
+    src = next((sources.get(c) for c in candidates if (config.root / c).is_file()), None)
+    if src is None:
+        return f"access module '{module}' not found (looked for {file})"
+    try:
+        tree = ast.parse(src.text)
+    except SyntaxError:
+        return None  # reported where the file is patched, or by Python at start-up
+    defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    defined |= {t.id for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign)) for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
+    defined |= {a.asname or a.name for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+    if name not in defined:
+        return f"'{name}' is not defined at the top level of {src.path}"
+    # The user goes in first, by position, and the room params by keyword: a first parameter
+    # named like a room param would receive two values (TypeError on every join).
+    functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name]
+    if functions and params:
+        positional = [a.arg for a in [*functions[-1].args.posonlyargs, *functions[-1].args.args]]
+        if positional and positional[0] in params and not functions[-1].args.posonlyargs:
+            return (
+                f"{name}() takes the session user as its first parameter '{positional[0]}', which is also a room parameter: "
+                f"it would get two values for '{positional[0]}'; rename that first parameter (the user is passed by position)"
+            )
+    return None
