@@ -24,7 +24,7 @@ from ..markers import (
     scan_regions,
     split_lines,
 )
-from ..plan.types import RegionEdit
+from ..plan.types import RegionEdit, SpecRef
 from ..pystyle import Style, adapt, detect_style
 from ..report import Item, Report
 from ..sources import SourceFile, Sources
@@ -59,43 +59,68 @@ def patch_regions(
     remove_orphans: bool,
 ) -> str:
     """Return the file's new text."""
-    lines = split_lines(src.text)
-    found = scan_regions(lines, src.path)
-    styles = _Styles(src.text, lines, found)
-    by_id = {r.id: r for r in found}
-    wanted = {e.id: e for e in edits}
-    splices: list[_Splice] = []
-    located: Located | None = None
+    patcher = _FilePatcher(src, edits, sources, report, force=force)
+    for order, edit in enumerate(edits):
+        patcher.patch(order, edit)
+    if patcher.problems:
+        raise EventgenError(patcher.problems)
+    if remove_orphans:
+        patcher.remove_orphans({e.id for e in edits})
+    return patcher.result()
 
-    def locate() -> Located:
-        nonlocal located
-        if located is None:
+
+class _FilePatcher:
+    """One Python file's regions: each edit becomes a splice of its lines; the file is parsed
+    (stdlib, then libcst) only when an edit needs to know where its anchor is."""
+
+    def __init__(self, src: SourceFile, edits: list[RegionEdit], sources: Sources, report: Report, *, force: bool) -> None:
+        self.src, self.sources, self.report, self.force = src, sources, report, force
+        self.lines = split_lines(src.text)
+        self.found = scan_regions(self.lines, src.path)
+        self.styles = _Styles(src.text, self.lines, self.found)
+        self.by_id = {r.id: r for r in self.found}
+        self.splices: list[_Splice] = []
+        self.problems: list[Diagnostic] = []
+        self.imported: set[str] = set().union(*(_free_names(e.body, bound=True) for e in edits if e.where == "imports"))
+        self._located: Located | None = None
+        self._tree: ast.Module | None = None
+
+    def locate(self) -> Located:
+        if self._located is None:
             from .anchors import Located
 
-            located = Located(src.path, sources.cst(src.path))
-        return located
+            self._located = Located(self.src.path, self.sources.cst(self.src.path))
+        return self._located
 
-    tree: ast.Module | None = None
-
-    def parsed() -> ast.Module:
-        nonlocal tree
-        if tree is None:
+    def parsed(self) -> ast.Module:
+        if self._tree is None:
             try:
-                tree = ast.parse(src.text)
+                self._tree = ast.parse(self.src.text)
             except SyntaxError:
-                locate()  # reports the syntax error with its position (exit 2)
+                self.locate()  # reports the syntax error with its position (exit 2)
                 raise
-        return tree
+        return self._tree
 
-    def misplaced(region: FoundRegion, edit: RegionEdit) -> bool:
+    def patch(self, order: int, edit: RegionEdit) -> None:
+        current = self.by_id.get(edit.id)
+        if current is not None and self._misplaced(current, edit):
+            self._move(order, edit, current)
+        elif current is not None and (missing := self._unbound(edit)):
+            self.problems.extend(missing)
+        elif current is not None:
+            self._update(order, edit, current)
+        else:
+            self._insert(order, edit)
+
+    def _misplaced(self, region: FoundRegion, edit: RegionEdit) -> bool:
         """An emit call whose endpoint or anchor changed under it must move (or fail, exit 2)."""
         if edit.where != "call":
             return False
         from ..read.call_sites import in_place
 
-        return not in_place(parsed(), region, edit.function, edit.after, found, before=edit.before, lines=lines)
+        return not in_place(self.parsed(), region, edit.function, edit.after, self.found, before=edit.before, lines=self.lines)
 
-    def unbound(edit: RegionEdit) -> list[Diagnostic]:
+    def _unbound(self, edit: RegionEdit) -> list[Diagnostic]:
         """Names the generated call reads that the endpoint does not define, each said at the
         spec's words that asked for it: an implicit field, or a name inside an args expression."""
         if edit.where != "call":
@@ -103,131 +128,130 @@ def patch_regions(
         from ..read.call_sites import bound_names, unbound_names
         from ..suggest import did_you_mean
 
-        bound = bound_names(parsed(), edit.function)
+        bound = bound_names(self.parsed(), edit.function)
         if bound is None:
             return []
+        path = self.src.path
         problems: list[Diagnostic] = []
         implicit: list[str] = []
         for arg in edit.call_args:
-            names = unbound_names(parsed(), edit.function, arg.expr, bound)
+            names = unbound_names(self.parsed(), edit.function, arg.expr, bound)
             if not arg.explicit:
                 implicit.extend(names)
                 continue
             ref = arg.ref or edit.args_ref
             for name in names:
                 problems.append(
-                    Diagnostic(
-                        ref.path if ref else src.path, ref.line if ref else 0, ref.col if ref else 0,
-                        f"args.{arg.field}: '{name}' is not defined in {edit.function}() ({src.path}){did_you_mean(name, bound)}",
-                        hint="an args value is a Python expression evaluated in the endpoint, where the call is inserted",
+                    _at(
+                        ref,
+                        path,
+                        f"args.{arg.field}: '{name}' is not defined in {edit.function}() ({path}){did_you_mean(name, bound)}",
+                        "an args value is a Python expression evaluated in the endpoint, where the call is inserted",
                     )
                 )
         if implicit:
-            ref = edit.args_ref
             listed = ", ".join(f"'{n}'" for n in sorted(set(implicit)))
             problems.append(
-                Diagnostic(
-                    ref.path if ref else src.path, ref.line if ref else 0, ref.col if ref else 0,
-                    f"the emit call in {edit.function}() ({src.path}) reads {listed}, which the endpoint does not define",
-                    hint="a payload field missing from emit.from.args is passed as a variable of the same name; add it to args",
+                _at(
+                    edit.args_ref,
+                    path,
+                    f"the emit call in {edit.function}() ({path}) reads {listed}, which the endpoint does not define",
+                    "a payload field missing from emit.from.args is passed as a variable of the same name; add it to args",
                 )
             )
         return problems
 
-    problems: list[Diagnostic] = []
-    imported = set().union(*(_free_names(e.body, bound=True) for e in edits if e.where == "imports"))
-    for order, edit in enumerate(edits):
-        expected_norm = normalize_python(edit.body)
-        sha = digest(expected_norm)
-        current = by_id.get(edit.id)
-        if current is not None and misplaced(current, edit):
-            if digest(normalize_python(current.body)) != current.sha and not force:
-                report.add(Item("edited", src.path, _what(edit.id), current.line))
-                continue
-            try:
-                insertion = _insertion(edit, locate, [r for r in found if r is not current], lines, src, imported, generated=found)
-            except EventgenError as exc:
-                if exc.exit_code != Exit.INVALID:
-                    raise
-                problems.extend(exc.diagnostics)
-                continue
-            if missing := unbound(edit):
-                problems.extend(missing)
-                continue
-            splices.append(_Splice(current.begin, current.end + 1, "", order))
-            splices.append(_Splice(insertion.after_line, insertion.after_line, _region_text(edit, sha, styles.file(), insertion.indent), order))
-            report.add(Item("outdated", src.path, _what(edit.id), current.line, "moved: it no longer followed its anchor"))
-            continue
-        if current is not None and (missing := unbound(edit)):
-            problems.extend(missing)
-            continue
-        if current is not None:
-            # The region as this run would write it proves it unchanged without a parse.
-            if current.sha == sha and any(current.body == _body_text(edit, s, current.indent) for s in styles.guesses(current.body)):
-                report.add(Item("unchanged", src.path, _what(edit.id), current.line))
-                continue
-            actual_norm = normalize_python(current.body)
-            if actual_norm == expected_norm and current.sha == sha:
-                report.add(Item("unchanged", src.path, _what(edit.id), current.line))
-                continue
-            edited = digest(actual_norm) != current.sha and actual_norm != expected_norm
-            if edited:
-                report.add(Item("edited", src.path, _what(edit.id), current.line))
-                if not force:
-                    continue
-            else:
-                report.add(Item("outdated", src.path, _what(edit.id), current.line))
-            text = _region_text(edit, sha, styles.file(), current.indent)
-            splices.append(_Splice(current.begin, current.end + 1, text, order))
-            continue
+    def _insertion(self, edit: RegionEdit, regions: list[FoundRegion]) -> Insertion | None:
+        """Where a new or moved region goes; None (the problems noted) when its anchor is wrong."""
         try:
-            insertion = _insertion(edit, locate, found, lines, src, imported, generated=found)
+            insertion = _insertion(edit, self.locate, regions, self.lines, self.src, self.imported, generated=self.found)
         except EventgenError as exc:
             if exc.exit_code != Exit.INVALID:
                 raise
-            problems.extend(exc.diagnostics)  # keep going: report every bad anchor in one run
-            continue
-        if missing := unbound(edit):
-            problems.extend(missing)
-            continue
-        text = _region_text(edit, sha, styles.file(), insertion.indent)
-        nl = styles.file().newline
+            self.problems.extend(exc.diagnostics)  # keep going: report every bad anchor in one run
+            return None
+        if missing := self._unbound(edit):
+            self.problems.extend(missing)
+            return None
+        return insertion
+
+    def _move(self, order: int, edit: RegionEdit, current: FoundRegion) -> None:
+        if digest(normalize_python(current.body)) != current.sha and not self.force:
+            self.report.add(Item("edited", self.src.path, _what(edit.id), current.line))
+            return
+        insertion = self._insertion(edit, [r for r in self.found if r is not current])
+        if insertion is None:
+            return
+        sha = digest(normalize_python(edit.body))
+        self.splices.append(_Splice(current.begin, current.end + 1, "", order))
+        self.splices.append(_Splice(insertion.after_line, insertion.after_line, _region_text(edit, sha, self.styles.file(), insertion.indent), order))
+        self.report.add(Item("outdated", self.src.path, _what(edit.id), current.line, "moved: it no longer followed its anchor"))
+
+    def _update(self, order: int, edit: RegionEdit, current: FoundRegion) -> None:
+        expected_norm = normalize_python(edit.body)
+        sha = digest(expected_norm)
+        path, what = self.src.path, _what(edit.id)
+        # The region as this run would write it proves it unchanged without a parse.
+        if current.sha == sha and any(current.body == _body_text(edit, s, current.indent) for s in self.styles.guesses(current.body)):
+            self.report.add(Item("unchanged", path, what, current.line))
+            return
+        actual_norm = normalize_python(current.body)
+        if actual_norm == expected_norm and current.sha == sha:
+            self.report.add(Item("unchanged", path, what, current.line))
+            return
+        if digest(actual_norm) != current.sha and actual_norm != expected_norm:
+            self.report.add(Item("edited", path, what, current.line))
+            if not self.force:
+                return
+        else:
+            self.report.add(Item("outdated", path, what, current.line))
+        self.splices.append(_Splice(current.begin, current.end + 1, _region_text(edit, sha, self.styles.file(), current.indent), order))
+
+    def _insert(self, order: int, edit: RegionEdit) -> None:
+        insertion = self._insertion(edit, self.found)
+        if insertion is None:
+            return
+        text = _region_text(edit, digest(normalize_python(edit.body)), self.styles.file(), insertion.indent)
+        nl = self.styles.file().newline
         gap = nl * edit.blank_before if insertion.after_line > 0 else ""
         at = insertion.after_line
         prefix = ""
-        if at > 0 and at == len(lines) and not lines[-1].endswith(("\n", "\r")):
+        if at > 0 and at == len(self.lines) and not self.lines[-1].endswith(("\n", "\r")):
             prefix = nl  # the file ends without a newline: end its last line first (undone below)
-        splices.append(_Splice(at, at, prefix + gap + text, order))
-        report.add(Item("missing", src.path, _what(edit.id), at + 1))
+        self.splices.append(_Splice(at, at, prefix + gap + text, order))
+        self.report.add(Item("missing", self.src.path, _what(edit.id), at + 1))
 
-    if problems:
-        raise EventgenError(problems)
-
-    if remove_orphans:
-        for region in found:
+    def remove_orphans(self, wanted: set[str]) -> None:
+        for region in self.found:
             if region.id in wanted:
                 continue
             if digest(normalize_python(region.body)) != region.sha:
                 # A person changed it after it was generated: deleting it would lose their work.
-                report.add(Item("edited", src.path, _what(region.id), region.line, "its spec is gone"))
-                if not force:
+                self.report.add(Item("edited", self.src.path, _what(region.id), region.line, "its spec is gone"))
+                if not self.force:
                     continue
             start = region.begin
             if region.indent == "":
                 gap, most = 0, _IMPORTS_GAP if region.id == "imports" else _MODULE_GAP
-                while gap < most and start - 1 >= 0 and not lines[start - 1].strip():
+                while gap < most and start - 1 >= 0 and not self.lines[start - 1].strip():
                     start -= 1
                     gap += 1
-            splices.append(_Splice(start, region.end + 1, "", -1))
-            report.add(Item("orphaned", src.path, _what(region.id), region.line))
+            self.splices.append(_Splice(start, region.end + 1, "", -1))
+            self.report.add(Item("orphaned", self.src.path, _what(region.id), region.line))
 
-    if not splices:
-        return src.text
-    new_lines = list(lines)
-    # Bottom-up so earlier indexes stay valid; equal positions keep plan order.
-    for splice in sorted(splices, key=lambda s: (s.start, s.order), reverse=True):
-        new_lines[splice.start : splice.stop] = [splice.text] if splice.text else []
-    return _keep_final_newline(src.text, "".join(new_lines))
+    def result(self) -> str:
+        if not self.splices:
+            return self.src.text
+        new_lines = list(self.lines)
+        # Bottom-up so earlier indexes stay valid; equal positions keep plan order.
+        for splice in sorted(self.splices, key=lambda s: (s.start, s.order), reverse=True):
+            new_lines[splice.start : splice.stop] = [splice.text] if splice.text else []
+        return _keep_final_newline(self.src.text, "".join(new_lines))
+
+
+def _at(ref: SpecRef | None, path: str, message: str, hint: str) -> Diagnostic:
+    """A problem said at the spec's words when known, else at the file."""
+    return Diagnostic(ref.path if ref else path, ref.line if ref else 0, ref.col if ref else 0, message, hint=hint)
 
 
 def _keep_final_newline(before: str, after: str) -> str:
