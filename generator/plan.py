@@ -385,6 +385,11 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                 idempotency=idempotency,
                 renames=renames,
                 rate_limits=rate_limits,
+                rate_disconnect=(
+                    {"after": config.rate_limit_disconnect_after, "window_s": _seconds(config.rate_limit_disconnect_window_s)}
+                    if rate_limits and config.rate_limit_disconnect_after
+                    else None
+                ),
                 telemetry=config.telemetry == "opentelemetry",
                 client_events=client_events,
                 handlers=lazy_handlers,
