@@ -189,6 +189,8 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
             )
             if event.direction == "client_to_server":
                 client_events = True
+                for key in sorted(TRACE_KEYS & set(event.payload)) if config.telemetry else ():
+                    problems.append(item.at(("events", i, "payload", key), f"'{key}' is where a client sends its W3C trace context while telemetry is on: rename the field"))
                 limit = event.rate_limit
                 rate_limits = rate_limits or limit is not None
                 view = {
@@ -405,6 +407,10 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     if problems:
         raise EventgenError(problems)
     return plan
+
+
+# Payload keys the generated handlers take out when telemetry is on (a client's W3C trace context).
+TRACE_KEYS = frozenset({"traceparent", "tracestate"})
 
 
 def _seconds(value: float) -> str:
