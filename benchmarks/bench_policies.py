@@ -103,6 +103,11 @@ async def main():
         for _ in range(calls):
             await traced("s", with_parent)
         out["traced_parent_us"] = (time.perf_counter() - t - bare) / calls * 1e6
+        for key, data in (("context_us", with_parent), ("no_context_us", payload)):  # the pick-up alone
+            t = time.perf_counter()
+            for _ in range(calls):
+                m.sender_context(NoHandshakeContext(), "s", data)
+            out[key] = (time.perf_counter() - t) / calls * 1e6
 
     async def scenario(h):
         alice = await h.connect("alice-token")
@@ -163,7 +168,8 @@ def main() -> None:
     print(f"rate limit, memory: {off['rate_memory_us']:.2f} us per event")
     print(f"rate limit, Redis (loopback, one Lua call): {off['rate_redis_us']:.1f} us per event")
     print(f"telemetry on, the span + histogram per handled event (SDK, in-memory exporter): {on['traced_us']:.1f} us")
-    print(f"telemetry on, a payload traceparent picked up (propagate.extract): +{on['traced_parent_us'] - on['traced_us']:.1f} us ({on['traced_parent_us']:.1f} us in all)")
+    print(f"telemetry on, a payload traceparent picked up (propagate.extract): {on['context_us']:.1f} us; without one: {on['no_context_us']:.2f} us")
+    print(f"telemetry on, the span + histogram with a payload traceparent: {on['traced_parent_us']:.1f} us")
     print(f"one handle event through the in-process AsyncServer harness, telemetry off: {off['event_us']:.0f} us; on: {on['event_us']:.0f} us")
 
 
