@@ -15,13 +15,24 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 pytest.register_assert_rewrite("runtime_support")
 
-from runtime_support import EXAMPLE, RUNTIME_SPECS, LogWatch, Peer, Peers, ServerProcess, mint_tokens, run_async
+from runtime_support import (
+    EXAMPLE,
+    RUNTIME_SPECS,
+    LogWatch,
+    Peer,
+    Peers,
+    RedisProcess,
+    ServerProcess,
+    mint_tokens,
+    run_async,
+)
 
 from generator.cli import main as eventgen_main
 
@@ -32,7 +43,7 @@ AFTER, WINDOW_S, BURST = 3, 5.0, 5
 
 
 @pytest.fixture(scope="module")
-def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
+def strict_app(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     app = tmp_path_factory.mktemp("disconnect") / "app"
     shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit", "build", ".pytest_cache"))
     shutil.copy2(POLICIES / "policies_handlers.py", app / "backend/open_webui/socket/policies_handlers.py")
@@ -41,9 +52,26 @@ def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Se
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         assert eventgen_main(["-C", str(app), "generate"]) == 0, out.getvalue()
+    return app, mint_tokens(app)
+
+
+@pytest.fixture(scope="module")
+def strict_server(strict_app: tuple[Path, dict[str, str]]) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
+    app, tokens = strict_app
     proc = ServerProcess(app, app / "server.log").start()
     try:
-        yield proc, mint_tokens(app)
+        yield proc, tokens
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="module")
+def strict_redis_server(strict_app: tuple[Path, dict[str, str]], redis_server: RedisProcess) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
+    """Behind AsyncRedisManager: the limit is counted in Redis, the refusals per socket in the process."""
+    app, tokens = strict_app
+    proc = ServerProcess(app, app / "redis-server.log", env={"WEBSOCKET_MANAGER": "redis", "WEBSOCKET_REDIS_URL": redis_server.url}).start()
+    try:
+        yield proc, tokens
     finally:
         proc.stop()
 
@@ -76,7 +104,16 @@ def _assert_rate_limited(refused: list[dict[str, Any]]) -> None:
 
 @run_async()
 async def test_a_socket_refused_n_times_in_the_window_is_disconnected_after_its_last_ack(strict_server: tuple[ServerProcess, dict[str, str]]) -> None:
-    server, tokens = strict_server
+    await _flood_until_disconnected(*strict_server)
+
+
+@pytest.mark.redis
+@run_async()
+async def test_the_same_behind_redis(strict_redis_server: tuple[ServerProcess, dict[str, str]]) -> None:
+    await _flood_until_disconnected(*strict_redis_server)
+
+
+async def _flood_until_disconnected(server: ServerProcess, tokens: dict[str, str]) -> None:
     watch = LogWatch([server])
     topic = uuid.uuid4().hex[:12]
     async with Peers(server.url, tokens, ("policy:say",)) as peers:
