@@ -189,7 +189,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
             )
             if event.direction == "client_to_server":
                 client_events = True
-                for key in sorted(TRACE_KEYS & set(event.payload)) if config.telemetry else ():
+                for key in sorted(TRACE_KEYS & set(event.payload)) if config.telemetry == "opentelemetry" else ():
                     problems.append(item.at(("events", i, "payload", key), f"'{key}' is where a client sends its W3C trace context while telemetry is on: rename the field"))
                 limit = event.rate_limit
                 rate_limits = rate_limits or limit is not None
