@@ -85,7 +85,10 @@ async def main():
     if telemetry:  # the wrapper alone: one span, its attributes and one histogram record per event
         async def plain(sid, data):
             return {"ok": True}
-        traced = m.traced("ping:run", "")(plain)
+        class NoHandshakeContext:  # the server's environ of a connection that sent no traceparent header
+            def get_environ(self, sid, namespace=None):
+                return {"REMOTE_ADDR": "127.0.0.1"}
+        traced = m.traced(NoHandshakeContext(), "ping:run", "")(plain)
         t = time.perf_counter()
         for _ in range(calls):
             await plain("s", payload)
@@ -94,6 +97,14 @@ async def main():
         for _ in range(calls):
             await traced("s", payload)
         out["traced_us"] = (time.perf_counter() - t - bare) / calls * 1e6
+        # Picking up a client's W3C trace context: a payload traceparent taken out and read by
+        # opentelemetry.propagate.extract, or none sent (the handshake environ is looked at).
+        with_parent = {**payload, "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
+        for key, data in (("context_us", with_parent), ("no_context_us", payload)):
+            t = time.perf_counter()
+            for _ in range(calls):
+                m.sender_context(NoHandshakeContext(), "s", data)
+            out[key] = (time.perf_counter() - t) / calls * 1e6
 
     async def scenario(h):
         alice = await h.connect("alice-token")
@@ -154,6 +165,7 @@ def main() -> None:
     print(f"rate limit, memory: {off['rate_memory_us']:.2f} us per event")
     print(f"rate limit, Redis (loopback, one Lua call): {off['rate_redis_us']:.1f} us per event")
     print(f"telemetry on, the span + histogram per handled event (SDK, in-memory exporter): {on['traced_us']:.1f} us")
+    print(f"telemetry on, a payload traceparent picked up (propagate.extract): {on['context_us']:.1f} us; without one: {on['no_context_us']:.2f} us")
     print(f"one handle event through the in-process AsyncServer harness, telemetry off: {off['event_us']:.0f} us; on: {on['event_us']:.0f} us")
 
 

@@ -42,6 +42,8 @@ class Config:
     max_rooms_per_socket: int = 100  # rooms one socket may be in through generated join events
     max_inflight_per_socket: int = 32  # generated handler calls one socket may have running at once
     max_bytes: int = 65536  # largest client payload (bytes of its JSON encoding), unless the event sets max_bytes
+    rate_limit_disconnect_after: int = 0  # disconnect a socket at this many rate_limited refusals within the window; 0 = never
+    rate_limit_disconnect_window_s: float = 10.0  # the window of rate_limit_disconnect_after, in seconds
     telemetry: str = ""  # "opentelemetry": spans and a duration histogram in generated handlers and helpers; "" = off
     redis_url: str = ""  # sequenced rooms: Redis for counters and history; "" = the server's AsyncRedisManager
     source: str = ""  # where the config came from ("" = defaults)
@@ -268,12 +270,14 @@ _NUMBERS: dict[str, tuple[float, float]] = {
     "max_rooms_per_socket": (1, 100_000),
     "max_inflight_per_socket": (1, 10_000),
     "max_bytes": (1, 100_000_000),
+    "rate_limit_disconnect_after": (0, 100_000),
+    "rate_limit_disconnect_window_s": (0.001, 3600.0),
 }
 
 
 def _number_problem(key: str, value: Any) -> str | None:
     low, high = _NUMBERS[key]
-    whole = key != "timeout_s"
+    whole = not key.endswith("_s")
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (whole and not isinstance(value, int)):
         return f"'{key}' must be {'a whole number' if whole else 'a number of seconds'}, not {_kind(value)}"
     if not low <= value <= high:
@@ -306,7 +310,7 @@ def _build(root: Path, table: dict[str, Any], text: str, name: str, prefix: tupl
             if problem:
                 bad(problem)
                 continue
-            values[key] = float(value) if key == "timeout_s" else value
+            values[key] = float(value) if key.endswith("_s") else value
             continue
         if not isinstance(value, str):
             bad(f"'{key}' must be a string in quotes, not {_kind(value)}")

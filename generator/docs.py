@@ -70,6 +70,13 @@ def render_reference() -> str:
         "",
         "Socket.IO uses these names itself; a spec may not: " + ", ".join(f"`{n}`" for n in sorted(models.RESERVED_EVENTS)) + ".",
         "",
+        "## Trace context keys",
+        "",
+        "With the project config's `telemetry = \"opentelemetry\"`, a client sends its W3C trace context as the keys "
+        "`traceparent` and `tracestate` of a client_to_server event's payload object (or as headers of its handshake). "
+        "The generated handler takes them out before `max_bytes`, validation and the handler, so a payload field may "
+        "not have either name while telemetry is on.",
+        "",
     ]
     return "\n".join(out)
 

@@ -98,7 +98,7 @@ def test_trailing_slash_of_a_folder_is_dropped(tmp_path: Path) -> None:
         (
             '# comment\n  frobnicate = 1\n',
             [
-                ("eventgen.toml:2:3: unknown configuration key 'frobnicate'; known keys: components, max_bytes, max_inflight_per_socket, max_rooms_per_socket, models_import, models_module, redis_url, "
+                ("eventgen.toml:2:3: unknown configuration key 'frobnicate'; known keys: components, max_bytes, max_inflight_per_socket, max_rooms_per_socket, models_import, models_module, rate_limit_disconnect_after, rate_limit_disconnect_window_s, redis_url, "
                 "server_name, session_pool, session_value, socket_import, socket_module, specs, store_import, svelte, telemetry, timeout_s, types")
             ],
         ),
@@ -111,7 +111,7 @@ def test_trailing_slash_of_a_folder_is_dropped(tmp_path: Path) -> None:
         ('socket_module = "backend/main.js"\n', ["eventgen.toml:1:1: 'socket_module' = 'backend/main.js' must name a .py file"]),
         ('types = "src/events.d"\n', ["eventgen.toml:1:1: 'types' = 'src/events.d' must name a .ts file"]),
         ('store_import = ""\n', ["eventgen.toml:1:1: 'store_import' must name the module that exports the socket store, e.g. \"$lib/stores\""]),
-        ('[nested]\nspecs = "x"\n', ["eventgen.toml:1:1: unknown configuration key 'nested'; known keys: components, max_bytes, max_inflight_per_socket, max_rooms_per_socket, models_import, models_module, redis_url, server_name, session_pool, session_value, socket_import, socket_module, specs, store_import, svelte, telemetry, timeout_s, types"]),
+        ('[nested]\nspecs = "x"\n', ["eventgen.toml:1:1: unknown configuration key 'nested'; known keys: components, max_bytes, max_inflight_per_socket, max_rooms_per_socket, models_import, models_module, rate_limit_disconnect_after, rate_limit_disconnect_window_s, redis_url, server_name, session_pool, session_value, socket_import, socket_module, specs, store_import, svelte, telemetry, timeout_s, types"]),
         ('specs = "events"\nspecs = "other"\n', ["eventgen.toml:2:1: TOML syntax error: this key is already set above"]),
         ('specs = "events\n', ["eventgen.toml:1:16: TOML syntax error: Illegal character '\\n'"]),
         (
@@ -119,7 +119,7 @@ def test_trailing_slash_of_a_folder_is_dropped(tmp_path: Path) -> None:
             [
                 "eventgen.toml:1:1: 'specs' must be a string in quotes, not the number 1",
                 "eventgen.toml:2:1: 'svelte' must be 4, 5 or \"auto\", not '7'",
-                "eventgen.toml:3:1: unknown configuration key 'bogus'; known keys: components, max_bytes, max_inflight_per_socket, max_rooms_per_socket, models_import, models_module, redis_url, server_name, session_pool, session_value, socket_import, socket_module, specs, store_import, svelte, telemetry, timeout_s, types",
+                "eventgen.toml:3:1: unknown configuration key 'bogus'; known keys: components, max_bytes, max_inflight_per_socket, max_rooms_per_socket, models_import, models_module, rate_limit_disconnect_after, rate_limit_disconnect_window_s, redis_url, server_name, session_pool, session_value, socket_import, socket_module, specs, store_import, svelte, telemetry, timeout_s, types",
             ],
         ),
     ],
@@ -154,7 +154,7 @@ def test_bad_eventgen_toml(tmp_path: Path, text: str, expected: list[str]) -> No
             ["pyproject.toml:6:5: unknown configuration key 'sockt_module' (did you mean 'socket_module'?)"],
         ),
         ('[tool]\neventgen.svelte = "3"\n', ["pyproject.toml:2:1: 'svelte' must be 4, 5 or \"auto\", not '3'"]),
-        ('[tool]\neventgen = { specs = "events", colour = "red" }\n', ["pyproject.toml:2:32: unknown configuration key 'colour'; known keys: components, max_bytes, max_inflight_per_socket, max_rooms_per_socket, models_import, models_module, redis_url, server_name, session_pool, session_value, socket_import, socket_module, specs, store_import, svelte, telemetry, timeout_s, types"]),
+        ('[tool]\neventgen = { specs = "events", colour = "red" }\n', ["pyproject.toml:2:32: unknown configuration key 'colour'; known keys: components, max_bytes, max_inflight_per_socket, max_rooms_per_socket, models_import, models_module, rate_limit_disconnect_after, rate_limit_disconnect_window_s, redis_url, server_name, session_pool, session_value, socket_import, socket_module, specs, store_import, svelte, telemetry, timeout_s, types"]),
         ('[ tool . "eventgen" ]\n\nspecs = 3\n', ["pyproject.toml:3:1: 'specs' must be a string in quotes, not the number 3"]),
         ('[tool]\neventgen = "yes"\n', ["pyproject.toml:2:1: 'tool.eventgen' must be a table: write [tool.eventgen] and its keys below it"]),
     ],

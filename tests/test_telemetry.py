@@ -153,3 +153,14 @@ def test_a_telemetry_value_other_than_opentelemetry_is_refused(tmp_path: Path) -
     (root / "eventgen.toml").write_text('telemetry = "zipkin"\n')
     run = eventgen(root, "generate")
     assert run.exit == 2 and "eventgen.toml:1:1: 'telemetry' must be \"opentelemetry\" or \"\" (off), not 'zipkin'" in run.output, run.output
+
+
+def test_a_client_payload_field_named_like_a_trace_key_is_refused_with_telemetry_on(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    shutil.copytree(GOLDEN / "fresh_insert" / "input", root)
+    spec = root / "events" / "feature.yaml"
+    spec.write_text(spec.read_text().replace("feature_id: {type: str", "traceparent: {type: str, required: false}\n      feature_id: {type: str", 1))
+    assert eventgen(root, "generate").exit == 0  # off: an ordinary field name
+    (root / "eventgen.toml").write_text('telemetry = "opentelemetry"\n')
+    run = eventgen(root, "generate")
+    assert run.exit != 0 and "'traceparent' is where a client sends its W3C trace context while telemetry is on" in run.output, run.output

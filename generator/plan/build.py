@@ -21,6 +21,7 @@ from .views import (
     HandlerView,
     Limits,
     ModelView,
+    RateDisconnect,
     RoomView,
     builtin_annotation,
     field_decl,
@@ -34,6 +35,8 @@ from .views import (
 
 # Names a generated handler binds or reads in its body (socket_region.py.j2), besides the module's.
 HANDLER_LOCALS = frozenset({"sid", "data", "extra", "user", "payload", "room", "message", "result", "exc", "refusal"})
+# Payload keys the generated handlers take out when telemetry is on (a client's W3C trace context).
+TRACE_KEYS = frozenset({"traceparent", "tracestate"})
 # The join model of a sequenced room refers to it; defined first, before every payload model.
 SINCE_POSITION = ModelView(
     name="SincePosition",
@@ -177,6 +180,8 @@ class _Planner:
 
     def _handler(self, item: LoadedSpec, i: int, event: EventSpec, room: RoomSpec | None) -> HandlerView:
         self.shared.client_events = True
+        for key in sorted(TRACE_KEYS & set(event.payload)) if self.config.telemetry == "opentelemetry" else ():
+            self.problems.append(item.at(("events", i, "payload", key), f"'{key}' is where a client sends its W3C trace context while telemetry is on: rename the field"))
         limit = event.rate_limit
         self.shared.rate_limits = self.shared.rate_limits or limit is not None
         sequenced_join = room is not None and room.sequenced and event.action == "join"
@@ -329,6 +334,11 @@ class _Planner:
             idempotency=shared.idempotency,
             renames=shared.renames,
             rate_limits=shared.rate_limits,
+            rate_disconnect=(
+                RateDisconnect(config.rate_limit_disconnect_after, seconds(config.rate_limit_disconnect_window_s))
+                if shared.rate_limits and config.rate_limit_disconnect_after
+                else None
+            ),
             telemetry=config.telemetry == "opentelemetry",
             client_events=shared.client_events,
             handlers=shared.lazy_handlers,

@@ -121,6 +121,14 @@ class Limits:
     session_value: str
 
 
+@dataclass(frozen=True)
+class RateDisconnect:
+    """Config rate_limit_disconnect_after: a socket refused this often within the window is disconnected."""
+
+    after: int
+    window_s: str
+
+
 def room_expr(pattern: str) -> str:
     """Python expression building the room name from its params (no f-string: no escaping traps).
     Each value is escaped (CONTRACT 6.1) inline, with builtins only: a param may have any name."""

@@ -377,7 +377,9 @@ MAX_BYTES_LIMIT = 100_000_000  # 100 MB: far beyond any Socket.IO frame a server
 
 
 class RateLimitSpec(_Strict):
-    """At most `rate` calls per `per_s` seconds per (user, event), with bursts of up to `burst` at once (GCRA)."""
+    """At most `rate` calls per `per_s` seconds per (user, event), with bursts of up to `burst` at once (GCRA).
+    The project config's `rate_limit_disconnect_after` (off by default) and `rate_limit_disconnect_window_s`
+    also disconnect a socket refused that many times within the window, after the last refusal's ack."""
 
     rate: int = Field(ge=1, le=1_000_000, description="Calls allowed per `per_s` seconds, sustained.")
     per_s: float = Field(1.0, gt=0, le=86_400, description="The period of `rate`, in seconds (default 1).")
