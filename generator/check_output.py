@@ -49,7 +49,7 @@ def render_check(outcome: Outcome, fmt: str, *, with_diff: bool = True) -> str:
         return _json_document(
             exit_code=report.exit_code,
             summary=summary(outcome),
-            counts={k: len(report.of(k)) for k in ("missing", "outdated", "edited", "orphaned", "unchanged")},  # type: ignore[arg-type]
+            counts={k: len(report.of(k)) for k in ("missing", "outdated", "edited", "orphaned", "unchanged")},
             problems=[_problem(i) for i in drift],
             files=[_file(c, with_diff) for c in sorted(outcome.changes, key=lambda c: c.path)],
             errors=[],

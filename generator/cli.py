@@ -228,7 +228,7 @@ def init(state: _State) -> int:
 @click.option("--description", metavar="TEXT", help="The spec's description.")
 @click.option("--no-generate", is_flag=True, help="Only write and validate the spec.")
 @pass_state
-def new(state: _State, name: str | None, no_generate: bool, **flags: Any) -> int:
+def new(state: _State, /, name: str | None, no_generate: bool, **flags: Any) -> int:
     """Write events/NAME.yaml from flags, validate it, then generate its code (nothing is written on error).
 
     Without any event flag in a terminal, it asks for each part of the spec instead.

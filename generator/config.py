@@ -103,13 +103,12 @@ def load_config(root: Path) -> Config:
     file = root / CONFIG_FILE
     if file.is_file():
         text = _read(file)
-        table = _parse(text, CONFIG_FILE)
-        return _build(root, table, text, CONFIG_FILE, prefix=())
+        return _build(root, _parse(text, CONFIG_FILE), text, CONFIG_FILE, prefix=())
     pyproject = root / PYPROJECT
     if pyproject.is_file():
         text = _read(pyproject)
         data = _parse(text, PYPROJECT)
-        tool = data.get("tool", {})
+        tool: Any = data.get("tool", {})
         table = tool.get("eventgen") if isinstance(tool, dict) else None
         if table is not None:
             if not isinstance(table, dict):

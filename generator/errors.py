@@ -47,7 +47,7 @@ class Diagnostic:
 class EventgenError(Exception):
     """A user-fixable failure. Carries every diagnostic found and the exit code."""
 
-    exit_code = Exit.INVALID
+    exit_code: int = Exit.INVALID
 
     def __init__(self, diagnostics: list[Diagnostic] | Diagnostic | str, *, exit_code: int | None = None) -> None:
         if isinstance(diagnostics, str):

@@ -398,82 +398,96 @@ def config_text(values: dict[str, str], found: Detection, root: Path, result: In
         line("specs"),
         "",
     ]
-    if found.socket_module:
-        out.append(f"# The socket server `{_comment(found.server or '')}` is created in {_comment(found.socket_module)}.")
-        result.notes.append(f"the socket server `{found.server}` in {found.socket_module}")
-        others = [c for c in found.socket_candidates if c != found.socket_module]
-        if others:
-            result.warnings.append(
-                f"several files create a socketio.AsyncServer: {', '.join(found.socket_candidates)}; "
-                f"using {found.socket_module} (change socket_module in {CONFIG_FILE} to pick another)"
-            )
-    else:
-        out.append("# No file creating socketio.AsyncServer(...) was found: set socket_module to the one that will.")
-        result.warnings.append(f"no Python file creates a socketio.AsyncServer; {CONFIG_FILE} keeps the default socket_module")
+    out += _server_lines(found, result)
     out += [line("socket_module"), line("models_module")]
     module = dotted_module(root, values["socket_module"])
     out += [f"# Routers import the emit helpers from `{_comment(module)}` (socket_import overrides it)."]
+    out += _session_pool_lines(found, result)
+    out.append(line("session_pool"))
+    out += _session_value_lines(found, result)
+    out += [line("session_value"), ""]
+    out += _store_lines(found, values, result)
+    out += [line("store_import"), line("components"), line("types")]
+    out += _svelte_lines(found, values, result)
+    out.append(line("svelte"))
+    return "\n".join(out) + "\n"
+
+
+def _server_lines(found: Detection, result: InitResult) -> list[str]:
+    if not found.socket_module:
+        result.warnings.append(f"no Python file creates a socketio.AsyncServer; {CONFIG_FILE} keeps the default socket_module")
+        return ["# No file creating socketio.AsyncServer(...) was found: set socket_module to the one that will."]
+    result.notes.append(f"the socket server `{found.server}` in {found.socket_module}")
+    others = [c for c in found.socket_candidates if c != found.socket_module]
+    if others:
+        result.warnings.append(
+            f"several files create a socketio.AsyncServer: {', '.join(found.socket_candidates)}; "
+            f"using {found.socket_module} (change socket_module in {CONFIG_FILE} to pick another)"
+        )
+    return [f"# The socket server `{_comment(found.server or '')}` is created in {_comment(found.socket_module)}."]
+
+
+def _session_pool_lines(found: Detection, result: InitResult) -> list[str]:
     if found.session_pool:
-        out.append(f"# Sessions: `{_comment(found.session_pool)}[sid]` is filled at {_comment(found.session_pool_where)}; generated handlers check it.")
         result.notes.append(f"the session pool `{found.session_pool}` ({found.session_pool_where})")
-    elif found.socket_module and not found.session_pool_default_bound:
-        out.append("# No handler of the socket server stores a session by sid: set session_pool to the mapping that will.")
+        return [f"# Sessions: `{_comment(found.session_pool)}[sid]` is filled at {_comment(found.session_pool_where)}; generated handlers check it."]
+    if found.socket_module and not found.session_pool_default_bound:
         result.warnings.append(
             f"no handler in {found.socket_module} stores a session by sid (NAME[sid] = ...) and it defines no "
             f"{Config.session_pool}; set session_pool in {CONFIG_FILE} to the mapping generated handlers must check"
         )
-    out.append(line("session_pool"))
+        return ["# No handler of the socket server stores a session by sid: set session_pool to the mapping that will."]
+    return []
+
+
+def _session_value_lines(found: Detection, result: InitResult) -> list[str]:
     if found.session_pool and found.session_value is not None:
         held = "the user's id" if found.session_value == "id" else "a user dict"
-        out.append(f"# It maps a sid to {held}: {_comment(found.session_value_why)}.")
         if found.session_value == "id":
             result.notes.append(f"the user's id in {found.session_pool}[sid]: {found.session_value_why}; session_value = \"id\"")
-    elif found.session_pool:
-        out.append("# The code does not tell whether it maps a sid to a user dict or to the user's id: set session_value.")
+        return [f"# It maps a sid to {held}: {_comment(found.session_value_why)}."]
+    if found.session_pool:
         result.warnings.append(
             f"{found.socket_module}: {found.session_value_why}; keeping session_value = \"dict\" "
             f"(set session_value = \"id\" in {CONFIG_FILE} if it maps a sid to the user's id)"
         )
-    out += [line("session_value"), ""]
+        return ["# The code does not tell whether it maps a sid to a user dict or to the user's id: set session_value."]
+    return []
 
-    if found.store_module:
-        out.append(f"# The `socket` store is exported by {_comment(found.store_module)}.")
-        result.notes.append(f"the `socket` store in {found.store_module} (imported as {values['store_import']})")
-        if len(found.store_candidates) > 1:
-            result.warnings.append(
-                f"several modules export `socket`: {', '.join(found.store_candidates)}; using {found.store_module}"
-            )
-    else:
-        out.append("# No module under src/ exports a `socket` store yet: store_import is where listeners will import it from.")
+
+def _store_lines(found: Detection, values: dict[str, str], result: InitResult) -> list[str]:
+    if not found.store_module:
         result.warnings.append("no .ts/.js module under src/ exports `socket`; listeners will import it from " + values["store_import"])
-    out += [line("store_import"), line("components"), line("types")]
+        return ["# No module under src/ exports a `socket` store yet: store_import is where listeners will import it from."]
+    result.notes.append(f"the `socket` store in {found.store_module} (imported as {values['store_import']})")
+    if len(found.store_candidates) > 1:
+        result.warnings.append(f"several modules export `socket`: {', '.join(found.store_candidates)}; using {found.store_module}")
+    return [f"# The `socket` store is exported by {_comment(found.store_module)}."]
+
+
+def _svelte_lines(found: Detection, values: dict[str, str], result: InitResult) -> list[str]:
     if found.svelte_lowest == 3 or (found.svelte_major is None and found.svelte_installed == 3):
         source = f"package.json asks for svelte {json.dumps(found.svelte_range)}" if found.svelte_lowest == 3 else "Svelte 3 is installed"
         result.warnings.append(
             f"Svelte 3 found ({source}): listeners are generated in Svelte 4 syntax, which is tested on Svelte 4 and 5 only; "
             "upgrade to Svelte 4 or 5, or check that the generated components compile"
         )
+    range_text = _comment(json.dumps(found.svelte_range))
     if found.svelte_major is not None:
         shown = 3 if found.svelte_lowest == 3 else found.svelte_major
-        out.append(f"# Svelte {shown}: package.json asks for svelte {_comment(json.dumps(found.svelte_range))}; \"auto\" follows it (Svelte {found.svelte_major} syntax).")
         result.notes.append(f"Svelte {shown} (package.json: svelte {found.svelte_range})")
-    elif values["svelte"] != "auto" and found.svelte_installed in (4, 5):
-        out.append(
-            f"# package.json's svelte range {_comment(json.dumps(found.svelte_range))} does not tell the major; "
-            f"Svelte {values['svelte']} is installed, so it is pinned."
-        )
+        return [f"# Svelte {shown}: package.json asks for svelte {range_text}; \"auto\" follows it (Svelte {found.svelte_major} syntax)."]
+    if values["svelte"] != "auto" and found.svelte_installed in (4, 5):
         result.notes.append(f"Svelte {values['svelte']} installed (the package.json range does not tell)")
-    elif values["svelte"] != "auto":
-        said = "No package.json depends on svelte" if found.svelte_range is None else f"package.json's svelte range {_comment(json.dumps(found.svelte_range))} does not tell the major"
-        out.append(f"# {said}; {_comment(found.components_evidence)}, so Svelte {values['svelte']} syntax is pinned.")
+        return [f"# package.json's svelte range {range_text} does not tell the major; Svelte {values['svelte']} is installed, so it is pinned."]
+    if values["svelte"] != "auto":
+        said = "No package.json depends on svelte" if found.svelte_range is None else f"package.json's svelte range {range_text} does not tell the major"
         result.notes.append(f"Svelte {values['svelte']} syntax in the existing components ({found.components_evidence})")
-    elif found.svelte_range is not None:
-        out.append(f"# package.json's svelte range {_comment(json.dumps(found.svelte_range))} does not tell the major: set svelte to 4 or 5.")
+        return [f"# {said}; {_comment(found.components_evidence)}, so Svelte {values['svelte']} syntax is pinned."]
+    if found.svelte_range is not None:
         result.warnings.append(f"cannot tell the Svelte major from {json.dumps(found.svelte_range)}; set svelte = \"4\" or \"5\" in {CONFIG_FILE}")
-    else:
-        out.append("# No package.json depends on svelte: \"auto\" then means Svelte 5.")
-    out.append(line("svelte"))
-    return "\n".join(out) + "\n"
+        return [f"# package.json's svelte range {range_text} does not tell the major: set svelte to 4 or 5."]
+    return ["# No package.json depends on svelte: \"auto\" then means Svelte 5."]
 
 
 def _specs_folder(config: Config, result: InitResult) -> list[FileChange]:

@@ -79,13 +79,14 @@ def _dump(value: object) -> str:
 
 def _formatter(cls: type) -> Callable[[Any], str]:
     name = cls.__name__
-    if not cls._fields:  # Load(), Add(), ...: always the same text
+    names: tuple[str, ...] = getattr(cls, "_fields", ())
+    if not names:  # Load(), Add(), ...: always the same text
         text = name + "()"
         _FORMATTERS[cls] = lambda node: text
         return _FORMATTERS[cls]
     # An optional field (`expr?` in Python's grammar) has the class default None; when None it
     # is left out, as ast.dump leaves it out. A required field holding None (Constant) is kept.
-    fields = tuple((field + "=", field, getattr(cls, field, ...) is None, field in _ADDED_FIELDS) for field in cls._fields)
+    fields = tuple((field + "=", field, getattr(cls, field, ...) is None, field in _ADDED_FIELDS) for field in names)
 
     def formatter(node: ast.AST) -> str:
         parts = []

@@ -177,7 +177,7 @@ def _fields(event: str, shown: str, room: str | None, *, scoped: bool) -> list[s
     params = ROOM_PARAM_RE.findall(room or "")
     extra = f" besides the room's {', '.join(params)}" if params else ""
     click.echo(f"Payload fields of {event} ({shown}){extra}: NAME:TYPE, one per line, empty to finish.")
-    out = []
+    out: list[str] = []
     while True:
         value = _ask("  field", _optional(_field), "")
         if not value:

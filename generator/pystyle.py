@@ -109,7 +109,7 @@ def requote(code: str, quote: str) -> str:
         if tok.type != tokenize.STRING:
             continue
         s = tok.string
-        prefix = re.match(r"^[rbuRBU]*", s).group(0)
+        prefix = re.match(r"^[rbuRBU]*", s).group(0)  # type: ignore[union-attr]  # `*` matches every string
         body = s[len(prefix):]
         if not body.startswith('"') or body.startswith('"""') or "'" in body or "\\" in body:
             continue

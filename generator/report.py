@@ -79,7 +79,7 @@ class Report:
         return out
 
     def summary(self) -> str:
-        counts = {k: len(self.of(k)) for k in ("missing", "outdated", "edited", "orphaned", "unchanged")}  # type: ignore[arg-type]
+        counts = {k: len(self.of(k)) for k in ("missing", "outdated", "edited", "orphaned", "unchanged")}
         if self.mode == "check":
             if not self.drift:
                 return f"eventgen: in sync ({counts['unchanged']} generated items checked)"

@@ -1,4 +1,4 @@
-"""The project's own code passes its linter (configuration in pyproject.toml)."""
+"""The project's own code passes its linter, its formatter and a strict type check (configuration in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -11,4 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_ruff_is_clean() -> None:
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_is_clean() -> None:
+    result = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -140,7 +140,7 @@ def _header_end(lines: list[str]) -> int:
 def _find_function(module: cst.Module, name: str) -> cst.FunctionDef | None:
     """The function (or Class.method) by that name; of several, the last, which is the one Python keeps."""
     *classes, function = name.split(".")
-    body: list[cst.BaseStatement] = list(module.body)
+    body: list[cst.CSTNode] = list(module.body)
     for part in classes:
         found = [s for s in body if isinstance(s, cst.ClassDef) and s.name.value == part and isinstance(s.body, cst.IndentedBlock)]
         if not found:
@@ -165,11 +165,12 @@ class _CallFinder(cst.CSTVisitor):
         return False
 
 
-def _simple_statements(suite: cst.BaseSuite) -> list[cst.CSTNode]:
+def _simple_statements(suite: cst.BaseSuite) -> list[cst.SimpleStatementLine | cst.SimpleStatementSuite]:
     """Every simple statement line in a function body, at any depth of if/try/with/for/while."""
-    out: list[cst.CSTNode] = []
+    out: list[cst.SimpleStatementLine | cst.SimpleStatementSuite] = []
     if isinstance(suite, cst.SimpleStatementSuite):
         return [suite]
+    assert isinstance(suite, cst.IndentedBlock)  # the other kind of suite
     for stmt in suite.body:
         if isinstance(stmt, cst.SimpleStatementLine):
             out.append(stmt)
@@ -229,7 +230,7 @@ def call_insertion(
         raise loc.error(fn, f"function '{function}' is not async: the emit helper must be awaited", hint="make the endpoint `async def`")
     if before == "return":
         return _before_final_return(loc, fn, function, lines, anchor_at)
-    matches = []
+    matches: list[cst.SimpleStatementLine | cst.SimpleStatementSuite] = []
     callees: list[str] = []
     for stmt in _simple_statements(fn.body):
         finder = _CallFinder(after)

@@ -131,10 +131,14 @@ class _Planner:
                 self.shared.sequenced_rooms.append(room.pattern)
             signature = ("*, " + ", ".join(f"{p}: object" for p in room.params)) if room.params else ""
             self.shared.rooms.append(RoomView(room_func(spec.name, key), room.pattern, signature, room_expr(room.pattern)))
+        self._plan_events(item)
+
+    def _plan_events(self, item: LoadedSpec) -> None:
+        spec = item.spec
         handlers: list[HandlerView] = []
         emitters: list[EmitterView] = []
         for i, event in enumerate(spec.events):
-            room = spec.rooms.get(event.room) if event.room else None
+            room: RoomSpec | None = spec.rooms.get(event.room) if event.room else None
             self.shared.models.append(self._model(event, room))
             if event.direction == "client_to_server":
                 handlers.append(self._handler(item, i, event, room))
@@ -349,7 +353,7 @@ class _Planner:
 def _replace(view: HandlerView, **changes: str) -> HandlerView:
     from dataclasses import replace
 
-    return replace(view, **changes)
+    return replace(view, **changes)  # type: ignore[arg-type]  # only the str fields are replaced
 
 
 def delivery_module_file(config: Config) -> str:

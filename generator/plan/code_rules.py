@@ -83,6 +83,7 @@ def _socket_names(specs: list[LoadedSpec], bound: Bindings, path: str) -> list[D
     for item in specs:
         for i, event in enumerate(item.spec.events):
             if event.direction == "client_to_server":
+                at: tuple[object, ...]
                 name, at, what = f"on_{event.snake}", ("events", i, "name"), f"the handler of event '{event.name}'"
             else:
                 name = event.helper or ""
@@ -107,7 +108,7 @@ def _handled_events(specs: list[LoadedSpec], config: Config, modules: list[tuple
         for i, event in enumerate(item.spec.events):
             if event.direction != "client_to_server":
                 continue
-            names = [(event.name, ("events", i, "name"), "event")]
+            names: list[tuple[str, tuple[object, ...], str]] = [(event.name, ("events", i, "name"), "event")]
             names += [(alias, ("events", i, "renamed_from", j), "old name") for j, alias in enumerate(event.renamed_from)]
             for name, loc, what in names:
                 if name not in handled:

@@ -31,90 +31,98 @@ class Bindings:
 # trees are kept alive by the cache; a run parses a handful of files. Callers do not mutate the result.
 @lru_cache(maxsize=64)
 def module_bindings(tree: ast.Module) -> Bindings:
-    found = Bindings()
+    binder = _Binder()
+    binder.statements(tree.body)
+    return binder.found
 
-    def bind(name: str, node: ast.AST) -> None:
+
+class _Binder:
+    """Walks a module's statements, noting every name bound at module level."""
+
+    def __init__(self) -> None:
+        self.found = Bindings()
+
+    def bind(self, name: str, node: ast.AST) -> None:
         line = getattr(node, "lineno", 0)
-        if name not in found.lines or line < found.lines[name]:
-            found.lines[name] = line
+        if name not in self.found.lines or line < self.found.lines[name]:
+            self.found.lines[name] = line
 
-    def targets(target: ast.AST) -> None:
+    def targets(self, target: ast.AST) -> None:
         if isinstance(target, ast.Name):
-            bind(target.id, target)
+            self.bind(target.id, target)
         elif isinstance(target, (ast.Tuple, ast.List)):
             for element in target.elts:
-                targets(element)
+                self.targets(element)
         elif isinstance(target, ast.Starred):
-            targets(target.value)
+            self.targets(target.value)
 
-    def expressions(node: ast.AST) -> None:
+    def expressions(self, node: ast.AST) -> None:
         """Walrus targets in expressions that run at module level (comprehensions included)."""
         stack = [node]
         while stack:
             item = stack.pop()
             if isinstance(item, ast.NamedExpr):
-                targets(item.target)
+                self.targets(item.target)
             if isinstance(item, _SCOPES):
                 # Their bodies are other scopes; what runs here are decorators, defaults, bases.
                 stack.extend(_module_level_parts(item))
                 continue
             stack.extend(ast.iter_child_nodes(item))
 
-    def statements(body: list[ast.stmt]) -> None:
+    def statements(self, body: list[ast.stmt]) -> None:
         for stmt in body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                bind(stmt.name, stmt)
-                expressions(stmt)
-                _globals_assigned(stmt, bind)
+                self.bind(stmt.name, stmt)
+                self.expressions(stmt)
+                _globals_assigned(stmt, self.bind)
                 continue
-            if isinstance(stmt, ast.Assign):
-                for target in stmt.targets:
-                    targets(target)
-            elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
-                targets(stmt.target)
-            elif isinstance(stmt, ast.Import):
-                for alias in stmt.names:
-                    bind(alias.asname or alias.name.split(".")[0], stmt)
-            elif isinstance(stmt, ast.ImportFrom):
-                for alias in stmt.names:
-                    if alias.name == "*":
-                        found.star_import = found.star_import or stmt.lineno
-                    else:
-                        bind(alias.asname or alias.name, stmt)
-            elif isinstance(stmt, (ast.For, ast.AsyncFor)):
-                targets(stmt.target)
-            elif isinstance(stmt, (ast.With, ast.AsyncWith)):
-                for item in stmt.items:
-                    if item.optional_vars is not None:
-                        targets(item.optional_vars)
-            elif isinstance(stmt, ast.Match):
-                for case in stmt.cases:
-                    for node in ast.walk(case.pattern):
-                        name = getattr(node, "name", None) or getattr(node, "rest", None)
-                        if isinstance(name, str):
-                            bind(name, node)
-            elif type(stmt).__name__ == "TypeAlias":  # `type X = ...`, Python 3.12+
-                targets(stmt.name)  # type: ignore[attr-defined]
+            self.statement(stmt)
             for handler in getattr(stmt, "handlers", []):
                 if handler.name:
-                    bind(handler.name, handler)
-                statements(handler.body)
-            expressions_of(stmt)
+                    self.bind(handler.name, handler)
+                self.statements(handler.body)
+            self.expressions_of(stmt)
             for block in ("body", "orelse", "finalbody"):
-                statements(getattr(stmt, block, []) or [])
+                self.statements(getattr(stmt, block, []) or [])
             for case in getattr(stmt, "cases", []):
-                statements(case.body)
+                self.statements(case.body)
 
-    def expressions_of(stmt: ast.stmt) -> None:
+    def statement(self, stmt: ast.stmt) -> None:
+        """The names one statement binds itself (not those of the blocks it holds)."""
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                self.targets(target)
+        elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
+            self.targets(stmt.target)
+        elif isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                self.bind(alias.asname or alias.name.split(".")[0], stmt)
+        elif isinstance(stmt, ast.ImportFrom):
+            for alias in stmt.names:
+                if alias.name == "*":
+                    self.found.star_import = self.found.star_import or stmt.lineno
+                else:
+                    self.bind(alias.asname or alias.name, stmt)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            for item in stmt.items:
+                if item.optional_vars is not None:
+                    self.targets(item.optional_vars)
+        elif isinstance(stmt, ast.Match):
+            for case in stmt.cases:
+                for node in ast.walk(case.pattern):
+                    name = getattr(node, "name", None) or getattr(node, "rest", None)
+                    if isinstance(name, str):
+                        self.bind(name, node)
+        elif type(stmt).__name__ == "TypeAlias":  # `type X = ...`, Python 3.12+
+            self.targets(getattr(stmt, "name"))
+
+    def expressions_of(self, stmt: ast.stmt) -> None:
         for name, value in ast.iter_fields(stmt):
             if name in ("body", "orelse", "finalbody", "handlers", "cases"):
                 continue
             for node in value if isinstance(value, list) else [value]:
                 if isinstance(node, ast.AST):
-                    expressions(node)
-
-    statements(tree.body)
-    return found
+                    self.expressions(node)
 
 
 def _module_level_parts(node: ast.AST) -> list[ast.AST]:

@@ -13,7 +13,7 @@ from ..sources import SKIP_DIRS
 def walk(base: Path, suffixes: tuple[str, ...]) -> list[Path]:
     if not base.is_dir():
         return []
-    out = []
+    out: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(base):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
         out.extend(Path(dirpath) / n for n in sorted(filenames) if n.endswith(suffixes))

@@ -61,15 +61,15 @@ def registrations(tree: ast.Module, refs: set[str]) -> list[Registration]:
                 if arg is not None:
                     registered.append(arg)
             elif callee in event and node.args:
-                handler = dotted_name(node.args[0]) or ""
-                if handler:
-                    found.append(_at(node, handler.rpartition(".")[2], f"{callee}(f)", handler))
+                function = dotted_name(node.args[0]) or ""
+                if function:
+                    found.append(_at(node, function.rpartition(".")[2], f"{callee}(f)", function))
     # Calls of `sio.on("x", ...)` that are not decorators: `sio.on("x", f)` and `sio.on("x")(f)`.
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and id(node) not in decorated and dotted_name(node.func) in on:
             name = _literal(node)
             if name is not None and not _elsewhere(node):
-                handler = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "handler"), None)
+                handler: ast.expr | None = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "handler"), None)
                 form = f"{dotted_name(node.func)}(..., f)" if handler is not None else f"{dotted_name(node.func)}(...)(f)"
                 found.append(_at(node, name, form, (dotted_name(handler) or "") if handler is not None else ""))
     namespaces = _namespace_classes(classes)

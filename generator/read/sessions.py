@@ -35,6 +35,8 @@ def find_session_pool(tree: ast.Module, server: str) -> SessionPool | None:
             continue
         sid = params[0].arg
         for node in ast.walk(fn):
+            if not isinstance(node, (ast.Assign, ast.AnnAssign)):
+                continue
             targets: list[ast.expr] = []
             if isinstance(node, ast.Assign):
                 targets = list(node.targets)

@@ -10,10 +10,15 @@ from __future__ import annotations
 import datetime
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import Diagnostic, EventgenError
 from ..spec.loaded import LoadedSpec
 from .findings import ReviewReport
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from .gitref import Repo
 
 
 def review_project(
@@ -41,7 +46,7 @@ def review_project(
     return ReviewReport(findings, base.label, base.commit, base.note, allow_breaking, allow_security, notes)
 
 
-def _at_ref(repo, commit: str, label: str, current_specs: str, notes: list[str]) -> tuple[list[LoadedSpec], list[Diagnostic]]:
+def _at_ref(repo: Repo, commit: str, label: str, current_specs: str, notes: list[str]) -> tuple[list[LoadedSpec], list[Diagnostic]]:
     """The specs as they were at the commit; problems are named `<ref>:<path>:line:col`, as `git show` names the file."""
     from ..spec.load import load_spec_text
     from ..spec.rules import check_specs
@@ -72,7 +77,7 @@ def _at_ref(repo, commit: str, label: str, current_specs: str, notes: list[str])
     return loaded, named
 
 
-def _working_tree(config, notes: list[str]) -> tuple[list[LoadedSpec], list[Diagnostic]]:
+def _working_tree(config: Config, notes: list[str]) -> tuple[list[LoadedSpec], list[Diagnostic]]:
     from ..pipeline import spec_files
     from ..spec.load import load_specs
 

@@ -135,7 +135,7 @@ class EventRef:
 
     @property
     def name(self) -> str:
-        return self.event.name
+        return str(self.event.name)
 
     @property
     def room(self) -> RoomRef | None:

@@ -12,7 +12,7 @@ Category = Literal["breaking", "security", "compatible"]
 Side = Literal["new", "old"]
 
 # The order a reviewer reads them in, and their words.
-CATEGORIES: dict[str, str] = {
+CATEGORIES: dict[Category, str] = {
     "breaking": "breaking for deployed clients",
     "security": "security-relevant",
     "compatible": "compatible",
@@ -74,7 +74,7 @@ class ReviewReport:
 
     @property
     def counts(self) -> dict[str, int]:
-        return {c: len(self.of(c)) for c in _ORDER}  # type: ignore[arg-type]
+        return {c: len(self.of(c)) for c in _ORDER}
 
     def blocking(self, category: str) -> bool:
         """Whether findings of this class fail the run (a reviewer acknowledges them with a flag)."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..check_output import _gh_command
 from ..errors import Diagnostic, EventgenError
-from .findings import CATEGORIES, Finding, ReviewReport
+from .findings import CATEGORIES, Category, Finding, ReviewReport
 
 # The version of the JSON document; bump it when a key changes meaning or goes away.
 JSON_VERSION = 1
@@ -73,7 +73,7 @@ def _text(report: ReviewReport, root: Path) -> str:
     out = [_header(report)]
     out += [f"note: {n}" for n in report.notes]
     for category, words in CATEGORIES.items():
-        items = report.of(category)  # type: ignore[arg-type]
+        items = report.of(category)
         if not items:
             continue
         out.append("")
@@ -106,8 +106,9 @@ def _markdown(report: ReviewReport, root: Path) -> str:
     lines.append(f"Specs compared with `{_code(report.against)}`{how}: the gate **{verdict}**{tail}.")
     for note in report.notes:
         lines += ["", f"_{_md(note)}_"]
+    category: Category
     for category in ("breaking", "security"):
-        items = report.of(category)  # type: ignore[arg-type]
+        items = report.of(category)
         if not items:
             continue
         lines += ["", f"#### {_MD_TITLES[category]} ({len(items)})", "", "| where | change | why it matters |", "| --- | --- | --- |"]

@@ -42,7 +42,7 @@ _TYPE_NOUNS = {
 def diagnostics(exc: ValidationError, positions: Positions, path: str) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for err in exc.errors(include_url=False):
-        out.extend(_rewrite(err, positions, path))
+        out.extend(_rewrite(dict(err), positions, path))
     return out
 
 

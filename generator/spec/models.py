@@ -226,7 +226,7 @@ class RoomSpec(_Strict):
     @property
     def kept(self) -> HistorySpec:
         """The history a sequenced room keeps (the default when the spec gives none)."""
-        return self.history or HistorySpec()
+        return self.history or HistorySpec.model_validate({})
 
     @property
     def shape(self) -> Shape:

@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from ..errors import Diagnostic
 from .loaded import LoadedSpec
+from .messages import Loc
 from .models import RoomSpec, event_snake, pascal, room_func
 from .rooms import overlap
 
@@ -109,9 +110,9 @@ def _check_unique(specs: list[LoadedSpec]) -> list[Diagnostic]:
         "listener": "listener component",
         "room": "room function",
     }
-    first: dict[tuple[str, str], tuple[LoadedSpec, tuple]] = {}
+    first: dict[tuple[str, str], tuple[LoadedSpec, Loc]] = {}
 
-    def claim(kind: str, value: str, item: LoadedSpec, loc: tuple) -> None:
+    def claim(kind: str, value: str, item: LoadedSpec, loc: Loc) -> None:
         key = (kind, value)
         if key in first:
             other, other_loc = first[key]
@@ -129,7 +130,7 @@ def _check_unique(specs: list[LoadedSpec]) -> list[Diagnostic]:
             # spec `c` room `b` and spec `c_b` room `c_b` both make c_b_room(): one would silently replace the other.
             claim("room", room_func(item.spec.name, key), item, ("rooms", key))
         for i, event in enumerate(item.spec.events):
-            loc = ("events", i, "name")
+            loc: Loc = ("events", i, "name")
             before = len(problems)
             claim("event", event.name, item, loc)
             if len(problems) == before:
@@ -139,7 +140,7 @@ def _check_unique(specs: list[LoadedSpec]) -> list[Diagnostic]:
                     claim("snake", event_snake(event.name), item, loc)
             # A default helper name derives from the event name: a clash of those is already reported.
             if event.emit or (event.helper and len(problems) == before):
-                claim("helper", event.helper, item, ("events", i, "emit", "helper") if event.emit else loc)
+                claim("helper", event.helper or "", item, ("events", i, "emit", "helper") if event.emit else loc)
             if event.listener:
                 claim("listener", event.listener, item, ("events", i, "listener"))
         for i, event in enumerate(item.spec.events):

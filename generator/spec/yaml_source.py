@@ -164,6 +164,7 @@ class _Builder:
             return self.mapping(node, at, inner)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, at + (i,), inner) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)  # the third and last kind of YAML node
         return self.scalar(node)
 
     def mapping(self, node: yaml.MappingNode, at: Path_, parents: frozenset[int]) -> dict[str, Any]:

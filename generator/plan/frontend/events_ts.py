@@ -117,8 +117,8 @@ def events_view(specs: list[LoadedSpec]) -> EventsView:
         for key, room in spec.rooms.items():
             view.rooms.append(_room(spec, key, room.pattern))
         for event in spec.events:
-            room = spec.rooms.get(event.room) if event.room else None
-            sequenced = room is not None and room.sequenced
+            event_room = spec.rooms.get(event.room) if event.room else None
+            sequenced = event_room is not None and event_room.sequenced
             view.constants.append((names.constant(event), js_str(event.name)))
             view.payloads.append(_sequenced_payload(_payload(event, item.path), event) if sequenced else _payload(event, item.path))
             deprecated = _deprecation(event)

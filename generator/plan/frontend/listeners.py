@@ -272,7 +272,7 @@ def _props(
         if i is None:
             continue
         for name, f in spec.events[i].payload.items():
-            at = ("events", i, "payload", name)
+            at: tuple[object, ...] = ("events", i, "payload", name)
             if name in fields:
                 known, _ = fields[name]
                 if names.field_type(known) != names.field_type(f):
