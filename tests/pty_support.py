@@ -61,6 +61,20 @@ class Terminal:
         self.expect(prompt)
         os.write(self.fd, line.encode() + b"\r")
 
+    def interrupt(self) -> None:
+        """Ctrl-C, as a person presses it: again if the first one is lost. CPython's readline
+        prompt loses a SIGINT that lands after it printed the prompt and before it waits in
+        select() (the handler only sets a flag, and nothing wakes the select) — a test that
+        presses Ctrl-C the instant the prompt shows hits that window now and then."""
+        for _ in range(10):
+            os.kill(self.pid, signal.SIGINT)
+            deadline = time.monotonic() + 1.0
+            while time.monotonic() < deadline:
+                if not self._read(0.1):
+                    return  # the terminal closed: the command ended
+            if os.waitpid(self.pid, os.WNOHANG) != (0, 0):
+                raise AssertionError("the command ended without closing its terminal")
+
     def finish(self, timeout: float = 60) -> int:
         """Read to the end; the exit code."""
         deadline = time.monotonic() + timeout

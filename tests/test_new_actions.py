@@ -316,6 +316,6 @@ def test_interactive_new_refuses_a_taken_or_bad_name_before_asking(tmp_path: Pat
     term.expect("must be snake_case")
     term.answer("Spec name (snake_case, one feature): ", "vote")
     term.expect("Description: ")
-    os.kill(term.pid, 2)  # Ctrl-C: nothing written
+    term.interrupt()  # Ctrl-C: nothing written
     assert term.finish() == 130
     assert (root / "events/poll.yaml").read_text() == "# mine\n" and not (root / "events/vote.yaml").exists()
