@@ -15,10 +15,12 @@ from .spec.load import LoadedSpec
 from .spec.models import (
     DELIVERY_ALIAS,
     IDEMPOTENCY_KEY,
+    PRESENCE_ALIAS,
     EventSpec,
     FieldSpec,
     RoomSpec,
     pascal,
+    presence_event,
     room_func,
 )
 from .spec.rooms import pattern_parts
@@ -27,6 +29,7 @@ MODELS_ALIAS = "eventgen_models"
 # Names a generated handler binds or reads in its body (socket_region.py.j2), besides the module's.
 HANDLER_LOCALS = frozenset({"sid", "data", "extra", "user", "payload", "room", "message", "result", "exc", "refusal"})
 DELIVERY_MODULE = DELIVERY_ALIAS  # beside the models module, generated when a room is sequenced
+PRESENCE_MODULE = PRESENCE_ALIAS  # beside the models module, generated when a room has presence
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     from .frontend import delivery_ts_file
 
     delivery_file = delivery_module_file(config)
-    plan.generated_files.update({config.models_module, config.types, delivery_file, delivery_ts_file(config)})
+    plan.generated_files.update({config.models_module, config.types, delivery_file, delivery_ts_file(config), presence_module_file(config)})
     plan.generated_dirs.add(config.components)
 
     if only is not None:
@@ -118,7 +121,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     imports: dict[tuple[str, str], _Import] = {}
     # An imported callable must not rebind a name of the module, a builtin or a generated name (6.3).
     # Generated handlers' own locals too: `room = ...` then `allowed(room, ...)` would call the room name.
-    used_locals: set[str] = {MODELS_ALIAS, DELIVERY_MODULE, *BUILTINS, *HANDLER_LOCALS, *socket_bindings(config, sources).lines}
+    used_locals: set[str] = {MODELS_ALIAS, DELIVERY_MODULE, PRESENCE_MODULE, *BUILTINS, *HANDLER_LOCALS, *socket_bindings(config, sources).lines}
     used_locals.update(f"on_{e.snake}" if e.direction == "client_to_server" else e.helper or "" for s in specs for e in s.spec.events)
 
     def import_callable(ref: str) -> str:
@@ -143,6 +146,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     idempotency = renames = lazy_handlers = rate_limits = client_events = False
     pydantic_names = {"BaseModel", "ConfigDict", "ValidationError", "model_validator"}
     sequenced_rooms: list[str] = []
+    presence_rooms: list[RoomSpec] = []
 
     for item in specs:
         spec = item.spec
@@ -151,6 +155,8 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
         for key, room in spec.rooms.items():
             if room.sequenced:
                 sequenced_rooms.append(room.pattern)
+            if room.presence:
+                presence_rooms.append(room)
             rooms_view.append(
                 {
                     "func": room_func(spec.name, key),
@@ -210,6 +216,7 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                     # nothing from the result, and an unused `payload` is ruff's F841.
                     "payload_var": "payload" if (room and room.params) or event.action in ("relay", "handle") or (sequenced and event.action == "join") else "_",
                     "sequenced": sequenced and event.action == "join",
+                    "presence": _presence_args(spec.name, event, room),
                     **_renames(event),
                     "idempotent": event.idempotent,
                     # A retry waits for a first call still running about as long as its client waits for an ack.
@@ -339,6 +346,21 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
                 "fields": ["epoch: str = Field(min_length=1, max_length=64)", "seq: int = Field(ge=0)"],
             },
         )
+    if presence_rooms:
+        imports[("", PRESENCE_MODULE)] = _Import(presence_module_dotted(config).rpartition(".")[0], PRESENCE_MODULE)
+        plan.files.append(
+            FileEdit(
+                file=presence_module_file(config),
+                body=render(
+                    "python/eventgen_presence.py.j2",
+                    rooms=", ".join(r.pattern for r in presence_rooms),
+                    redis_url=config.redis_url,
+                    min_ttl_s=min(r.ttl_s for r in presence_rooms),
+                ),
+                kind="python",
+                source=sources_label,
+            )
+        )
     plan.regions.insert(
         0,
         RegionEdit(
@@ -415,6 +437,28 @@ def _renames(event: EventSpec) -> dict[str, object]:
         "aliases_tuple": "(" + ", ".join(py_str(a) for a in aliases) + ("," if len(aliases) == 1 else "") + ")",
         "sunset": event.sunset.isoformat() if event.sunset else "",
     }
+
+
+def _presence_args(spec: str, event: EventSpec, room: RoomSpec | None) -> str:
+    """The arguments a presence room's join passes to eventgen_presence.track() (CONTRACT 9); "" otherwise.
+    Its leave needs none: "leave" marks it."""
+    if room is None or not room.presence or event.action not in ("join", "leave") or event.room is None:
+        return ""
+    if event.action == "leave":
+        return "leave"
+    params = "{" + ", ".join(f"{py_str(p)}: payload.{p}" for p in room.params) + "}"
+    return f"{py_str(presence_event(spec, event.room))}, {params}, {room.ttl_s}"
+
+
+def presence_module_file(config: Config) -> str:
+    """The presence runtime: a module beside the models module."""
+    parent = config.models_module.rpartition("/")[0]
+    return f"{parent}/{PRESENCE_MODULE}.py" if parent else f"{PRESENCE_MODULE}.py"
+
+
+def presence_module_dotted(config: Config) -> str:
+    package = config.models_dotted.rpartition(".")[0]
+    return f"{package}.{PRESENCE_MODULE}" if package else PRESENCE_MODULE
 
 
 def delivery_module_file(config: Config) -> str:
