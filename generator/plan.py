@@ -104,10 +104,10 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     plan = Plan()
     problems: list[Diagnostic] = []
     plan.region_files.add(config.socket_module)
-    from .frontend import delivery_ts_file
+    from .frontend import delivery_ts_file, presence_ts_file
 
     delivery_file = delivery_module_file(config)
-    plan.generated_files.update({config.models_module, config.types, delivery_file, delivery_ts_file(config), presence_module_file(config)})
+    plan.generated_files.update({config.models_module, config.types, delivery_file, delivery_ts_file(config), presence_module_file(config), presence_ts_file(config)})
     plan.generated_dirs.add(config.components)
 
     if only is not None:

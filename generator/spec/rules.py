@@ -129,8 +129,10 @@ def _check_unique(specs: list[LoadedSpec]) -> list[Diagnostic]:
             # spec `c` room `b` and spec `c_b` room `c_b` both make c_b_room(): one would silently replace the other.
             claim("room", room_func(item.spec.name, key), item, ("rooms", key))
             if item.spec.rooms[key].presence:
-                # The room's presence event (CONTRACT 9) is a wire name like any declared event.
-                claim("event", presence_event(item.spec.name, key), item, ("rooms", key, "presence"))
+                # The room's presence event (CONTRACT 9) is a wire name and a TS payload and constant like any declared event.
+                name, loc = presence_event(item.spec.name, key), ("rooms", key, "presence")
+                for kind, value in (("event", name), ("model", pascal(name)), ("snake", event_snake(name))):
+                    claim(kind, value, item, loc)
         for i, event in enumerate(item.spec.events):
             loc = ("events", i, "name")
             before = len(problems)
