@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import socketio
 from frontend_support import Browser, copy_example, link_node_modules, static_server, uvicorn_server, vite_build
+from runtime_support import LoopThread
 from test_frontend_browser import PAGE, SECRET, token
 
 from generator.cli import main as eventgen
@@ -75,10 +76,11 @@ def _shows(browser: Browser, members: str) -> None:
     browser.wait(" && ".join(f"document.querySelector({json.dumps(s)}).textContent === {json.dumps(members)}" for s in SHOWN))
 
 
-def _tab(api: str, user: str) -> socketio.SimpleClient:
-    client = socketio.SimpleClient()
-    client.connect(api, socketio_path="/ws/socket.io", transports=["polling"], auth={"token": token(user)})  # no websocket-client here
-    ack = client.call("feature:subscribe", {"feature_id": "f1"}, timeout=5)
+async def _tab(api: str, user: str) -> socketio.AsyncClient:
+    """Another user's tab: a python-socketio client on the websocket transport, in the room."""
+    client = socketio.AsyncClient(reconnection=False)
+    await client.connect(api, socketio_path="/ws/socket.io", transports=["websocket"], auth={"token": token(user)})
+    ack = await client.call("feature:subscribe", {"feature_id": "f1"}, timeout=5)
     assert ack["ok"] and "alice" in [m["id"] for m in ack["members"]], ack
     return client
 
@@ -88,14 +90,15 @@ def test_member_list_follows_a_second_user(served: tuple[str, str], browser: Bro
     browser.open(f"{page}/5/?api={api}&a=f1&b=f1")
     browser.eval(f"harness.connect({json.dumps(token('carol'))})")
     _shows(browser, "carol:1")  # both listeners share the page's one socket: one connection
-    first = _tab(api, "alice")
-    _shows(browser, "alice:1,carol:1")
-    second = _tab(api, "alice")
-    _shows(browser, "alice:2,carol:1")  # two tabs, one member
-    assert second.call("feature:unsubscribe", {"feature_id": "f1"}, timeout=5)["ok"]
-    _shows(browser, "alice:1,carol:1")
-    first.disconnect()  # no leave event: the disconnect is the leave
-    _shows(browser, "carol:1")
-    second.disconnect()
+    with LoopThread() as loop:
+        first = loop.run(_tab(api, "alice"))
+        _shows(browser, "alice:1,carol:1")
+        second = loop.run(_tab(api, "alice"))
+        _shows(browser, "alice:2,carol:1")  # two tabs, one member
+        assert loop.run(second.call("feature:unsubscribe", {"feature_id": "f1"}, timeout=5))["ok"]
+        _shows(browser, "alice:1,carol:1")
+        loop.run(first.disconnect())  # no leave event: the disconnect is the leave
+        _shows(browser, "carol:1")
+        loop.run(second.disconnect())
     assert browser.text("#runes-joined") == "true"
     assert browser.errors() == []
