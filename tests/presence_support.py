@@ -10,17 +10,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import json
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import socketio
-from runtime_support import ACK_TIMEOUT, EXAMPLE, RUNTIME_SPECS, SOCKET_PATH
+from runtime_support import ACK_TIMEOUT, EXAMPLE, NODE_CLIENT, RUNTIME_SPECS, SOCKET_PATH, node_project, tsc
 
 SPEC = RUNTIME_SPECS / "presence" / "lobby.yaml"
 EVENT = "lobby:board:presence"
 TTL_S = 2  # presence_ttl_s of the spec
+NAMES = {"alice": "Alice", "bob": "Bob", "carol": "Carol"}  # the example's users; the added ones are "Name <id>"
 
 
 def user_ids(count: int) -> tuple[str, ...]:
@@ -125,7 +128,7 @@ def truth(tabs: list[Tab], board: str) -> dict[str, dict[str, Any]]:
     for tab in tabs:
         if tab.alive and board in tab.views:
             counts[tab.user] = counts.get(tab.user, 0) + 1
-    return {u: {"id": u, "name": f"Name {u}", "connections": n} for u, n in counts.items()}
+    return {u: {"id": u, "name": NAMES.get(u, f"Name {u}"), "connections": n} for u, n in counts.items()}
 
 
 def mismatches(tabs: list[Tab], boards: list[str]) -> list[str]:
@@ -142,12 +145,66 @@ def mismatches(tabs: list[Tab], boards: list[str]) -> list[str]:
     return found
 
 
-async def converge(tabs: list[Tab], boards: list[str], within: float) -> list[str]:
+async def converge(tabs: list[Tab], boards: list[str], within: float, node: NodeTab | None = None) -> list[str]:
     """Wait up to `within` seconds for every live tab to see the truth; what still differs then."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while True:
-        found = mismatches(tabs, boards)
+        if node is not None:
+            await node.refresh()
+        found = mismatches(tabs + ([node.tab] if node else []), boards)
         if not found or loop.time() > deadline:
             return found
         await asyncio.sleep(0.05)
+
+
+def compile_node_client(app: Path) -> Path:
+    """tsc --strict the Node presence client against the generated runtime and events.ts; the .js to run."""
+    project = node_project(app, "node_presence", (NODE_CLIENT / "presence.ts").read_text())
+    done = tsc(project)
+    if done.returncode != 0:
+        raise AssertionError(f"tsc failed:\n{done.stdout}{done.stderr}")
+    return project / "build" / "node_presence" / "client.js"
+
+
+class NodeTab:
+    """The Node client (tests/node_client/presence.ts) as a tab: its views are what the generated runtime lists."""
+
+    def __init__(self, script: Path, user: str, url: str, token: str, boards: list[str]) -> None:
+        self.script, self.config = script, {"url": url, "token": token, "boards": boards}
+        self.tab = Tab(user, server=0)
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            "node", str(self.script), json.dumps(self.config), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in self.config["boards"]:
+            assert "joined" in await self._line(), "the Node client should join"
+        self.tab.alive = True
+
+    async def _line(self) -> dict[str, Any]:
+        assert self.proc is not None and self.proc.stdout is not None
+        line = await asyncio.wait_for(self.proc.stdout.readline(), ACK_TIMEOUT * 2)
+        found: dict[str, Any] = json.loads(line)
+        assert "failed" not in found, found
+        return found
+
+    async def refresh(self) -> None:
+        """Ask the Node client what it lists, into this tab's views."""
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.write(b'{"cmd": "report"}\n')
+        await self.proc.stdin.drain()
+        report = (await self._line())["report"]
+        for board, members in report.items():
+            view = self.tab.views.setdefault(board, View(base=0))
+            view.members = {str(m["id"]): m for m in members}
+
+    async def stop(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            try:
+                await asyncio.wait_for(self.proc.wait(), 10)
+            except asyncio.TimeoutError:
+                self.proc.kill()

@@ -21,7 +21,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 pytest_plugins = ["runtime_support"]
 
 import redis
-from presence_support import TTL_S, Tab, build_presence_app, converge, mismatches, user_ids
+from presence_support import (
+    TTL_S,
+    NodeTab,
+    Tab,
+    build_presence_app,
+    compile_node_client,
+    converge,
+    mismatches,
+    user_ids,
+)
 from runtime_support import RedisProcess, ServerProcess, mint_tokens, run_async, tracebacks
 
 BOARDS = ["b1", "b2"]
@@ -34,7 +43,12 @@ def presence_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def presence_tokens(presence_app: Path) -> dict[str, str]:
-    return mint_tokens(presence_app, user_ids(20))
+    return mint_tokens(presence_app, (*user_ids(20), "alice"))
+
+
+@pytest.fixture(scope="module")
+def node_client(presence_app: Path) -> Path:
+    return compile_node_client(presence_app)
 
 
 @pytest.fixture
@@ -70,18 +84,22 @@ async def _step(tab: Tab, rng: random.Random, url: str, token: str) -> None:
 
 
 @pytest.mark.redis
+@pytest.mark.node
 @run_async(timeout=120)
 async def test_forty_tabs_over_two_processes_then_one_is_killed(
-    two_servers: list[ServerProcess], presence_tokens: dict[str, str], redis_server: RedisProcess
+    two_servers: list[ServerProcess], presence_tokens: dict[str, str], redis_server: RedisProcess, node_client: Path
 ) -> None:
-    """20 users, 40 tabs over both processes joining, leaving and disconnecting at random and at once:
-    every tab's list equals the truth. Then one process is SIGKILLed: within presence_ttl_s + 2 s every
-    surviving tab's list has lost that process's tabs (and only those), and two tabs of a user count once."""
+    """20 users, 40 tabs over both processes joining, leaving and disconnecting at random and at once,
+    and a Node tab running the generated runtime: every tab's list equals the truth. Then one process is
+    SIGKILLed: within presence_ttl_s + 2 s every surviving tab's list has lost that process's tabs (and
+    only those), and two tabs of a user count once."""
     rng = random.Random(15)
     urls = [s.url for s in two_servers]
     tabs = [Tab(user, server=(i + n) % 2) for i, user in enumerate(user_ids(20)) for n in range(2)]
     await asyncio.gather(*(t.connect(urls[t.server], presence_tokens[t.user]) for t in tabs))
     redis_server.wait_subscribers(2)  # a server subscribes to the manager's channel after its first connect
+    node = NodeTab(node_client, "alice", urls[0], presence_tokens["alice"], BOARDS)
+    await node.start()
     try:
         for _ in range(12):  # rounds of concurrent joins, leaves and disconnects
             batch = rng.sample(tabs, 16)
@@ -93,7 +111,7 @@ async def test_forty_tabs_over_two_processes_then_one_is_killed(
         for i, tab in enumerate(tabs[:8]):
             if tab.alive and BOARDS[i % 2] not in tab.views:
                 await tab.join(BOARDS[i % 2])
-        assert await converge(tabs, BOARDS, within=2.0) == []
+        assert await converge(tabs, BOARDS, within=2.0, node=node) == []
         doubles = [u for u in user_ids(20) if sum(1 for t in tabs if t.user == u and t.alive and "b1" in t.views) == 2]
         assert doubles, "the run should leave a user with two tabs in a board"
         for tab in (t for t in tabs if t.alive and "b1" in t.views):
@@ -110,13 +128,15 @@ async def test_forty_tabs_over_two_processes_then_one_is_killed(
             if tab.server == 1:
                 tab.alive, tab.views = False, {}
         assert any(t.alive and t.views for t in tabs), "survivors should be in boards"
-        assert await converge(tabs, BOARDS, within=TTL_S + 2.0) == []
+        assert await converge(tabs, BOARDS, within=TTL_S + 2.0, node=node) == []
         gone_after = loop.time() - killed_at
         print(f"ghosts of the killed process gone after {gone_after:.2f} s (presence_ttl_s {TTL_S})")
         # Nobody comes back: the lists stay equal to the truth.
         await asyncio.sleep(0.5)
-        assert mismatches(tabs, BOARDS) == []
+        await node.refresh()
+        assert mismatches([*tabs, node.tab], BOARDS) == []
     finally:
+        await node.stop()
         await asyncio.gather(*(t.close() for t in tabs if t.server == 0))
     _clean(two_servers[0])
 
