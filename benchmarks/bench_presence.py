@@ -163,7 +163,7 @@ async def run(args: argparse.Namespace, urls: list[str], tokens: dict[str, str],
     try:
         await phase("presence", joiners, 3, stats)  # warm-up: scripts loaded, connections open
         await phase("plain", joiners, 3, stats)
-        print(f"{args.watchers} watchers in the room, {args.joiners} joiners at once")
+        print(f"{args.watchers} watcher(s) in the room, {args.joiners} joiner(s) at once")
         print("| phase | joins | p50 ms | p99 ms | Redis commands per join | per leave |")
         print("|---|---:|---:|---:|---|---|")
         for _ in range(args.rounds):
