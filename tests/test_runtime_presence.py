@@ -197,3 +197,26 @@ async def test_memory_mode_in_one_process(presence_app: Path, presence_tokens: d
     finally:
         server.stop()
     _clean(server)
+
+
+@pytest.mark.redis
+@run_async(timeout=60)
+async def test_a_flushed_redis_is_listed_again(two_servers: list[ServerProcess], presence_tokens: dict[str, str], redis_server: RedisProcess) -> None:
+    """Redis loses everything (FLUSHALL) while the tabs stay connected: every process lists its sockets again
+    at its next beat, with versions above the lost ones, so every list (a new tab's too) is the truth again."""
+    urls = [s.url for s in two_servers]
+    tabs = [Tab("user00", 0), Tab("user01", 1), Tab("user01", 0)]
+    for tab in tabs:
+        await tab.connect(urls[tab.server], presence_tokens[tab.user])
+        await tab.join("b1")
+    assert await converge(tabs, ["b1"], within=2.0) == []
+    redis.Redis.from_url(redis_server.url).flushall()
+    late = Tab("user02", 1)
+    await late.connect(urls[1], presence_tokens["user02"])
+    await late.join("b1")
+    tabs.append(late)
+    assert await converge(tabs, ["b1"], within=TTL_S + 2.0) == []
+    assert late.views["b1"].members["user01"]["connections"] == 2
+    await asyncio.gather(*(t.close() for t in tabs))
+    for server in two_servers:
+        _clean(server)
