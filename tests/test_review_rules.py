@@ -234,7 +234,12 @@ V2_CASES = [
     ),
     V2Case("presence-enabled", (), (room_key("presence", "true"),), (("security", "presence-enabled", "presence: true", "new"),)),
     V2Case("presence-disabled", (room_key("presence", "true"),), (room_key("presence", "false"),), (("breaking", "presence-disabled", "presence: false", "new"),)),
-    V2Case("presence-ttl", (room_key("presence_ttl_s", "30"),), (room_key("presence_ttl_s", "90"),), (("compatible", "presence-ttl-changed", "presence_ttl_s: 90", "new"),)),
+    V2Case(
+        "presence-ttl",
+        ((ROOM_END, ROOM_END + "    presence: true\n    presence_ttl_s: 30\n"),),
+        ((ROOM_END, ROOM_END + "    presence: true\n    presence_ttl_s: 90\n"),),
+        (("compatible", "presence-ttl-changed", "presence_ttl_s: 90", "new"),),
+    ),
     # events: rate_limit, max_bytes, timeout_s, timeout_ms, idempotent
     V2Case("rate-limit-raised", (edit_key("rate_limit", "{rate: 5, per_s: 1}"),), (edit_key("rate_limit", "{rate: 50, per_s: 1}"),), (("security", "rate-limit-loosened", "rate_limit:", "new"),)),
     V2Case("rate-limit-burst-raised", (edit_key("rate_limit", "{rate: 5, per_s: 1, burst: 5}"),), (edit_key("rate_limit", "{rate: 5, per_s: 1, burst: 100}"),), (("security", "rate-limit-loosened", "rate_limit:", "new"),)),

@@ -181,7 +181,7 @@ CASES = [
     Case(
         "unknown-room-key",
         {"feature.yaml": BASE.replace("    access: authenticated\n", "    access: authenticated\n    colour: red\n")},
-        ["events/feature.yaml:7:5: rooms.feature: unknown key 'colour'; allowed here: pattern, access, owner, delivery, history"],
+        ["events/feature.yaml:7:5: rooms.feature: unknown key 'colour'; allowed here: pattern, access, owner, delivery, history, presence, presence_ttl_s"],
     ),
     Case(
         "history-without-sequenced",

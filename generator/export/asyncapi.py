@@ -21,7 +21,7 @@ from typing import Any
 
 from ..config import Config
 from ..spec.loaded import LoadedSpec
-from ..spec.models import EventSpec, FieldSpec, RoomSpec, camel, pascal
+from ..spec.models import EventSpec, FieldSpec, RoomSpec, Spec, camel, pascal, presence_event
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -45,6 +45,8 @@ def asyncapi_document(config: Config, specs: list[LoadedSpec]) -> dict[str, Any]
                 builder.server_event(loaded.path, event, room_channel, sequenced=bool(room and room.sequenced))
         for key, room in loaded.spec.rooms.items():
             builder.room_channel(loaded.spec.name, key, room)  # rooms only joined and left are channels too
+            if room.presence:
+                builder.presence_event(loaded.path, loaded.spec, key, room)
     title, version = _project_identity(config.root)
     described = [f"- `{s.path}`: {s.spec.description}" if s.spec.description else f"- `{s.path}`" for s in specs]
     return {
@@ -110,6 +112,8 @@ class _Builder:
         if room.sequenced:
             channel["x-eventgen-delivery"] = "sequenced"
             channel["x-eventgen-history"] = {"size": room.kept.size, "ttl_s": room.kept.ttl_s}
+        if room.presence:
+            channel["x-eventgen-presence"] = {"ttl_s": room.ttl_s}
         self.channels[channel_id] = channel
         return channel_id
 
@@ -182,6 +186,8 @@ class _Builder:
             if room.sequenced:
                 operation["x-eventgen-delivery"] = "sequenced"
                 _add_since(self.schemas[f"{base}Payload"], self.schemas[f"{base}Ack"])
+            if room.presence:
+                _add_members(self.schemas[f"{base}Ack"])
         if event.handler:
             operation["x-eventgen-handler"] = event.handler
         self.operations[f"receive{base}"] = _drop_none({**operation, "summary": event.description})
@@ -241,6 +247,51 @@ class _Builder:
                 "x-eventgen-listener": event.listener,
             }
         )
+
+
+    def presence_event(self, source: str, spec: Spec, key: str, room: RoomSpec) -> None:
+        """CONTRACT 9: a presence room's membership changes, sent to the room by the server."""
+        name = presence_event(spec.name, key)
+        base = pascal(name)
+        channel_id = self.room_channel(spec.name, key, room)
+        join = next((e for e in spec.events if e.room == key and e.action == "join"), None)
+        params = {p: field_schema(join.payload[p]) if join and p in join.payload else {} for p in room.params}
+        self.schemas.setdefault("PresenceMember", _member_schema())
+        members = {"type": "array", "items": _ref("components", "schemas", "PresenceMember")}
+        self.schemas[f"{base}Payload"] = {
+            "type": "object",
+            "description": f"Who joined or left room {room.pattern}: joins (arrived, or connection count changed), leaves, and the room's presence version.",
+            "properties": {**params, "joins": members, "leaves": members, "version": {"type": "integer", "minimum": 1}},
+            "required": [*room.params, "joins", "leaves", "version"],
+            "additionalProperties": False,
+        }
+        message = self._message(
+            channel_id,
+            camel(name),
+            {"name": name, "title": name, "payload": _ref("components", "schemas", f"{base}Payload"), "x-eventgen-spec": source},
+        )
+        self.operations[f"send{base}"] = {"action": "send", "channel": _ref("channels", channel_id), "title": f"Presence of {room.pattern}", "messages": [message]}
+
+
+def _member_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": "A user in a presence room: one entry however many sockets they have in it.",
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"type": ["string", "null"]},
+            "connections": {"type": "integer", "minimum": 0, "description": "The user's sockets in the room; 0 in leaves."},
+        },
+        "required": ["id", "name", "connections"],
+        "additionalProperties": False,
+    }
+
+
+def _add_members(ack: dict[str, Any]) -> None:
+    success = ack["oneOf"][0]
+    success["properties"]["members"] = {"type": "array", "items": _ref("components", "schemas", "PresenceMember"), "description": "Every user in the room, across server processes."}
+    success["properties"]["members_version"] = {"type": "integer", "minimum": 0, "description": "The room's presence version the list is at."}
+    success["required"] += ["members", "members_version"]
 
 
 def _drop_none(mapping: dict[str, Any]) -> dict[str, Any]:

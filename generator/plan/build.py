@@ -11,9 +11,18 @@ from ..read.server import required_server_name
 from ..render import py_str, py_value, render
 from ..sources import Sources
 from ..spec.loaded import LoadedSpec
-from ..spec.models import DELIVERY_ALIAS, IDEMPOTENCY_KEY, MODELS_ALIAS, EventSpec, RoomSpec, room_func
+from ..spec.models import (
+    DELIVERY_ALIAS,
+    IDEMPOTENCY_KEY,
+    MODELS_ALIAS,
+    PRESENCE_ALIAS,
+    EventSpec,
+    RoomSpec,
+    presence_event,
+    room_func,
+)
 from .code_rules import BUILTINS, check_code, missing_callable, socket_bindings
-from .frontend.files import delivery_ts_file, frontend_files
+from .frontend.files import delivery_ts_file, frontend_files, presence_ts_file
 from .stubs import handler_stub
 from .types import CallArg, FileEdit, Plan, RegionEdit, SpecRef
 from .views import (
@@ -63,7 +72,9 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     a router must not import a helper that the socket module does not define."""
     plan = Plan()
     plan.region_files.add(config.socket_module)
-    plan.generated_files.update({config.models_module, config.types, delivery_module_file(config), delivery_ts_file(config)})
+    plan.generated_files.update(
+        {config.models_module, config.types, delivery_module_file(config), delivery_ts_file(config), presence_module_file(config), presence_ts_file(config)}
+    )
     plan.generated_dirs.add(config.components)
     if only is not None:
         specs = [s for s in specs if s.spec.name in only or _generated(s, config, sources)]
@@ -88,6 +99,7 @@ class _Shared:
     typing_names: set[str] = field(default_factory=lambda: {"Any"})
     pydantic_names: set[str] = field(default_factory=lambda: {"BaseModel", "ConfigDict", "ValidationError", "model_validator"})
     sequenced_rooms: list[str] = field(default_factory=list)
+    presence_rooms: list[RoomSpec] = field(default_factory=list)
     router_helpers: dict[str, set[str]] = field(default_factory=dict)
     imports: dict[tuple[str, str], _Import] = field(default_factory=dict)
     idempotency: bool = False
@@ -105,7 +117,7 @@ class _Planner:
         self.shared = _Shared()
         # An imported callable must not rebind a name of the module, a builtin or a generated name (6.3).
         # Generated handlers' own locals too: `room = ...` then `allowed(room, ...)` would call the room name.
-        self.used_locals: set[str] = {MODELS_ALIAS, DELIVERY_ALIAS, *BUILTINS, *HANDLER_LOCALS, *socket_bindings(config, sources).lines}
+        self.used_locals: set[str] = {MODELS_ALIAS, DELIVERY_ALIAS, PRESENCE_ALIAS, *BUILTINS, *HANDLER_LOCALS, *socket_bindings(config, sources).lines}
         self.used_locals.update(f"on_{e.snake}" if e.direction == "client_to_server" else e.helper or "" for s in specs for e in s.spec.events)
 
     def import_callable(self, ref: str) -> str:
@@ -129,6 +141,8 @@ class _Planner:
         for key, room in spec.rooms.items():
             if room.sequenced:
                 self.shared.sequenced_rooms.append(room.pattern)
+            if room.presence:
+                self.shared.presence_rooms.append(room)
             signature = ("*, " + ", ".join(f"{p}: object" for p in room.params)) if room.params else ""
             self.shared.rooms.append(RoomView(room_func(spec.name, key), room.pattern, signature, room_expr(room.pattern)))
         self._plan_events(item)
@@ -204,6 +218,7 @@ class _Planner:
             # nothing from the result, and an unused `payload` is ruff's F841.
             payload_var="payload" if (room and room.params) or event.action in ("relay", "handle") or sequenced_join else "_",
             sequenced=sequenced_join,
+            presence=_presence_args(item.spec.name, event, room),
             idempotent=event.idempotent,
             # A retry waits for a first call still running about as long as its client waits for an ack.
             wait_s=repr(event.effective_timeout_ms / 1000),
@@ -310,6 +325,15 @@ class _Planner:
             self.plan.files.append(FileEdit(file=delivery_module_file(config), body=body, kind="python", source=sources_label))
             shared.models.insert(0, SINCE_POSITION)
             shared.pydantic_names.add("Field")
+        if shared.presence_rooms:
+            shared.imports[("", PRESENCE_ALIAS)] = _Import(presence_module_dotted(config).rpartition(".")[0], PRESENCE_ALIAS)
+            body = render(
+                "python/eventgen_presence.py.j2",
+                rooms=", ".join(r.pattern for r in shared.presence_rooms),
+                redis_url=config.redis_url,
+                min_ttl_s=min(r.ttl_s for r in shared.presence_rooms),
+            )
+            self.plan.files.append(FileEdit(file=presence_module_file(config), body=body, kind="python", source=sources_label))
         self.plan.regions.insert(0, self._socket_imports())
         for file, helpers in sorted(shared.router_helpers.items()):
             body = render("python/router_imports.py.j2", socket_import=config.socket_dotted, helpers=sorted(helpers)).strip("\n")
@@ -354,6 +378,28 @@ def _replace(view: HandlerView, **changes: str) -> HandlerView:
     from dataclasses import replace
 
     return replace(view, **changes)  # type: ignore[arg-type]  # only the str fields are replaced
+
+
+def _presence_args(spec: str, event: EventSpec, room: RoomSpec | None) -> str:
+    """The arguments a presence room's join passes to eventgen_presence.track() (CONTRACT 9); "" otherwise.
+    Its leave needs none: "leave" marks it."""
+    if room is None or not room.presence or event.action not in ("join", "leave") or event.room is None:
+        return ""
+    if event.action == "leave":
+        return "leave"
+    params = "{" + ", ".join(f"{py_str(p)}: payload.{p}" for p in room.params) + "}"
+    return f"{py_str(presence_event(spec, event.room))}, {params}, {room.ttl_s}"
+
+
+def presence_module_file(config: Config) -> str:
+    """The presence runtime: a module beside the models module."""
+    parent = config.models_module.rpartition("/")[0]
+    return f"{parent}/{PRESENCE_ALIAS}.py" if parent else f"{PRESENCE_ALIAS}.py"
+
+
+def presence_module_dotted(config: Config) -> str:
+    package = config.models_dotted.rpartition(".")[0]
+    return f"{package}.{PRESENCE_ALIAS}" if package else PRESENCE_ALIAS
 
 
 def delivery_module_file(config: Config) -> str:

@@ -19,7 +19,7 @@ from ..read.registrations import Registration, registrations
 from ..read.rooms import RoomParam, entered_rooms, entering_functions
 from ..sources import Sources
 from ..spec.loaded import LoadedSpec
-from ..spec.models import DELIVERY_ALIAS, MODELS_ALIAS
+from ..spec.models import DELIVERY_ALIAS, MODELS_ALIAS, PRESENCE_ALIAS
 from ..spec.rooms import overlaps_glob
 
 BUILTINS = frozenset(dir(builtins))
@@ -80,6 +80,8 @@ def _socket_names(specs: list[LoadedSpec], bound: Bindings, path: str) -> list[D
         problems.append(Diagnostic(path, bound.lines[MODELS_ALIAS], 0, f"'{MODELS_ALIAS}' is bound here, and eventgen imports the payload models under that name", hint="rename it in this module"))
     if DELIVERY_ALIAS in bound and any(room.sequenced for item in specs for room in item.spec.rooms.values()):
         problems.append(Diagnostic(path, bound.lines[DELIVERY_ALIAS], 0, f"'{DELIVERY_ALIAS}' is bound here, and eventgen imports the sequenced-delivery runtime under that name", hint="rename it in this module"))
+    if PRESENCE_ALIAS in bound and any(room.presence for item in specs for room in item.spec.rooms.values()):
+        problems.append(Diagnostic(path, bound.lines[PRESENCE_ALIAS], 0, f"'{PRESENCE_ALIAS}' is bound here, and eventgen imports the presence runtime under that name", hint="rename it in this module"))
     for item in specs:
         for i, event in enumerate(item.spec.events):
             if event.direction == "client_to_server":

@@ -57,6 +57,7 @@ class HandlerView:
     timeout: str
     payload_var: str
     sequenced: bool
+    presence: str  # presence room: the join's track() arguments, "leave" for its leave; "" otherwise
     idempotent: bool
     wait_s: str
     max_bytes: int

@@ -48,6 +48,7 @@ PATTERN_RULES = {
 # Names generated code defines for itself: a spec may not take them.
 MODELS_ALIAS = "eventgen_models"  # how the socket module imports the payload models
 DELIVERY_ALIAS = "eventgen_delivery"  # how it imports the sequenced-delivery runtime (rooms with delivery: sequenced)
+PRESENCE_ALIAS = "eventgen_presence"  # how it imports the presence runtime (rooms with presence: true)
 RESERVED_MODELS = frozenset({"ClientPayload", "ServerPayload"})  # base classes in the models module
 _BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
 # A payload field with a default binds its name in the model's class body, where later
@@ -169,6 +170,17 @@ class HistorySpec(_Strict):
 
 # Keys a sequenced room's server events carry besides their payload (CONTRACT 8).
 SEQUENCED_KEYS = ("seq", "epoch")
+# Presence (CONTRACT 9): how long a silent process keeps its members, and the keys of a presence event
+# besides the room params.
+PRESENCE_TTL_DEFAULT_S = 30
+PRESENCE_TTL_MIN_S = 2
+PRESENCE_TTL_MAX_S = 3600
+PRESENCE_KEYS = ("joins", "leaves", "version")
+
+
+def presence_event(spec: str, key: str) -> str:
+    """The event a presence room's membership changes are sent as."""
+    return f"{spec}:{key}:presence"
 
 
 class RoomSpec(_Strict):
@@ -214,6 +226,25 @@ class RoomSpec(_Strict):
         None,
         description="sequenced rooms only: history kept for recovery, {size, ttl_s} (default {size: 1000, ttl_s: 600}).",
     )
+    presence: bool = Field(
+        False,
+        description=(
+            "true: the room keeps who is in it across server processes (in the Redis of the server's "
+            "AsyncRedisManager, else in memory). The join ack carries 'members' ({id, name, connections} per user, "
+            "one entry however many sockets); changes are sent to the room as '<spec>:<room key>:presence' with the "
+            "room params, 'joins', 'leaves' and 'version'. A user leaves with their last socket."
+        ),
+    )
+    presence_ttl_s: int | None = Field(
+        None,
+        ge=PRESENCE_TTL_MIN_S,
+        le=PRESENCE_TTL_MAX_S,
+        description=(
+            "presence rooms only: seconds after which the members of a server process that stopped "
+            "heartbeating (crashed, killed) are removed and their leaves sent (default 30). Each process "
+            "heartbeats every quarter of it."
+        ),
+    )
 
     @property
     def params(self) -> list[str]:
@@ -222,6 +253,11 @@ class RoomSpec(_Strict):
     @property
     def sequenced(self) -> bool:
         return self.delivery == "sequenced"
+
+    @property
+    def ttl_s(self) -> int:
+        """How long a presence room keeps a silent process's members (the default when the spec gives none)."""
+        return self.presence_ttl_s if self.presence_ttl_s is not None else PRESENCE_TTL_DEFAULT_S
 
     @property
     def kept(self) -> HistorySpec:
@@ -283,6 +319,10 @@ class RoomSpec(_Strict):
             raise Problems([Problem(("access",), "access 'self' needs a pattern with exactly one {param}, compared with the user's id")])
         if self.history is not None and not self.sequenced:
             raise Problems([Problem(("history",), "'history' is for rooms with 'delivery: sequenced'", key=True)])
+        if self.presence_ttl_s is not None and not self.presence:
+            raise Problems([Problem(("presence_ttl_s",), "'presence_ttl_s' is for rooms with 'presence: true'", key=True)])
+        if self.presence and self.app_owned:
+            raise Problems([Problem(("presence",), "presence is recorded by generated joins; an 'owner: app' room has none", key=True)])
         return self
 
 
@@ -366,6 +406,8 @@ class EmitSpec(_Strict):
             raise ValueError(f"helper {value!r} is the name the socket module imports the payload models under")
         if value == DELIVERY_ALIAS:
             raise ValueError(f"helper {value!r} is the name the socket module imports the sequenced-delivery runtime under")
+        if value == PRESENCE_ALIAS:
+            raise ValueError(f"helper {value!r} is the name the socket module imports the presence runtime under")
         if value in _BUILTINS:
             raise ValueError(f"helper {value!r} would hide Python's built-in {value}() in the socket module; choose another name")
         if value in _AMBIGUOUS:
@@ -696,6 +738,27 @@ class Spec(_Strict):
         raise_any(problems)
         return self
 
+
+    @model_validator(mode="after")
+    def _presence_rooms(self) -> Spec:
+        """A presence room is recorded by its generated join, and its presence event carries the room
+        params beside `joins`, `leaves` and `version` under a name of its own."""
+        problems: list[Problem] = []
+        names = {event.name for event in self.events}
+        for key, room in self.rooms.items():
+            if not room.presence:
+                continue
+            if not any(e.room == key and e.action == "join" for e in self.events):
+                problems.append(Problem(("rooms", key, "presence"), f"room '{key}' has presence but no join event: presence is recorded by its join", key=True))
+            taken = [p for p in room.params if p in PRESENCE_KEYS]
+            problems.extend(
+                Problem(("rooms", key, "pattern"), f"room parameter {{{p}}} is reserved in a presence room: its presence event carries {', '.join(PRESENCE_KEYS)}")
+                for p in taken
+            )
+            if presence_event(self.name, key) in names:
+                problems.append(Problem(("rooms", key, "presence"), f"event '{presence_event(self.name, key)}' is this room's presence event; rename the declared one", key=True))
+        raise_any(problems)
+        return self
 
 MAX_DEPTH = 32  # far beyond a real spec (about 7 levels); Python's parser stops at 200 nested brackets
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from ..errors import Diagnostic
 from .loaded import LoadedSpec
 from .messages import Loc
-from .models import RoomSpec, event_snake, pascal, room_func
+from .models import RoomSpec, event_snake, pascal, presence_event, room_func
 from .rooms import overlap
 
 _ROOM_PARAM_KINDS = ("str", "int")
@@ -129,6 +129,11 @@ def _check_unique(specs: list[LoadedSpec]) -> list[Diagnostic]:
         for key in item.spec.rooms:
             # spec `c` room `b` and spec `c_b` room `c_b` both make c_b_room(): one would silently replace the other.
             claim("room", room_func(item.spec.name, key), item, ("rooms", key))
+            if item.spec.rooms[key].presence:
+                # The room's presence event (CONTRACT 9) is a wire name and a TS payload and constant like any declared event.
+                name = presence_event(item.spec.name, key)
+                for kind, value in (("event", name), ("model", pascal(name)), ("snake", event_snake(name))):
+                    claim(kind, value, item, ("rooms", key, "presence"))
         for i, event in enumerate(item.spec.events):
             loc: Loc = ("events", i, "name")
             before = len(problems)

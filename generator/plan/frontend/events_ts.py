@@ -7,7 +7,17 @@ from dataclasses import dataclass, field
 
 from ...render import js_str, render
 from ...spec.loaded import LoadedSpec
-from ...spec.models import IDEMPOTENCY_KEY, EventSpec, FieldSpec, Spec, camel, event_snake, pascal
+from ...spec.models import (
+    IDEMPOTENCY_KEY,
+    EventSpec,
+    FieldSpec,
+    RoomSpec,
+    Spec,
+    camel,
+    event_snake,
+    pascal,
+    presence_event,
+)
 from ...spec.rooms import pattern_parts
 from . import names
 
@@ -97,6 +107,7 @@ class EventsView:
     client_to_server: list[EntryView] = field(default_factory=list)
     calls: list[CallView] = field(default_factory=list)
     aliases: list[AliasView] = field(default_factory=list)
+    presence: bool = False  # some room has presence: events.ts declares PresenceMember
 
     @property
     def idempotent(self) -> bool:
@@ -116,6 +127,8 @@ def events_view(specs: list[LoadedSpec]) -> EventsView:
             view.descriptions.append(f"{spec.name}: {spec.description}")
         for key, room in spec.rooms.items():
             view.rooms.append(_room(spec, key, room.pattern))
+            if room.presence:
+                _presence(view, spec, key, room, item.path)
         for event in spec.events:
             event_room = spec.rooms.get(event.room) if event.room else None
             sequenced = event_room is not None and event_room.sequenced
@@ -123,7 +136,8 @@ def events_view(specs: list[LoadedSpec]) -> EventsView:
             view.payloads.append(_sequenced_payload(_payload(event, item.path), event) if sequenced else _payload(event, item.path))
             deprecated = _deprecation(event)
             if event.direction == "client_to_server":
-                view.acks.append(_sequenced_ack(_ack(event)) if sequenced and event.action == "join" else _ack(event))
+                ack = _sequenced_ack(_ack(event)) if sequenced and event.action == "join" else _ack(event)
+                view.acks.append(_presence_ack(ack) if event_room is not None and event_room.presence and event.action == "join" else ack)
                 signature = f"(payload: {names.payload_type(event)}, ack: (response: {names.ack_type(event)}) => void) => void"
                 view.client_to_server.append(EntryView(js_str(event.name), signature))
                 view.client_to_server.extend(EntryView(js_str(a), signature, deprecated(a)) for a in event.renamed_from)
@@ -251,6 +265,31 @@ def _sequenced_ack(ack: AckView) -> AckView:
         # The name carries the `?`: the template writes acknowledgement fields by name.
         FieldView("recovered?", "boolean", optional=False, doc="With `since`: true when `missed` holds every event after it; false: reload."),
         FieldView("missed?", "Array<{ event: string; data: unknown }>", optional=False, doc="With `since` and `recovered: true`: every event after it, in order."),
+    ]
+    return AckView(ok=InterfaceView(ack.ok.name, ack.ok.doc, fields), name=ack.name, event=ack.event)
+
+
+def _presence(view: EventsView, spec: Spec, key: str, room: RoomSpec, path: str) -> None:
+    """CONTRACT 9: a presence room's event, its constant and its payload."""
+    name = presence_event(spec.name, key)
+    payload = pascal(name) + "Payload"
+    view.presence = True
+    view.constants.append((event_snake(name).upper(), js_str(name)))
+    fields = [FieldView(p, names.room_param_type(spec, key, p), optional=False, doc="") for p in room.params]
+    fields += [
+        FieldView("joins", "PresenceMember[]", optional=False, doc="Users who arrived, or whose number of connections changed."),
+        FieldView("leaves", "PresenceMember[]", optional=False, doc="Users whose last socket left the room (connections 0)."),
+        FieldView("version", "number", optional=False, doc="Per room, increasing: apply a change to a member only when newer than the last one applied."),
+    ]
+    doc = f"Payload of `{name}` (server to client, {path}): who joined or left room `{room.pattern}`."
+    view.payloads.append(InterfaceView(payload, doc, fields))
+    view.server_to_client.append(EntryView(js_str(name), f"(payload: {payload}) => void"))
+
+
+def _presence_ack(ack: AckView) -> AckView:
+    fields = ack.ok.fields + [
+        FieldView("members", "PresenceMember[]", optional=False, doc="Every user in the room, across server processes, one entry per user."),
+        FieldView("members_version", "number", optional=False, doc="The room's presence version the list is at; later changes carry higher ones."),
     ]
     return AckView(ok=InterfaceView(ack.ok.name, ack.ok.doc, fields), name=ack.name, event=ack.event)
 

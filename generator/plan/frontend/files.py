@@ -9,7 +9,7 @@ from ...sources import Sources
 from ...spec.loaded import LoadedSpec
 from ..types import FileEdit
 from .events_ts import events_module
-from .listeners import DELIVERY_TS, listener_groups, listener_view, render_listener
+from .listeners import DELIVERY_TS, PRESENCE_TS, listener_groups, listener_view, render_listener
 from .version import frontend_root, is_sveltekit, svelte_syntax
 
 
@@ -17,6 +17,12 @@ def delivery_ts_file(config: Config) -> str:
     """The sequenced-delivery client runtime: a module beside the types file."""
     parent = config.types.rpartition("/")[0]
     return f"{parent}/{DELIVERY_TS}.ts" if parent else f"{DELIVERY_TS}.ts"
+
+
+def presence_ts_file(config: Config) -> str:
+    """The presence client runtime: a module beside the types file."""
+    parent = config.types.rpartition("/")[0]
+    return f"{parent}/{PRESENCE_TS}.ts" if parent else f"{PRESENCE_TS}.ts"
 
 
 def frontend_files(specs: list[LoadedSpec], config: Config, sources: Sources) -> list[FileEdit]:
@@ -32,6 +38,10 @@ def frontend_files(specs: list[LoadedSpec], config: Config, sources: Sources) ->
     if sequenced:
         body = render("ts/delivery.ts.j2", rooms=", ".join(sequenced))
         files.append(FileEdit(file=delivery_ts_file(config), body=body, kind="ts", source=label))
+    presence = [room.pattern for s in specs for room in s.spec.rooms.values() if room.presence]
+    if presence:
+        body = render("ts/presence.ts.j2", rooms=", ".join(presence))
+        files.append(FileEdit(file=presence_ts_file(config), body=body, kind="ts", source=label))
     groups = listener_groups(specs)
     if not groups:
         return files

@@ -11,11 +11,12 @@ from ...config import Config
 from ...errors import Diagnostic
 from ...render import js_str, render
 from ...spec.loaded import LoadedSpec
-from ...spec.models import EventSpec, FieldSpec, RoomSpec, camel, pascal
+from ...spec.models import EventSpec, FieldSpec, RoomSpec, camel, pascal, presence_event
 from . import names
 from .version import Syntax
 
 DELIVERY_TS = "eventgen-delivery"  # the runtime module beside events.ts (frontend.delivery_ts_file)
+PRESENCE_TS = "eventgen-presence"  # the presence runtime beside events.ts (frontend.presence_ts_file)
 
 TEMPLATES: dict[Syntax, str] = {5: "svelte/listener_runes.svelte.j2", 4: "svelte/listener_legacy.svelte.j2"}
 
@@ -28,6 +29,8 @@ SCOPE_NAMES = frozenset(
 )
 # Keys of the state object beside the per-event payloads.
 _STATE_KEYS = frozenset({"joined", "error", "status"})
+# What a listener of a presence room declares besides (CONTRACT 9), and its state key.
+PRESENCE_SCOPE = frozenset({"PresenceState", "presence", "handlePresence", "members", "membersStore", "writable"})
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,10 @@ class ListenerView:
     request_events: str = ""  # union of the join and leave names, for onerror
     sequenced: bool = False  # the room is `delivery: sequenced` and the component joins it
     delivery_import: str = ""  # the runtime beside events.ts, as the component imports it
+    presence: str = ""  # the room has presence and the component joins it: its presence event (TS literal)
+    presence_type: str = ""  # that event's payload type
+    presence_foreign: str = ""  # condition true for a presence event of another room of the pattern
+    presence_import: str = ""  # the presence runtime beside events.ts, as the component imports it
 
     @property
     def sequenced_received(self) -> list[Received]:
@@ -106,6 +113,8 @@ class ListenerView:
             entries += ["joined: false", "error: null"]
         if self.sequenced:
             entries.append('status: "offline"')
+        if self.presence:
+            entries.append("members: []")
         return "{ " + ", ".join(entries) + " }"
 
 
@@ -167,7 +176,8 @@ def listener_view(group: Group, config: Config, frontend_folder: str, problems: 
     leave_i = _request_index(spec.events, room_key, "leave") if join_i is not None else None
     joins = join_i is not None
 
-    keys = _keys(events, joins, item, group, problems)
+    presence = bool(room and room.presence and joins)
+    keys = _keys(events, joins, item, group, problems, presence)
     room_params = names.room_params(room.pattern) if room and joins else []
     of_room = " of this room" if room_params else ""
     received = [
@@ -201,7 +211,7 @@ def listener_view(group: Group, config: Config, frontend_folder: str, problems: 
     if room is not None and room_key is not None and join_i is not None:
         join_event = spec.events[join_i]
         leave_event = spec.events[leave_i] if leave_i is not None else None
-        view.props = _props(item, room_key, room, join_i, leave_i, problems, taken=SCOPE_NAMES | {r.callback for r in received} | {names.room_function(spec, room_key)} | {names.emit_function(e.name) for e in (join_event, leave_event) if e}, component=group.name)
+        view.props = _props(item, room_key, room, join_i, leave_i, problems, taken=SCOPE_NAMES | (PRESENCE_SCOPE if presence else set()) | {r.callback for r in received} | {names.room_function(spec, room_key)} | {names.emit_function(e.name) for e in (join_event, leave_event) if e}, component=group.name)
         view.params = "{ " + ", ".join(f"{p.field}: {p.name}" for p in view.props) + " }"
         view.room_call = f"{names.room_function(spec, room_key)}({', '.join(f'params.{p}' for p in room_params)})"
         view.join = _request(join_event, room_params)
@@ -216,6 +226,12 @@ def listener_view(group: Group, config: Config, frontend_folder: str, problems: 
             type_imports.discard(view.join.ack)  # the runtime reads the join's acknowledgement
             events_module = events_import(config, frontend_folder, kit)
             view.delivery_import = js_str(events_module.rpartition("/")[0] + "/" + DELIVERY_TS)
+        if presence:
+            name = presence_event(spec.name, room_key)
+            view.presence, view.presence_type = js_str(name), pascal(name) + "Payload"
+            view.presence_foreign = " || ".join(f"String(payload.{p}) !== String(params.{p})" for p in room_params)
+            view.presence_import = js_str(events_import(config, frontend_folder, kit).rpartition("/")[0] + "/" + PRESENCE_TS)
+            type_imports |= {"PresenceMember", view.presence_type}
     view.type_imports = sorted(type_imports)
     return view
 
@@ -240,9 +256,9 @@ def _request(event: EventSpec, room_params: list[str]) -> Request:
     )
 
 
-def _keys(events: list[EventSpec], joins: bool, item: LoadedSpec, group: Group, problems: list[Diagnostic]) -> list[str]:
+def _keys(events: list[EventSpec], joins: bool, item: LoadedSpec, group: Group, problems: list[Diagnostic], presence: bool = False) -> list[str]:
     """`feature:updated` -> `updated`; the whole name when the short one is taken or not a name."""
-    reserved = _STATE_KEYS if joins else frozenset()
+    reserved = (_STATE_KEYS | ({"members"} if presence else set())) if joins else frozenset()
     keys = [camel(re.split(r"[:.]", e.name)[-1]) for e in events]
     for _ in range(2):
         clash = {k for k in keys if keys.count(k) > 1 or k in reserved or not k[:1].isalpha()}

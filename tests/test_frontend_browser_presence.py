@@ -1,0 +1,104 @@
+"""A generated listener of a presence room (CONTRACT 9) in headless Chromium: mounted, it shows the
+member list, which changes when a second user joins (with two tabs: one member, two connections) and
+leaves (one tab by its leave event, the other by disconnecting). The runes component (snippet state) and
+the Svelte 4 syntax one (slot prop and its `members` store), on Svelte 5."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import socketio
+from frontend_support import Browser, copy_example, link_node_modules, static_server, uvicorn_server, vite_build
+from runtime_support import LoopThread
+from test_frontend_browser import PAGE, SECRET, token
+
+from generator.apply.files import render_file
+from generator.cli import main as eventgen
+from generator.pipeline import load_project
+from generator.plan.frontend.files import frontend_files
+from generator.sources import Sources
+
+pytestmark = [pytest.mark.node, pytest.mark.browser]
+
+HARNESSES = Path(__file__).resolve().parent / "presence_page"
+SHOWN = ("#runes-members", "#legacy-members", "#legacy-store")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    root = copy_example(tmp_path_factory.mktemp("app") / "openwebui-mini")
+    spec = root / "events/feature.yaml"
+    spec.write_text(spec.read_text().replace(
+        "    access: open_webui.socket.access:can_read_feature\n",
+        "    access: open_webui.socket.access:can_read_feature\n    presence: true\n",
+    ))  # fmt: skip
+    assert eventgen(["-C", str(root), "generate"]) == 0
+    assert "PresenceState" in (root / "src/lib/components/realtime/FeatureUpdates.svelte").read_text()
+    config, specs = load_project(root)
+    legacy_edit = next(
+        f for f in frontend_files(specs, dataclasses.replace(config, svelte="4"), Sources(config.root)) if f.kind == "svelte"
+    )
+    legacy = root / "legacy"
+    legacy.mkdir()
+    (legacy / "FeatureUpdates.svelte").write_text(render_file(legacy_edit))
+    page = root / "page"
+    shutil.copytree(PAGE, page)  # the listener harness, with harnesses that show the members
+    for harness in HARNESSES.glob("*.svelte"):
+        shutil.copy2(harness, page / harness.name)
+    (root / ".svelte-kit").mkdir()
+    (root / ".svelte-kit/tsconfig.json").write_text(
+        json.dumps({"compilerOptions": {"paths": {"$lib": ["../src/lib"], "$lib/*": ["../src/lib/*"]}, "verbatimModuleSyntax": True}})
+    )
+    link_node_modules(root)
+    www = root / "www"
+    assert vite_build(page, www / "5", {"$lib": root / "src/lib", "$legacy": legacy}) == []
+    with static_server(www) as site:
+        env = {"CORS_ALLOW_ORIGINS": site, "WEBUI_SECRET_KEY": SECRET, "WEBSOCKET_MANAGER": ""}
+        with uvicorn_server(root / "backend", "open_webui.main:app", env) as api:
+            yield site, api
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    b = Browser(tmp_path_factory.mktemp("chromium-profile"))
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+def _shows(browser: Browser, members: str) -> None:
+    browser.wait(" && ".join(f"document.querySelector({json.dumps(s)}).textContent === {json.dumps(members)}" for s in SHOWN))
+
+
+async def _tab(api: str, user: str) -> socketio.AsyncClient:
+    """Another user's tab: a python-socketio client on the websocket transport, in the room."""
+    client = socketio.AsyncClient(reconnection=False)
+    await client.connect(api, socketio_path="/ws/socket.io", transports=["websocket"], auth={"token": token(user)})
+    ack = await client.call("feature:subscribe", {"feature_id": "f1"}, timeout=5)
+    assert ack["ok"] and "alice" in [m["id"] for m in ack["members"]], ack
+    return client
+
+
+def test_member_list_follows_a_second_user(served: tuple[str, str], browser: Browser) -> None:
+    page, api = served
+    browser.open(f"{page}/5/?api={api}&a=f1&b=f1")
+    browser.eval(f"harness.connect({json.dumps(token('carol'))})")
+    _shows(browser, "carol:1")  # both listeners share the page's one socket: one connection
+    with LoopThread() as loop:
+        first = loop.run(_tab(api, "alice"))
+        _shows(browser, "alice:1,carol:1")
+        second = loop.run(_tab(api, "alice"))
+        _shows(browser, "alice:2,carol:1")  # two tabs, one member
+        assert loop.run(second.call("feature:unsubscribe", {"feature_id": "f1"}, timeout=5))["ok"]
+        _shows(browser, "alice:1,carol:1")
+        loop.run(first.disconnect())  # no leave event: the disconnect is the leave
+        _shows(browser, "carol:1")
+        loop.run(second.disconnect())
+    assert browser.text("#runes-joined") == "true"
+    assert browser.errors() == []
