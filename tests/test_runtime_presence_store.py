@@ -71,8 +71,7 @@ async def _scenario(runtime: ModuleType, url: str, ops: list[tuple[str, int, str
             assert (changed is not None) == fresh
             assert _listed(members) == _truth(model, room)
         else:
-            last = sum(1 for (q, r, _) in model if q == p and r == room) == 1 and (p, room, sid) in model
-            version, member = await store.remove(room, sid, last)
+            version, member = await store.remove(room, sid)
             user = model.pop((p, room, sid), "")
             assert (member is None) == (user == "")
             if member is not None:
@@ -82,7 +81,7 @@ async def _scenario(runtime: ModuleType, url: str, ops: list[tuple[str, int, str
             versions[room] = version
     # Process 1 falls silent: never reaped while its beat is fresh; reaped once it is older than the ttl.
     client = redis.asyncio.Redis.from_url(url)
-    await stores[1].beat(0)
+    await stores[1].beat()
     assert [await stores[0].reap(stores[1].process, room) for room in ROOMS] == [None, None]
     await client.zadd(runtime.KEY_PREFIX + "beats", {stores[1].process: 0})
     for room in ROOMS:

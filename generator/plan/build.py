@@ -332,6 +332,7 @@ class _Planner:
                 rooms=", ".join(r.pattern for r in shared.presence_rooms),
                 redis_url=config.redis_url,
                 min_ttl_s=min(r.ttl_s for r in shared.presence_rooms),
+                timeout_s=seconds(config.timeout_s),
             )
             self.plan.files.append(FileEdit(file=presence_module_file(config), body=body, kind="python", source=sources_label))
         self.plan.regions.insert(0, self._socket_imports())
@@ -370,6 +371,7 @@ class _Planner:
             telemetry=config.telemetry == "opentelemetry",
             client_events=shared.client_events,
             handlers=shared.lazy_handlers,
+            presence=bool(shared.presence_rooms),
             pydantic_imports=", ".join(sorted(shared.pydantic_names)),
         )
 
