@@ -5,10 +5,14 @@ each room; versions only grow; a process that beat recently is never reaped, a s
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import importlib.util
+import inspect
+import subprocess
 import sys
+import time
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
@@ -20,7 +24,7 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from presence_support import build_presence_app
-from runtime_support import RedisProcess
+from runtime_support import RedisProcess, free_port
 
 pytestmark = pytest.mark.redis
 
@@ -105,3 +109,141 @@ async def _scenario(runtime: ModuleType, url: str, ops: list[tuple[str, int, str
 def test_scripts_follow_the_model(runtime: ModuleType, redis_server: RedisProcess, ops: list[tuple[str, int, str, str, str]]) -> None:
     redis.Redis.from_url(redis_server.url).flushall()
     asyncio.run(_scenario(runtime, redis_server.url, ops))
+
+
+META = {"e": "x", "p": {}, "t": 60000}
+
+
+async def _remove(store: Any, room: str, sid: str, last: bool) -> tuple[int, Any]:
+    """store.remove; main's took a third argument, True when the process thought it its last socket in the room."""
+    if "last" in inspect.signature(store.remove).parameters:
+        return await store.remove(room, sid, last)  # type: ignore[no-any-return]  # the store before the fix, to see the test fail
+    return await store.remove(room, sid)  # type: ignore[no-any-return]
+
+
+def test_a_remove_keeps_the_room_while_the_process_has_sockets_in_it(runtime: ModuleType, redis_server: RedisProcess) -> None:
+    """Finding 1 (the race, and a clean stop): a remove never forgets the room of a process that still has
+    a socket in it (a concurrent add's), so the reaper finds that socket once the process falls silent;
+    the beat's sync forgets the room once the process has none there."""
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+
+    async def scenario() -> None:
+        mine, reaper = runtime.RedisStore(redis_server.url, {}), runtime.RedisStore(redis_server.url, {})
+        await mine.add("board:a", "s1", "u1", {"id": "u1", "name": None}, META)
+        await mine.add("board:a", "s2", "u2", {"id": "u2", "name": None}, META)
+        await _remove(mine, "board:a", "s1", True)  # the process thought s1 was its last socket here: s2 raced in
+        assert await mine.rooms_of(mine.process) == ["board:a"]
+        client.zadd(runtime.KEY_PREFIX + "beats", {mine.process: 0})  # silent since long ago
+        reaped = await reaper.reap(mine.process, "board:a")
+        assert reaped is not None and [m["id"] for m in reaped[2]] == ["u2"]
+        assert client.hlen(runtime.KEY_PREFIX + "{board:a}:conns") == 0
+
+    asyncio.run(scenario())
+
+
+def test_the_sync_makes_redis_list_exactly_the_process_sockets(runtime: ModuleType, redis_server: RedisProcess) -> None:
+    """Finding 1: a remove that failed (s1 still in Redis) and a socket Redis lost (s3): the sync removes
+    the one, reports the other, and forgets a room the process has left."""
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+
+    async def scenario() -> None:
+        store = runtime.RedisStore(redis_server.url, {})
+        for sid, user in (("s1", "u1"), ("s2", "u2")):
+            await store.add("board:a", sid, user, {"id": user, "name": None}, META)
+        version, meta, lacking, changed = await store.sync("board:a", ["s2", "s3"])
+        assert version > 0 and meta == META and lacking == ["s3"]
+        assert changed == [{"id": "u1", "name": None, "connections": 0}]
+        assert (await store.sync("board:a", ["s2"]))[0] == 0  # nothing to change: no version
+        assert (await store.sync("board:a", []))[3] == [{"id": "u2", "name": None, "connections": 0}]
+        assert await store.rooms_of(store.process) == []
+
+    asyncio.run(scenario())
+
+
+def test_an_emptied_room_keeps_no_key(runtime: ModuleType, redis_server: RedisProcess) -> None:
+    """Finding 5: a room whose last member left (or was reaped) leaves nothing in Redis, not even its
+    version counter; a room used again still gets versions above the ones it gave before."""
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+
+    async def scenario() -> None:
+        store = runtime.RedisStore(redis_server.url, {})
+        before = 0
+        for _ in range(3):
+            version, _, _, _ = await store.add("board:z", "s1", "u1", {"id": "u1", "name": None}, META)
+            assert version > before
+            before, _ = await _remove(store, "board:z", "s1", True)
+            assert [k for k in client.keys(runtime.KEY_PREFIX + "{*") if b"{board:z}" in k] == []
+        if hasattr(store, "sync"):
+            await store.sync("board:z", [])  # the beat's: forgets the room the process left
+        assert client.keys(runtime.KEY_PREFIX + "process:*") == []
+
+    asyncio.run(scenario())
+
+
+def test_sentinel_urls_and_unsupported_schemes(runtime: ModuleType, redis_server: RedisProcess, tmp_path: Path) -> None:
+    """Finding 4: a redis+sentinel:// URL (what Open WebUI deploys) reaches the master the Sentinel names;
+    a scheme socketio.AsyncRedisManager does not know fails when the store is made, not at a join."""
+    port = free_port()
+    (tmp_path / "sentinel.conf").write_text(f"port {port}\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 {redis_server.port} 1\n")
+    sentinel = subprocess.Popen(["redis-server", str(tmp_path / "sentinel.conf"), "--sentinel"], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if redis.Redis(port=port, socket_timeout=1).sentinel_get_master_addr_by_name("mymaster"):
+                    break
+            except redis.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, "the sentinel did not start"
+            time.sleep(0.05)
+
+        async def scenario() -> None:
+            store = runtime.RedisStore(f"redis+sentinel://127.0.0.1:{port}/0/mymaster", {})
+            _, changed, members, _ = await store.add("board:s", "s1", "u1", {"id": "u1", "name": "U"}, META)
+            assert changed is not None and [m["id"] for m in members] == ["u1"]
+
+        asyncio.run(scenario())
+        assert redis.Redis.from_url(redis_server.url).hlen(runtime.KEY_PREFIX + "{board:s}:conns") == 1
+    finally:
+        sentinel.kill()
+        sentinel.wait()
+    with pytest.raises(ValueError, match="unsupported Redis URL scheme"):
+        runtime.RedisStore("memcached://127.0.0.1:11211", {})
+
+
+def test_the_heartbeat_does_not_run_in_the_first_joiners_context(runtime: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding 6: the heartbeat task starts inside the first join's handler, yet runs in a context of its
+    own (not the joiner's OpenTelemetry trace, nor eventgen's caller sid)."""
+    seen: list[str | None] = []
+    joiner: contextvars.ContextVar[str | None] = contextvars.ContextVar("joiner", default=None)
+    monkeypatch.setattr(runtime, "HEARTBEAT_S", 0.01)
+
+    async def beat(self: Any, *args: Any) -> tuple[Any, ...]:
+        seen.append(joiner.get())
+        return (False, args[0], []) if args else ([], [])  # main's beat took the room count
+
+    monkeypatch.setattr(runtime.MemoryStore, "beat", beat)
+
+    async def emit(*args: Any, **kwargs: Any) -> None:
+        return None
+
+    async def disconnect(*args: Any, **kwargs: Any) -> None:
+        return None
+
+    manager = SimpleNamespace(disconnect=disconnect, is_connected=lambda sid, ns: True, rooms={"/": {"board:a": {"s1": "s1"}}})
+    server = SimpleNamespace(manager=manager, emit=emit)
+
+    async def scenario() -> None:
+        joiner.set("the joiner's trace")
+        presence = runtime.Presence(server)
+        await presence.track("s1", "board:a", {"id": "u1"}, "x", {}, 60)
+        await asyncio.sleep(0.1)
+        assert presence.loop_task is not None
+        presence.loop_task.cancel()
+
+    asyncio.run(scenario())
+    assert seen[0] == "the joiner's trace"  # the first beat runs in the join itself
+    assert len(seen) > 2 and set(seen[1:]) == {None}
