@@ -126,7 +126,7 @@ def test_generated_server_code_is_clean_and_imports_the_runtime_once(generated: 
     main_py = (socket / "main.py").read_text()
     assert main_py.count("from open_webui.socket import eventgen_presence") == 1
     assert 'eventgen_presence.track(sio, sid, room, user, "desk:desk:presence", {"desk_id": payload.desk_id}, 10)' in main_py
-    assert "await eventgen_presence.untrack(sio, sid, room)" in main_py
+    assert "await eventgen_models.untracked(eventgen_presence.untrack(sio, sid, room), 10.0)" in main_py
     assert "eventgen_presence" not in (socket / "event_models.py").read_text()
     lint = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--select", "E,F,W", "--ignore", "E501", str(runtime), str(socket / "main.py")],
