@@ -113,7 +113,7 @@ print(json.dumps(out))
 def build(root: Path, telemetry: bool) -> Path:
     from generator.cli import main as eventgen
 
-    shutil.copytree(REPO / "tests" / "golden" / "fresh_insert" / "input", root)
+    shutil.copytree(REPO / "tests" / "golden" / "_base", root)  # = fresh_insert's input
     (root / "events" / "ping.yaml").write_text(SPEC)
     (root / "backend/open_webui/socket/pings.py").write_text(HANDLER)
     if telemetry:

@@ -19,7 +19,7 @@ import yaml
 from jsonschema import Draft7Validator, Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7, DRAFT202012
-from review_support import CHAT_SPEC, FEATURE_SPEC, make_project, run_cli
+from support.review import CHAT_SPEC, FEATURE_SPEC, make_project, run_cli
 
 HERE = Path(__file__).resolve().parent
 SCHEMA_FILE = HERE / "asyncapi" / "asyncapi-3.0.0.schema.json"

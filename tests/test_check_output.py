@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from review_support import CHAT_SPEC, FEATURE_SPEC, make_project, run_cli, write
+from support.review import CHAT_SPEC, FEATURE_SPEC, make_project, run_cli, write
 
 from generator.check_output import _gh_data, _gh_prop, default_format
 from generator.pipeline import compute

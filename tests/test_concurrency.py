@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from reliability_support import REPO, changed_paths, copy_project, eventgen, leftovers, make_project, snapshot
+from support.reliability import REPO, changed_paths, copy_project, eventgen, leftovers, make_project, snapshot
 
 from generator.changes import project_lock
 

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from review_support import CHAT_SPEC, FEATURE_SPEC, git, make_project, run_cli
+from support.review import CHAT_SPEC, FEATURE_SPEC, git, make_project, run_cli
 
 from generator.changes import FileChange, diff_stat, unified_diff
 

@@ -13,7 +13,7 @@ from typing import Any
 import click
 import pytest
 from pydantic import BaseModel
-from review_support import CHAT_SPEC, FEATURE_SPEC, make_project, run_cli, write
+from support.review import CHAT_SPEC, FEATURE_SPEC, make_project, run_cli, write
 
 from generator import docs
 from generator.check_output import KINDS

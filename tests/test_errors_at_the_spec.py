@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from review_support import FEATURE_SPEC, make_project, run_cli, write
+from support.review import FEATURE_SPEC, make_project, run_cli, write
 
 from generator.spec.load import load_spec_text
 

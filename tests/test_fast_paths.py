@@ -22,7 +22,7 @@ import markupsafe
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from server_gen_support import (
+from support.server_gen import (
     FEATURE_SPEC,
     SOCKET_MODULE,
     eventgen,

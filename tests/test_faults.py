@@ -18,7 +18,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from reliability_support import (
+from support.reliability import (
     MODELS_MODULE,
     REPO,
     ROUTER,

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from frontend_support import (
+from support.frontend import (
     NODE_DIR,
     Browser,
     copy_example,

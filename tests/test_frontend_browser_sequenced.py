@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from frontend_support import Browser, copy_example, link_node_modules, static_server, uvicorn_server, vite_build
+from support.frontend import Browser, copy_example, link_node_modules, static_server, uvicorn_server, vite_build
 from test_frontend_browser import PAGE, SECRET, logged, steps, token, update
 
 from generator.cli import main as eventgen

@@ -18,7 +18,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from frontend_support import REPO, compile_svelte, copy_example, link_node_modules, tool
+from support.frontend import REPO, compile_svelte, copy_example, link_node_modules, tool
 
 from generator.cli import main as eventgen
 from generator.frontend import frontend_files

@@ -9,7 +9,7 @@ import re
 from pathlib import Path, PurePosixPath
 
 import pytest
-from review_support import FEATURE_SPEC, make_project, run_cli, write
+from support.review import FEATURE_SPEC, make_project, run_cli, write
 
 from generator.config import Config
 from generator.frontend.listeners import events_import, store_import
@@ -118,7 +118,7 @@ def test_a_plain_vite_app_gets_only_relative_imports_that_resolve(tmp_path: Path
 @pytest.mark.node
 def test_a_plain_vite_app_builds_without_any_alias(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The generated listener bundled by Vite with no `$lib` alias configured, as a plain app is."""
-    from frontend_support import link_node_modules, vite_build
+    from support.frontend import link_node_modules, vite_build
 
     root = _plain_vite_app(tmp_path / "app")
     assert run_cli(capsys, "-C", str(root), "generate").code == 0

@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from frontend_support import copy_example
+from support.frontend import copy_example
 
 from generator.cli import main as eventgen
 from generator.config import Config

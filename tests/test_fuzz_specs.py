@@ -32,8 +32,8 @@ import pytest
 import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from hypothesis_profiles import examples
-from reliability_support import (
+from support.hypothesis_profiles import examples
+from support.reliability import (
     ROUTER,
     SOCKET_MODULE,
     changed_paths,

@@ -2,7 +2,8 @@
 
 Each folder under tests/golden/ holds (see tests/golden/README.md):
 
-    input/                the project before (a tree with events/)
+    input/, input_removed the project before: tests/golden/_base/ with this overlay
+                          copied over it, less the base files input_removed lists
     cmd                   the steps: eventgen command lines, and `$ ...` file operations
     expected/             the tree after the last step
     expected_output.txt   what every step printed (stdout then stderr), normalized
@@ -21,16 +22,14 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import subprocess
-import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from server_gen_support import eventgen, snapshot, tree_diff
+from support.golden import GOLDEN, materialise_input, run_probe
+from support.server_gen import eventgen, snapshot, tree_diff
 
-GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("EVENTGEN_UPDATE_GOLDEN", "") not in ("", "0")
 CASES = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir() and (p / "cmd").is_file())
 
@@ -62,7 +61,7 @@ def _file_op(project: Path, args: list[str]) -> str:
 
 
 def run_case(case: Path, project: Path) -> Outcome:
-    shutil.copytree(case / "input", project)
+    materialise_input(case, project)
     output: list[str] = []
     code = 0
     for raw in (case / "cmd").read_text().splitlines():
@@ -142,19 +141,18 @@ def test_remove_equals_never_having_had_the_spec(tmp_path: Path, name: str) -> N
     case = GOLDEN / name
     spec = _removes(name)
     project = tmp_path / "project"
-    shutil.copytree(case / "input", project)
+    materialise_input(case, project)
+    pristine = snapshot(project)
     (project / "events" / f"{spec}.yaml").unlink()
     if any((project / "events").iterdir()):
         assert eventgen(project, "generate").exit == 0
     else:
-        assert snapshot(case / "expected") == {k: v for k, v in snapshot(case / "input").items() if k != f"events/{spec}.yaml"}
+        assert snapshot(case / "expected") == {k: v for k, v in pristine.items() if k != f"events/{spec}.yaml"}
     difference = tree_diff(snapshot(project), snapshot(case / "expected"))
     assert not difference, difference
 
 
 # -- the generated code, run -----------------------------------------------------------
-
-PROBE = Path(__file__).parent / "golden_runtime_probe.py"
 
 # Scenarios run in a fresh interpreter against a case's expected tree. The probe feeds
 # Engine.IO messages into a real python-socketio AsyncServer; only the network is absent.
@@ -290,7 +288,6 @@ def test_generated_code_runs(name: str) -> None:
     backend = GOLDEN / name / "expected" / "backend"
     assert backend.is_dir(), f"no golden case {name}"
     body = textwrap.indent(textwrap.dedent(SCENARIOS[name]), "    ")
-    script = f"import asyncio\nfrom golden_runtime_probe import Harness\n\nasync def scenario(h):\n{body}\n\nasyncio.run(Harness.run(scenario))\nprint('scenario passed')\n"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(backend), str(PROBE.parent)]), "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.run([sys.executable, "-c", script], check=False, cwd=backend, env=env, capture_output=True, text=True, timeout=120)
+    script = f"import asyncio\nfrom support.golden_runtime_probe import Harness\n\nasync def scenario(h):\n{body}\n\nasyncio.run(Harness.run(scenario))\nprint('scenario passed')\n"
+    proc = run_probe(backend, script)
     assert proc.returncode == 0 and "scenario passed" in proc.stdout, proc.stdout + proc.stderr

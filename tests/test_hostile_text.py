@@ -22,11 +22,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from frontend_support import NODE_DIR, compile_svelte, require_node, tool
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis_profiles import examples
-from reliability_support import MODELS_MODULE, ROUTER, SOCKET_MODULE, eventgen, make_project, snapshot
+from support.frontend import NODE_DIR, compile_svelte, require_node, tool
+from support.hypothesis_profiles import examples
+from support.reliability import MODELS_MODULE, ROUTER, SOCKET_MODULE, eventgen, make_project, snapshot
 
 from generator.render import html, js_doc, js_str, py_comment, py_doc, py_str, py_value, render
 from generator.text_safety import one_line, unsafe

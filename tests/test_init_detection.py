@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from review_support import run_cli, write
+from support.review import run_cli, write
 
 from generator.config import load_config
 

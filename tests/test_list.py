@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from review_support import CHAT_SPEC, FEATURE_SPEC, make_project, run_cli, write
+from support.review import CHAT_SPEC, FEATURE_SPEC, make_project, run_cli, write
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -31,7 +31,7 @@ def project(tmp_path: Path) -> Path:
     return make_project(tmp_path / "app", specs={"feature": FEATURE_SPEC, "chat": CHAT_SPEC})
 
 
-# Every hand-written event use in review_support's project: (name, direction, kind, file, text on that line).
+# Every hand-written event use in support.review's project: (name, direction, kind, file, text on that line).
 EXPECTED_UNMANAGED = [
     ("chat-events", "server_to_client", "emit", "backend/open_webui/routers/chats.py", 'sio.emit("chat-events"'),
     ("chat-events", "server_to_client", "listener", "src/lib/components/chat/Chat.svelte", "$socket?.on('chat-events'"),

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pty_support import Terminal
-from review_support import make_project, run_cli, write
+from support.review import make_project, run_cli, write
+from support.terminal import Terminal
 
 REPO = Path(__file__).resolve().parent.parent
 

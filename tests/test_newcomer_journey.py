@@ -6,17 +6,14 @@ the result is served through a real python-socketio server."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from review_support import run_cli, write
+from support.golden import run_probe
+from support.review import run_cli, write
 
 REPO = Path(__file__).resolve().parent.parent
-PROBE = REPO / "tests" / "golden_runtime_probe.py"
 
 APP = {
     "server/app/__init__.py": "",
@@ -122,7 +119,7 @@ def test_a_newcomer_adds_a_feature_to_an_app_that_is_not_open_webui(tmp_path: Pa
         package = types.ModuleType("open_webui"); package.__path__ = []
         socket_pkg = types.ModuleType("open_webui.socket"); socket_pkg.main = app.realtime
         sys.modules.update({"open_webui": package, "open_webui.socket": socket_pkg, "open_webui.socket.main": app.realtime})
-        from golden_runtime_probe import Harness
+        from support.golden_runtime_probe import Harness
         from app.routers import polls
 
         async def scenario(h):
@@ -147,6 +144,5 @@ def test_a_newcomer_adds_a_feature_to_an_app_that_is_not_open_webui(tmp_path: Pa
         asyncio.run(Harness.run(scenario))
         print("journey passed")
     """
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "server"), str(PROBE.parent)]), "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], cwd=root / "server", env=env, capture_output=True, text=True, timeout=120, check=False)
+    proc = run_probe(root / "server", script)
     assert proc.returncode == 0 and "journey passed" in proc.stdout, proc.stdout + proc.stderr

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from reliability_support import (
+from support.reliability import (
     FEATURE_SPEC,
     MODELS_MODULE,
     REPO,

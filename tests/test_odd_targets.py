@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from reliability_support import (
+from support.reliability import (
     MODELS_MODULE,
     ROUTER,
     SOCKET_MODULE,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 from pre_commit.clientlib import load_manifest
-from review_support import FEATURE_SPEC, git, make_project
+from support.review import FEATURE_SPEC, git, make_project
 
 if sys.version_info >= (3, 11):
     import tomllib

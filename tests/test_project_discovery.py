@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from review_support import FEATURE_SPEC, make_project, run_cli, write
+from support.review import FEATURE_SPEC, make_project, run_cli, write
 
 from generator.config import find_project_root
 

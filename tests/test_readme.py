@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from review_support import FEATURE_SPEC, git, make_project, run_cli, write
+from support.review import FEATURE_SPEC, git, make_project, run_cli, write
 
 from generator.cli import cli
 

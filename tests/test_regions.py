@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from server_gen_support import (
+from support.server_gen import (
     FEATURE_SPEC,
     SOCKET_MODULE,
     eventgen,

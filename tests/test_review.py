@@ -15,8 +15,8 @@ from pathlib import Path
 import click
 import pytest
 import yaml
-from review_support import git, write
-from spec_review_support import (
+from support.review import git, write
+from support.spec_review import (
     BASE_SPECS,
     CHAT_SPEC,
     FEATURE_SPEC,

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from review_support import git
-from spec_review_support import BASE_SPECS, clone_template, edit, init_repo, line_of, review
+from support.review import git
+from support.spec_review import BASE_SPECS, clone_template, edit, init_repo, line_of, review
 
 FEATURE = "events/feature.yaml"
 CHAT = "events/chat.yaml"

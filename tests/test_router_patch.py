@@ -13,7 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from server_gen_support import (
+from support.server_gen import (
     ROUTER,
     SOCKET_MODULE,
     emit_spec,

@@ -20,10 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.register_assert_rewrite("runtime_support")
-
-from runtime_support import (
+from support.runtime import (
     NODE_TOOLCHAIN,
     RUNTIME_SPECS,
     Peers,
@@ -36,7 +33,7 @@ from runtime_support import (
     tsc,
 )
 
-pytest_plugins = ["runtime_support"]
+pytest_plugins = ["support.runtime"]
 pytestmark = [pytest.mark.node]
 
 NODE_CALLS = Path(__file__).resolve().parent / "node_calls"

@@ -19,10 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.register_assert_rewrite("runtime_support")
-
-from runtime_support import (
+from support.runtime import (
     EXAMPLE,
     NODE_TIMEOUT,
     NODE_TOOLCHAIN,

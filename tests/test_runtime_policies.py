@@ -25,10 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.register_assert_rewrite("runtime_support")
-
-from runtime_support import (
+from support.runtime import (
     EXAMPLE,
     RUNTIME_SPECS,
     LogWatch,
@@ -43,7 +40,7 @@ from runtime_support import (
 
 from generator.cli import main as eventgen_main
 
-pytest_plugins = ["runtime_support"]
+pytest_plugins = ["support.runtime"]
 
 POLICIES = RUNTIME_SPECS / "policies"
 RATE, PER_S, BURST = 10, 1.0, 5  # policies.yaml: policy:say

@@ -18,10 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.register_assert_rewrite("runtime_support")
-
-from runtime_support import (
+from support.runtime import (
     EXAMPLE,
     RUNTIME_SPECS,
     Peer,

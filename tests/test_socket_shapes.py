@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from server_gen_support import (
+from support.server_gen import (
     FEATURE_SPEC,
     SOCKET_MODULE,
     byte_lines,

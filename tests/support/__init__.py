@@ -1,0 +1,4 @@
+"""What the tests share: project factory, CLI runner, tree snapshots, spec texts, and the heavier harnesses.
+
+Imported as `from support.X import ...`: pytest puts tests/ on sys.path (rootdir conftest, no tests/__init__.py).
+"""
