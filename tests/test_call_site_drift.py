@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from support.tree import snapshot
 
 from generator.cli import main
 
@@ -25,10 +26,6 @@ def app(tmp_path: Path) -> Path:
     root = tmp_path / "app"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("node_modules", "__pycache__"))
     return root
-
-
-def _snapshot(root: Path) -> dict[Path, bytes]:
-    return {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 def _run(root: Path, *args: str) -> int:
@@ -48,12 +45,12 @@ def _run(root: Path, *args: str) -> int:
 def test_a_lost_anchor_is_invalid_input_even_when_the_call_exists(app: Path, capsys, where: str, old: str, new: str, message: str) -> None:
     target = app / where
     target.write_text(target.read_text().replace(old, new, 1))
-    before = _snapshot(app)
+    before = snapshot(app)
     for command in (["check"], ["generate"]):
         assert _run(app, *command) == 2
         err = capsys.readouterr().err
         assert message in err, err
-    assert _snapshot(app) == before
+    assert snapshot(app) == before
 
 
 def _move_anchor_below_the_call(router: Path) -> None:
@@ -79,9 +76,9 @@ def test_an_anchor_moved_below_the_call_is_drift_and_generate_moves_the_call(app
     assert _run(app, "generate") == 0
     assert _call_follows_anchor(router)
     ast.parse(router.read_text())
-    again = _snapshot(app)
+    again = snapshot(app)
     assert _run(app, "generate") == 0 and _run(app, "check") == 0
-    assert _snapshot(app) == again
+    assert snapshot(app) == again
 
 
 def test_an_anchor_moved_into_a_try_block_takes_the_call_with_it(app: Path) -> None:
@@ -101,9 +98,9 @@ def test_a_hand_edited_call_whose_anchor_moved_is_a_conflict(app: Path, capsys) 
     router = app / ROUTER
     _move_anchor_below_the_call(router)
     router.write_text(router.read_text().replace("data=feature.model_dump())", "data={})", 1))
-    before = _snapshot(app)
+    before = snapshot(app)
     assert _run(app, "generate") == 1
-    assert _snapshot(app) == before
+    assert snapshot(app) == before
     assert _run(app, "generate", "--force") == 0
     assert _call_follows_anchor(router)
 
@@ -115,8 +112,8 @@ def test_a_payload_field_the_endpoint_cannot_supply_is_invalid_input(app: Path, 
     if not generated_first:
         assert _run(app, "remove", "feature", "--keep-spec") == 0
     spec.write_text(spec.read_text().replace("args: {feature_id: feature_id, data: feature.model_dump()}", "args: {feature_id: feature_id}"))
-    before = _snapshot(app)
+    before = snapshot(app)
     assert _run(app, "generate") == 2
     err = capsys.readouterr().err
     assert "events/feature.yaml:40:17: the emit call in update_feature() (backend/open_webui/routers/features.py) reads 'data', which the endpoint does not define" in err, err
-    assert _snapshot(app) == before
+    assert snapshot(app) == before

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from support.frontend import copy_example
+from support.tree import snapshot
 
 from generator.cli import main as eventgen
 from generator.config import Config
@@ -30,10 +31,6 @@ TYPES = "src/lib/socket/events.ts"
 @pytest.fixture
 def app(tmp_path: Path) -> Path:
     return copy_example(tmp_path / "app")
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def set_svelte_range(root: Path, spec: str) -> None:

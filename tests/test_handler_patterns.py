@@ -7,8 +7,10 @@ import re
 from pathlib import Path
 
 import yaml
+from support.cli import run_cli
 from support.golden import run_probe
-from support.review import make_project, run_cli, write
+from support.project import make_project
+from support.tree import write
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = (REPO / "docs" / "handler-patterns.md").read_text(encoding="utf-8")
@@ -31,8 +33,8 @@ def _project(tmp_path: Path, spec: str, capsys) -> Path:
     write(root, "backend/open_webui/handlers/poll.py", HANDLER)
     write(root, "backend/open_webui/routers/polls.py", ROUTER)
     write(root, "backend/open_webui/models/polls.py", POLLS_MODEL)
-    run = run_cli(capsys, "-C", str(root), "generate")
-    assert run.code == 0, run.err + run.out
+    run = run_cli("-C", str(root), "generate")
+    assert run.exit == 0, run.stderr + run.stdout
     return root
 
 

@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.cli import eventgen
 from support.golden import materialise_input
-from support.server_gen import SOCKET_MODULE, eventgen, snapshot
+from support.project import SOCKET_MODULE
+from support.tree import snapshot
 
 from generator.spec.rooms import PatternError, Shape, escape, overlap, overlaps_glob, parse_pattern, unescape
 

@@ -10,8 +10,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from support.cli import run_cli
 from support.golden import run_probe
-from support.review import run_cli, write
+from support.tree import write
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -87,16 +88,15 @@ def test_a_newcomer_adds_a_feature_to_an_app_that_is_not_open_webui(tmp_path: Pa
     for rel, text in APP.items():
         write(root, rel, textwrap.dedent(text))
     monkeypatch.chdir(root)  # the README: init in the project's root folder
-    init = run_cli(capsys, "init")
-    assert init.code == 0, init.err
-    assert "found the session pool `connected_users` (server/app/realtime.py:13, in connect)" in init.out
-    assert "found Svelte 4 syntax in the existing components" not in init.out  # package.json tells: ^4.2.0
+    init = run_cli("init")
+    assert init.exit == 0, init.stderr
+    assert "found the session pool `connected_users` (server/app/realtime.py:13, in connect)" in init.stdout
+    assert "found Svelte 4 syntax in the existing components" not in init.stdout  # package.json tells: ^4.2.0
     config = (root / "eventgen.toml").read_text()
     assert 'session_pool = "connected_users"' in config and 'store_import = "../../socket"' in config
 
     monkeypatch.chdir(root / "server" / "app")  # from anywhere inside, from now on
-    new = run_cli(
-        capsys, "new", "poll",
+    new = run_cli("new", "poll",
         "--room", "poll:{poll_id}", "--access", "authenticated",
         "--join", "poll:join", "--leave", "poll:leave",
         "--relay", "poll:typing", "--field", "poll:typing=typing:bool",
@@ -105,13 +105,13 @@ def test_a_newcomer_adds_a_feature_to_an_app_that_is_not_open_webui(tmp_path: Pa
         "--emit-from", "server/app/routers/polls.py:vote:return", "--arg", "votes=counts",
         "--listener", "PollUpdates",
     )
-    assert new.code == 0, new.err + new.out
+    assert new.exit == 0, new.stderr + new.stdout
     listener = (root / "web/src/lib/components/realtime/PollUpdates.svelte").read_text()
     assert "$lib" not in listener and 'from "../../socket"' in listener and "export let pollId" in listener
     stub = root / "server/app/handlers/poll.py"
     assert "raise NotImplementedError" in stub.read_text()
     stub.write_text(HANDLER)  # the newcomer implements the handler, as docs/handler-patterns.md shows
-    assert run_cli(capsys, "check").code == 0
+    assert run_cli("check").exit == 0
 
     script = """
         import asyncio, sys, types

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from support.tree import snapshot
 
 from generator.cli import main
 from generator.spec import yaml_source
@@ -578,10 +579,6 @@ CASES = [
 ]
 
 
-def _snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 @pytest.fixture(params=["libyaml", "pure-python"])
 def yaml_parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Both ways specs are parsed: libyaml when installed, PyYAML's own parser otherwise."""
@@ -599,7 +596,7 @@ def test_bad_spec(case: Case, yaml_parser: str, tmp_path: Path, capsys: pytest.C
     events.mkdir()
     for name, text in case.files.items():
         (events / name).write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
-    before = _snapshot(tmp_path)
+    before = snapshot(tmp_path)
 
     code = main(["--project", str(tmp_path), "validate"])
 
@@ -607,7 +604,7 @@ def test_bad_spec(case: Case, yaml_parser: str, tmp_path: Path, capsys: pytest.C
     assert code == 2, out + err
     assert out == ""
     assert err.splitlines() == case.expected
-    assert _snapshot(tmp_path) == before
+    assert snapshot(tmp_path) == before
 
 
 def test_corpus_is_large_and_every_base_is_valid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

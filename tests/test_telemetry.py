@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
+from support.cli import eventgen
 from support.golden import materialise_input, run_probe
-from support.server_gen import eventgen
 
 pytest.importorskip("opentelemetry.sdk", reason="the test extra installs opentelemetry-sdk")
 

@@ -24,7 +24,8 @@ from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from support import REPO
+
 NODE_DIR = REPO / "tests" / "node"
 EXAMPLE = REPO / "examples" / "openwebui-mini"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

@@ -14,7 +14,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parent.parent
+from support import TESTS
+
 GOLDEN = TESTS / "golden"
 BASE = GOLDEN / "_base"
 

@@ -36,11 +36,12 @@ import httpx
 import pytest
 import socketio
 
-REPO = Path(__file__).resolve().parent.parent
+from support import REPO, TESTS
+
 EXAMPLE = REPO / "examples" / "openwebui-mini"
-RUNTIME_SPECS = Path(__file__).resolve().parent / "runtime_specs"
-NODE_TOOLCHAIN = Path(__file__).resolve().parent / "node"
-NODE_CLIENT = Path(__file__).resolve().parent / "node_client"
+RUNTIME_SPECS = TESTS / "runtime_specs"
+NODE_TOOLCHAIN = TESTS / "node"
+NODE_CLIENT = TESTS / "node_client"
 
 SOCKET_PATH = "ws/socket.io"
 SECRET = "eventgen-runtime-tests-secret"

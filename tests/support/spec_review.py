@@ -2,128 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import pytest
+from support.cli import Run, run_cli
+from support.project import git
+from support.specs import CHAT_REVIEW_SPEC, FEATURE_SPEC
+from support.tree import write
 
-from support.review import git, run_cli, write
-
-FEATURE_SPEC = """\
-name: feature
-description: Live updates for features.
-
-rooms:
-  feature:
-    pattern: "feature:{feature_id}"
-    access: open_webui.socket.access:can_read_feature
-
-events:
-  - name: feature:subscribe
-    description: Subscribe to a feature's live updates.
-    direction: client_to_server
-    action: join
-    room: feature
-    payload:
-      feature_id: {type: str, min_length: 1, max_length: 128}
-
-  - name: feature:unsubscribe
-    direction: client_to_server
-    action: leave
-    room: feature
-    payload:
-      feature_id: str
-
-  - name: feature:updated
-    direction: server_to_client
-    room: feature
-    payload:
-      feature_id: str
-      data: dict
-    emit:
-      helper: notify_feature_update
-      from:
-        - file: backend/open_webui/routers/features.py
-          function: update_feature
-          after: Features.update_feature
-          args: {feature_id: feature_id, data: feature.model_dump()}
-    listener: FeatureUpdates
-"""
-
-CHAT_SPEC = """\
-name: chat
-description: Chat rooms.
-
-rooms:
-  chat:
-    pattern: "chat:{chat_id}"
-    access: authenticated
-  inbox:
-    pattern: "user:{user_id}"
-
-events:
-  - name: chat:join
-    direction: client_to_server
-    action: join
-    room: chat
-    payload:
-      chat_id: {type: str, max_length: 64}
-
-  - name: chat:typing
-    direction: client_to_server
-    action: relay
-    room: chat
-    payload:
-      chat_id: str
-      typing: bool
-
-  - name: chat:ask
-    direction: client_to_server
-    action: handle
-    handler: open_webui.socket.chat_handlers:answer
-    payload:
-      question: {type: str, max_length: 2000}
-      tone: {type: str, enum: [plain, formal], default: plain}
-      temperature: {type: float, ge: 0, le: 2, required: false}
-      count: int
-
-  - name: chat:vote
-    direction: client_to_server
-    action: handle
-    handler: open_webui.socket.chat_handlers:vote
-    room: chat
-    payload:
-      chat_id: str
-      choice: {type: str, enum: [up, down]}
-
-  - name: chat:announce
-    direction: server_to_client
-    broadcast: true
-    payload:
-      text: str
-      level: {type: int, ge: 0, le: 5, required: false}
-
-  - name: chat:status
-    description: What the assistant is doing.
-    direction: server_to_client
-    room: chat
-    payload:
-      chat_id: str
-      state: {type: str, enum: [idle, busy]}
-      note: str | None
-
-  - name: inbox:message
-    direction: server_to_client
-    room: inbox
-    payload:
-      user_id: str
-      body: str
-"""
-
-BASE_SPECS = {"events/feature.yaml": FEATURE_SPEC, "events/chat.yaml": CHAT_SPEC}
+BASE_SPECS = {"events/feature.yaml": FEATURE_SPEC, "events/chat.yaml": CHAT_REVIEW_SPEC}
 
 
 def commit_all(root: Path, message: str = "specs") -> str:
@@ -178,23 +65,13 @@ def line_of(text: str, snippet: str, after: str | None = None, *, whole: bool = 
     return hits[0] + 1
 
 
-@dataclass
-class Review:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def doc(self) -> dict[str, Any]:
-        return json.loads(self.out)
-
-    def found(self) -> set[tuple[str, str, str, int, str]]:
-        return {(f["class"], f["kind"], f["path"], f["line"], f["side"]) for f in self.doc["findings"]}
+def review(root: Path, *args: str, env: dict[str, str] | None = None) -> Run:
+    return run_cli("-C", str(root), "review", *args, env=env)
 
 
-def review(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> Review:
-    run = run_cli(capsys, "-C", str(root), "review", *args)
-    return Review(run.code, run.out, run.err)
+def found(run: Run) -> set[tuple[str, str, str, int, str]]:
+    """The findings of `review --format json` as (class, kind, path, line, side)."""
+    return {(f["class"], f["kind"], f["path"], f["line"], f["side"]) for f in run.doc["findings"]}
 
 
 def old_text(root: Path, rel: str, ref: str = "HEAD") -> str:
