@@ -172,6 +172,7 @@ def _node_check(literals: list[str], docs: list[str], markup: list[tuple[str, st
     return json.loads(proc.stdout)
 
 
+@pytest.mark.node
 @settings(max_examples=examples(6))
 @given(st.lists(hostile_text, min_size=1, max_size=40))
 def test_js_filters_against_node_typescript_and_svelte(texts: list[str]) -> None:
@@ -334,6 +335,7 @@ def test_generated_python_imports_and_keeps_every_string_exact(hostile_project: 
     assert got["sent"] == [["feature:updated", {"feature_id": "f1", "data": {H: [H]}, "kind": H}, f"feat {ROOM_TEXT}:f1:end {ROOM_TEXT}"]]
 
 
+@pytest.mark.node
 def test_generated_typescript_type_checks_and_keeps_every_string_exact(hostile_project: Path, tmp_path: Path) -> None:
     """tsc --strict accepts events.ts; the enum's literal type is exactly the text; the room builder returns it."""
     events = hostile_project / "src/lib/socket/events.ts"
@@ -368,6 +370,7 @@ def test_generated_typescript_type_checks_and_keeps_every_string_exact(hostile_p
     assert json.loads(run.stdout) == f"feat {ROOM_TEXT}:ID:end {ROOM_TEXT}"
 
 
+@pytest.mark.node
 def test_generated_svelte_listener_compiles_with_one_script_element(hostile_project: Path) -> None:
     component = hostile_project / "src/lib/components/realtime/FeatureUpdates.svelte"
     text = component.read_text(encoding="utf-8")

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from support import REPO
+from support.marks import needs
 
 NODE_DIR = REPO / "tests" / "node"
 EXAMPLE = REPO / "examples" / "openwebui-mini"
@@ -34,8 +35,13 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 MIN_NODE = (20, 19)  # Vite 8's floor (tests/node/package.json "engines")
 
 
-@functools.lru_cache(maxsize=1)
 def require_node() -> str:
+    needs("node", "node")
+    return _node()
+
+
+@functools.lru_cache(maxsize=1)
+def _node() -> str:
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is not installed: the frontend tests compile with the real Svelte and TypeScript compilers (Node >= 20.19 and npm)")
@@ -49,6 +55,7 @@ def require_node() -> str:
 
 
 def require_chromium() -> str:
+    needs("browser", "Chromium")
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium (scripts/test.sh does), or set CHROMIUM")
     return CHROMIUM
@@ -178,6 +185,7 @@ class Browser:
     """Headless Chromium behind tests/node/browser.mjs; one JSON command per line."""
 
     def __init__(self, user_data_dir: Path) -> None:
+        needs("browser", "Chromium")
         require_chromium()
         node = require_node()
         self._proc = subprocess.Popen(

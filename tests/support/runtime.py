@@ -37,6 +37,7 @@ import pytest
 import socketio
 
 from support import REPO, TESTS
+from support.marks import needs
 
 EXAMPLE = REPO / "examples" / "openwebui-mini"
 RUNTIME_SPECS = TESTS / "runtime_specs"
@@ -259,6 +260,7 @@ class RedisProcess:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> RedisProcess:
+        needs("redis", "redis-server")
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail("redis-server is not installed: run scripts/test.sh (it apt-installs it) or apt-get install redis-server")
@@ -523,6 +525,7 @@ NODE_TIMEOUT = 120.0
 
 def node_script(script: Path) -> Path:
     """A CLI of the pinned toolchain in tests/node, run with `node` (no reliance on .bin symlinks)."""
+    needs("node", f"node {script.name}")
     if not script.is_file():
         pytest.fail(f"{script} is missing: run `npm ci` in tests/node (scripts/test.sh does)")
     return script

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import redis
 
+from support.marks import needs
 from support.runtime import (
     EXAMPLE,
     NODE_CLIENT,
@@ -71,6 +72,7 @@ class NodeClients:
     """The Node chaos client: JSON commands on stdin, JSON lines on stdout."""
 
     def __init__(self, script: Path, config: dict[str, Any]) -> None:
+        needs("node", "the Node chaos client")
         self.script, self.config = script, config
         self.proc: asyncio.subprocess.Process | None = None
         self.lines: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
