@@ -47,38 +47,8 @@ events:
 """
 
 
-# The same events without call sites (no router needed), in the compact layout the
-# server-generation tests (regions, socket shapes, fast paths) were written against.
-
-FEATURE_SPEC_NO_CALL_SITES = """\
-name: feature
-description: Live updates for features.
-rooms:
-  feature:
-    pattern: "feature:{feature_id}"
-    access: open_webui.socket.access:can_read_feature
-events:
-  - name: feature:subscribe
-    direction: client_to_server
-    action: join
-    room: feature
-    payload:
-      feature_id: {type: str, min_length: 1, max_length: 128}
-  - name: feature:unsubscribe
-    direction: client_to_server
-    action: leave
-    room: feature
-    payload:
-      feature_id: str
-  - name: feature:updated
-    direction: server_to_client
-    room: feature
-    payload:
-      feature_id: str
-      data: dict
-    emit:
-      helper: notify_feature_update
-"""
+# The same events without call sites (no router needed; no listener).
+FEATURE_SPEC_NO_CALL_SITES = FEATURE_SPEC[: FEATURE_SPEC.index("      from:\n")]
 
 
 # A small chat spec: every action (join, relay, handle) and a broadcast.
