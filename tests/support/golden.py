@@ -2,7 +2,7 @@
 
 A case's project before its first step is `tests/golden/_base/`, then the case's
 `input/` copied over it (files that differ or are new), less the base paths listed
-in the case's `input_removed` (one a line). See tests/golden/README.md.
+in the case's `input_removed` (one a line; folders left empty go too). See tests/golden/README.md.
 """
 
 from __future__ import annotations
@@ -35,6 +35,10 @@ def materialise_input(case: Path | str, dest: Path) -> Path:
         path = dest / rel
         assert path.is_file(), f"{case.name}/input_removed names {rel}, which the base project does not have"
         path.unlink()
+        for folder in path.parents:  # a folder the removal left empty goes too, as if never there
+            if folder == dest or any(folder.iterdir()):
+                break
+            folder.rmdir()
     if (case / "input").is_dir():
         shutil.copytree(case / "input", dest, dirs_exist_ok=True)
     return dest
