@@ -19,7 +19,7 @@ import yaml
 from jsonschema import Draft7Validator, Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7, DRAFT202012
-from support.cli import run_cli
+from support.cli import eventgen, run_cli
 from support.project import make_project
 from support.specs import CHAT_SPEC, FEATURE_SPEC
 
@@ -143,9 +143,8 @@ def export(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> str:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = make_project(tmp_path_factory.mktemp("asyncapi") / "app", specs={"feature": FEATURE_SPEC, "chat": CHAT_SPEC})
-    from generator.cli import main
 
-    assert main(["-C", str(root), "generate"]) == 0
+    assert eventgen(root, "generate").exit == 0
     return root
 
 

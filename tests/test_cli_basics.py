@@ -18,11 +18,10 @@ else:  # pragma: no cover - Python 3.10
 
 import pytest
 import yaml
-from support.cli import eventgen
+from support.cli import eventgen, run_cli
 from support.tree import DIR, files_of, snapshot
 
 import generator.spec.load
-from generator.cli import main
 from generator.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -116,9 +115,9 @@ def test_an_unforeseen_failure_exits_3_with_one_line(tmp_path: Path, capsys: pyt
 def test_debug_shows_the_traceback_of_an_unforeseen_failure(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path, {"events/ping.yaml": VALID_SPEC})
     monkeypatch.setattr(generator.spec.load, "load_spec_file", _explode)
-    code = main(["--debug", "--project", str(tmp_path), "validate"])
-    err = capsys.readouterr().err
-    assert code == 3
+    run = eventgen(tmp_path, "--debug", "validate")
+    err = run.stderr
+    assert run.exit == 3
     assert err.startswith("Traceback (most recent call last):\n")
     assert 'in _explode\n    raise RuntimeError("disk on fire")\n' in err
     assert err.endswith("eventgen: unexpected error: RuntimeError: disk on fire (rerun with --debug for the traceback)\n")
@@ -526,16 +525,16 @@ def test_a_conflict_during_generation_exits_1_and_takes_the_spec_back(project: P
 
 
 def test_new_and_init_help_name_their_flags(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["new", "--help"]) == 0
-    text = capsys.readouterr().out
+    run = run_cli("new", "--help")
+    text = run.stdout
+    assert run.exit == 0
     for flag in ("--room PATTERN", "--access RULE", "--join EVENT", "--leave EVENT", "--emit EVENT", "--field NAME:TYPE", "--helper NAME", "--listener COMPONENT", "--no-generate"):
         assert flag in text
-    assert main(["init", "--help"]) == 0
+    assert run_cli("init", "--help").exit == 0
 
 
 def test_init_runs_inside_the_project_folder_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
-    assert main(["init"]) == 0
-    capsys.readouterr()
+    assert run_cli("init").exit == 0
     assert (tmp_path / "eventgen.toml").is_file()
     assert sorted(os.listdir(tmp_path / "events")) == ["event-spec.schema.json", "examples"]

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+from support.cli import eventgen
 from support.frontend import (
     NODE_DIR,
     Browser,
@@ -32,7 +33,6 @@ from support.frontend import (
     vite_build,
 )
 
-from generator.cli import main as eventgen
 from generator.frontend import frontend_files
 from generator.patch.files import render_file
 from generator.pipeline import load_project
@@ -60,7 +60,7 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     root = copy_example(tmp_path_factory.mktemp("app") / "openwebui-mini")
-    assert eventgen(["-C", str(root), "generate"]) == 0
+    assert eventgen(root, "generate").exit == 0
     assert (root / "src/lib/components/realtime/FeatureUpdates.svelte").is_file()
 
     # The same spec in Svelte 4 syntax, written as generate would with svelte = "4".

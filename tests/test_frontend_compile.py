@@ -18,9 +18,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from support.cli import eventgen
 from support.frontend import REPO, compile_svelte, copy_example, link_node_modules, tool
 
-from generator.cli import main as eventgen
 from generator.frontend import frontend_files
 from generator.patch.files import render_file
 from generator.pipeline import load_project
@@ -291,7 +291,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Generated:
     for name, text in SPECS.items():
         (root / "events" / f"{name}.yaml").write_text(textwrap.dedent(text).lstrip())
     (root / "eventgen.toml").write_text('svelte = "5"\n')
-    assert eventgen(["-C", str(root), "generate"]) == 0
+    assert eventgen(root, "generate").exit == 0
 
     config, specs = load_project(root)
     legacy_dir = root / "src" / "legacy"

@@ -14,8 +14,6 @@ rate x that span - 1). Both hold however slow a loaded machine answers.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import io
 import math
 import shutil
 import time
@@ -25,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.cli import eventgen
 from support.runtime import (
     EXAMPLE,
     RUNTIME_SPECS,
@@ -37,8 +36,6 @@ from support.runtime import (
     mint_tokens,
     run_async,
 )
-
-from generator.cli import main as eventgen_main
 
 pytest_plugins = ["support.runtime"]
 
@@ -53,9 +50,8 @@ def build_policies_app(dest: Path) -> Path:
     shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit", "build", ".pytest_cache"))
     shutil.copy2(POLICIES / "policies_handlers.py", dest / "backend/open_webui/socket/policies_handlers.py")
     shutil.copy2(POLICIES / "policies.yaml", dest / "events/policies.yaml")
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        assert eventgen_main(["-C", str(dest), "generate"]) == 0, out.getvalue() + err.getvalue()
+    run = eventgen(dest, "generate")
+    assert run.exit == 0, run.output
     return dest
 
 

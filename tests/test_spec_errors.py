@@ -9,13 +9,13 @@ columns are 1-based and were counted by hand from the YAML below.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
 import pytest
+from support.cli import eventgen
 from support.tree import snapshot
 
-from generator.cli import main
 from generator.spec import yaml_source
 
 # A valid spec every case starts from. Line numbers of interest:
@@ -598,9 +598,7 @@ def test_bad_spec(case: Case, yaml_parser: str, tmp_path: Path, capsys: pytest.C
         (events / name).write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
     before = snapshot(tmp_path)
 
-    code = main(["--project", str(tmp_path), "validate"])
-
-    out, err = capsys.readouterr()
+    code, out, err = astuple(eventgen(tmp_path, "validate"))
     assert code == 2, out + err
     assert out == ""
     assert err.splitlines() == case.expected
@@ -613,5 +611,4 @@ def test_corpus_is_large_and_every_base_is_valid(tmp_path: Path, capsys: pytest.
     events = tmp_path / "events"
     events.mkdir()
     (events / "feature.yaml").write_text(BASE + UPDATED + "    emit: {helper: notify}\n    listener: FeatureUpdates\n")
-    assert main(["--project", str(tmp_path), "validate"]) == 0
-    assert capsys.readouterr().out == "eventgen: 1 spec(s), 2 event(s): valid\n"
+    assert eventgen(tmp_path, "validate").stdout == "eventgen: 1 spec(s), 2 event(s): valid\n"
