@@ -276,6 +276,7 @@ async def test_old_and_new_clients_each_receive_every_event_once_under_each_name
             assert sorted(m["text"] for m in seen[name].get(event, [])) == heard, (name, event, counts)
 
 
+@pytest.mark.redis
 @run_async(timeout=120)
 async def test_idempotent_calls_are_shared_by_servers_through_the_managers_redis(
     calls_app: Path, calls_tokens: dict[str, str], redis_server: RedisProcess, tmp_path: Path
