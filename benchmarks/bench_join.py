@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-import runtime_support as rt
+import support.runtime as rt
 
 EVENTS = {"async": "aslow:join", "sync": "slow:join"}
 

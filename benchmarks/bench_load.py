@@ -40,9 +40,9 @@ from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the generator package, when run from anywhere
-sys.path.insert(0, str(ROOT / "tests"))  # runtime_support: the app build and the real processes
+sys.path.insert(0, str(ROOT / "tests"))  # support.runtime: the app build and the real processes
 
-import runtime_support as rt
+import support.runtime as rt
 
 PHASES = ("helper", "raw")
 BIN = 1e-4  # latency histogram resolution: 0.1 ms

@@ -7,7 +7,7 @@ What runs: a copy of the golden `fresh_insert` project with one extra spec (a ha
 `rate_limit`), generated twice (telemetry off and on). Each variant is imported in a child process;
 the generated helpers are called directly in a loop (`within_bytes`, `within_rate` against memory
 and against a real `redis-server` on loopback through a `socketio.AsyncRedisManager`), and whole
-events go through a real python-socketio AsyncServer in-process (tests/golden_runtime_probe.py), with
+events go through a real python-socketio AsyncServer in-process (tests/support/golden_runtime_probe.py), with
 telemetry off and on (OpenTelemetry SDK with an in-memory exporter: the cost of recording spans).
 """
 
@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from runtime_support import RedisProcess  # noqa: E402
+from support.runtime import RedisProcess  # noqa: E402
 
 SPEC = """\
 name: ping
@@ -54,7 +54,7 @@ if telemetry:
     provider = TracerProvider(); provider.add_span_processor(SimpleSpanProcessor(exporter)); trace.set_tracer_provider(provider)
 from open_webui.socket import event_models as m
 import socketio
-from golden_runtime_probe import Harness
+from support.golden_runtime_probe import Harness
 
 payload = {"text": "x" * 200}
 user = {"id": "alice"}
@@ -124,7 +124,7 @@ print(json.dumps(out))
 def build(root: Path, telemetry: bool) -> Path:
     from generator.cli import main as eventgen
 
-    shutil.copytree(REPO / "tests" / "golden" / "fresh_insert" / "input", root)
+    shutil.copytree(REPO / "tests" / "golden" / "_base", root)  # = fresh_insert's input
     (root / "events" / "ping.yaml").write_text(SPEC)
     (root / "backend/open_webui/socket/pings.py").write_text(HANDLER)
     if telemetry:

@@ -48,9 +48,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import redis.asyncio as aioredis
-import runtime_support as rt
 import socketio
-from presence_support import build_presence_app, user_ids
+import support.runtime as rt
+from support.presence import build_presence_app, user_ids
 
 PLAIN = """\
 name: plain

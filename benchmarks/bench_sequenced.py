@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-import runtime_support as rt
-import sequenced_support as ss
+import support.runtime as rt
+import support.sequenced as ss
 
 
 def pct(values: list[float], q: float) -> float:

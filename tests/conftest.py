@@ -1,3 +1,19 @@
-"""Suite-wide setup: hypothesis profiles (`--hypothesis-profile=ci|long`, default ci)."""
+"""Suite-wide setup: hypothesis profiles (`--hypothesis-profile=ci|long`, default ci), assertion
+rewriting in tests/support/, and the check that toolchain tests carry their mark (support.marks)."""
 
-import hypothesis_profiles  # noqa: F401  (registers and loads the profiles)
+import pytest
+
+pytest.register_assert_rewrite("support")
+
+import support.hypothesis_profiles  # noqa: E402, F401  (registers and loads the profiles)
+from support import marks  # noqa: E402
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    marks.current = frozenset(m.name for m in item.iter_markers())
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    marks.current = None

@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from generator.cli import main
+from support.cli import eventgen
+from support.tree import snapshot
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "openwebui-mini"
 ACCESS = "open_webui.socket.access:can_read_feature"
@@ -31,15 +31,15 @@ def app(tmp_path: Path) -> Path:
 def test_a_missing_project_access_callable_is_exit_2_at_the_spec(app: Path, capsys, access: str, message: str) -> None:
     spec = app / "events" / "feature.yaml"
     spec.write_text(spec.read_text().replace(ACCESS, access))
-    before = {p: p.read_bytes() for p in app.rglob("*") if p.is_file()}
+    before = snapshot(app)
     for command in ("check", "generate"):
-        assert main(["--project", str(app), command]) == 2
-        assert f"events/feature.yaml:8:13: {message}" in capsys.readouterr().err
-    assert {p: p.read_bytes() for p in app.rglob("*") if p.is_file()} == before
+        run = eventgen(app, command)
+        assert run.exit == 2 and f"events/feature.yaml:8:13: {message}" in run.stderr
+    assert snapshot(app) == before
 
 
 def test_an_installed_package_callable_is_taken_on_trust(app: Path) -> None:
     spec = app / "events" / "feature.yaml"
     spec.write_text(spec.read_text().replace(ACCESS, "some_installed_pkg.rules:can_read"))
-    assert main(["--project", str(app), "generate"]) == 0
+    assert eventgen(app, "generate").exit == 0
     assert "from some_installed_pkg.rules import can_read" in (app / "backend/open_webui/socket/main.py").read_text()

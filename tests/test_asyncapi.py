@@ -19,7 +19,9 @@ import yaml
 from jsonschema import Draft7Validator, Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7, DRAFT202012
-from review_support import CHAT_SPEC, FEATURE_SPEC, make_project, run_cli
+from support.cli import eventgen, run_cli
+from support.project import make_project
+from support.specs import CHAT_SPEC, FEATURE_SPEC
 
 HERE = Path(__file__).resolve().parent
 SCHEMA_FILE = HERE / "asyncapi" / "asyncapi-3.0.0.schema.json"
@@ -133,17 +135,16 @@ def semantic_problems(doc: dict[str, Any]) -> list[str]:
 
 
 def export(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> str:
-    run = run_cli(capsys, "-C", str(root), "export", "asyncapi", *args)
-    assert run.code == 0, run.err
-    return run.out
+    run = run_cli("-C", str(root), "export", "asyncapi", *args)
+    assert run.exit == 0, run.stderr
+    return run.stdout
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = make_project(tmp_path_factory.mktemp("asyncapi") / "app", specs={"feature": FEATURE_SPEC, "chat": CHAT_SPEC})
-    from generator.cli import main
 
-    assert main(["-C", str(root), "generate"]) == 0
+    assert eventgen(root, "generate").exit == 0
     return root
 
 
@@ -340,13 +341,13 @@ def test_example_app_and_empty_and_invalid_projects(tmp_path: Path, capsys: pyte
     package = json.loads((example / "package.json").read_text())
     assert (doc["info"]["title"], doc["info"]["version"]) == (f"{package['name']} real-time API", package["version"])
     bare = make_project(tmp_path / "bare", specs={})
-    assert run_cli(capsys, "-C", str(bare), "export", "asyncapi").code == 2  # no specs folder: not a project yet
+    assert run_cli("-C", str(bare), "export", "asyncapi").exit == 2  # no specs folder: not a project yet
     (bare / "events").mkdir()
     empty = json.loads(export(capsys, bare, "--format", "json"))
     assert schema_errors(empty) == [] and empty["operations"] == {} and list(empty["channels"]) == ["namespace"]
     broken = make_project(tmp_path / "broken", specs={"feature": FEATURE_SPEC.replace("pattern: \"feature:{feature_id}\"", "pattern: \"feature:{feature-id}\"")})
-    run = run_cli(capsys, "-C", str(broken), "export", "asyncapi")
-    assert run.code == 2 and run.out == "" and run.err.startswith("events/feature.yaml:")
+    run = run_cli("-C", str(broken), "export", "asyncapi")
+    assert run.exit == 2 and run.stdout == "" and run.stderr.startswith("events/feature.yaml:")
 
 
 def test_sequenced_rooms_show_seq_epoch_since_and_the_recovery_ack(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,8 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from generator.cli import main
+from support.cli import eventgen
+from support.tree import snapshot
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "openwebui-mini"
 ROUTER = "backend/open_webui/routers/features.py"
@@ -25,14 +25,6 @@ def app(tmp_path: Path) -> Path:
     root = tmp_path / "app"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("node_modules", "__pycache__"))
     return root
-
-
-def _snapshot(root: Path) -> dict[Path, bytes]:
-    return {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
-
-
-def _run(root: Path, *args: str) -> int:
-    return main(["--project", str(root), *args])
 
 
 @pytest.mark.parametrize(
@@ -48,12 +40,13 @@ def _run(root: Path, *args: str) -> int:
 def test_a_lost_anchor_is_invalid_input_even_when_the_call_exists(app: Path, capsys, where: str, old: str, new: str, message: str) -> None:
     target = app / where
     target.write_text(target.read_text().replace(old, new, 1))
-    before = _snapshot(app)
+    before = snapshot(app)
     for command in (["check"], ["generate"]):
-        assert _run(app, *command) == 2
-        err = capsys.readouterr().err
+        run = eventgen(app, *command)
+        err = run.stderr
+        assert run.exit == 2, err
         assert message in err, err
-    assert _snapshot(app) == before
+    assert snapshot(app) == before
 
 
 def _move_anchor_below_the_call(router: Path) -> None:
@@ -74,14 +67,14 @@ def test_an_anchor_moved_below_the_call_is_drift_and_generate_moves_the_call(app
     router = app / ROUTER
     _move_anchor_below_the_call(router)
     assert not _call_follows_anchor(router)
-    assert _run(app, "check", "--no-diff") == 1
-    assert "no longer followed its anchor" in capsys.readouterr().out
-    assert _run(app, "generate") == 0
+    run = eventgen(app, "check", "--no-diff")
+    assert run.exit == 1 and "no longer followed its anchor" in run.stdout
+    assert eventgen(app, "generate").exit == 0
     assert _call_follows_anchor(router)
     ast.parse(router.read_text())
-    again = _snapshot(app)
-    assert _run(app, "generate") == 0 and _run(app, "check") == 0
-    assert _snapshot(app) == again
+    again = snapshot(app)
+    assert eventgen(app, "generate").exit == 0 and eventgen(app, "check").exit == 0
+    assert snapshot(app) == again
 
 
 def test_an_anchor_moved_into_a_try_block_takes_the_call_with_it(app: Path) -> None:
@@ -89,22 +82,22 @@ def test_an_anchor_moved_into_a_try_block_takes_the_call_with_it(app: Path) -> N
     text = router.read_text()
     text = text.replace(ANCHOR, "    try:\n    " + ANCHOR + "    except KeyError:\n        raise\n", 1)
     router.write_text(text)
-    assert _run(app, "check", "--no-diff") == 1
-    assert _run(app, "generate") == 0
+    assert eventgen(app, "check", "--no-diff").exit == 1
+    assert eventgen(app, "generate").exit == 0
     lines = router.read_text().splitlines()
     anchor = lines.index("        " + ANCHOR.strip())
     assert lines[anchor + 2] == "        await notify_feature_update(feature_id=feature_id, data=feature.model_dump())"
-    assert _run(app, "check") == 0
+    assert eventgen(app, "check").exit == 0
 
 
 def test_a_hand_edited_call_whose_anchor_moved_is_a_conflict(app: Path, capsys) -> None:
     router = app / ROUTER
     _move_anchor_below_the_call(router)
     router.write_text(router.read_text().replace("data=feature.model_dump())", "data={})", 1))
-    before = _snapshot(app)
-    assert _run(app, "generate") == 1
-    assert _snapshot(app) == before
-    assert _run(app, "generate", "--force") == 0
+    before = snapshot(app)
+    assert eventgen(app, "generate").exit == 1
+    assert snapshot(app) == before
+    assert eventgen(app, "generate", "--force").exit == 0
     assert _call_follows_anchor(router)
 
 
@@ -113,10 +106,11 @@ def test_a_payload_field_the_endpoint_cannot_supply_is_invalid_input(app: Path, 
     """`data` dropped from args would be passed as `data=data`: the endpoint has no `data`."""
     spec = app / "events" / "feature.yaml"
     if not generated_first:
-        assert _run(app, "remove", "feature", "--keep-spec") == 0
+        assert eventgen(app, "remove", "feature", "--keep-spec").exit == 0
     spec.write_text(spec.read_text().replace("args: {feature_id: feature_id, data: feature.model_dump()}", "args: {feature_id: feature_id}"))
-    before = _snapshot(app)
-    assert _run(app, "generate") == 2
-    err = capsys.readouterr().err
+    before = snapshot(app)
+    run = eventgen(app, "generate")
+    err = run.stderr
+    assert run.exit == 2, err
     assert "events/feature.yaml:40:17: the emit call in update_feature() (backend/open_webui/routers/features.py) reads 'data', which the endpoint does not define" in err, err
-    assert _snapshot(app) == before
+    assert snapshot(app) == before

@@ -9,7 +9,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from review_support import CHAT_SPEC, FEATURE_SPEC, make_project, run_cli, write
+from support.cli import run_cli
+from support.project import make_project
+from support.specs import CHAT_SPEC, FEATURE_SPEC
+from support.tree import snapshot, write
 
 from generator.check_output import _gh_data, _gh_prop, default_format
 from generator.pipeline import compute
@@ -61,7 +64,7 @@ def runner_commands(output: str) -> list[tuple[str, dict[str, str], str]]:
 @pytest.fixture
 def synced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     root = make_project(tmp_path / "app", specs={"feature": FEATURE_SPEC, "chat": CHAT_SPEC})
-    assert run_cli(capsys, "-C", str(root), "generate").code == 0
+    assert run_cli("-C", str(root), "generate").exit == 0
     return root
 
 
@@ -88,19 +91,19 @@ def test_in_sync_is_exit_0_in_every_format(synced: Path, capsys: pytest.CaptureF
     checked = len(compute(synced, Sink.CHECK).report.of("unchanged"))
     assert checked >= 6  # imports, two handler regions, emit call, router imports, models file
     for fmt in ("text", "json", "github"):
-        run = run_cli(capsys, "-C", str(synced), "check", "--format", fmt)
-        assert run.code == 0, (fmt, run.out, run.err)
-        assert f"in sync ({checked} generated items checked)" in run.out
-    doc = json.loads(run_cli(capsys, "-C", str(synced), "check", "--format", "json").out)
+        run = run_cli("-C", str(synced), "check", "--format", fmt)
+        assert run.exit == 0, (fmt, run.stdout, run.stderr)
+        assert f"in sync ({checked} generated items checked)" in run.stdout
+    doc = json.loads(run_cli("-C", str(synced), "check", "--format", "json").stdout)
     assert doc["ok"] is True and doc["problems"] == [] and doc["files"] == [] and doc["errors"] == []
-    assert runner_commands(run_cli(capsys, "-C", str(synced), "check", "--format", "github").out) == []
+    assert runner_commands(run_cli("-C", str(synced), "check", "--format", "github").stdout) == []
 
 
 def test_text_groups_problems_by_kind_with_file_and_diff(synced: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _drift_every_kind(synced)
-    run = run_cli(capsys, "-C", str(synced), "check", "--format", "text")
-    assert run.code == 1
-    lines = run.out.splitlines()
+    run = run_cli("-C", str(synced), "check", "--format", "text")
+    assert run.exit == 1
+    lines = run.stdout.splitlines()
     headings = [line.split(" (")[0] for line in lines if not line.startswith((" ", "+", "-", "@", "\\")) and "(" in line and "):" in line]
     assert headings == ["out of date", "missing", "edited by hand", "orphaned"]
 
@@ -125,28 +128,28 @@ def test_text_groups_problems_by_kind_with_file_and_diff(synced: Path, capsys: p
     assert "backend/open_webui/socket/event_models.py" in outdated
     assert {p.split(":")[0] for p in group("out of date")} == outdated
     # The diff covers every file, the hand edit as what --force would restore.
-    assert "--- a/backend/open_webui/routers/features.py" in run.out
-    assert "-    await notify_feature_update(feature_id=feature_id, data={})" in run.out
-    assert "+    await notify_feature_update(feature_id=feature_id, data=feature.model_dump())" in run.out
-    assert "max_length=64" in run.out
+    assert "--- a/backend/open_webui/routers/features.py" in run.stdout
+    assert "-    await notify_feature_update(feature_id=feature_id, data={})" in run.stdout
+    assert "+    await notify_feature_update(feature_id=feature_id, data=feature.model_dump())" in run.stdout
+    assert "max_length=64" in run.stdout
     orphaned = len(compute(synced, Sink.CHECK).report.of("orphaned"))
     assert lines[-1] == (
         f"eventgen: drift: {len(outdated)} out of date, 1 missing, 1 edited by hand, {orphaned} orphaned"
         " (`eventgen generate` fixes the rest once each hand edit is moved into the spec or discarded with --force)"
     )
 
-    quiet = run_cli(capsys, "-C", str(synced), "check", "--no-diff")
-    assert quiet.code == 1
-    assert "@@" not in quiet.out and "--- a/" not in quiet.out
+    quiet = run_cli("-C", str(synced), "check", "--no-diff")
+    assert quiet.exit == 1
+    assert "@@" not in quiet.stdout and "--- a/" not in quiet.stdout
     listing = lines[: lines.index("")]  # the grouped items come first, then a blank line and the diff
-    assert quiet.out.splitlines() == [*listing, lines[-1]]
+    assert quiet.stdout.splitlines() == [*listing, lines[-1]]
 
 
 def test_check_never_writes(synced: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _drift_every_kind(synced)
     before = {p: p.read_bytes() for p in synced.rglob("*") if p.is_file()}
     for fmt in ("text", "json", "github"):
-        assert run_cli(capsys, "-C", str(synced), "check", "--format", fmt).code == 1
+        assert run_cli("-C", str(synced), "check", "--format", fmt).exit == 1
     assert {p: p.read_bytes() for p in synced.rglob("*") if p.is_file()} == before
 
 
@@ -155,10 +158,10 @@ def test_check_never_writes(synced: Path, capsys: pytest.CaptureFixture[str]) ->
 
 def test_json_is_one_document_with_the_documented_shape(synced: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _drift_every_kind(synced)
-    run = run_cli(capsys, "-C", str(synced), "check", "--format", "json")
-    assert run.code == 1
-    doc = json.loads(run.out)  # one document, nothing else on stdout
-    no_diff = json.loads(run_cli(capsys, "-C", str(synced), "check", "--format", "json", "--no-diff").out)
+    run = run_cli("-C", str(synced), "check", "--format", "json")
+    assert run.exit == 1
+    doc = json.loads(run.stdout)  # one document, nothing else on stdout
+    no_diff = json.loads(run_cli("-C", str(synced), "check", "--format", "json", "--no-diff").stdout)
     assert no_diff["files"] and all(f["diff"] is None for f in no_diff["files"])
     assert [f["path"] for f in no_diff["files"]] == [f["path"] for f in doc["files"]]
     assert set(doc) == {"version", "ok", "exit_code", "summary", "counts", "problems", "files", "errors"}
@@ -178,23 +181,19 @@ def test_json_is_one_document_with_the_documented_shape(synced: Path, capsys: py
     # Each file's diff is a real patch: applied with git, the tree equals what `generate --force` writes.
     forced = synced.parent / "forced"
     shutil.copytree(synced, forced)
-    assert run_cli(capsys, "-C", str(forced), "generate", "--force").code == 0
+    assert run_cli("-C", str(forced), "generate", "--force").exit == 0
     for f in doc["files"]:
         proc = subprocess.run(["git", "apply", "--unsafe-paths", "-"], cwd=synced, input=f["diff"], text=True, check=False, capture_output=True)
         assert proc.returncode == 0, proc.stderr
-    assert _tree(synced) == _tree(forced)
-    assert json.loads(run_cli(capsys, "-C", str(forced), "check", "--format", "json").out)["ok"] is True
-
-
-def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    assert snapshot(synced) == snapshot(forced)
+    assert json.loads(run_cli("-C", str(forced), "check", "--format", "json").stdout)["ok"] is True
 
 
 def test_json_reports_invalid_input_as_errors_with_exit_2(synced: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(synced, "events/feature.yaml", FEATURE_SPEC.replace("direction: server_to_client", "direction: sideways"))
-    run = run_cli(capsys, "-C", str(synced), "check", "--format", "json")
-    assert run.code == 2 and run.err == ""
-    doc = json.loads(run.out)
+    run = run_cli("-C", str(synced), "check", "--format", "json")
+    assert run.exit == 2 and run.stderr == ""
+    doc = json.loads(run.stdout)
     assert doc["ok"] is False and doc["exit_code"] == 2 and doc["problems"] == []
     assert len(doc["errors"]) == 1
     err = doc["errors"][0]
@@ -202,8 +201,8 @@ def test_json_reports_invalid_input_as_errors_with_exit_2(synced: Path, capsys: 
     assert (err["path"], err["line"], err["col"]) == ("events/feature.yaml", line, 16)
     assert "sideways" in err["message"]
     # Text keeps the positioned message on stderr, the contract's form.
-    text = run_cli(capsys, "-C", str(synced), "check")
-    assert text.code == 2 and text.out == "" and text.err.startswith(f"events/feature.yaml:{line}:16: ")
+    text = run_cli("-C", str(synced), "check")
+    assert text.exit == 2 and text.stdout == "" and text.stderr.startswith(f"events/feature.yaml:{line}:16: ")
 
 
 # -- github ----------------------------------------------------------------------------------
@@ -220,10 +219,10 @@ def test_escaping_follows_the_actions_toolkit() -> None:
 
 def test_github_annotations_point_at_each_problem(synced: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     _drift_every_kind(synced)
-    monkeypatch.setenv("GITHUB_WORKSPACE", str(synced))
-    run = run_cli(capsys, "-C", str(synced), "check", "--format", "github")
-    assert run.code == 1
-    commands = runner_commands(run.out)
+    github_env = {"GITHUB_WORKSPACE": str(synced)}
+    run = run_cli("-C", str(synced), "check", "--format", "github", env=github_env)
+    assert run.exit == 1
+    commands = runner_commands(run.stdout)
     errors = [(props, data) for name, props, data in commands if name == "error"]
     report = compute(synced, Sink.CHECK, force=True).report
     assert sorted((p["file"], int(p.get("line", 0))) for p, _ in errors) == sorted((i.file, i.line) for i in report.drift)
@@ -232,28 +231,28 @@ def test_github_annotations_point_at_each_problem(synced: Path, capsys: pytest.C
         assert data.endswith(("run `eventgen generate`", "to discard it", "(no spec generates it here any more)"))
     # The diff is in a collapsed group, and nothing in it can act as a command.
     assert [name for name, _, _ in commands if name in ("group", "endgroup")] == ["group", "endgroup"]
-    assert "+    await notify_feature_update(feature_id=feature_id, data=feature.model_dump())" in run.out
-    assert run.out.rstrip("\n").splitlines()[-1].startswith("eventgen: drift:")
-    assert "@@" not in run_cli(capsys, "-C", str(synced), "check", "--format", "github", "--no-diff").out
+    assert "+    await notify_feature_update(feature_id=feature_id, data=feature.model_dump())" in run.stdout
+    assert run.stdout.rstrip("\n").splitlines()[-1].startswith("eventgen: drift:")
+    assert "@@" not in run_cli("-C", str(synced), "check", "--format", "github", "--no-diff", env=github_env).stdout
 
 
 def test_github_paths_are_relative_to_the_workspace_and_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     # A project in a subfolder whose name holds every character the escaping must handle.
     hostile = "we,ird:dir%25\r\nnext"
     root = make_project(tmp_path / "repo" / hostile)
-    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path / "repo"))
-    run = run_cli(capsys, "-C", str(root), "check", "--format", "github", "--no-diff")
-    assert run.code == 1
-    raw_errors = [line for line in run.out.splitlines() if line.startswith("::error ")]
+    github_env = {"GITHUB_WORKSPACE": str(tmp_path / "repo")}
+    run = run_cli("-C", str(root), "check", "--format", "github", "--no-diff", env=github_env)
+    assert run.exit == 1
+    raw_errors = [line for line in run.stdout.splitlines() if line.startswith("::error ")]
     assert raw_errors and all("\r" not in line for line in raw_errors)
-    assert len(raw_errors) == len([c for c in runner_commands(run.out) if c[0] == "error"])  # one line per annotation
-    assert "file=we%2Cird%3Adir%2525%0D%0Anext/backend/open_webui/socket/event_models.py" in run.out
-    files = {props["file"] for name, props, _ in runner_commands(run.out) if name == "error"}
+    assert len(raw_errors) == len([c for c in runner_commands(run.stdout) if c[0] == "error"])  # one line per annotation
+    assert "file=we%2Cird%3Adir%2525%0D%0Anext/backend/open_webui/socket/event_models.py" in run.stdout
+    files = {props["file"] for name, props, _ in runner_commands(run.stdout) if name == "error"}
     assert f"{hostile}/backend/open_webui/socket/event_models.py" in files
     # Outside the workspace, the project-relative path is the best there is.
-    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path / "elsewhere"))
+    github_env = {"GITHUB_WORKSPACE": str(tmp_path / "elsewhere")}
     monkeypatch.chdir(tmp_path)
-    files = {p["file"] for n, p, _ in runner_commands(run_cli(capsys, "-C", str(root), "check", "--format", "github").out) if n == "error"}
+    files = {p["file"] for n, p, _ in runner_commands(run_cli("-C", str(root), "check", "--format", "github", env=github_env).stdout) if n == "error"}
     assert "backend/open_webui/socket/event_models.py" in files
 
 
@@ -261,40 +260,38 @@ def test_github_error_messages_cannot_inject_commands(synced: Path, capsys: pyte
     # A spec key carrying a newline and a workflow command: it lands in the error message.
     evil = FEATURE_SPEC.replace("description: Live updates for features.", '"x\\n::warning file=pwned::boom,%": 1')
     write(synced, "events/feature.yaml", evil)
-    monkeypatch.setenv("GITHUB_WORKSPACE", str(synced.parent))
-    run = run_cli(capsys, "-C", str(synced), "check", "--format", "github")
-    assert run.code == 2
-    commands = runner_commands(run.out)
+    github_env = {"GITHUB_WORKSPACE": str(synced.parent)}
+    run = run_cli("-C", str(synced), "check", "--format", "github", env=github_env)
+    assert run.exit == 2
+    commands = runner_commands(run.stdout)
     assert [name for name, _, _ in commands] == ["error"]
     _name, props, data = commands[0]
     assert props == {"file": "app/events/feature.yaml", "line": "2", "col": "1", "title": "eventgen: invalid input"}
-    assert run.out.splitlines()[-1] == "eventgen: 1 problem(s) of invalid input; nothing was checked"
+    assert run.stdout.splitlines()[-1] == "eventgen: 1 problem(s) of invalid input; nothing was checked"
     assert "key 'x\n::warning file=pwned::boom,%'" in data
 
 
 def test_github_is_the_default_under_github_actions(synced: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     _drift_every_kind(synced)
-    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    assert default_format() == "text"
-    assert not run_cli(capsys, "-C", str(synced), "check").out.startswith("::error")
-    monkeypatch.setenv("GITHUB_ACTIONS", "false")
-    assert default_format() == "text"
-    monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    assert default_format() == "github"
-    run = run_cli(capsys, "-C", str(synced), "check")
-    assert run.code == 1 and run.out.startswith("::error file=")
-    assert json.loads(run_cli(capsys, "-C", str(synced), "check", "--format", "json").out)["exit_code"] == 1
+    assert default_format({}) == "text"
+    assert not run_cli("-C", str(synced), "check").stdout.startswith("::error")
+    assert default_format({"GITHUB_ACTIONS": "false"}) == "text"
+    github_env = {"GITHUB_ACTIONS": "true"}
+    assert default_format(github_env) == "github"
+    run = run_cli("-C", str(synced), "check", env=github_env)
+    assert run.exit == 1 and run.stdout.startswith("::error file=")
+    assert json.loads(run_cli("-C", str(synced), "check", "--format", "json", env=github_env).stdout)["exit_code"] == 1
 
 
 def test_the_summary_gives_advice_that_works(synced: Path, capsys: pytest.CaptureFixture[str]) -> None:
     router = synced / "backend/open_webui/routers/features.py"
     router.write_text(router.read_text().replace("data=feature.model_dump())", "data={})"))
-    only_edit = run_cli(capsys, "-C", str(synced), "check", "--no-diff").out.splitlines()[-1]
+    only_edit = run_cli("-C", str(synced), "check", "--no-diff").stdout.splitlines()[-1]
     assert only_edit == "eventgen: drift: 1 edited by hand (move the edit into the spec, or run `eventgen generate --force`)"
-    assert run_cli(capsys, "-C", str(synced), "generate").code == 1  # plain generate indeed refuses
-    assert run_cli(capsys, "-C", str(synced), "generate", "--force").code == 0
+    assert run_cli("-C", str(synced), "generate").exit == 1  # plain generate indeed refuses
+    assert run_cli("-C", str(synced), "generate", "--force").exit == 0
     (synced / "backend/open_webui/socket/event_models.py").unlink()
-    missing = run_cli(capsys, "-C", str(synced), "check", "--format", "json").out
+    missing = run_cli("-C", str(synced), "check", "--format", "json").stdout
     assert json.loads(missing)["summary"] == "eventgen: drift: 1 missing (run `eventgen generate`)"
 
 
@@ -304,14 +301,14 @@ def test_damaged_markers_are_a_conflict_in_every_format(synced: Path, capsys: py
     end = next(n for n, line in enumerate(lines) if line.startswith("# eventgen:end feature"))
     main.write_text("".join(lines[:end] + lines[end + 1 :]))  # the region lost its end marker
     begin = next(n for n, line in enumerate(lines, 1) if line.startswith("# eventgen:begin feature "))
-    monkeypatch.setenv("GITHUB_WORKSPACE", str(synced))
-    github = run_cli(capsys, "-C", str(synced), "check", "--format", "github")
-    assert github.code == 1
-    commands = runner_commands(github.out)
+    github_env = {"GITHUB_WORKSPACE": str(synced)}
+    github = run_cli("-C", str(synced), "check", "--format", "github", env=github_env)
+    assert github.exit == 1
+    commands = runner_commands(github.stdout)
     assert [(n, p["file"], p["line"], p["title"]) for n, p, _ in commands] == [
         ("error", "backend/open_webui/socket/main.py", str(begin), "eventgen: damaged generated code")
     ]
     assert "has no end marker" in commands[0][2]
-    doc = json.loads(run_cli(capsys, "-C", str(synced), "check", "--format", "json").out)
+    doc = json.loads(run_cli("-C", str(synced), "check", "--format", "json", env=github_env).stdout)
     assert doc["exit_code"] == 1 and doc["errors"][0]["line"] == begin
     assert doc["summary"] == "eventgen: 1 problem(s) of damaged generated code; nothing was checked"

@@ -18,9 +18,10 @@ else:  # pragma: no cover - Python 3.10
 
 import pytest
 import yaml
+from support.cli import eventgen, run_cli
+from support.tree import DIR, files_of, snapshot
 
 import generator.spec.load
-from generator.cli import main
 from generator.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,13 +51,8 @@ async def connect(sid, environ, auth):
 
 
 def run(root: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(["--project", str(root), *args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    result = eventgen(root, *args)
+    return result.exit, result.stdout, result.stderr
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -119,9 +115,9 @@ def test_an_unforeseen_failure_exits_3_with_one_line(tmp_path: Path, capsys: pyt
 def test_debug_shows_the_traceback_of_an_unforeseen_failure(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path, {"events/ping.yaml": VALID_SPEC})
     monkeypatch.setattr(generator.spec.load, "load_spec_file", _explode)
-    code = main(["--debug", "--project", str(tmp_path), "validate"])
-    err = capsys.readouterr().err
-    assert code == 3
+    run = eventgen(tmp_path, "--debug", "validate")
+    err = run.stderr
+    assert run.exit == 3
     assert err.startswith("Traceback (most recent call last):\n")
     assert 'in _explode\n    raise RuntimeError("disk on fire")\n' in err
     assert err.endswith("eventgen: unexpected error: RuntimeError: disk on fire (rerun with --debug for the traceback)\n")
@@ -179,20 +175,20 @@ def test_init_refuses_to_overwrite_a_config(tmp_path: Path, capsys: pytest.Captu
     root = _openwebui_copy(tmp_path)
     assert run(root, "init", capsys=capsys)[0] == 0
     (root / "eventgen.toml").write_text('specs = "mine"\n')
-    before = tree(root)
+    before = snapshot(root)
     code, out, err = run(root, "init", capsys=capsys)
     assert (code, out) == (2, "")
     assert err == "eventgen.toml: eventgen is already configured here; init never overwrites a configuration: edit it instead\n"
-    assert tree(root) == before
+    assert snapshot(root) == before
 
 
 def test_init_refuses_a_pyproject_table_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(tmp_path, {"pyproject.toml": '[project]\nname = "app"\n\n[tool.eventgen]\nspecs = "specs"\n'})
-    before = tree(tmp_path)
+    before = snapshot(tmp_path)
     code, out, err = run(tmp_path, "init", capsys=capsys)
     assert (code, out) == (2, "")
     assert err == "pyproject.toml: eventgen is already configured here; init never overwrites a configuration: edit it instead\n"
-    assert tree(tmp_path) == before
+    assert snapshot(tmp_path) == before
 
 
 CUSTOM_SHAPE = {
@@ -305,7 +301,7 @@ def test_init_on_an_empty_project_keeps_defaults_and_warns(tmp_path: Path, capsy
         "eventgen init: warning: no .ts/.js module under src/ exports `socket`; listeners will import it from $lib/stores",
     ]
     assert active_keys((tmp_path / "eventgen.toml").read_text()) == {}
-    assert sorted(tree(tmp_path)) == ["eventgen.toml", "events/event-spec.schema.json", "events/examples/feature.yaml"]
+    assert sorted(files_of(snapshot(tmp_path))) == ["eventgen.toml", "events/event-spec.schema.json", "events/examples/feature.yaml"]
 
 
 def test_init_on_a_missing_folder_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -386,11 +382,11 @@ def test_new_broadcast(project: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_new_no_generate_writes_only_the_spec(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    before = tree(project)
+    before = snapshot(project)
     code, out, err = run(project, "new", "feature", "--room", "feature:{id}", "--access", "authenticated", "--join", "feature:join", "--no-generate", capsys=capsys)
     assert (code, out, err) == (0, "events/feature.yaml: created\n", "")
-    after = tree(project)
-    assert set(after) - set(before) == {"events/feature.yaml"}
+    after = snapshot(project)
+    assert set(after) - set(before) == {"events", "events/feature.yaml"}
     assert {k: v for k, v in after.items() if k in before} == before
 
 
@@ -462,54 +458,55 @@ def test_the_spec_carries_the_modeline_when_init_wrote_the_schema(project: Path,
 def test_a_bad_flag_combination_exits_2_and_writes_nothing(
     project: Path, capsys: pytest.CaptureFixture[str], flags: list[str], expected: list[str]
 ) -> None:
-    before = tree(project)
+    before = snapshot(project)
     code, out, err = run(project, "new", "feature", *flags, capsys=capsys)
     assert (code, out) == (2, "")
     assert err.splitlines() == expected
-    assert tree(project) == before
+    assert snapshot(project) == before
 
 
 @pytest.mark.parametrize("name", ["Feature", "../escape", "feature.yaml", "1st", ""])
 def test_new_refuses_a_bad_spec_name(project: Path, capsys: pytest.CaptureFixture[str], name: str) -> None:
-    before = tree(project)
+    before = snapshot(project)
     code, _out, err = run(project, "new", name, "--emit", "x:y", "--broadcast", capsys=capsys)
     assert code == 2
     assert err == f"eventgen new: spec name {name!r} must be snake_case: a lowercase letter, then lowercase letters, digits or '_' (63 characters at most)\n"
-    assert tree(project) == before
+    assert snapshot(project) == before
 
 
 @pytest.mark.parametrize("existing", ["events/feature.yaml", "events/feature.yml"])
 def test_new_never_overwrites_a_spec(project: Path, capsys: pytest.CaptureFixture[str], existing: str) -> None:
     write(project, {existing: "# mine\n"})
-    before = tree(project)
+    before = snapshot(project)
     code, _out, err = run(project, "new", "feature", "--emit", "feature:updated", "--broadcast", capsys=capsys)
     assert code == 2
     assert err == f"{existing}: already exists; `eventgen new` never overwrites a spec: edit it, or remove it first\n"
-    assert tree(project) == before
+    assert snapshot(project) == before
 
 
 def test_new_checks_the_spec_against_the_other_specs(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(project, {"events/ping.yaml": VALID_SPEC})
-    before = tree(project)
+    before = snapshot(project)
     code, _out, err = run(project, "new", "pong", "--emit", "ping:sent", "--broadcast", capsys=capsys)
     assert code == 2
     assert err.splitlines() == [
         "eventgen new: events/pong.yaml not written: the flags describe an invalid spec",
         "events/pong.yaml: event name 'ping:sent' is already used at events/ping.yaml:3",
     ]
-    assert tree(project) == before
+    assert snapshot(project) == before
 
 
 def test_a_failed_generation_takes_the_spec_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(tmp_path, {"eventgen.toml": 'socket_module = "backend/app/socket.py"\n'})
-    before = tree(tmp_path)
+    before = snapshot(tmp_path)
     code, out, err = run(tmp_path, "new", "status", "--emit", "status:changed", "--broadcast", capsys=capsys)
     assert (code, out) == (2, "")
     lines = err.splitlines()
     assert lines[0] == "eventgen new: events/status.yaml not written: generation failed (--no-generate writes the spec alone)"
     assert lines[1].startswith("backend/app/socket.py: file not found")
     assert len(lines) == 2
-    assert tree(tmp_path) == before
+    # The spec is taken back; the events/ folder `new` made for it stays behind, empty.
+    assert snapshot(tmp_path) == before | {"events": DIR}
 
 
 def test_a_conflict_during_generation_exits_1_and_takes_the_spec_back(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -517,27 +514,27 @@ def test_a_conflict_during_generation_exits_1_and_takes_the_spec_back(project: P
     assert run(project, "generate", capsys=capsys)[0] == 0
     models = project / "backend/open_webui/socket/event_models.py"
     models.write_text(models.read_text().replace("class PingSent", "class PingSentEdited"))
-    before = tree(project)
+    before = snapshot(project)
     code, out, err = run(project, "new", "status", "--emit", "status:changed", "--broadcast", capsys=capsys)
     assert (code, err) == (1, "")
     lines = out.splitlines()
     assert lines[0] == "events/status.yaml: created"
     assert "events/status.yaml: removed again: generation refused, nothing was written" in lines
     assert any("conflict (edited by hand)" in line for line in lines)
-    assert tree(project) == before
+    assert snapshot(project) == before
 
 
 def test_new_and_init_help_name_their_flags(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["new", "--help"]) == 0
-    text = capsys.readouterr().out
+    run = run_cli("new", "--help")
+    text = run.stdout
+    assert run.exit == 0
     for flag in ("--room PATTERN", "--access RULE", "--join EVENT", "--leave EVENT", "--emit EVENT", "--field NAME:TYPE", "--helper NAME", "--listener COMPONENT", "--no-generate"):
         assert flag in text
-    assert main(["init", "--help"]) == 0
+    assert run_cli("init", "--help").exit == 0
 
 
 def test_init_runs_inside_the_project_folder_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
-    assert main(["init"]) == 0
-    capsys.readouterr()
+    assert run_cli("init").exit == 0
     assert (tmp_path / "eventgen.toml").is_file()
     assert sorted(os.listdir(tmp_path / "events")) == ["event-spec.schema.json", "examples"]

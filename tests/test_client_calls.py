@@ -12,8 +12,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from support.cli import eventgen
 
-from generator.cli import main as eventgen
 from generator.spec.models import EventSpec
 
 REPO = Path(__file__).resolve().parent.parent
@@ -53,39 +53,41 @@ def app(tmp_path: Path) -> Path:
     shutil.copytree(REPO / "examples/openwebui-mini", root, ignore=shutil.ignore_patterns("node_modules", "__pycache__"))
     shutil.copy2(SPECS / "calls.yaml", root / "events/calls.yaml")
     shutil.copy2(SPECS / "calls_handlers.py", root / "backend/open_webui/socket/calls_handlers.py")
-    assert eventgen(["-C", str(root), "generate"]) == 0
+    assert eventgen(root, "generate").exit == 0
     return root
 
 
 def test_check_fails_once_a_sunset_has_come_naming_each_old_name(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    capsys.readouterr()
-    assert eventgen(["-C", str(app), "check"]) == 0
+    assert eventgen(app, "check").exit == 0
     spec = app / "events/calls.yaml"
     spec.write_text(spec.read_text().replace("sunset: 2099-01-01\n    payload:\n      text: str", "sunset: 2020-01-01\n    payload:\n      text: str"))
-    assert eventgen(["-C", str(app), "generate"]) == 0
-    capsys.readouterr()
-    assert eventgen(["-C", str(app), "check"]) == 1
-    out = capsys.readouterr().out
+    assert eventgen(app, "generate").exit == 0
+    run = eventgen(app, "check")
+    assert run.exit == 1
+    out = run.stdout
     line = spec.read_text().splitlines().index("    renamed_from: [echo]") + 1
     assert f"events/calls.yaml:{line}: old name 'echo' of event 'calls:echo' (sunset 2020-01-01 has passed; remove 'echo' from renamed_from)" in out
     assert out.rstrip().endswith("eventgen: drift: 1 old event name past its sunset: remove it from renamed_from")
-    assert eventgen(["-C", str(app), "check", "--format", "json"]) == 1
-    doc = json.loads(capsys.readouterr().out)
+    run = eventgen(app, "check", "--format", "json")
+    assert run.exit == 1
+    doc = json.loads(run.stdout)
     assert [p["kind"] for p in doc["problems"]] == ["expired"]
 
 
 def test_list_and_asyncapi_show_old_names_as_deprecated(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    capsys.readouterr()
-    assert eventgen(["-C", str(app), "list", "--format", "json"]) == 0
-    entries = {e["name"]: e for e in json.loads(capsys.readouterr().out)["events"]}
+    run = eventgen(app, "list", "--format", "json")
+    assert run.exit == 0
+    entries = {e["name"]: e for e in json.loads(run.stdout)["events"]}
     assert entries["desk.note"]["renamed_to"] == "desk:note" and entries["desk.note"]["sunset"] == "2099-01-01"
     assert entries["desk.note"]["managed"] and entries["desk:note"]["renamed_to"] is None
     # The generated @sio.on("echo") is the spec's, not a hand-written handler.
     assert entries["echo"]["managed"] and entries["echo"]["found"] == []
-    assert eventgen(["-C", str(app), "list"]) == 0
-    assert "note: echo is an old name of calls:echo (deprecated), served until 2099-01-01" in capsys.readouterr().out
-    assert eventgen(["-C", str(app), "export", "asyncapi", "--format", "json"]) == 0
-    doc = json.loads(capsys.readouterr().out)
+    run = eventgen(app, "list")
+    assert run.exit == 0
+    assert "note: echo is an old name of calls:echo (deprecated), served until 2099-01-01" in run.stdout
+    run = eventgen(app, "export", "asyncapi", "--format", "json")
+    assert run.exit == 0
+    doc = json.loads(run.stdout)
     old = {m["name"]: m for m in doc["components"]["messages"].values() if m.get("deprecated")}
     assert set(old) == {"echo", "desk-enter", "desk-chat", "desk-note", "desk.note"}
     assert old["desk.note"]["x-eventgen-renamed-to"] == "desk:note"

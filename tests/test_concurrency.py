@@ -14,7 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
-from reliability_support import REPO, changed_paths, copy_project, eventgen, leftovers, make_project, snapshot
+from support.cli import REPO, eventgen
+from support.project import TOKEN_APP, make_project
+from support.tree import changed_paths, copy_project, leftovers, snapshot
 
 from generator.sink.write import project_lock
 
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_project(tmp_path_factory.mktemp("template") / "app")
+    return make_project(tmp_path_factory.mktemp("template") / "app", files=TOKEN_APP)
 
 
 @pytest.fixture(scope="module")

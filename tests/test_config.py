@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import textwrap
+from dataclasses import astuple
 from pathlib import Path
 
 import pytest
+from support.cli import eventgen
 
-from generator.cli import main
 from generator.config import Config, find_config, load_config
 from generator.errors import EventgenError
 
@@ -198,8 +199,7 @@ def test_the_command_line_reports_config_errors_with_exit_2(tmp_path: Path, caps
         specs = "../elsewhere"
         svelt = "5"
     """))
-    code = main(["--project", str(tmp_path), "validate"])
-    out, err = capsys.readouterr()
+    code, out, err = astuple(eventgen(tmp_path, "validate"))
     assert code == 2
     assert out == ""
     assert err.splitlines() == [
@@ -215,5 +215,4 @@ def test_a_configured_specs_folder_is_the_one_validated(tmp_path: Path, capsys: 
     (folder / "ping.yaml").write_text("name: ping\nevents:\n  - name: ping\n    direction: server_to_client\n    broadcast: true\n")
     (tmp_path / "events").mkdir()
     (tmp_path / "events" / "ignored.yaml").write_text("not: a spec\n")
-    assert main(["--project", str(tmp_path), "validate"]) == 0
-    assert capsys.readouterr().out == "eventgen: 1 spec(s), 1 event(s): valid\n"
+    assert eventgen(tmp_path, "validate").stdout == "eventgen: 1 spec(s), 1 event(s): valid\n"

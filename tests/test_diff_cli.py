@@ -8,7 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from review_support import CHAT_SPEC, FEATURE_SPEC, git, make_project, run_cli
+from support.cli import run_cli
+from support.project import git, make_project
+from support.specs import CHAT_SPEC, FEATURE_SPEC
+from support.tree import snapshot
 
 from generator.apply.change import FileChange
 from generator.sink.diff import diff_stat, unified_diff
@@ -34,36 +37,32 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file() and ".git" not in p.relative_to(root).parts}
-
-
 def test_diff_is_the_patch_generate_applies(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    run = run_cli(capsys, "-C", str(repo), "diff")
-    assert run.code == 0 and run.out.startswith("--- ")
-    dry = run_cli(capsys, "-C", str(repo), "generate", "--dry-run")
-    assert dry.out == run.out
+    run = run_cli("-C", str(repo), "diff")
+    assert run.exit == 0 and run.stdout.startswith("--- ")
+    dry = run_cli("-C", str(repo), "generate", "--dry-run")
+    assert dry.stdout == run.stdout
     generated = repo.parent / "generated"
     shutil.copytree(repo, generated)
-    assert run_cli(capsys, "-C", str(generated), "generate").code == 0
-    proc = subprocess.run(["git", "apply", "--whitespace=nowarn", "-"], cwd=repo, input=run.out.encode(), check=False, capture_output=True)
+    assert run_cli("-C", str(generated), "generate").exit == 0
+    proc = subprocess.run(["git", "apply", "--whitespace=nowarn", "-"], cwd=repo, input=run.stdout.encode(), check=False, capture_output=True)
     assert proc.returncode == 0, proc.stderr.decode()
-    assert _tree(repo) == _tree(generated)
+    assert snapshot(repo) == snapshot(generated)
     assert b"\r\n" in (repo / "backend/open_webui/routers/features.py").read_bytes()
-    assert run_cli(capsys, "-C", str(repo), "diff").out == ""
+    assert run_cli("-C", str(repo), "diff").stdout == ""
 
 
 def test_stat_counts_and_totals_match_git(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    stat = run_cli(capsys, "-C", str(repo), "diff", "--stat")
-    assert stat.code == 0
-    assert run_cli(capsys, "-C", str(repo), "generate").code == 0
+    stat = run_cli("-C", str(repo), "diff", "--stat")
+    assert stat.exit == 0
+    assert run_cli("-C", str(repo), "generate").exit == 0
     git(repo, "add", "-A")
     numstat = {}
     for line in git(repo, "diff", "--cached", "--numstat").stdout.splitlines():
         add, rem, path = line.split("\t")
         numstat[path] = int(add) + int(rem)
     shortstat = git(repo, "diff", "--cached", "--shortstat").stdout.rstrip("\n")
-    rows = stat.out.rstrip("\n").split("\n")
+    rows = stat.stdout.rstrip("\n").split("\n")
     ours = {}
     for row in rows[:-1]:
         path, _, rest = row.partition("|")
@@ -75,34 +74,34 @@ def test_stat_counts_and_totals_match_git(repo: Path, capsys: pytest.CaptureFixt
 
 
 def test_exit_code_like_git_diff(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_cli(capsys, "-C", str(repo), "diff").code == 0
-    assert run_cli(capsys, "-C", str(repo), "diff", "--exit-code").code == 1
-    assert run_cli(capsys, "-C", str(repo), "diff", "--stat", "--exit-code").code == 1
-    assert run_cli(capsys, "-C", str(repo), "generate").code == 0
-    quiet = run_cli(capsys, "-C", str(repo), "diff", "--exit-code")
-    assert (quiet.code, quiet.out, quiet.err) == (0, "", "")
+    assert run_cli("-C", str(repo), "diff").exit == 0
+    assert run_cli("-C", str(repo), "diff", "--exit-code").exit == 1
+    assert run_cli("-C", str(repo), "diff", "--stat", "--exit-code").exit == 1
+    assert run_cli("-C", str(repo), "generate").exit == 0
+    quiet = run_cli("-C", str(repo), "diff", "--exit-code")
+    assert (quiet.exit, quiet.stdout, quiet.stderr) == (0, "", "")
 
 
 def test_a_hand_edit_is_reported_not_hidden(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_cli(capsys, "-C", str(repo), "generate").code == 0
+    assert run_cli("-C", str(repo), "generate").exit == 0
     router = repo / "backend/open_webui/routers/features.py"
     router.write_bytes(router.read_bytes().replace(b"data=feature.model_dump())", b"data={})"))
     lines = router.read_bytes().split(b"\r\n")
     begin = next(n for n, line in enumerate(lines, 1) if b"eventgen:begin feature/feature:updated@update_feature" in line)
-    run = run_cli(capsys, "-C", str(repo), "diff")
-    assert run.code == 0 and run.out == ""  # generate would not write it...
-    assert run.err == (  # ...and says why on stderr
+    run = run_cli("-C", str(repo), "diff")
+    assert run.exit == 0 and run.stdout == ""  # generate would not write it...
+    assert run.stderr == (  # ...and says why on stderr
         f"backend/open_webui/routers/features.py:{begin}: edited by hand: emit call for feature:updated in update_feature() (spec feature)"
         " (not in the diff: `generate` refuses it, `generate --force` overwrites it)\n"
     )
-    assert run_cli(capsys, "-C", str(repo), "diff", "--exit-code").code == 1
+    assert run_cli("-C", str(repo), "diff", "--exit-code").exit == 1
 
 
 def test_color_always_never_auto(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    plain = run_cli(capsys, "-C", str(repo), "diff", "--color", "never").out
-    auto = run_cli(capsys, "-C", str(repo), "diff").out  # captured stdout is not a terminal
+    plain = run_cli("-C", str(repo), "diff", "--color", "never").stdout
+    auto = run_cli("-C", str(repo), "diff").stdout  # captured stdout is not a terminal
     assert not ANSI.search(plain) and auto == plain
-    colored = run_cli(capsys, "-C", str(repo), "diff", "--color", "always").out
+    colored = run_cli("-C", str(repo), "diff", "--color", "always").stdout
     assert ANSI.sub("", colored) == plain
     for line in colored.split("\n"):
         line = line.removesuffix("\r")  # CRLF files: the reset comes before the CR
@@ -115,9 +114,9 @@ def test_color_always_never_auto(repo: Path, capsys: pytest.CaptureFixture[str])
             assert line.startswith("\x1b[36m")
         else:
             assert line == bare
-    stat = run_cli(capsys, "-C", str(repo), "diff", "--stat", "--color", "always").out
+    stat = run_cli("-C", str(repo), "diff", "--stat", "--color", "always").stdout
     assert "\x1b[32m+" in stat
-    assert ANSI.sub("", stat) == run_cli(capsys, "-C", str(repo), "diff", "--stat").out
+    assert ANSI.sub("", stat) == run_cli("-C", str(repo), "diff", "--stat").stdout
 
 
 def test_content_lines_that_look_like_headers() -> None:

@@ -14,7 +14,10 @@ from typing import Any
 import click
 import pytest
 from pydantic import BaseModel
-from review_support import CHAT_SPEC, FEATURE_SPEC, make_project, run_cli, write
+from support.cli import run_cli
+from support.project import make_project
+from support.specs import CHAT_SPEC, FEATURE_SPEC
+from support.tree import write
 
 from generator.check_output import KINDS
 from generator.cli import cli
@@ -151,16 +154,16 @@ def _shape(value: Any) -> Any:
 def test_documented_json_shapes_are_the_real_ones(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     drift_doc, invalid_doc, list_doc = _json_blocks("ci-output.md")
     root = make_project(tmp_path / "app", specs={"feature": FEATURE_SPEC, "chat": CHAT_SPEC})
-    assert run_cli(capsys, "-C", str(root), "generate").code == 0
+    assert run_cli("-C", str(root), "generate").exit == 0
     router = root / "backend/open_webui/routers/features.py"
     router.write_text(router.read_text().replace("data=feature.model_dump())", "data={})"))
-    real_drift = json.loads(run_cli(capsys, "-C", str(root), "check", "--format", "json").out)
+    real_drift = json.loads(run_cli("-C", str(root), "check", "--format", "json").stdout)
     assert _shape(drift_doc) == _shape(real_drift)
     assert drift_doc["summary"] == real_drift["summary"]  # the same one-edit case, word for word
-    real_list = json.loads(run_cli(capsys, "-C", str(root), "list", "--format", "json").out)
+    real_list = json.loads(run_cli("-C", str(root), "list", "--format", "json").stdout)
     assert _shape(list_doc) == _shape(real_list)
     write(root, "events/feature.yaml", FEATURE_SPEC.replace("action: join", "action: jump"))
-    real_invalid = json.loads(run_cli(capsys, "-C", str(root), "check", "--format", "json").out)
+    real_invalid = json.loads(run_cli("-C", str(root), "check", "--format", "json").stdout)
     assert _shape(invalid_doc) == _shape(real_invalid)
     assert invalid_doc["errors"][0]["message"] == real_invalid["errors"][0]["message"]
     assert invalid_doc["summary"] == real_invalid["summary"]

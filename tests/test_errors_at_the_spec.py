@@ -6,7 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
-from review_support import FEATURE_SPEC, make_project, run_cli, write
+from support.cli import run_cli
+from support.project import make_project
+from support.specs import FEATURE_SPEC
+from support.tree import snapshot, write
 
 from generator.spec.load import load_spec_text
 
@@ -50,10 +53,6 @@ events:
 """
 
 
-def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 def _poll_project(tmp_path: Path, spec: str = POLL_SPEC) -> Path:
     root = make_project(tmp_path / "app", specs={"poll": spec})
     write(root, "backend/open_webui/routers/polls.py", POLLS_ROUTER)
@@ -63,13 +62,13 @@ def _poll_project(tmp_path: Path, spec: str = POLL_SPEC) -> Path:
 
 def _refused(capsys: pytest.CaptureFixture[str], root: Path, *commands: str) -> str:
     """Every command exits 2 with the same stderr, and nothing is written."""
-    before = _tree(root)
+    before = snapshot(root)
     errors = set()
     for command in commands or ("generate", "check", "diff"):
-        run = run_cli(capsys, "-C", str(root), command)
-        assert (run.code, run.out) == (2, ""), (command, run)
-        errors.add(run.err)
-    assert _tree(root) == before
+        run = run_cli("-C", str(root), command)
+        assert (run.exit, run.stdout) == (2, ""), (command, run)
+        errors.add(run.stderr)
+    assert snapshot(root) == before
     assert len(errors) == 1
     return errors.pop()
 
@@ -84,7 +83,7 @@ def test_a_missing_anchor_is_reported_at_the_specs_after_line_with_the_calls_tha
 
 def test_an_anchor_of_an_existing_call_lost_later_is_also_reported_at_the_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = _poll_project(tmp_path, POLL_SPEC.replace("Polls.cast_vote", "Polls.vote"))
-    assert run_cli(capsys, "-C", str(root), "generate").code == 0
+    assert run_cli("-C", str(root), "generate").exit == 0
     router = root / "backend/open_webui/routers/polls.py"
     router.write_text(router.read_text().replace("Polls.vote(", "Polls.add_vote("))
     err = _refused(capsys, root)

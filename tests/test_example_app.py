@@ -5,28 +5,27 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from generator.cli import main
+from support.cli import eventgen
+from support.tree import files_of, snapshot
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "openwebui-mini"
 
 
 def test_example_app_is_in_sync(capsys) -> None:
-    code = main(["--project", str(EXAMPLE), "check", "--no-diff"])
-    out = capsys.readouterr().out
-    assert code == 0, out
-    assert "in sync" in out
+    run = eventgen(EXAMPLE, "check", "--no-diff")
+    assert run.exit == 0, run.output
+    assert "in sync" in run.stdout
 
 
 def test_example_app_remove_then_generate_round_trips(tmp_path: Path, capsys) -> None:
     """Removing the feature's code and generating it again gives back the committed bytes."""
     copy = tmp_path / "app"
     shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns("node_modules", "__pycache__"))
-    before = {p.relative_to(copy): p.read_bytes() for p in copy.rglob("*") if p.is_file()}
-    assert main(["--project", str(copy), "remove", "feature", "--keep-spec"]) == 0
-    stripped = {p.relative_to(copy): p.read_bytes() for p in copy.rglob("*") if p.is_file()}
+    before = snapshot(copy)
+    assert eventgen(copy, "remove", "feature", "--keep-spec").exit == 0
+    stripped = files_of(snapshot(copy))
     assert stripped != before
     leftovers = [str(rel) for rel, data in stripped.items() if b"eventgen:begin" in data or b"eventgen:file" in data]
     assert leftovers == []
-    assert main(["--project", str(copy), "generate"]) == 0
-    after = {p.relative_to(copy): p.read_bytes() for p in copy.rglob("*") if p.is_file()}
-    assert after == before
+    assert eventgen(copy, "generate").exit == 0
+    assert snapshot(copy) == before

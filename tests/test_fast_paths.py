@@ -22,13 +22,10 @@ import markupsafe
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from server_gen_support import (
-    FEATURE_SPEC,
-    SOCKET_MODULE,
-    eventgen,
-    snapshot,
-    write_tree,
-)
+from support.cli import eventgen
+from support.project import SOCKET_MODULE
+from support.specs import FEATURE_SPEC_NO_CALL_SITES
+from support.tree import snapshot, write_tree
 
 from generator.markers import normalize_python
 from generator.read.server import find_server_name
@@ -137,7 +134,7 @@ def _single_quoted_project(tmp_path: Path) -> Path:
         {
             SOCKET_MODULE: SINGLE_QUOTED,
             "backend/open_webui/socket/access.py": "def can_read_feature(user, feature_id):\n    return True\n",
-            "events/feature.yaml": FEATURE_SPEC,
+            "events/feature.yaml": FEATURE_SPEC_NO_CALL_SITES,
         },
     )
     assert eventgen(root, "generate").exit == 0

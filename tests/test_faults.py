@@ -18,20 +18,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from reliability_support import (
-    MODELS_MODULE,
-    REPO,
-    ROUTER,
-    SOCKET_MODULE,
-    STUB,
-    changed_paths,
-    copy_project,
-    eventgen,
-    leftovers,
-    make_project,
-    one_line,
-    snapshot,
-)
+from support.cli import REPO, eventgen
+from support.project import MODELS_MODULE, ROUTER, SOCKET_MODULE, STUB, TOKEN_APP, make_project, one_line
+from support.tree import changed_paths, copy_project, leftovers, snapshot
 
 import generator.sink.write as changes_module
 from generator.pipeline import compute
@@ -39,7 +28,7 @@ from generator.pipeline import compute
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_project(tmp_path_factory.mktemp("template") / "app")
+    return make_project(tmp_path_factory.mktemp("template") / "app", files=TOKEN_APP)
 
 
 @pytest.fixture(scope="module")

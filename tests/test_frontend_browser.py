@@ -21,7 +21,8 @@ from typing import Any
 
 import httpx
 import pytest
-from frontend_support import (
+from support.cli import eventgen
+from support.frontend import (
     NODE_DIR,
     Browser,
     copy_example,
@@ -33,7 +34,6 @@ from frontend_support import (
 )
 
 from generator.apply.files import render_file
-from generator.cli import main as eventgen
 from generator.pipeline import load_project
 from generator.plan.frontend.files import frontend_files
 from generator.sources import Sources
@@ -60,7 +60,7 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     root = copy_example(tmp_path_factory.mktemp("app") / "openwebui-mini")
-    assert eventgen(["-C", str(root), "generate"]) == 0
+    assert eventgen(root, "generate").exit == 0
     assert (root / "src/lib/components/realtime/FeatureUpdates.svelte").is_file()
 
     # The same spec in Svelte 4 syntax, written as generate would with svelte = "4".

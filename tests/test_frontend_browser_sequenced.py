@@ -9,11 +9,11 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from frontend_support import Browser, copy_example, link_node_modules, static_server, uvicorn_server, vite_build
+from support.cli import eventgen
+from support.frontend import Browser, copy_example, link_node_modules, static_server, uvicorn_server, vite_build
 from test_frontend_browser import PAGE, SECRET, logged, steps, token, update
 
 from generator.apply.files import render_file
-from generator.cli import main as eventgen
 from generator.pipeline import load_project
 from generator.plan.frontend.files import frontend_files
 from generator.sources import Sources
@@ -29,7 +29,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         "    access: open_webui.socket.access:can_read_feature\n",
         "    access: open_webui.socket.access:can_read_feature\n    delivery: sequenced\n    history: {size: 100, ttl_s: 600}\n",
     ))  # fmt: skip
-    assert eventgen(["-C", str(root), "generate"]) == 0
+    assert eventgen(root, "generate").exit == 0
     assert "SequencedRoom" in (root / "src/lib/components/realtime/FeatureUpdates.svelte").read_text()
     config, specs = load_project(root)
     legacy_edit = next(

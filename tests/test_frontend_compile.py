@@ -18,10 +18,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from frontend_support import REPO, compile_svelte, copy_example, link_node_modules, tool
+from support.cli import eventgen
+from support.frontend import REPO, compile_svelte, copy_example, link_node_modules, tool
 
 from generator.apply.files import render_file
-from generator.cli import main as eventgen
 from generator.pipeline import load_project
 from generator.plan.frontend.files import frontend_files
 from generator.sources import Sources
@@ -291,7 +291,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Generated:
     for name, text in SPECS.items():
         (root / "events" / f"{name}.yaml").write_text(textwrap.dedent(text).lstrip())
     (root / "eventgen.toml").write_text('svelte = "5"\n')
-    assert eventgen(["-C", str(root), "generate"]) == 0
+    assert eventgen(root, "generate").exit == 0
 
     config, specs = load_project(root)
     legacy_dir = root / "src" / "legacy"

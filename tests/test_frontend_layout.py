@@ -9,7 +9,10 @@ import re
 from pathlib import Path, PurePosixPath
 
 import pytest
-from review_support import FEATURE_SPEC, make_project, run_cli, write
+from support.cli import run_cli
+from support.project import make_project
+from support.specs import FEATURE_SPEC
+from support.tree import snapshot, write
 
 from generator.config import Config
 from generator.plan.frontend.listeners import events_import, store_import
@@ -29,10 +32,6 @@ PLAIN_PACKAGE = {
 VITE_SVELTE_CONFIG = "import { vitePreprocess } from '@sveltejs/vite-plugin-svelte'\n\nexport default {\n  preprocess: vitePreprocess(),\n}\n"
 KIT_SVELTE_CONFIG = "import adapter from '@sveltejs/adapter-auto';\n\nexport default { kit: { adapter: adapter() } };\n"
 STORE = "import { writable } from 'svelte/store';\nimport type { Socket } from 'socket.io-client';\n\nexport const socket = writable<Socket | null>(null);\n"
-
-
-def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def _plain_vite_app(root: Path) -> Path:
@@ -102,8 +101,8 @@ def test_types_import_outside_sveltekit_is_relative() -> None:
 
 def test_a_plain_vite_app_gets_only_relative_imports_that_resolve(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = _plain_vite_app(tmp_path / "app")
-    run = run_cli(capsys, "-C", str(root), "generate")
-    assert run.code == 0, run.err
+    run = run_cli("-C", str(root), "generate")
+    assert run.exit == 0, run.stderr
     generated = [root / COMPONENT, root / TYPES]
     for file in generated:
         text = file.read_text()
@@ -112,16 +111,16 @@ def test_a_plain_vite_app_gets_only_relative_imports_that_resolve(tmp_path: Path
             if spec.startswith("."):
                 assert _resolves(file, spec), (file, spec)
     assert _imports((root / COMPONENT).read_text())[2:] == ["../../stores", "../../socket/events", "../../socket/events"]
-    assert run_cli(capsys, "-C", str(root), "check").code == 0
+    assert run_cli("-C", str(root), "check").exit == 0
 
 
 @pytest.mark.node
 def test_a_plain_vite_app_builds_without_any_alias(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The generated listener bundled by Vite with no `$lib` alias configured, as a plain app is."""
-    from frontend_support import link_node_modules, vite_build
+    from support.frontend import link_node_modules, vite_build
 
     root = _plain_vite_app(tmp_path / "app")
-    assert run_cli(capsys, "-C", str(root), "generate").code == 0
+    assert run_cli("-C", str(root), "generate").exit == 0
     write(root, "index.html", '<!doctype html>\n<html><body><div id="app"></div><script type="module" src="/src/main.ts"></script></body></html>\n')
     write(
         root,
@@ -149,32 +148,32 @@ def test_files_left_behind_by_a_moved_setting_are_reported_then_removed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], setting: str, old: str, new: str
 ) -> None:
     root = make_project(tmp_path / "app", specs={"feature": FEATURE_SPEC})
-    assert run_cli(capsys, "-C", str(root), "generate").code == 0
+    assert run_cli("-C", str(root), "generate").exit == 0
     assert (root / old).is_file()
     write(root, "eventgen.toml", setting + "\n")
-    before = _tree(root)
-    check = run_cli(capsys, "-C", str(root), "check", "--no-diff")
-    assert check.code == 1
-    assert f"orphaned (1): run `eventgen generate` to remove it (no spec generates it here any more)\n  {old}: generated file (left behind: the configuration puts generated files elsewhere now)\n" in check.out
-    assert f"missing (1): run `eventgen generate`\n  {new}: generated file\n" in check.out
-    assert _tree(root) == before
-    generate = run_cli(capsys, "-C", str(root), "generate")
-    assert generate.code == 0, generate.err
-    assert f"{old}: removed orphan: generated file (left behind: the configuration puts generated files elsewhere now)" in generate.out
+    before = snapshot(root)
+    check = run_cli("-C", str(root), "check", "--no-diff")
+    assert check.exit == 1
+    assert f"orphaned (1): run `eventgen generate` to remove it (no spec generates it here any more)\n  {old}: generated file (left behind: the configuration puts generated files elsewhere now)\n" in check.stdout
+    assert f"missing (1): run `eventgen generate`\n  {new}: generated file\n" in check.stdout
+    assert snapshot(root) == before
+    generate = run_cli("-C", str(root), "generate")
+    assert generate.exit == 0, generate.stderr
+    assert f"{old}: removed orphan: generated file (left behind: the configuration puts generated files elsewhere now)" in generate.stdout
     assert not (root / old).exists() and (root / new).is_file()
     assert not (root / PurePosixPath(old).parent).exists()  # the folder eventgen made, now empty
-    assert run_cli(capsys, "-C", str(root), "check").code == 0
+    assert run_cli("-C", str(root), "check").exit == 0
 
 
 def test_a_left_behind_file_edited_by_hand_is_a_conflict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = make_project(tmp_path / "app", specs={"feature": FEATURE_SPEC})
-    assert run_cli(capsys, "-C", str(root), "generate").code == 0
+    assert run_cli("-C", str(root), "generate").exit == 0
     (root / TYPES).write_text((root / TYPES).read_text() + "export const mine = 1;\n")
     write(root, "eventgen.toml", 'types = "src/lib/types/events.ts"\n')
-    before = _tree(root)
-    run = run_cli(capsys, "-C", str(root), "generate")
-    assert run.code == 1 and f"{TYPES}:1: conflict (edited by hand): generated file (left behind: the configuration puts generated files elsewhere now)" in run.out
-    assert _tree(root) == before
+    before = snapshot(root)
+    run = run_cli("-C", str(root), "generate")
+    assert run.exit == 1 and f"{TYPES}:1: conflict (edited by hand): generated file (left behind: the configuration puts generated files elsewhere now)" in run.stdout
+    assert snapshot(root) == before
 
 
 def test_generated_files_that_are_not_this_projects_are_left_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -182,12 +181,12 @@ def test_generated_files_that_are_not_this_projects_are_left_alone(tmp_path: Pat
     # A nested project with generated code of its own, and a file generated from another specs folder.
     nested = make_project(root / "tools" / "other", specs={"feature": FEATURE_SPEC})
     write(nested, "eventgen.toml", "")
-    assert run_cli(capsys, "-C", str(nested), "generate").code == 0
-    assert run_cli(capsys, "-C", str(root), "generate").code == 0
+    assert run_cli("-C", str(nested), "generate").exit == 0
+    assert run_cli("-C", str(root), "generate").exit == 0
     foreign = (root / TYPES).read_text().replace("from events/feature.yaml", "from specs/feature.yaml", 1)
     write(root, "vendor/copied/events.ts", foreign)
     assert "generated by eventgen from specs/feature.yaml" in foreign.splitlines()[0]
-    before = _tree(root)
-    assert run_cli(capsys, "-C", str(root), "check").code == 0
-    assert run_cli(capsys, "-C", str(root), "generate").code == 0
-    assert _tree(root) == before
+    before = snapshot(root)
+    assert run_cli("-C", str(root), "check").exit == 0
+    assert run_cli("-C", str(root), "generate").exit == 0
+    assert snapshot(root) == before

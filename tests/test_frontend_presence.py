@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from frontend_support import compile_svelte, copy_example, link_node_modules, require_node, tool
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.cli import eventgen
+from support.frontend import compile_svelte, copy_example, link_node_modules, require_node, tool
 
 from generator.apply.files import render_file
-from generator.cli import main as eventgen
 from generator.pipeline import load_project
 from generator.plan.frontend.files import frontend_files
 from generator.sources import Sources
@@ -112,7 +112,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Generated:
     root = copy_example(tmp_path_factory.mktemp("presence") / "app")
     (root / "events/desk.yaml").write_text(textwrap.dedent(SPEC).lstrip())
     (root / "eventgen.toml").write_text('svelte = "5"\n')
-    assert eventgen(["-C", str(root), "generate"]) == 0
+    assert eventgen(root, "generate").exit == 0
     config, specs = load_project(root)
     legacy = root / "src/legacy"
     legacy.mkdir()

@@ -8,9 +8,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from frontend_support import copy_example
+from support.cli import eventgen
+from support.frontend import copy_example
+from support.tree import snapshot
 
-from generator.cli import main as eventgen
 from generator.config import Config
 from generator.errors import EventgenError
 from generator.pipeline import load_project
@@ -31,10 +32,6 @@ TYPES = "src/lib/socket/events.ts"
 @pytest.fixture
 def app(tmp_path: Path) -> Path:
     return copy_example(tmp_path / "app")
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def set_svelte_range(root: Path, spec: str) -> None:
@@ -123,8 +120,9 @@ def test_svelte_2_is_refused() -> None:
 def test_generate_refuses_an_unreadable_range_and_writes_nothing(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
     set_svelte_range(app, "latest")
     before = snapshot(app)
-    assert eventgen(["-C", str(app), "generate"]) == 2
-    err = capsys.readouterr().err
+    run = eventgen(app, "generate")
+    assert run.exit == 2
+    err = run.stderr
     line = next(i for i, text in enumerate((app / "package.json").read_text().splitlines(), 1) if '"svelte"' in text)
     assert err.startswith(f'package.json:{line}:13: svelte dependency "latest": cannot tell its major version')
     assert snapshot(app) == before
@@ -163,8 +161,9 @@ def test_frontend_files_of_the_example(app: Path) -> None:
 def test_types_must_be_a_ts_module(app: Path, capsys: pytest.CaptureFixture[str], types: str) -> None:
     (app / "eventgen.toml").write_text(f'types = "{types}"\n')
     before = snapshot(app)
-    assert eventgen(["-C", str(app), "generate"]) == 2
-    err = capsys.readouterr().err
+    run = eventgen(app, "generate")
+    assert run.exit == 2
+    err = run.stderr
     assert err.startswith("eventgen.toml:") and f"'{types}' must" in err and ".ts" in err
     assert snapshot(app) == before
 
@@ -209,8 +208,9 @@ def test_a_prop_that_cannot_be_declared_is_invalid_input(
 ) -> None:
     (app / "events/board.yaml").write_text(SPEC_HEAD % (param, param, "", param) if not extra else _with_extra(param, extra))
     before = snapshot(app)
-    assert eventgen(["-C", str(app), "generate"]) == 2
-    err = capsys.readouterr().err.strip()
+    run = eventgen(app, "generate")
+    assert run.exit == 2
+    err = run.stderr.strip()
     assert err == f"events/board.yaml:{where[0]}:{where[1]}: listener 'BoardWatch': {message}; rename the field"
     assert snapshot(app) == before
 
@@ -249,47 +249,48 @@ def test_callback_names_fall_back_to_the_whole_event_name(app: Path) -> None:
 
 
 def test_generate_check_and_svelte_switch_life_cycle(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert eventgen(["-C", str(app), "generate"]) == 0
+    assert eventgen(app, "generate").exit == 0
     component = app / COMPONENT
     assert component.read_text().startswith("<!-- eventgen:file spec=feature sha=")
     assert (app / TYPES).read_text().startswith("// eventgen:file sha=")
-    assert eventgen(["-C", str(app), "check"]) == 0
+    assert eventgen(app, "check").exit == 0
     first = snapshot(app)
-    assert eventgen(["-C", str(app), "generate"]) == 0
+    assert eventgen(app, "generate").exit == 0
     assert snapshot(app) == first  # a second run changes nothing
 
     # The app moves to Svelte 4: the component is out of date, and generate rewrites it.
     set_svelte_range(app, "^4.2.0")
-    capsys.readouterr()
-    assert eventgen(["-C", str(app), "check", "--no-diff"]) == 1
-    assert COMPONENT in capsys.readouterr().out
-    assert eventgen(["-C", str(app), "generate"]) == 0
+    run = eventgen(app, "check", "--no-diff")
+    assert run.exit == 1
+    assert COMPONENT in run.stdout
+    assert eventgen(app, "generate").exit == 0
     assert "export let featureId: string;" in component.read_text()
 
     # A hand edit is a conflict: nothing is written.
     component.write_text(component.read_text().replace("mounted = true;", "mounted = true; // mine"))
     edited = snapshot(app)
-    assert eventgen(["-C", str(app), "generate"]) == 1
+    assert eventgen(app, "generate").exit == 1
     assert snapshot(app) == edited
-    assert eventgen(["-C", str(app), "generate", "--force"]) == 0
+    assert eventgen(app, "generate", "--force").exit == 0
     assert "// mine" not in component.read_text()
 
     # The listener goes away from the spec: its component is an orphan and is removed.
     spec = app / "events/feature.yaml"
     spec.write_text(spec.read_text().replace("    listener: FeatureUpdates\n", ""))
-    assert eventgen(["-C", str(app), "generate"]) == 0
+    assert eventgen(app, "generate").exit == 0
     assert not component.exists()
     assert (app / TYPES).is_file()
 
 
 def test_export_typescript_prints_the_event_map(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _config, specs = load_project(app)
-    capsys.readouterr()
-    assert eventgen(["-C", str(app), "export", "typescript"]) == 0
-    assert capsys.readouterr().out == events_module(specs)
+    run = eventgen(app, "export", "typescript")
+    assert run.exit == 0
+    assert run.stdout == events_module(specs)
 
 
 def test_export_typescript_of_an_invalid_spec_exits_2(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (app / "events/feature.yaml").write_text("name: feature\nevents: []\n")
-    assert eventgen(["-C", str(app), "export", "typescript"]) == 2
-    assert capsys.readouterr().err.startswith("events/feature.yaml:2:")
+    run = eventgen(app, "export", "typescript")
+    assert run.exit == 2
+    assert run.stderr.startswith("events/feature.yaml:2:")

@@ -32,17 +32,10 @@ import pytest
 import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from hypothesis_profiles import examples
-from reliability_support import (
-    ROUTER,
-    SOCKET_MODULE,
-    changed_paths,
-    copy_project,
-    eventgen,
-    make_project,
-    project_files,
-    snapshot,
-)
+from support.cli import eventgen
+from support.hypothesis_profiles import examples
+from support.project import ROUTER, SOCKET_MODULE, TOKEN_APP, make_project
+from support.tree import changed_paths, copy_project, snapshot
 
 from generator.read.bindings import module_bindings
 from generator.spec.models import event_snake, pascal
@@ -52,7 +45,7 @@ HOSTILE_BITS = ["it's \"q\"", '"""', "{{ x }}", "{% raw %}", "</script>", "<!--"
 # Names a payload field may not take (generated code uses them); kept here as a list so the
 # test notices when the validator refuses more than this.
 # Names the base project's socket module binds: a helper may not rebind them (CONTRACT 6.3).
-BOUND_NAMES = frozenset(module_bindings(ast.parse(project_files()[SOCKET_MODULE])).lines)
+BOUND_NAMES = frozenset(module_bindings(ast.parse(TOKEN_APP[SOCKET_MODULE])).lines)
 TAKEN_FIELD_NAMES = {"str", "int", "float", "bool", "dict", "list", "Any", "Literal", "Field", "eventgen_models", "sio", "user", "l", "I", "O"} | {
     "construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw", "schema", "schema_json", "update_forward_refs", "validate",
 }
@@ -60,7 +53,9 @@ TAKEN_FIELD_NAMES = {"str", "int", "float", "bool", "dict", "list", "Any", "Lite
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_project(tmp_path_factory.mktemp("fuzz") / "app", specs={})
+    root = make_project(tmp_path_factory.mktemp("fuzz") / "app", specs={}, files=TOKEN_APP)
+    (root / "events").mkdir()
+    return root
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,8 @@
 
 Each folder under tests/golden/ holds (see tests/golden/README.md):
 
-    input/                the project before (a tree with events/)
+    input/, input_removed the project before: tests/golden/_base/ with this overlay
+                          copied over it, less the base files input_removed lists
     cmd                   the steps: eventgen command lines, and `$ ...` file operations
     expected/             the tree after the last step
     expected_output.txt   what every step printed (stdout then stderr), normalized
@@ -21,16 +22,15 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import subprocess
-import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from server_gen_support import eventgen, snapshot, tree_diff
+from support.cli import eventgen
+from support.golden import GOLDEN, materialise_input, run_probe
+from support.tree import Tree, files_of, snapshot, tree_diff
 
-GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("EVENTGEN_UPDATE_GOLDEN", "") not in ("", "0")
 CASES = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir() and (p / "cmd").is_file())
 
@@ -42,7 +42,7 @@ _WRITERS = {"generate", "remove", "new"}
 class Outcome:
     output: str
     exit: int
-    tree: dict[str, bytes]
+    tree: Tree
 
 
 def _file_op(project: Path, args: list[str]) -> str:
@@ -62,7 +62,7 @@ def _file_op(project: Path, args: list[str]) -> str:
 
 
 def run_case(case: Path, project: Path) -> Outcome:
-    shutil.copytree(case / "input", project)
+    materialise_input(case, project)
     output: list[str] = []
     code = 0
     for raw in (case / "cmd").read_text().splitlines():
@@ -89,7 +89,7 @@ def _write_expectations(case: Path, got: Outcome) -> None:
     expected = case / "expected"
     if expected.exists():
         shutil.rmtree(expected)
-    for rel, data in got.tree.items():
+    for rel, data in files_of(got.tree).items():
         path = expected / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -103,10 +103,10 @@ def test_golden(tmp_path: Path, name: str) -> None:
     got = run_case(case, tmp_path / "project")
     if UPDATE:
         _write_expectations(case, got)
-    expected_tree = snapshot(case / "expected")
+    expected_tree = snapshot(case / "expected")  # git keeps no folders: the trees compare by their files
     assert got.output == (case / "expected_output.txt").read_text()
     assert got.exit == int((case / "expected_exit").read_text().strip())
-    difference = tree_diff(expected_tree, got.tree)
+    difference = tree_diff(files_of(expected_tree), files_of(got.tree))
     assert not difference, difference
 
     # A successful generate leaves the project in sync: check agrees, a second run writes nothing.
@@ -142,19 +142,18 @@ def test_remove_equals_never_having_had_the_spec(tmp_path: Path, name: str) -> N
     case = GOLDEN / name
     spec = _removes(name)
     project = tmp_path / "project"
-    shutil.copytree(case / "input", project)
+    materialise_input(case, project)
+    pristine = snapshot(project)
     (project / "events" / f"{spec}.yaml").unlink()
     if any((project / "events").iterdir()):
         assert eventgen(project, "generate").exit == 0
     else:
-        assert snapshot(case / "expected") == {k: v for k, v in snapshot(case / "input").items() if k != f"events/{spec}.yaml"}
-    difference = tree_diff(snapshot(project), snapshot(case / "expected"))
+        assert files_of(snapshot(case / "expected")) == {k: v for k, v in files_of(pristine).items() if k != f"events/{spec}.yaml"}
+    difference = tree_diff(files_of(snapshot(project)), files_of(snapshot(case / "expected")))
     assert not difference, difference
 
 
 # -- the generated code, run -----------------------------------------------------------
-
-PROBE = Path(__file__).parent / "golden_runtime_probe.py"
 
 # Scenarios run in a fresh interpreter against a case's expected tree. The probe feeds
 # Engine.IO messages into a real python-socketio AsyncServer; only the network is absent.
@@ -290,7 +289,6 @@ def test_generated_code_runs(name: str) -> None:
     backend = GOLDEN / name / "expected" / "backend"
     assert backend.is_dir(), f"no golden case {name}"
     body = textwrap.indent(textwrap.dedent(SCENARIOS[name]), "    ")
-    script = f"import asyncio\nfrom golden_runtime_probe import Harness\n\nasync def scenario(h):\n{body}\n\nasyncio.run(Harness.run(scenario))\nprint('scenario passed')\n"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(backend), str(PROBE.parent)]), "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.run([sys.executable, "-c", script], check=False, cwd=backend, env=env, capture_output=True, text=True, timeout=120)
+    script = f"import asyncio\nfrom support.golden_runtime_probe import Harness\n\nasync def scenario(h):\n{body}\n\nasyncio.run(Harness.run(scenario))\nprint('scenario passed')\n"
+    proc = run_probe(backend, script)
     assert proc.returncode == 0 and "scenario passed" in proc.stdout, proc.stdout + proc.stderr

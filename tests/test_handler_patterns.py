@@ -3,19 +3,17 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import yaml
-from review_support import make_project, run_cli, write
+from support.cli import run_cli
+from support.golden import run_probe
+from support.project import make_project
+from support.tree import write
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = (REPO / "docs" / "handler-patterns.md").read_text(encoding="utf-8")
-PROBE = REPO / "tests" / "golden_runtime_probe.py"
 BLOCKS = re.findall(r"```(\w+)\n(.*?)```", PAGE, re.DOTALL)
 
 
@@ -30,27 +28,22 @@ ANCHOR = _block("yaml", "    emit:\n")
 POLLS_MODEL = "class Polls:\n    result = None\n\n    @staticmethod\n    def vote(poll_id, user_id, option):\n        return Polls.result\n"
 
 
-def _run(backend: Path, script: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(backend), str(PROBE.parent)]), "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(script)], cwd=backend, env=env, capture_output=True, text=True, timeout=120, check=False)
-
-
 def _project(tmp_path: Path, spec: str, capsys) -> Path:
     root = make_project(tmp_path / "app", specs={"poll": spec})
     write(root, "backend/open_webui/handlers/poll.py", HANDLER)
     write(root, "backend/open_webui/routers/polls.py", ROUTER)
     write(root, "backend/open_webui/models/polls.py", POLLS_MODEL)
-    run = run_cli(capsys, "-C", str(root), "generate")
-    assert run.code == 0, run.err + run.out
+    run = run_cli("-C", str(root), "generate")
+    assert run.exit == 0, run.stderr + run.stdout
     return root
 
 
 def test_emit_from_a_handler_as_the_page_shows(tmp_path: Path, capsys) -> None:
     root = _project(tmp_path, SPEC, capsys)
     assert (root / "backend/open_webui/handlers/poll.py").read_text() == HANDLER  # the handler exists: no stub appended
-    proc = _run(root / "backend", """
+    proc = run_probe(root / "backend", """
         import asyncio
-        from golden_runtime_probe import Harness
+        from support.golden_runtime_probe import Harness
 
         async def scenario(h):
             voter, watcher = await h.connect("t1"), await h.connect("t2")
@@ -73,7 +66,7 @@ def test_a_handler_module_may_import_its_emit_helper_at_the_top(tmp_path: Path, 
     root = _project(tmp_path, SPEC, capsys)
     handler = root / "backend/open_webui/handlers/poll.py"
     handler.write_text("from open_webui.socket.main import notify_poll_updated\n\n" + HANDLER.replace("    from open_webui.socket.main import notify_poll_updated\n", ""))
-    proc = _run(root / "backend", "import open_webui.socket.main\nimport open_webui.handlers.poll\nprint('imported')\n")
+    proc = run_probe(root / "backend", "import open_webui.socket.main\nimport open_webui.handlers.poll\nprint('imported')\n")
     assert proc.returncode == 0 and "imported" in proc.stdout, proc.stderr
 
 
@@ -107,7 +100,7 @@ ENDPOINT = """
 
 def test_before_return_emits_only_after_the_check(tmp_path: Path, capsys) -> None:
     root = _project(tmp_path, _with_anchor(ANCHOR), capsys)
-    proc = _run(root / "backend", ENDPOINT + """
+    proc = run_probe(root / "backend", ENDPOINT + """
     polls.notify_poll_updated = record
     Polls.result = None
     assert call() == "HTTP 404" and sent == [], sent  # an unknown poll: a 404, and nothing emitted
@@ -122,7 +115,7 @@ def test_after_the_store_call_turns_the_404_into_a_500_as_the_page_says(tmp_path
     anchor = ANCHOR.replace("before: return          # after the 404 check", "after: Polls.vote")
     assert "after: Polls.vote" in anchor
     root = _project(tmp_path, _with_anchor(anchor), capsys)
-    proc = _run(root / "backend", ENDPOINT + """
+    proc = run_probe(root / "backend", ENDPOINT + """
     Polls.result = None
     outcome = call()
     assert outcome == "500 ValidationError", outcome  # the helper refuses votes=None before the 404 check runs

@@ -22,11 +22,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from frontend_support import NODE_DIR, compile_svelte, require_node, tool
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis_profiles import examples
-from reliability_support import MODELS_MODULE, ROUTER, SOCKET_MODULE, eventgen, make_project, snapshot
+from support.cli import eventgen
+from support.frontend import NODE_DIR, compile_svelte, require_node, tool
+from support.hypothesis_profiles import examples
+from support.project import MODELS_MODULE, ROUTER, SOCKET_MODULE, TOKEN_APP, make_project
+from support.tree import snapshot
 
 from generator.render import html, js_doc, js_str, py_comment, py_doc, py_str, py_value, render
 from generator.text_safety import one_line, unsafe
@@ -170,6 +172,7 @@ def _node_check(literals: list[str], docs: list[str], markup: list[tuple[str, st
     return json.loads(proc.stdout)
 
 
+@pytest.mark.node
 @settings(max_examples=examples(6))
 @given(st.lists(hostile_text, min_size=1, max_size=40))
 def test_js_filters_against_node_typescript_and_svelte(texts: list[str]) -> None:
@@ -268,7 +271,7 @@ def hostile_spec(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def hostile_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = make_project(tmp_path_factory.mktemp("hostile") / "app", specs={"feature": hostile_spec(H)})
+    project = make_project(tmp_path_factory.mktemp("hostile") / "app", specs={"feature": hostile_spec(H)}, files=TOKEN_APP)
     run = eventgen(project, "generate")
     assert run.exit == 0, run.output
     return project
@@ -332,6 +335,7 @@ def test_generated_python_imports_and_keeps_every_string_exact(hostile_project: 
     assert got["sent"] == [["feature:updated", {"feature_id": "f1", "data": {H: [H]}, "kind": H}, f"feat {ROOM_TEXT}:f1:end {ROOM_TEXT}"]]
 
 
+@pytest.mark.node
 def test_generated_typescript_type_checks_and_keeps_every_string_exact(hostile_project: Path, tmp_path: Path) -> None:
     """tsc --strict accepts events.ts; the enum's literal type is exactly the text; the room builder returns it."""
     events = hostile_project / "src/lib/socket/events.ts"
@@ -366,6 +370,7 @@ def test_generated_typescript_type_checks_and_keeps_every_string_exact(hostile_p
     assert json.loads(run.stdout) == f"feat {ROOM_TEXT}:ID:end {ROOM_TEXT}"
 
 
+@pytest.mark.node
 def test_generated_svelte_listener_compiles_with_one_script_element(hostile_project: Path) -> None:
     component = hostile_project / "src/lib/components/realtime/FeatureUpdates.svelte"
     text = component.read_text(encoding="utf-8")
@@ -379,7 +384,7 @@ def test_a_lone_surrogate_anywhere_in_a_spec_is_refused_at_its_position(tmp_path
     """YAML's "\\ud800" escape makes text no UTF-8 file can hold (and pydantic cannot build a Literal of)."""
     spec = hostile_spec("plain").replace('description: "plain"', f'description: {_yaml_str(HOSTILE["lone surrogate"])}', 1)
     spec = spec.replace("enum: [\"plain\", plain]", f"enum: [{_yaml_str(HOSTILE['lone surrogate'])}, plain]", 1)
-    project = make_project(tmp_path / "app", specs={"feature": spec})
+    project = make_project(tmp_path / "app", specs={"feature": spec}, files=TOKEN_APP)
     before = snapshot(project)
     run = eventgen(project, "generate")
     assert run.exit == 2, run.output
@@ -424,7 +429,7 @@ events:
     ],
 )
 def test_names_that_would_break_identifiers_are_refused_with_a_position(tmp_path: Path, name: str, helper: str, expected: str) -> None:
-    project = make_project(tmp_path / "app", specs={"names": NAME_SPEC.format(name=name, helper=helper)})
+    project = make_project(tmp_path / "app", specs={"names": NAME_SPEC.format(name=name, helper=helper)}, files=TOKEN_APP)
     before = snapshot(project)
     run = eventgen(project, "generate")
     assert run.exit == 2, run.output
@@ -435,7 +440,7 @@ def test_names_that_would_break_identifiers_are_refused_with_a_position(tmp_path
 def test_the_longest_allowed_event_name_generates_working_code(tmp_path: Path) -> None:
     name = "b" + "x:" * 31 + "z"  # 64 characters, the limit
     assert len(name) == 64
-    project = make_project(tmp_path / "app", specs={"names": NAME_SPEC.format(name=f'"{name}"', helper="send_box")})
+    project = make_project(tmp_path / "app", specs={"names": NAME_SPEC.format(name=f'"{name}"', helper="send_box")}, files=TOKEN_APP)
     run = eventgen(project, "generate")
     assert run.exit == 0, run.output
     compile((project / MODELS_MODULE).read_text(), MODELS_MODULE, "exec")
@@ -453,7 +458,7 @@ def test_the_longest_allowed_event_name_generates_working_code(tmp_path: Path) -
 )
 def test_payload_fields_that_would_shadow_generated_names_are_refused(tmp_path: Path, field: str, expected: str) -> None:
     spec = NAME_SPEC.format(name="box:changed", helper="send_box").replace("      box_id: str\n", f"      box_id: str\n      {field}: {{type: str, default: x}}\n")
-    project = make_project(tmp_path / "app", specs={"names": spec})
+    project = make_project(tmp_path / "app", specs={"names": spec}, files=TOKEN_APP)
     run = eventgen(project, "generate")
     assert run.exit == 2, run.output
     assert run.stderr.startswith("events/names.yaml:10:7: ") and expected in run.stderr, run.stderr
@@ -463,7 +468,7 @@ def test_room_functions_that_would_collide_across_specs_are_refused(tmp_path: Pa
     """Spec `c` room `b` and spec `c_b` room `c_b` would both define c_b_room(); one would silently win."""
     one = 'name: c\nrooms:\n  b: {pattern: "secret:{x}", access: self}\nevents:\n  - {name: c:go, direction: client_to_server, action: join, room: b, payload: {x: str}}\n'
     two = 'name: c_b\nrooms:\n  c_b: {pattern: "public:{x}", access: authenticated}\nevents:\n  - {name: cb:go, direction: client_to_server, action: join, room: c_b, payload: {x: str}}\n'
-    project = make_project(tmp_path / "app", specs={"c": one, "c_b": two})
+    project = make_project(tmp_path / "app", specs={"c": one, "c_b": two}, files=TOKEN_APP)
     run = eventgen(project, "generate")
     assert run.exit == 2, run.output
     assert run.stderr.startswith("events/c_b.yaml:3:8: room function 'c_b_room' is already used at events/c.yaml:3"), run.stderr
@@ -483,7 +488,7 @@ def test_room_functions_that_would_collide_across_specs_are_refused(tmp_path: Pa
 )
 def test_emit_arguments_that_would_break_the_call_are_refused(tmp_path: Path, expr: str, expected: str) -> None:
     spec = hostile_spec("plain").replace(f"kind: {_yaml_str(repr('plain'))}", f"kind: {_yaml_str(expr)}")
-    project = make_project(tmp_path / "app", specs={"feature": spec})
+    project = make_project(tmp_path / "app", specs={"feature": spec}, files=TOKEN_APP)
     run = eventgen(project, "generate")
     assert run.exit == 2, run.output
     assert run.stderr.startswith("events/feature.yaml:36:") and expected in run.stderr, run.stderr

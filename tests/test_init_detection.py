@@ -10,7 +10,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from review_support import run_cli, write
+from support.cli import run_cli
+from support.tree import write
 
 from generator.config import load_config
 
@@ -101,8 +102,8 @@ def _active(text: str) -> dict[str, str]:
 
 
 def _init(root: Path, capsys: pytest.CaptureFixture[str]):
-    run = run_cli(capsys, "-C", str(root), "init")
-    assert run.code == 0, run.err
+    run = run_cli("-C", str(root), "init")
+    assert run.exit == 0, run.stderr
     return run, _active((root / "eventgen.toml").read_text())
 
 
@@ -113,16 +114,16 @@ def test_a_renamed_session_pool_is_found_and_the_first_generate_works(tmp_path: 
     write(tmp_path, "backend/app/socket.py", RENAMED_POOL)
     run, keys = _init(tmp_path, capsys)
     assert keys["session_pool"] == "connected_users"
-    assert "found the session pool `connected_users` (backend/app/socket.py:14, in connect)" in run.out.splitlines()
+    assert "found the session pool `connected_users` (backend/app/socket.py:14, in connect)" in run.stdout.splitlines()
     assert '# Sessions: `connected_users[sid]` is filled at backend/app/socket.py:14, in connect; generated handlers check it.' in (tmp_path / "eventgen.toml").read_text()
     assert load_config(tmp_path).session_pool == "connected_users"
-    new = run_cli(capsys, "-C", str(tmp_path), "new", "board", "--room", "board:{board_id}", "--access", "authenticated", "--join", "board:join", "--emit", "board:changed")
-    assert new.code == 0, new.err + new.out
+    new = run_cli("-C", str(tmp_path), "new", "board", "--room", "board:{board_id}", "--access", "authenticated", "--join", "board:join", "--emit", "board:changed")
+    assert new.exit == 0, new.stderr + new.stdout
     module = (tmp_path / "backend/app/socket.py").read_text()
     ast.parse(module)
     region = module[module.index("# eventgen:begin board "):]
     assert "connected_users" in region and "SESSION_POOL" not in region
-    assert run_cli(capsys, "-C", str(tmp_path), "check").code == 0
+    assert run_cli("-C", str(tmp_path), "check").exit == 0
 
 
 def test_the_default_name_is_kept_out_of_the_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -130,7 +131,7 @@ def test_the_default_name_is_kept_out_of_the_config(tmp_path: Path, capsys: pyte
     run, keys = _init(tmp_path, capsys)
     assert "session_pool" not in keys
     assert '# session_pool = "SESSION_POOL"' in (tmp_path / "eventgen.toml").read_text().splitlines()
-    assert "found the session pool `SESSION_POOL` (backend/app/socket.py:14, in connect)" in run.out
+    assert "found the session pool `SESSION_POOL` (backend/app/socket.py:14, in connect)" in run.stdout
 
 
 @pytest.mark.parametrize(
@@ -142,7 +143,7 @@ def test_the_pool_is_found_in_other_shapes(tmp_path: Path, capsys: pytest.Captur
     write(tmp_path, "app/socket.py", source)
     run, keys = _init(tmp_path, capsys)
     assert keys.get("session_pool", "SESSION_POOL") == name
-    assert f"found the session pool `{name}` ({where})" in run.out
+    assert f"found the session pool `{name}` ({where})" in run.stdout
 
 
 def test_no_pool_at_all_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -152,7 +153,7 @@ def test_no_pool_at_all_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert (
         "eventgen init: warning: no handler in app/socket.py stores a session by sid (NAME[sid] = ...) and it defines no SESSION_POOL; "
         "set session_pool in eventgen.toml to the mapping generated handlers must check"
-    ) in run.err.splitlines()
+    ) in run.stderr.splitlines()
 
 
 # -- what the session pool holds --------------------------------------------------------------
@@ -218,9 +219,9 @@ def test_an_era_a_module_storing_ids_gets_session_value_id(tmp_path: Path, capsy
     run, keys = _init(tmp_path, capsys)
     assert keys["session_value"] == "id"
     assert load_config(tmp_path).session_value == "id"
-    assert 'found the user\'s id in SESSION_POOL[sid]: `user.id` (line 19); session_value = "id"' in run.out.splitlines()
+    assert 'found the user\'s id in SESSION_POOL[sid]: `user.id` (line 19); session_value = "id"' in run.stdout.splitlines()
     assert "# It maps a sid to the user's id: `user.id` (line 19)." in (tmp_path / "eventgen.toml").read_text().splitlines()
-    assert "session_value" not in run.err
+    assert "session_value" not in run.stderr
 
 
 @pytest.mark.parametrize("store", list(ID_SESSIONS.values()), ids=list(ID_SESSIONS))
@@ -237,7 +238,7 @@ def test_dict_stores_keep_the_default(tmp_path: Path, capsys: pytest.CaptureFixt
     text = (tmp_path / "eventgen.toml").read_text().splitlines()
     assert "session_value" not in keys and '# session_value = "dict"' in text
     assert any(line.startswith("# It maps a sid to a user dict: `") for line in text), text
-    assert "session_value" not in run.err and load_config(tmp_path).session_value == "dict"
+    assert "session_value" not in run.stderr and load_config(tmp_path).session_value == "dict"
 
 
 def test_the_bundled_example_is_read_as_dict_sessions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -255,7 +256,7 @@ def test_an_undecidable_store_keeps_the_default_and_says_so(tmp_path: Path, caps
     assert (
         f"eventgen init: warning: app/socket.py: cannot tell whether SESSION_POOL[sid] = {shown} stores a user dict or the user's id; "
         'keeping session_value = "dict" (set session_value = "id" in eventgen.toml if it maps a sid to the user\'s id)'
-    ) in run.err.splitlines()
+    ) in run.stderr.splitlines()
     assert "# The code does not tell whether it maps a sid to a user dict or to the user's id: set session_value." in (tmp_path / "eventgen.toml").read_text()
 
 
@@ -270,7 +271,7 @@ async def user_join(sid, data):
     write(tmp_path, "app/socket.py", source)
     run, keys = _init(tmp_path, capsys)
     assert "session_value" not in keys
-    assert "app/socket.py: SESSION_POOL[sid] stores both user dicts and ids: `user.id` (line 13), `data['user'].model_dump()` (line 18)" in run.err
+    assert "app/socket.py: SESSION_POOL[sid] stores both user dicts and ids: `user.id` (line 13), `data['user'].model_dump()` (line 18)" in run.stderr
 
 
 # -- the Svelte major --------------------------------------------------------------------------
@@ -288,9 +289,9 @@ def test_svelte_4_components_without_package_json_pin_svelte_4(tmp_path: Path, c
     _frontend(tmp_path, {"Title.svelte": LEGACY_COMPONENT, "chat/Static.svelte": PLAIN_COMPONENT, "chat/Other.svelte": LEGACY_COMPONENT})
     run, keys = _init(tmp_path, capsys)
     assert keys["svelte"] == "4"
-    assert "found Svelte 4 syntax in the existing components (2 of 3 components use Svelte 4 syntax (export let, $:, on:, <slot>) and none uses runes)" in run.out
-    new = run_cli(capsys, "-C", str(tmp_path), "new", "board", "--room", "board:{board_id}", "--access", "authenticated", "--join", "board:join", "--emit", "board:changed", "--listener", "BoardUpdates")
-    assert new.code == 0, new.err + new.out
+    assert "found Svelte 4 syntax in the existing components (2 of 3 components use Svelte 4 syntax (export let, $:, on:, <slot>) and none uses runes)" in run.stdout
+    new = run_cli("-C", str(tmp_path), "new", "board", "--room", "board:{board_id}", "--access", "authenticated", "--join", "board:join", "--emit", "board:changed", "--listener", "BoardUpdates")
+    assert new.exit == 0, new.stderr + new.stdout
     listener = (tmp_path / "src/lib/components/realtime/BoardUpdates.svelte").read_text()
     assert re.search(r"^\texport let boardId", listener, re.MULTILINE) and "$props()" not in listener
     # Its own listener does not count as the app's syntax afterwards: a second init reads the same.
@@ -319,15 +320,15 @@ def test_package_json_wins_over_the_components(tmp_path: Path, capsys: pytest.Ca
     _frontend(tmp_path, {"A.svelte": LEGACY_COMPONENT}, {"devDependencies": {"svelte": "^5.0.0", "@sveltejs/kit": "^2.0.0"}})
     run, keys = _init(tmp_path, capsys)
     assert "svelte" not in keys
-    assert "found Svelte 5 (package.json: svelte ^5.0.0)" in run.out
+    assert "found Svelte 5 (package.json: svelte ^5.0.0)" in run.stdout
 
 
 def test_svelte_3_is_named_and_warned_about(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _frontend(tmp_path, {"A.svelte": LEGACY_COMPONENT}, {"devDependencies": {"svelte": "^3.54.0"}})
     run, keys = _init(tmp_path, capsys)
     assert "svelte" not in keys  # "auto" gives the Svelte 4 syntax for ^3.54
-    assert "found Svelte 3 (package.json: svelte ^3.54.0)" in run.out
-    assert run.err.splitlines()[-1] == (
+    assert "found Svelte 3 (package.json: svelte ^3.54.0)" in run.stdout
+    assert run.stderr.splitlines()[-1] == (
         'eventgen init: warning: Svelte 3 found (package.json asks for svelte "^3.54.0"): listeners are generated in Svelte 4 syntax, '
         "which is tested on Svelte 4 and 5 only; upgrade to Svelte 4 or 5, or check that the generated components compile"
     )
@@ -339,7 +340,7 @@ def test_an_installed_svelte_3_is_warned_about_too(tmp_path: Path, capsys: pytes
     _frontend(tmp_path, {"A.svelte": LEGACY_COMPONENT}, {"devDependencies": {"svelte": "latest"}})
     write(tmp_path, "node_modules/svelte/package.json", '{"version": "3.59.2"}')
     run, keys = _init(tmp_path, capsys)
-    assert "Svelte 3 found (Svelte 3 is installed)" in run.err
+    assert "Svelte 3 found (Svelte 3 is installed)" in run.stderr
     assert keys["svelte"] == "4"  # from the components
 
 

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.tree import snapshot
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "openwebui-mini"
@@ -52,14 +53,6 @@ def _imports(app: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", "import open_webui.main"], capture_output=True, text=True, env=env, timeout=120, cwd=app / "backend")
 
 
-def _tree(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
-    }
-
-
 def test_a_generate_killed_after_any_swap_leaves_a_backend_that_imports(tmp_path: Path) -> None:
     reference = _app(tmp_path / "reference")
     done = _generate(reference)
@@ -67,7 +60,7 @@ def test_a_generate_killed_after_any_swap_leaves_a_backend_that_imports(tmp_path
     swaps = int(done.stdout.split("swaps")[-1])
     assert swaps >= 5, done.stdout  # models, socket, handler stub, router, frontend files
     assert _imports(reference).returncode == 0
-    expected = _tree(reference)
+    expected = snapshot(reference)
     for n in range(1, swaps + 1):
         app = _app(tmp_path / f"killed-{n}")
         killed = _generate(app, n)
@@ -79,7 +72,7 @@ def test_a_generate_killed_after_any_swap_leaves_a_backend_that_imports(tmp_path
             assert checked.returncode == 1 and "temporary file of an interrupted run" in checked.stdout + checked.stderr, checked.stdout
         again = _generate(app)
         assert again.returncode == 0, again.stdout + again.stderr
-        tree = _tree(app)
+        tree = snapshot(app)
         assert [p for p in tree if p.endswith((".eventgen-tmp", ".eventgen-del"))] == []
         assert tree == expected, f"killed after swap {n}"
 

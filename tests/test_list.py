@@ -8,7 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from review_support import CHAT_SPEC, FEATURE_SPEC, make_project, run_cli, write
+from support.cli import run_cli
+from support.project import make_project
+from support.specs import CHAT_SPEC, FEATURE_SPEC
+from support.tree import write
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -21,9 +24,9 @@ def _line_of(root: Path, rel: str, needle: str) -> int:
 
 
 def _catalog(capsys: pytest.CaptureFixture[str], root: Path) -> dict:
-    run = run_cli(capsys, "-C", str(root), "list", "--format", "json")
-    assert run.code == 0, run.err
-    return json.loads(run.out)
+    run = run_cli("-C", str(root), "list", "--format", "json")
+    assert run.exit == 0, run.stderr
+    return json.loads(run.stdout)
 
 
 @pytest.fixture
@@ -31,7 +34,7 @@ def project(tmp_path: Path) -> Path:
     return make_project(tmp_path / "app", specs={"feature": FEATURE_SPEC, "chat": CHAT_SPEC})
 
 
-# Every hand-written event use in review_support's project: (name, direction, kind, file, text on that line).
+# Every hand-written event use in support.review's project: (name, direction, kind, file, text on that line).
 EXPECTED_UNMANAGED = [
     ("chat-events", "server_to_client", "emit", "backend/open_webui/routers/chats.py", 'sio.emit("chat-events"'),
     ("chat-events", "server_to_client", "listener", "src/lib/components/chat/Chat.svelte", "$socket?.on('chat-events'"),
@@ -94,7 +97,7 @@ def test_unmanaged_events_found_in_python_and_frontend(project: Path, capsys: py
 
 
 def test_generated_code_is_managed_not_unmanaged(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_cli(capsys, "-C", str(project), "generate").code == 0
+    assert run_cli("-C", str(project), "generate").exit == 0
     main = (project / "backend/open_webui/socket/main.py").read_text()
     assert '@sio.on("feature:subscribe")' in main and 'sio.emit("chat:typing"' in main
     generated_frontend = [p for p in (project / "src").rglob("*") if p.is_file() and "eventgen:file" in p.read_text().split("\n", 1)[0]]
@@ -110,9 +113,9 @@ def test_generated_code_is_managed_not_unmanaged(project: Path, capsys: pytest.C
 
 
 def test_text_lists_both_sections(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    run = run_cli(capsys, "-C", str(project), "list")
-    assert run.code == 0 and run.err == ""
-    lines = run.out.splitlines()
+    run = run_cli("-C", str(project), "list")
+    assert run.exit == 0 and run.stderr == ""
+    lines = run.stdout.splitlines()
     assert lines[0] == "from specs (7):"
     assert lines[1].split() == ["EVENT", "DIRECTION", "ROOM", "ACTION", "HELPER", "LISTENER", "SPEC"]
     row = next(line for line in lines if line.split()[:1] == ["feature:updated"])
@@ -148,10 +151,10 @@ def test_commented_listeners_and_generated_files_are_skipped(project: Path, caps
 
 def test_unreadable_code_is_a_warning_not_a_failure(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(project, "backend/open_webui/routers/broken.py", "from open_webui.socket.main import sio\n\ndef f(:\n    pass\n")
-    run = run_cli(capsys, "-C", str(project), "list", "--format", "json")
-    assert run.code == 0
-    assert run.err.startswith("warning: backend/open_webui/routers/broken.py:3:")
-    doc = json.loads(run.out)
+    run = run_cli("-C", str(project), "list", "--format", "json")
+    assert run.exit == 0
+    assert run.stderr.startswith("warning: backend/open_webui/routers/broken.py:3:")
+    doc = json.loads(run.stdout)
     assert [w["path"] for w in doc["warnings"]] == ["backend/open_webui/routers/broken.py"]
     assert _unmanaged(doc) == _expected(project)
 
@@ -159,16 +162,16 @@ def test_unreadable_code_is_a_warning_not_a_failure(project: Path, capsys: pytes
 def test_without_specs_and_with_invalid_specs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bare = make_project(tmp_path / "bare", specs={})
     # No specs folder at all is invalid input (a typo in `specs` must not read as "no events")...
-    assert run_cli(capsys, "-C", str(bare), "list").code == 2
+    assert run_cli("-C", str(bare), "list").exit == 2
     # ...an empty one lists what the code handles by hand.
     (bare / "events").mkdir()
-    run = run_cli(capsys, "-C", str(bare), "list")
-    assert run.code == 0
+    run = run_cli("-C", str(bare), "list")
+    assert run.exit == 0
     # Without specs, the listener of feature:updated is one more unmanaged event.
-    assert "from specs (" not in run.out and run.out.splitlines()[-1] == "eventgen: 0 event(s) from 0 spec(s), 11 unmanaged event(s) found in code"
+    assert "from specs (" not in run.stdout and run.stdout.splitlines()[-1] == "eventgen: 0 event(s) from 0 spec(s), 11 unmanaged event(s) found in code"
     broken = make_project(tmp_path / "broken", specs={"feature": FEATURE_SPEC.replace("action: join", "action: jump")})
-    run = run_cli(capsys, "-C", str(broken), "list")
-    assert run.code == 2 and run.out == "" and re.match(r"events/feature\.yaml:\d+:\d+: ", run.err)
+    run = run_cli("-C", str(broken), "list")
+    assert run.exit == 2 and run.stdout == "" and re.match(r"events/feature\.yaml:\d+:\d+: ", run.stderr)
 
 
 def test_example_app(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

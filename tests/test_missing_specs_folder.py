@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from generator.cli import main
+from support.cli import eventgen
+from support.tree import snapshot
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "openwebui-mini"
 
@@ -17,18 +17,17 @@ def test_missing_specs_folder_exits_2_and_touches_nothing(tmp_path: Path, capsys
     app = tmp_path / "app"
     shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("node_modules", "__pycache__"))
     (app / "eventgen.toml").write_text('specs = "event"\n')  # a typo for "events"
-    before = {p: p.read_bytes() for p in app.rglob("*") if p.is_file()}
-    code = main(["--project", str(app), *command])
-    err = capsys.readouterr().err
-    assert code == 2
-    assert "event: specs folder not found" in err
-    assert {p: p.read_bytes() for p in app.rglob("*") if p.is_file()} == before
+    before = snapshot(app)
+    run = eventgen(app, *command)
+    assert run.exit == 2
+    assert "event: specs folder not found" in run.stderr
+    assert snapshot(app) == before
 
 
 def test_an_empty_specs_folder_still_removes_everything(tmp_path: Path) -> None:
     app = tmp_path / "app"
     shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("node_modules", "__pycache__"))
     (app / "events" / "feature.yaml").unlink()
-    assert main(["--project", str(app), "generate"]) == 0
+    assert eventgen(app, "generate").exit == 0
     leftovers = [p for p in app.rglob("*") if p.is_file() and b"eventgen:" in p.read_bytes()]
     assert leftovers == []

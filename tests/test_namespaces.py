@@ -16,18 +16,20 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from server_gen_support import SOCKET_MODULE, eventgen, snapshot
+from support.cli import eventgen
+from support.golden import materialise_input
+from support.project import SOCKET_MODULE
+from support.tree import snapshot
 
 from generator.spec.rooms import PatternError, Shape, escape, overlap, overlaps_glob, parse_pattern, unescape
 
-BASE = Path(__file__).resolve().parent / "golden" / "fresh_insert" / "input"
 ROUTER = "backend/open_webui/routers/features.py"
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     root = tmp_path / "app"
-    shutil.copytree(BASE, root)
+    materialise_input("fresh_insert", root)
     (root / "events" / "feature.yaml").unlink()
     return root
 

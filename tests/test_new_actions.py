@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pty_support import Terminal
-from review_support import make_project, run_cli, write
+from support.cli import run_cli
+from support.project import make_project
+from support.terminal import Terminal
+from support.tree import snapshot, write
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -72,10 +74,6 @@ POLL_SPEC = {
 }
 
 
-def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
-
-
 def _app(root: Path) -> Path:
     make_project(root, specs={})
     (root / "events").mkdir()
@@ -104,20 +102,19 @@ def _assert_generated(root: Path) -> None:
 
 def test_new_with_flags_for_every_action(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = _app(tmp_path / "app")
-    run = run_cli(capsys, "-C", str(root), "new", "poll", *POLL_FLAGS)
-    assert run.code == 0, run.err + run.out
+    run = run_cli("-C", str(root), "new", "poll", *POLL_FLAGS)
+    assert run.exit == 0, run.stderr + run.stdout
     assert yaml.safe_load((root / "events/poll.yaml").read_text()) == POLL_SPEC
     _assert_generated(root)
-    assert run_cli(capsys, "-C", str(root), "check").code == 0
+    assert run_cli("-C", str(root), "check").exit == 0
 
 
 def test_emit_from_with_an_anchor_call(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = _app(tmp_path / "app")
-    run = run_cli(
-        capsys, "-C", str(root), "new", "poll", "--room", "poll:{poll_id}", "--access", "authenticated", "--join", "poll:join",
+    run = run_cli("-C", str(root), "new", "poll", "--room", "poll:{poll_id}", "--access", "authenticated", "--join", "poll:join",
         "--emit", "poll:updated", "--field", "votes:dict", "--emit-from", "backend/open_webui/routers/polls.py:vote:Polls.vote", "--arg", "votes=poll",
     )
-    assert run.code == 0, run.err + run.out
+    assert run.exit == 0, run.stderr + run.stdout
     site = yaml.safe_load((root / "events/poll.yaml").read_text())["events"][1]["emit"]
     assert site == {"helper": "emit_poll_updated", "from": [{"file": "backend/open_webui/routers/polls.py", "function": "vote", "after": "Polls.vote", "args": {"votes": "poll"}}]}
     assert "    poll = Polls.vote(poll_id, user[\"id\"], form_data[\"option\"])\n    # eventgen:begin poll/poll:updated@vote" in (root / "backend/open_webui/routers/polls.py").read_text()
@@ -125,11 +122,10 @@ def test_emit_from_with_an_anchor_call(tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_a_relay_with_its_listener_and_nothing_else(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = _app(tmp_path / "app")
-    run = run_cli(
-        capsys, "-C", str(root), "new", "chat", "--room", "chat:{chat_id}", "--access", "authenticated",
+    run = run_cli("-C", str(root), "new", "chat", "--room", "chat:{chat_id}", "--access", "authenticated",
         "--join", "chat:join", "--relay", "chat:typing", "--field", "typing:bool", "--listener", "ChatTyping",
     )
-    assert run.code == 0, run.err + run.out
+    assert run.exit == 0, run.stderr + run.stdout
     events = yaml.safe_load((root / "events/chat.yaml").read_text())["events"]
     assert events[1] == {
         "name": "chat:typing", "direction": "client_to_server", "action": "relay", "room": "chat",
@@ -160,22 +156,22 @@ def test_a_relay_with_its_listener_and_nothing_else(tmp_path: Path, capsys: pyte
 )
 def test_bad_action_flags_exit_2_and_write_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], expected: list[str]) -> None:
     root = _app(tmp_path / "app")
-    before = _tree(root)
-    run = run_cli(capsys, "-C", str(root), "new", "poll", *flags)
-    assert (run.code, run.out, run.err.splitlines()) == (2, "", expected)
-    assert _tree(root) == before
+    before = snapshot(root)
+    run = run_cli("-C", str(root), "new", "poll", *flags)
+    assert (run.exit, run.stdout, run.stderr.splitlines()) == (2, "", expected)
+    assert snapshot(root) == before
 
 
 def test_a_typo_in_emit_from_is_refused_with_the_near_file_and_the_spec_taken_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = _app(tmp_path / "app")
-    before = _tree(root)
-    run = run_cli(capsys, "-C", str(root), "new", "poll", "--emit", "poll:updated", "--broadcast", "--field", "poll_id:str", "--emit-from", "backend/open_webui/routers/pols.py:vote:Polls.vote")
-    assert run.code == 2
-    assert run.err.splitlines() == [
+    before = snapshot(root)
+    run = run_cli("-C", str(root), "new", "poll", "--emit", "poll:updated", "--broadcast", "--field", "poll_id:str", "--emit-from", "backend/open_webui/routers/pols.py:vote:Polls.vote")
+    assert run.exit == 2
+    assert run.stderr.splitlines() == [
         "eventgen new: events/poll.yaml not written: generation failed (--no-generate writes the spec alone)",
         "events/poll.yaml: file not found: backend/open_webui/routers/pols.py (emit.from.file) (did you mean 'backend/open_webui/routers/polls.py'?)",
     ]
-    assert _tree(root) == before
+    assert snapshot(root) == before
 
 
 # -- in a terminal -----------------------------------------------------------------------------
@@ -219,7 +215,7 @@ POLL_ANSWERS = [
 
 def test_interactive_new_writes_the_same_spec_as_the_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     by_flags = _app(tmp_path / "flags" / "app")
-    assert run_cli(capsys, "-C", str(by_flags), "new", "poll", *POLL_FLAGS).code == 0
+    assert run_cli("-C", str(by_flags), "new", "poll", *POLL_FLAGS).exit == 0
     asked = _app(tmp_path / "asked" / "app")
     term = _terminal(asked)  # from a subfolder: the project is found
     for prompt, line in POLL_ANSWERS:
@@ -230,7 +226,7 @@ def test_interactive_new_writes_the_same_spec_as_the_flags(tmp_path: Path, capsy
     assert term.finish() == 0, term.seen
     assert "events/poll.yaml: created" in term.seen
     assert (asked / "events/poll.yaml").read_bytes() == (by_flags / "events/poll.yaml").read_bytes()
-    assert _tree(asked) == _tree(by_flags)
+    assert snapshot(asked) == snapshot(by_flags)
     _assert_generated(asked)
 
 
@@ -278,7 +274,7 @@ def test_interactive_new_asks_again_after_a_wrong_answer(tmp_path: Path) -> None
 
 def test_declining_at_the_end_writes_nothing(tmp_path: Path) -> None:
     root = _app(tmp_path / "app")
-    before = _tree(root)
+    before = snapshot(root)
     term = _terminal(root, "status")
     term.answer("Description: ", "")
     term.answer("Room pattern (empty: no room, broadcast only) [status:{status_id}]: ", "-")
@@ -291,15 +287,15 @@ def test_declining_at_the_end_writes_nothing(tmp_path: Path) -> None:
     term.answer("Write events/status.yaml and generate its code? [Y/n]: ", "n")
     assert term.finish() == 0
     assert "eventgen new: nothing written" in term.seen
-    assert _tree(root) == before
+    assert snapshot(root) == before
 
 
 def test_without_a_terminal_and_without_flags_nothing_is_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = _app(tmp_path / "app")
-    run = run_cli(capsys, "-C", str(root), "new", "poll")
-    assert (run.code, run.err) == (2, "eventgen new: nothing to write: give at least one of --join, --leave, --relay, --handle or --emit\n")
-    run = run_cli(capsys, "-C", str(root), "new")
-    assert run.code == 2 and "Missing argument 'NAME'" in run.err
+    run = run_cli("-C", str(root), "new", "poll")
+    assert (run.exit, run.stderr) == (2, "eventgen new: nothing to write: give at least one of --join, --leave, --relay, --handle or --emit\n")
+    run = run_cli("-C", str(root), "new")
+    assert run.exit == 2 and "Missing argument 'NAME'" in run.stderr
 
 
 def test_interactive_new_refuses_a_taken_or_bad_name_before_asking(tmp_path: Path) -> None:

@@ -6,17 +6,15 @@ the result is served through a real python-socketio server."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from review_support import run_cli, write
+from support.cli import run_cli
+from support.golden import run_probe
+from support.tree import write
 
 REPO = Path(__file__).resolve().parent.parent
-PROBE = REPO / "tests" / "golden_runtime_probe.py"
 
 APP = {
     "server/app/__init__.py": "",
@@ -90,16 +88,15 @@ def test_a_newcomer_adds_a_feature_to_an_app_that_is_not_open_webui(tmp_path: Pa
     for rel, text in APP.items():
         write(root, rel, textwrap.dedent(text))
     monkeypatch.chdir(root)  # the README: init in the project's root folder
-    init = run_cli(capsys, "init")
-    assert init.code == 0, init.err
-    assert "found the session pool `connected_users` (server/app/realtime.py:13, in connect)" in init.out
-    assert "found Svelte 4 syntax in the existing components" not in init.out  # package.json tells: ^4.2.0
+    init = run_cli("init")
+    assert init.exit == 0, init.stderr
+    assert "found the session pool `connected_users` (server/app/realtime.py:13, in connect)" in init.stdout
+    assert "found Svelte 4 syntax in the existing components" not in init.stdout  # package.json tells: ^4.2.0
     config = (root / "eventgen.toml").read_text()
     assert 'session_pool = "connected_users"' in config and 'store_import = "../../socket"' in config
 
     monkeypatch.chdir(root / "server" / "app")  # from anywhere inside, from now on
-    new = run_cli(
-        capsys, "new", "poll",
+    new = run_cli("new", "poll",
         "--room", "poll:{poll_id}", "--access", "authenticated",
         "--join", "poll:join", "--leave", "poll:leave",
         "--relay", "poll:typing", "--field", "poll:typing=typing:bool",
@@ -108,13 +105,13 @@ def test_a_newcomer_adds_a_feature_to_an_app_that_is_not_open_webui(tmp_path: Pa
         "--emit-from", "server/app/routers/polls.py:vote:return", "--arg", "votes=counts",
         "--listener", "PollUpdates",
     )
-    assert new.code == 0, new.err + new.out
+    assert new.exit == 0, new.stderr + new.stdout
     listener = (root / "web/src/lib/components/realtime/PollUpdates.svelte").read_text()
     assert "$lib" not in listener and 'from "../../socket"' in listener and "export let pollId" in listener
     stub = root / "server/app/handlers/poll.py"
     assert "raise NotImplementedError" in stub.read_text()
     stub.write_text(HANDLER)  # the newcomer implements the handler, as docs/handler-patterns.md shows
-    assert run_cli(capsys, "check").code == 0
+    assert run_cli("check").exit == 0
 
     script = """
         import asyncio, sys, types
@@ -122,7 +119,7 @@ def test_a_newcomer_adds_a_feature_to_an_app_that_is_not_open_webui(tmp_path: Pa
         package = types.ModuleType("open_webui"); package.__path__ = []
         socket_pkg = types.ModuleType("open_webui.socket"); socket_pkg.main = app.realtime
         sys.modules.update({"open_webui": package, "open_webui.socket": socket_pkg, "open_webui.socket.main": app.realtime})
-        from golden_runtime_probe import Harness
+        from support.golden_runtime_probe import Harness
         from app.routers import polls
 
         async def scenario(h):
@@ -147,6 +144,5 @@ def test_a_newcomer_adds_a_feature_to_an_app_that_is_not_open_webui(tmp_path: Pa
         asyncio.run(Harness.run(scenario))
         print("journey passed")
     """
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "server"), str(PROBE.parent)]), "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], cwd=root / "server", env=env, capture_output=True, text=True, timeout=120, check=False)
+    proc = run_probe(root / "server", script)
     assert proc.returncode == 0 and "journey passed" in proc.stdout, proc.stdout + proc.stderr

@@ -20,17 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from reliability_support import (
-    FEATURE_SPEC,
-    MODELS_MODULE,
-    REPO,
-    ROUTER,
-    SOCKET_MODULE,
-    eventgen,
-    eventgen_process,
-    make_project,
-    snapshot,
-)
+from support.cli import REPO, eventgen, eventgen_process
+from support.project import MODELS_MODULE, ROUTER, SOCKET_MODULE, TOKEN_APP, make_project
+from support.specs import FEATURE_SPEC
+from support.tree import snapshot
 from test_spec_errors import CASES as SPEC_ERROR_CASES
 
 import generator.pipeline as pipeline
@@ -183,7 +176,7 @@ def _assert_clean(project: Path, args: tuple[str, ...]) -> int:
 
 @pytest.mark.parametrize("bad", CORPUS, ids=[b.id for b in CORPUS])
 def test_bad_input_never_shows_a_traceback(bad: Bad, tmp_path: Path) -> None:
-    project = make_project(tmp_path / "app")
+    project = make_project(tmp_path / "app", files=TOKEN_APP)
     _apply(project, bad)
     if any(c is FIFO for c in bad.files.values()):
         # snapshot() would block on the FIFO too: each run must simply end, refused and clean.
@@ -198,7 +191,8 @@ def test_bad_input_never_shows_a_traceback(bad: Bad, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("case", SPEC_ERROR_CASES, ids=[c.id for c in SPEC_ERROR_CASES])
 def test_the_spec_error_corpus_never_shows_a_traceback(case: object, tmp_path: Path) -> None:
-    project = make_project(tmp_path / "app", specs={})
+    project = make_project(tmp_path / "app", specs={}, files=TOKEN_APP)
+    (project / "events").mkdir()
     for name, text in case.files.items():  # type: ignore[attr-defined]
         (project / "events" / name).write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
     for args in (("generate",), ("check", "--format", "github"), ("diff",)):
@@ -219,7 +213,7 @@ CLI_MISUSE = [
 
 @pytest.mark.parametrize(("args", "code"), CLI_MISUSE, ids=[" ".join(a) or "no-args" for a, _ in CLI_MISUSE])
 def test_command_line_misuse_is_a_usage_error(tmp_path: Path, args: tuple[str, ...], code: int) -> None:
-    project = make_project(tmp_path / "app")
+    project = make_project(tmp_path / "app", files=TOKEN_APP)
     run = eventgen(project, *args)
     assert run.exit == code, run.output
     assert "Traceback" not in run.output and run.output.strip()
@@ -244,7 +238,7 @@ def _explode(*args: object, **kwargs: object) -> object:
 
 
 def test_an_unexpected_error_is_one_line_and_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    project = make_project(tmp_path / "app")
+    project = make_project(tmp_path / "app", files=TOKEN_APP)
     monkeypatch.setattr(pipeline, "compute", _explode)
     run = eventgen(project, "generate")
     assert run.exit == 3
@@ -255,7 +249,7 @@ def test_an_unexpected_error_is_one_line_and_exit_3(tmp_path: Path, monkeypatch:
 
 
 def test_debug_shows_the_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    project = make_project(tmp_path / "app")
+    project = make_project(tmp_path / "app", files=TOKEN_APP)
     monkeypatch.setattr(pipeline, "compute", _explode)
     run = eventgen(project, "--debug", "generate")
     assert run.exit == 3
@@ -277,7 +271,7 @@ main()
 
 @pytest.mark.parametrize("debug", [False, True])
 def test_a_real_process_exits_3_with_one_line(tmp_path: Path, debug: bool) -> None:
-    project = make_project(tmp_path / "app")
+    project = make_project(tmp_path / "app", files=TOKEN_APP)
     argv = ["eventgen", "-C", str(project)] + (["--debug"] if debug else []) + ["generate"]
     script = f"import sys; sys.argv = {argv!r}\n" + _CRASHING_PROCESS
     proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
@@ -291,7 +285,7 @@ def test_a_real_process_exits_3_with_one_line(tmp_path: Path, debug: bool) -> No
 
 def test_a_terminal_that_cannot_encode_the_message_gets_it_anyway(tmp_path: Path) -> None:
     """With an ASCII-only terminal, a message quoting `café:unsubscribe` still prints, without a crash."""
-    project = make_project(tmp_path / "app")
+    project = make_project(tmp_path / "app", files=TOKEN_APP)
     (project / "events/feature.yaml").write_text(FEATURE_SPEC.replace("name: feature:unsubscribe", "name: 'café:unsubscribe'"), encoding="utf-8")
     run = eventgen_process(project, "generate", env={"PYTHONIOENCODING": "ascii", "LC_ALL": "C"})
     assert run.exit == 2, run.output
@@ -300,7 +294,7 @@ def test_a_terminal_that_cannot_encode_the_message_gets_it_anyway(tmp_path: Path
 
 def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     """`eventgen diff | head -1`: the reader leaves early; no BrokenPipeError report."""
-    project = make_project(tmp_path / "app")
+    project = make_project(tmp_path / "app", files=TOKEN_APP)
     shell = f"{sys.executable} -m generator.cli -C {project} diff | head -1"
     proc = subprocess.run(["bash", "-o", "pipefail", "-c", shell], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.stdout.startswith("--- ") and proc.stderr == "", proc.stderr
@@ -308,7 +302,7 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_while_planning_exits_130_without_a_traceback(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "app")
+    project = make_project(tmp_path / "app", files=TOKEN_APP)
     script = textwrap.dedent(
         f"""
         import os, signal, sys

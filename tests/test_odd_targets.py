@@ -11,22 +11,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from reliability_support import (
-    MODELS_MODULE,
-    ROUTER,
-    SOCKET_MODULE,
-    changed_paths,
-    eventgen,
-    leftovers,
-    make_project,
-    one_line,
-    snapshot,
-)
+from support.cli import eventgen
+from support.project import MODELS_MODULE, ROUTER, SOCKET_MODULE, TOKEN_APP, make_project, one_line
+from support.tree import changed_paths, leftovers, snapshot
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    return make_project(tmp_path / "app")
+    return make_project(tmp_path / "app", files=TOKEN_APP)
 
 
 def _edit(project: Path, rel: str, old: str, new: str) -> None:
@@ -94,7 +86,7 @@ def test_a_symlinked_folder_out_of_the_project_is_refused_at_the_spec(project: P
     outside = tmp_path / "elsewhere"
     shutil.move(project / "backend/open_webui/routers", outside)
     os.symlink(outside, project / "backend/open_webui/routers")
-    _refused(project, f"events/feature.yaml:35:17: file '{ROUTER}' is outside the project")
+    _refused(project, f"events/feature.yaml:34:17: file '{ROUTER}' is outside the project")
 
 
 def test_a_handler_folder_linked_out_of_the_project_is_refused_at_the_spec(project: Path, tmp_path: Path) -> None:
@@ -155,9 +147,9 @@ def test_a_pyproject_path_out_of_the_project_is_refused_with_its_position(projec
 @pytest.mark.parametrize(
     ("file", "expected"),
     [
-        ("../outside/routers.py", "events/feature.yaml:35:17: file '../outside/routers.py' is outside the project"),
-        ("backend/../../x.py", "events/feature.yaml:35:17: file 'backend/../../x.py' is outside the project"),
-        ("/etc/routers.py", "events/feature.yaml:35:17: events[2].emit.from[0].file: file '/etc/routers.py' must be relative to the project root"),
+        ("../outside/routers.py", "events/feature.yaml:34:17: file '../outside/routers.py' is outside the project"),
+        ("backend/../../x.py", "events/feature.yaml:34:17: file 'backend/../../x.py' is outside the project"),
+        ("/etc/routers.py", "events/feature.yaml:34:17: events[2].emit.from[0].file: file '/etc/routers.py' must be relative to the project root"),
     ],
 )
 def test_an_emit_file_out_of_the_project_is_refused_with_its_position(project: Path, file: str, expected: str) -> None:

@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 import yaml
 from pre_commit.clientlib import load_manifest
-from review_support import FEATURE_SPEC, git, make_project
+from support.project import git, make_project
+from support.specs import FEATURE_SPEC
+from support.tree import snapshot
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -47,10 +49,6 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file() and ".git" not in p.relative_to(root).parts}
-
-
 def test_manifest_parses_and_names_the_installed_console_script() -> None:
     hooks = _hooks()
     assert sorted(hooks) == ["eventgen-check", "eventgen-generate"]
@@ -79,13 +77,13 @@ def test_each_hook_entry_does_its_job(tmp_path: Path) -> None:
     check, generate = _command(hooks["eventgen-check"]), _command(hooks["eventgen-generate"])
     first = subprocess.run(check, cwd=root, env=_env(tmp_path), check=False, capture_output=True, text=True)
     assert first.returncode == 1 and "eventgen: drift:" in first.stdout
-    before = _tree(root)
+    before = snapshot(root)
     made = subprocess.run(generate, cwd=root, env=_env(tmp_path), check=False, capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
-    after = _tree(root)
+    after = snapshot(root)
     assert after != before and "backend/open_webui/socket/event_models.py" in after
     again = subprocess.run(generate, cwd=root, env=_env(tmp_path), check=False, capture_output=True, text=True)
-    assert again.returncode == 0 and _tree(root) == after  # a second run changes nothing
+    assert again.returncode == 0 and snapshot(root) == after  # a second run changes nothing
     assert subprocess.run(check, cwd=root, env=_env(tmp_path), check=False, capture_output=True, text=True).returncode == 0
     # Invalid input is exit 2 through the hook too, and nothing is written.
     (root / "events/feature.yaml").write_text(FEATURE_SPEC.replace("action: join", "action: jump"))

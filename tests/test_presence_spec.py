@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.cli import eventgen
 from test_asyncapi import schema_errors, semantic_problems
 
-from generator.cli import main
 from generator.spec.models import PRESENCE_TTL_MAX_S, PRESENCE_TTL_MIN_S
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,10 +48,8 @@ def _validate(tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[st
     (tmp_path / "events").mkdir(exist_ok=True)
     for name, text in files.items():
         (tmp_path / "events" / name).write_text(text)
-    capsys.readouterr()
-    code = main(["-C", str(tmp_path), "validate"])
-    out = capsys.readouterr()
-    return code, [line for line in (out.out + out.err).splitlines() if line.startswith("events/")]
+    run = eventgen(tmp_path, "validate")
+    return run.exit, [line for line in run.output.splitlines() if line.startswith("events/")]
 
 
 @pytest.mark.parametrize(
@@ -114,7 +112,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("gen") / "app"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit"))
     (root / "events/desk.yaml").write_text(SPEC)
-    assert main(["-C", str(root), "generate"]) == 0
+    assert eventgen(root, "generate").exit == 0
     return root
 
 
@@ -135,7 +133,7 @@ def test_generated_server_code_is_clean_and_imports_the_runtime_once(generated: 
         check=False,
     )
     assert lint.returncode == 0, lint.stdout  # F401: nothing imported unused
-    assert main(["-C", str(generated), "generate"]) == 0  # a second run changes nothing
+    assert eventgen(generated, "generate").exit == 0  # a second run changes nothing
     assert runtime.read_text() == text
 
 
@@ -146,7 +144,7 @@ def test_removing_presence_removes_the_runtime(generated: Path, tmp_path: Path) 
     shutil.copytree(generated, root)
     spec = root / "events/desk.yaml"
     spec.write_text(spec.read_text().replace("    presence: true\n    presence_ttl_s: 10\n", ""))
-    assert main(["-C", str(root), "generate"]) == 0
+    assert eventgen(root, "generate").exit == 0
     assert not (root / "backend/open_webui/socket/eventgen_presence.py").exists()
     assert not (root / "src/lib/socket/eventgen-presence.ts").exists()
     assert "eventgen_presence" not in (root / "backend/open_webui/socket/main.py").read_text()
@@ -164,9 +162,9 @@ def test_json_schema_export_documents_the_keys() -> None:
 
 
 def test_asyncapi_shows_the_presence_event_and_the_members_ack(generated: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    capsys.readouterr()
-    assert main(["-C", str(generated), "export", "asyncapi", "--format", "json"]) == 0
-    doc = json.loads(capsys.readouterr().out)
+    run = eventgen(generated, "export", "asyncapi", "--format", "json")
+    assert run.exit == 0, run.output
+    doc = json.loads(run.stdout)
     assert schema_errors(doc) == [] and semantic_problems(doc) == []
     assert doc["channels"]["desk.desk"]["x-eventgen-presence"] == {"ttl_s": 10}
     payload = doc["components"]["schemas"]["DeskDeskPresencePayload"]

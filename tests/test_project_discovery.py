@@ -7,13 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from review_support import FEATURE_SPEC, make_project, run_cli, write
+from support.cli import run_cli
+from support.project import make_project
+from support.specs import FEATURE_SPEC
+from support.tree import DIR, snapshot, write
 
 from generator.config import find_project_root
-
-
-def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture
@@ -49,26 +48,26 @@ def test_every_command_outside_a_project_exits_2_with_the_same_message(
     outside: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: list[str]
 ) -> None:
     monkeypatch.chdir(outside)
-    run = run_cli(capsys, *command)
-    assert run.code == 2
-    assert run.out == "" or command[:1] == ["check"]  # check's machine formats print the error on stdout
+    run = run_cli(*command)
+    assert run.exit == 2
+    assert run.stdout == "" or command[:1] == ["check"]  # check's machine formats print the error on stdout
     expected = (
         f"eventgen: not inside an eventgen project: neither {outside} nor any folder above it holds "
         "eventgen.toml, a pyproject.toml with [tool.eventgen], or a specs folder events/\n"
         "  hint: run `eventgen init` in the project's root folder, or pass --project DIR\n"
     )
     if command[:1] == ["check"] and "--format" in command:
-        assert "not inside an eventgen project" in run.out and "::error" in run.out
+        assert "not inside an eventgen project" in run.stdout and "::error" in run.stdout
     else:
-        assert run.err == expected
-    assert _tree(outside.parent) == {}  # nothing written
+        assert run.stderr == expected
+    assert snapshot(outside.parent) == {"deeper": DIR}  # nothing written, not even a folder
 
 
 def test_json_schema_needs_no_project(outside: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """The spec format's schema is the same for every project (editors fetch it before there is one)."""
     monkeypatch.chdir(outside)
-    run = run_cli(capsys, "export", "json-schema")
-    assert run.code == 0 and json.loads(run.out)["title"]
+    run = run_cli("export", "json-schema")
+    assert run.exit == 0 and json.loads(run.stdout)["title"]
 
 
 @pytest.mark.parametrize("subfolder", ["", "events", "backend", "backend/open_webui/routers", "src/lib/components"])
@@ -79,13 +78,13 @@ def test_commands_find_the_project_from_any_folder_inside_it(
     reference = make_project(tmp_path / "there" / "app", specs={"feature": FEATURE_SPEC})  # same name: same AsyncAPI title
     monkeypatch.chdir(root / subfolder)
     for command in (["validate"], ["list", "--format", "json"], ["export", "asyncapi"], ["diff"], ["check", "--no-diff"]):
-        here = run_cli(capsys, *command)
-        there = run_cli(capsys, "--project", str(reference), *command)
-        assert (here.code, here.out, here.err) == (there.code, there.out.replace(str(reference), str(root)), there.err), command
-    assert run_cli(capsys, "generate").code == 0
-    assert run_cli(capsys, "--project", str(reference), "generate").code == 0
-    assert _tree(root) == _tree(reference)
-    assert run_cli(capsys, "check").code == 0
+        here = run_cli(*command)
+        there = run_cli("--project", str(reference), *command)
+        assert (here.exit, here.stdout, here.stderr) == (there.exit, there.stdout.replace(str(reference), str(root)), there.stderr), command
+    assert run_cli("generate").exit == 0
+    assert run_cli("--project", str(reference), "generate").exit == 0
+    assert snapshot(root) == snapshot(reference)
+    assert run_cli("check").exit == 0
 
 
 def test_a_configuration_above_wins_over_an_events_folder_below(tmp_path: Path) -> None:
@@ -120,9 +119,9 @@ def test_project_flag_wins_over_the_current_folder(tmp_path: Path, monkeypatch: 
     here = make_project(tmp_path / "here", specs={"feature": FEATURE_SPEC.replace("action: join", "action: jump")})
     there = make_project(tmp_path / "there", specs={"feature": FEATURE_SPEC})
     monkeypatch.chdir(here / "backend")
-    assert run_cli(capsys, "validate").code == 2  # the broken project around us
-    assert run_cli(capsys, "--project", str(there), "validate").code == 0
-    assert run_cli(capsys, "-C", "../../there", "validate").code == 0  # relative to the current folder
+    assert run_cli("validate").exit == 2  # the broken project around us
+    assert run_cli("--project", str(there), "validate").exit == 0
+    assert run_cli("-C", "../../there", "validate").exit == 0  # relative to the current folder
 
 
 def test_a_mistyped_specs_folder_is_exit_2_for_every_reading_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -132,34 +131,34 @@ def test_a_mistyped_specs_folder_is_exit_2_for_every_reading_command(tmp_path: P
     write(root, "eventgen.toml", 'specs = "event"\n')
     monkeypatch.chdir(root / "backend")
     for command in (["validate"], ["list"], ["export", "asyncapi"], ["export", "typescript"], ["check"], ["diff"], ["generate"]):
-        run = run_cli(capsys, *command)
-        assert (run.code, run.err.splitlines()[0]) == (2, "event: specs folder not found"), command
+        run = run_cli(*command)
+        assert (run.exit, run.stderr.splitlines()[0]) == (2, "event: specs folder not found"), command
 
 
 def test_init_in_a_subfolder_of_a_configured_project_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     root = make_project(tmp_path / "app")
     write(root, "eventgen.toml", "")
     monkeypatch.chdir(root / "backend")
-    before = _tree(root)
-    run = run_cli(capsys, "init")
-    assert run.code == 2
-    assert f"project root: {root.resolve()}" in run.out
-    assert "eventgen.toml: eventgen is already configured here" in run.err
-    assert _tree(root) == before  # no second configuration in backend/
+    before = snapshot(root)
+    run = run_cli("init")
+    assert run.exit == 2
+    assert f"project root: {root.resolve()}" in run.stdout
+    assert "eventgen.toml: eventgen is already configured here" in run.stderr
+    assert snapshot(root) == before  # no second configuration in backend/
 
 
 def test_init_in_a_subfolder_of_an_unconfigured_project_configures_its_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     root = make_project(tmp_path / "app")
     monkeypatch.chdir(root / "backend")
-    run = run_cli(capsys, "init")
-    assert run.code == 0, run.err
+    run = run_cli("init")
+    assert run.exit == 0, run.stderr
     assert (root / "eventgen.toml").is_file() and not (root / "backend" / "eventgen.toml").exists()
     assert not (root / "backend" / "events").exists()
 
 
 def test_init_outside_any_project_starts_one_here(outside: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(outside)
-    assert run_cli(capsys, "init").code == 0
+    assert run_cli("init").exit == 0
     assert (outside / "eventgen.toml").is_file() and (outside / "events").is_dir()
     assert find_project_root(outside) == outside.resolve()
-    assert run_cli(capsys, "validate").code == 0
+    assert run_cli("validate").exit == 0

@@ -14,7 +14,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from server_gen_support import eventgen
+from support.cli import eventgen
+from support.golden import materialise_input
 
 from generator.config import config_from_text
 from generator.errors import EventgenError
@@ -25,7 +26,7 @@ POLICIES = Path(__file__).resolve().parent / "runtime_specs" / "policies"
 
 def _app(tmp_path: Path, config: str) -> Path:
     root = tmp_path / "app"
-    shutil.copytree(GOLDEN / "fresh_insert" / "input", root)
+    materialise_input("fresh_insert", root)
     shutil.copy2(POLICIES / "policies.yaml", root / "events" / "policies.yaml")
     (root / "eventgen.toml").write_text(config)
     run = eventgen(root, "generate")
@@ -59,7 +60,7 @@ def test_nothing_is_generated_when_off_or_without_rate_limits(tmp_path: Path) ->
     off = _app(tmp_path / "off", "rate_limit_disconnect_window_s = 2\n")
     assert "RATE_DISCONNECT" not in (off / "backend/open_webui/socket/event_models.py").read_text()
     without_limits = tmp_path / "plain"
-    shutil.copytree(GOLDEN / "fresh_insert" / "input", without_limits)
+    materialise_input("fresh_insert", without_limits)
     (without_limits / "eventgen.toml").write_text("rate_limit_disconnect_after = 3\n")
     assert eventgen(without_limits, "generate").exit == 0
     assert "RATE_DISCONNECT" not in (without_limits / "backend/open_webui/socket/event_models.py").read_text()

@@ -13,7 +13,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from review_support import FEATURE_SPEC, git, make_project, run_cli, write
+from support.cli import run_cli
+from support.project import git, make_project
+from support.specs import FEATURE_SPEC
+from support.tree import write
 
 from generator.cli import cli
 
@@ -46,25 +49,25 @@ def test_the_exit_code_table_names_every_command() -> None:
 @pytest.mark.parametrize("command", [["validate"], ["list"], ["diff"], ["check"], ["generate"], ["export", "asyncapi"], ["export", "typescript"], ["remove", "feature"]])
 def test_every_command_documented_with_2_exits_2_on_an_invalid_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
     root = make_project(tmp_path / "app", specs={"feature": FEATURE_SPEC.replace("action: join", "action: jump")})
-    run = run_cli(capsys, "-C", str(root), *command)
-    assert run.code == 2, run
+    run = run_cli("-C", str(root), *command)
+    assert run.exit == 2, run
     assert re.search(r"(^|\D)2(\D|$)", _exit_codes()[command[0]]), f"README: `{command[0]}` exits 2 on invalid input"
 
 
 def test_diff_exit_codes_are_as_documented(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _exit_codes()["diff"] == "0 (1 with `--exit-code` and changes), 2 invalid input"
     root = make_project(tmp_path / "app", specs={"feature": FEATURE_SPEC})
-    assert run_cli(capsys, "-C", str(root), "diff").code == 0
-    assert run_cli(capsys, "-C", str(root), "diff", "--exit-code").code == 1
-    assert run_cli(capsys, "-C", str(root), "generate").code == 0
-    assert run_cli(capsys, "-C", str(root), "diff", "--exit-code").code == 0
+    assert run_cli("-C", str(root), "diff").exit == 0
+    assert run_cli("-C", str(root), "diff", "--exit-code").exit == 1
+    assert run_cli("-C", str(root), "generate").exit == 0
+    assert run_cli("-C", str(root), "diff", "--exit-code").exit == 0
 
 
 def test_the_summary_quoted_in_the_readme_is_what_generate_prints(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     quoted = re.search(r"`(eventgen: changed \d+ files \(generated items: [^)]*\))`", README)
     assert quoted
     root = make_project(tmp_path / "app", specs={"feature": FEATURE_SPEC})
-    lines = run_cli(capsys, "-C", str(root), "generate").out.splitlines()
+    lines = run_cli("-C", str(root), "generate").stdout.splitlines()
     assert re.sub(r"\d+", "N", lines[-1]) == re.sub(r"\d+", "N", quoted.group(1))
     files = {line.split(":", 1)[0] for line in lines[:-1]}
     items = len(lines) - 1
@@ -78,9 +81,9 @@ def test_the_new_example_runs_as_written(tmp_path: Path, capsys: pytest.CaptureF
     (root / "events").mkdir()
     write(root, "backend/open_webui/routers/polls.py", (REPO / "tests" / "test_new_actions.py").read_text().split("POLLS_ROUTER = '''\\\n", 1)[1].split("'''", 1)[0])
     write(root, "backend/open_webui/models/polls.py", "class Polls:\n    @staticmethod\n    def vote(poll_id, user_id, option):\n        return {}\n")
-    run = run_cli(capsys, "-C", str(root), *argv[1:])
-    assert run.code == 0, run.err + run.out
-    assert run_cli(capsys, "-C", str(root), "check").code == 0
+    run = run_cli("-C", str(root), *argv[1:])
+    assert run.exit == 0, run.stderr + run.stdout
+    assert run_cli("-C", str(root), "check").exit == 0
 
 
 # -- pre-commit and CI ---------------------------------------------------------------------------

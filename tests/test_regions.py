@@ -6,13 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from server_gen_support import (
-    FEATURE_SPEC,
-    SOCKET_MODULE,
-    eventgen,
-    snapshot,
-    write_tree,
-)
+from support.cli import eventgen
+from support.project import SOCKET_MODULE
+from support.specs import FEATURE_SPEC_NO_CALL_SITES
+from support.tree import snapshot, write_tree
 
 from generator.apply.regions import patch_regions, split_lines
 from generator.errors import ConflictError, EventgenError
@@ -195,7 +192,7 @@ def test_broken_markers_are_reported_with_their_position(name: str) -> None:
 
 def test_broken_markers_stop_the_cli_before_anything_is_written(tmp_path: Path) -> None:
     root = tmp_path / "app"
-    write_tree(root, {SOCKET_MODULE: MODULE, "events/feature.yaml": FEATURE_SPEC, "backend/open_webui/socket/access.py": "def can_read_feature(user, feature_id):\n    return True\n"})
+    write_tree(root, {SOCKET_MODULE: MODULE, "events/feature.yaml": FEATURE_SPEC_NO_CALL_SITES, "backend/open_webui/socket/access.py": "def can_read_feature(user, feature_id):\n    return True\n"})
     assert eventgen(root, "generate").exit == 0
     path = root / SOCKET_MODULE
     path.write_text(path.read_text().replace("# eventgen:end feature\n", ""))

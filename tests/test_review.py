@@ -15,18 +15,10 @@ from pathlib import Path
 import click
 import pytest
 import yaml
-from review_support import git, write
-from spec_review_support import (
-    BASE_SPECS,
-    CHAT_SPEC,
-    FEATURE_SPEC,
-    commit_all,
-    edit,
-    init_repo,
-    line_of,
-    old_text,
-    review,
-)
+from support.project import git
+from support.spec_review import BASE_SPECS, commit_all, edit, found, init_repo, line_of, old_text, review
+from support.specs import CHAT_REVIEW_SPEC, FEATURE_SPEC
+from support.tree import write
 
 from generator.cli import cli
 from generator.review.compare import KINDS
@@ -65,8 +57,8 @@ def test_example_pr_shows_both_findings_at_their_lines(example: Path, capsys: py
     field_line = line_of(before, "data: dict")
     base = git(example, "rev-parse", "--short", "main").stdout.strip()
 
-    result = review(capsys, example, "--format", "json")
-    assert result.code == 1
+    result = review(example, "--format", "json")
+    assert result.exit == 1
     doc = result.doc
     assert doc["against"]["ref"] == base and doc["against"]["how"] == "merge base of HEAD and main"
     blocking = {(f["class"], f["kind"], f["path"], f["line"], f["side"]) for f in doc["findings"] if f["blocking"]}
@@ -76,18 +68,18 @@ def test_example_pr_shows_both_findings_at_their_lines(example: Path, capsys: py
     }
     assert [f["kind"] for f in doc["findings"] if not f["blocking"]] == ["emit-changed"]
 
-    text = review(capsys, example, "--format", "text")
-    assert text.code == 1
-    assert f"\n  {base}:{SPEC}:{field_line}: field 'data' of event 'feature:updated': removed\n" in text.out
-    assert f"\n  {SPEC}:{access_line}: room 'feature' (feature:{{feature_id}}): access changed from open_webui.socket.access:can_read_feature to authenticated\n" in text.out
-    assert text.out.rstrip().endswith("(once reviewed, acknowledge with --allow-breaking and --allow-security)")
+    text = review(example, "--format", "text")
+    assert text.exit == 1
+    assert f"\n  {base}:{SPEC}:{field_line}: field 'data' of event 'feature:updated': removed\n" in text.stdout
+    assert f"\n  {SPEC}:{access_line}: room 'feature' (feature:{{feature_id}}): access changed from open_webui.socket.access:can_read_feature to authenticated\n" in text.stdout
+    assert text.stdout.rstrip().endswith("(once reviewed, acknowledge with --allow-breaking and --allow-security)")
 
-    markdown = review(capsys, example, "--format", "markdown").out
+    markdown = review(example, "--format", "markdown").stdout
     assert markdown.startswith("### eventgen review: **1 breaking**, **1 security-relevant**, 1 compatible\n")
     assert f"| `{base}:{SPEC}:{field_line}` (removed) | field 'data' of event 'feature:updated': removed |" in markdown
     assert f"| `{SPEC}:{access_line}` | room 'feature' (feature:{{feature_id}}): access changed" in markdown
 
-    github = review(capsys, example, "--format", "github").out.splitlines()
+    github = review(example, "--format", "github").stdout.splitlines()
     payload_line = line_of(after, "payload:", after="- name: feature:updated")
     assert github[0].startswith(f"::error file={SPEC},line={payload_line},title=eventgen review%3A breaking for deployed clients::field 'data'")
     assert github[0].endswith(f"(was {base}:{SPEC}:{field_line})")
@@ -101,13 +93,13 @@ def test_example_pr_shows_both_findings_at_their_lines(example: Path, capsys: py
 )
 def test_each_class_is_acknowledged_separately(example: Path, capsys: pytest.CaptureFixture[str], flags: tuple[str, ...], code: int) -> None:
     weaken(example)
-    result = review(capsys, example, "--format", "json", *flags)
-    assert result.code == code == result.doc["exit_code"]
+    result = review(example, "--format", "json", *flags)
+    assert result.exit == code == result.doc["exit_code"]
     assert {f["class"]: f["blocking"] for f in result.doc["findings"] if f["class"] != "compatible"} == {
         "breaking": "--allow-breaking" not in flags,
         "security": "--allow-security" not in flags,
     }
-    github = review(capsys, example, "--format", "github", *flags).out
+    github = review(example, "--format", "github", *flags).stdout
     assert github.count("::error ") == 2 - len(flags) and github.count("::warning ") == len(flags)
 
 
@@ -116,26 +108,26 @@ def test_flags_from_the_environment(example: Path, capsys: pytest.CaptureFixture
     weaken(example)
     monkeypatch.setenv("EVENTGEN_ALLOW_BREAKING", "true")
     monkeypatch.setenv("EVENTGEN_ALLOW_SECURITY", "false")
-    assert review(capsys, example, "--format", "json").code == 1
+    assert review(example, "--format", "json").exit == 1
     monkeypatch.setenv("EVENTGEN_ALLOW_SECURITY", "true")
-    assert review(capsys, example, "--format", "json").code == 0
+    assert review(example, "--format", "json").exit == 0
 
 
 def test_only_breaking_acknowledged_passes(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
     edit(example, SPEC, "      data: dict\n", "")
     edit(example, SPEC, "args: {feature_id: feature_id, data: feature.model_dump()}", "args: {feature_id: feature_id}")
-    assert review(capsys, example, "--format", "json").code == 1
-    passed = review(capsys, example, "--format", "text", "--allow-breaking")
-    assert passed.code == 0 and "(acknowledged: breaking)" in passed.out
+    assert review(example, "--format", "json").exit == 1
+    passed = review(example, "--format", "text", "--allow-breaking")
+    assert passed.exit == 0 and "(acknowledged: breaking)" in passed.stdout
 
 
 def test_unchanged_example_passes_and_writes_nothing(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
     index = (example / ".git" / "index").read_bytes()
-    result = review(capsys, example, "--format", "text")
-    assert result.code == 0
-    assert result.out.splitlines()[-1] == f"eventgen: review against {git(example, 'rev-parse', '--short', 'HEAD').stdout.strip()}: no changes to the specs' events"
+    result = review(example, "--format", "text")
+    assert result.exit == 0
+    assert result.stdout.splitlines()[-1] == f"eventgen: review against {git(example, 'rev-parse', '--short', 'HEAD').stdout.strip()}: no changes to the specs' events"
     weaken(example)
-    review(capsys, example, "--format", "json")
+    review(example, "--format", "json")
     assert git(example, "status", "--porcelain").stdout == f" M {SPEC}\n"  # only the edit: review wrote nothing
     assert (example / ".git" / "index").read_bytes() == index
 
@@ -153,12 +145,12 @@ def test_default_is_the_merge_base_with_main(tmp_path: Path, capsys: pytest.Capt
     edit(root, SPEC, "      data: dict\n", "      data: dict\n      version: int\n")  # main's later change
     commit_all(root, "main moves on")
     git(root, "checkout", "-q", "topic")
-    result = review(capsys, root, "--format", "json")
+    result = review(root, "--format", "json")
     base = git(root, "merge-base", "HEAD", "main").stdout.strip()
     assert result.doc["against"] == {"ref": git(root, "rev-parse", "--short", base).stdout.strip(), "commit": base, "how": "merge base of HEAD and main"}
     assert [(f["kind"], f["subject"]) for f in result.doc["findings"]] == [("field-removed", "field 'count' of event 'chat:ask'")]
     # Against main's tip the comparison would also see main's newer field as "removed".
-    against_main = review(capsys, root, "--format", "json", "--against", "main")
+    against_main = review(root, "--format", "json", "--against", "main")
     assert {f["subject"] for f in against_main.doc["findings"]} == {"field 'count' of event 'chat:ask'", "field 'version' of event 'feature:updated'"}
 
 
@@ -170,7 +162,7 @@ def test_default_follows_origin_head(tmp_path: Path, capsys: pytest.CaptureFixtu
     git(clone, "checkout", "-q", "-b", "topic")
     edit(clone, "events/chat.yaml", "      count: int\n", "")
     commit_all(clone, "drop count")
-    result = review(capsys, clone, "--format", "json")
+    result = review(clone, "--format", "json")
     assert result.doc["against"]["how"] == "merge base of HEAD and origin/trunk"
     assert result.doc["against"]["commit"] == git(upstream, "rev-parse", "HEAD").stdout.strip()
     assert [f["kind"] for f in result.doc["findings"]] == ["field-removed"]
@@ -179,7 +171,7 @@ def test_default_follows_origin_head(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_without_a_default_branch_head_is_the_base(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = init_repo(tmp_path / "repo", BASE_SPECS, branch="dev")
     edit(root, "events/chat.yaml", "      count: int\n", "")  # not committed: HEAD still has it
-    result = review(capsys, root, "--format", "json")
+    result = review(root, "--format", "json")
     assert result.doc["against"] == {"ref": "HEAD", "commit": git(root, "rev-parse", "HEAD").stdout.strip(), "how": "HEAD (no default branch to take a merge base with)"}
     assert [f["kind"] for f in result.doc["findings"]] == ["field-removed"]
 
@@ -189,9 +181,9 @@ def test_against_a_tag_and_an_older_commit(tmp_path: Path, capsys: pytest.Captur
     git(root, "tag", "v1")
     edit(root, "events/chat.yaml", "      count: int\n", "")
     commit_all(root, "drop count")
-    assert review(capsys, root, "--format", "json").doc["findings"] == []  # the working tree equals HEAD
+    assert review(root, "--format", "json").doc["findings"] == []  # the working tree equals HEAD
     for ref in ("v1", "HEAD~1", git(root, "rev-parse", "v1").stdout.strip()):
-        result = review(capsys, root, "--format", "json", "--against", ref)
+        result = review(root, "--format", "json", "--against", ref)
         assert result.doc["against"]["ref"] == ref and result.doc["against"]["how"] is None
         assert [f["kind"] for f in result.doc["findings"]] == ["field-removed"], ref
 
@@ -203,10 +195,10 @@ def test_first_commit_everything_is_new(tmp_path: Path, capsys: pytest.CaptureFi
     for rel, text in BASE_SPECS.items():
         write(root, rel, text)
     for args in ((), ("--against", "HEAD")):
-        result = review(capsys, root, "--format", "json", *args)
+        result = review(root, "--format", "json", *args)
         # New specs are compatible; a new broadcast event still asks for a security look (it reaches everyone).
         assert sorted(f["kind"] for f in result.doc["findings"]) == ["broadcast-enabled", "spec-added", "spec-added"]
-        assert result.code == 1
+        assert result.exit == 1
         assert result.doc["against"]["commit"] is None
         assert result.doc["notes"] == [] and result.doc["against"]["how"] == "no commit yet: every spec counts as new"
 
@@ -214,8 +206,8 @@ def test_first_commit_everything_is_new(tmp_path: Path, capsys: pytest.CaptureFi
 def test_project_in_a_subfolder_of_the_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = init_repo(tmp_path / "repo", {f"app/{rel}": text for rel, text in BASE_SPECS.items()} | {"app/eventgen.toml": 'specs = "events"\n', "README.md": "x\n"})
     edit(root, "app/events/chat.yaml", "      count: int\n", "")
-    result = review(capsys, root / "app", "--format", "json")
-    assert result.found() == {("breaking", "field-removed", "events/chat.yaml", line_of(CHAT_SPEC, "count: int"), "old")}
+    result = review(root / "app", "--format", "json")
+    assert found(result) == {("breaking", "field-removed", "events/chat.yaml", line_of(CHAT_REVIEW_SPEC, "count: int"), "old")}
     # Annotations name files from the checkout's root, where GitHub looks for them.
     github = subprocess.run(
         [sys.executable, "-m", "generator.cli", "-C", "app", "review", "--format", "github"],
@@ -230,39 +222,39 @@ def test_specs_folder_moved_since_the_ref(tmp_path: Path, capsys: pytest.Capture
     root = init_repo(tmp_path / "repo", BASE_SPECS | {"eventgen.toml": 'specs = "events"\n'})
     git(root, "mv", "events", "realtime")
     write(root, "eventgen.toml", 'specs = "realtime"\n')
-    assert review(capsys, root, "--format", "json").doc["findings"] == []
+    assert review(root, "--format", "json").doc["findings"] == []
     git(root, "mv", "realtime", "events")
     (root / "eventgen.toml").unlink()
     write(root, "pyproject.toml", '[tool.eventgen]\nspecs = "events"\n')
     commit_all(root, "back, configured in pyproject")
     git(root, "mv", "events", "specs")
     write(root, "pyproject.toml", '[tool.eventgen]\nspecs = "specs"\n')
-    assert review(capsys, root, "--format", "json", "--against", "HEAD").doc["findings"] == []
+    assert review(root, "--format", "json", "--against", "HEAD").doc["findings"] == []
 
 
 def test_the_ref_is_read_like_the_working_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`.yml` counts, subfolders (events/examples/) do not, a symlinked spec is read where it points."""
-    files = {"events/feature.yml": FEATURE_SPEC, "shared/chat.yaml": CHAT_SPEC, "events/examples/feature.yaml": "not: [a spec"}
+    files = {"events/feature.yml": FEATURE_SPEC, "shared/chat.yaml": CHAT_REVIEW_SPEC, "events/examples/feature.yaml": "not: [a spec"}
     root = init_repo(tmp_path / "repo", files)
     os.symlink("../shared/chat.yaml", root / "events" / "chat.yaml")
     commit_all(root, "link")
-    assert review(capsys, root, "--format", "json").doc["findings"] == []
+    assert review(root, "--format", "json").doc["findings"] == []
     edit(root, "shared/chat.yaml", "      count: int\n", "")
-    assert review(capsys, root, "--format", "json").found() == {("breaking", "field-removed", "events/chat.yaml", line_of(CHAT_SPEC, "count: int"), "old")}
+    assert found(review(root, "--format", "json")) == {("breaking", "field-removed", "events/chat.yaml", line_of(CHAT_REVIEW_SPEC, "count: int"), "old")}
 
 
 def test_specs_folder_gone_from_the_working_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Not an error for review (nothing is written): every event counts as removed, and a note says why."""
     root = init_repo(tmp_path / "repo", BASE_SPECS)
     shutil.rmtree(root / "events")
-    result = review(capsys, root, "--format", "json")
-    assert result.code == 1
+    result = review(root, "--format", "json")
+    assert result.exit == 1
     assert result.doc["notes"] == ["no specs folder events/ in the working tree: every spec counts as removed"]
     assert sorted({f["kind"] for f in result.doc["findings"]}) == ["event-removed", "spec-removed"]
     assert len(result.doc["findings"]) == 2 + 3 + 7
-    text = review(capsys, root, "--format", "text").out
+    text = review(root, "--format", "text").stdout
     assert text.splitlines()[1] == "note: no specs folder events/ in the working tree: every spec counts as removed"
-    github = review(capsys, root, "--format", "github").out
+    github = review(root, "--format", "github").stdout
     assert github.startswith("::notice title=eventgen review::no specs folder events/")
 
 
@@ -271,14 +263,14 @@ def test_specs_folder_gone_from_the_working_tree(tmp_path: Path, capsys: pytest.
 
 def test_a_ref_that_does_not_exist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = init_repo(tmp_path / "repo", BASE_SPECS)
-    result = review(capsys, root, "--against", "origin/nope")
-    assert result.code == 2 and result.out == ""
-    assert result.err.startswith("--against 'origin/nope': not a commit in this repository\n  hint: ")
-    doc = review(capsys, root, "--against", "origin/nope", "--format", "json").doc
+    result = review(root, "--against", "origin/nope")
+    assert result.exit == 2 and result.stdout == ""
+    assert result.stderr.startswith("--against 'origin/nope': not a commit in this repository\n  hint: ")
+    doc = review(root, "--against", "origin/nope", "--format", "json").doc
     assert doc["exit_code"] == 2 and doc["errors"][0]["message"] == "--against 'origin/nope': not a commit in this repository"
     # A ref that looks like an option is a ref, not an option to git.
-    assert review(capsys, root, "--against=--output=/tmp/x").code == 2
-    assert review(capsys, root, "--against", "HEAD~5").code == 2
+    assert review(root, "--against=--output=/tmp/x").exit == 2
+    assert review(root, "--against", "HEAD~5").exit == 2
 
 
 def test_not_a_git_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -286,40 +278,40 @@ def test_not_a_git_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     for rel, text in BASE_SPECS.items():
         write(root, rel, text)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # never find a repository above tmp
-    result = review(capsys, root)
-    assert result.code == 2
-    assert "is not in a git repository" in result.err and "hint: run it inside a clone" in result.err
-    github = review(capsys, root, "--format", "github")
-    assert github.code == 2 and github.out.startswith("::error title=eventgen review%3A invalid input::")
+    result = review(root)
+    assert result.exit == 2
+    assert "is not in a git repository" in result.stderr and "hint: run it inside a clone" in result.stderr
+    github = review(root, "--format", "github")
+    assert github.exit == 2 and github.stdout.startswith("::error title=eventgen review%3A invalid input::")
 
 
 def test_spec_invalid_on_the_old_side(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    broken = CHAT_SPEC.replace("action: relay", "action: jump")
+    broken = CHAT_REVIEW_SPEC.replace("action: relay", "action: jump")
     root = init_repo(tmp_path / "repo", {"events/chat.yaml": broken, SPEC: FEATURE_SPEC})
-    write(root, "events/chat.yaml", CHAT_SPEC)  # fixed in the working tree
-    result = review(capsys, root, "--against", "HEAD")
-    assert result.code == 2 and result.out == ""
+    write(root, "events/chat.yaml", CHAT_REVIEW_SPEC)  # fixed in the working tree
+    result = review(root, "--against", "HEAD")
+    assert result.exit == 2 and result.stdout == ""
     line = line_of(broken, "action: jump")
-    assert result.err.startswith(f"HEAD:events/chat.yaml:{line}:13: events[1].action: must be 'join', 'leave', 'relay' or 'handle', got the string 'jump'\n")
-    assert "hint: the specs were already invalid at HEAD" in result.err
-    doc = review(capsys, root, "--against", "HEAD", "--format", "json").doc
+    assert result.stderr.startswith(f"HEAD:events/chat.yaml:{line}:13: events[1].action: must be 'join', 'leave', 'relay' or 'handle', got the string 'jump'\n")
+    assert "hint: the specs were already invalid at HEAD" in result.stderr
+    doc = review(root, "--against", "HEAD", "--format", "json").doc
     assert doc["errors"][0]["path"] == "HEAD:events/chat.yaml" and doc["errors"][0]["line"] == line
     # No file of the checkout holds that line: the annotation has no file=, its message names the place.
-    github = review(capsys, root, "--against", "HEAD", "--format", "github").out
+    github = review(root, "--against", "HEAD", "--format", "github").stdout
     assert github.startswith(f"::error title=eventgen review%3A invalid input::HEAD:events/chat.yaml:{line}:13: events[1].action")
-    markdown = review(capsys, root, "--against", "HEAD", "--format", "markdown")
-    assert markdown.code == 2 and markdown.out.startswith("### eventgen review: invalid input (exit 2)\n\n- HEAD:events/chat.yaml:")
+    markdown = review(root, "--against", "HEAD", "--format", "markdown")
+    assert markdown.exit == 2 and markdown.stdout.startswith("### eventgen review: invalid input (exit 2)\n\n- HEAD:events/chat.yaml:")
 
 
 def test_old_side_yaml_error_and_cross_spec_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     duplicate = FEATURE_SPEC.replace("- name: feature:unsubscribe", "- name: chat:join")
-    root = init_repo(tmp_path / "repo", {"events/chat.yaml": CHAT_SPEC, SPEC: duplicate, "events/broken.yaml": "name: broken\nevents: [\n"})
+    root = init_repo(tmp_path / "repo", {"events/chat.yaml": CHAT_REVIEW_SPEC, SPEC: duplicate, "events/broken.yaml": "name: broken\nevents: [\n"})
     for rel in ("events/broken.yaml",):
         (root / rel).unlink()
     write(root, SPEC, FEATURE_SPEC)
-    result = review(capsys, root, "--against", "HEAD")
-    assert result.code == 2
-    lines = [line for line in result.err.splitlines() if not line.startswith("  hint:")]
+    result = review(root, "--against", "HEAD")
+    assert result.exit == 2
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("  hint:")]
     assert lines[0].startswith("HEAD:events/broken.yaml:3:1: YAML syntax error")
     assert lines[1].startswith(f"HEAD:events/feature.yaml:{line_of(duplicate, '- name: chat:join')}:") and "event name 'chat:join' is already used at events/chat.yaml:" in lines[1]
 
@@ -329,18 +321,18 @@ def test_old_side_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     (root / "events" / "latin.yaml").write_bytes(b"name: latin\ndescription: caf\xe9\nevents: []\n")
     commit_all(root, "latin-1")
     (root / "events" / "latin.yaml").unlink()
-    result = review(capsys, root, "--against", "HEAD")
-    assert result.code == 2 and result.err.startswith("HEAD:events/latin.yaml:2: the spec is not valid UTF-8 (byte 0xe9)")
+    result = review(root, "--against", "HEAD")
+    assert result.exit == 2 and result.stderr.startswith("HEAD:events/latin.yaml:2: the spec is not valid UTF-8 (byte 0xe9)")
 
 
 def test_spec_invalid_on_both_sides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    root = init_repo(tmp_path / "repo", {"events/chat.yaml": CHAT_SPEC.replace("direction: server_to_client\n    broadcast", "direction: sideways\n    broadcast"), SPEC: FEATURE_SPEC})
-    write(root, "events/chat.yaml", CHAT_SPEC)
+    root = init_repo(tmp_path / "repo", {"events/chat.yaml": CHAT_REVIEW_SPEC.replace("direction: server_to_client\n    broadcast", "direction: sideways\n    broadcast"), SPEC: FEATURE_SPEC})
+    write(root, "events/chat.yaml", CHAT_REVIEW_SPEC)
     edit(root, SPEC, "action: leave", "action: jump")
-    doc = review(capsys, root, "--against", "HEAD", "--format", "json").doc
+    doc = review(root, "--against", "HEAD", "--format", "json").doc
     assert doc["exit_code"] == 2
     assert [(e["path"], e["line"]) for e in doc["errors"]] == [
-        ("HEAD:events/chat.yaml", line_of(CHAT_SPEC, "broadcast: true") - 1),
+        ("HEAD:events/chat.yaml", line_of(CHAT_REVIEW_SPEC, "broadcast: true") - 1),
         (SPEC, line_of(FEATURE_SPEC, "action: leave")),
     ]
 
@@ -350,10 +342,10 @@ def test_spec_invalid_on_both_sides(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 def test_markdown_escapes_spec_values(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """An enum value with `|`, `<` and a backtick cannot break the table or inject HTML."""
-    spec = CHAT_SPEC.replace("enum: [up, down]", "enum: [up, 'a|b<script>`x`']")
+    spec = CHAT_REVIEW_SPEC.replace("enum: [up, down]", "enum: [up, 'a|b<script>`x`']")
     root = init_repo(tmp_path / "repo", {"events/chat.yaml": spec})
     edit(root, "events/chat.yaml", "enum: [up, 'a|b<script>`x`']", "enum: [up]")
-    out = review(capsys, root, "--format", "markdown").out
+    out = review(root, "--format", "markdown").stdout
     rows = [line for line in out.splitlines() if line.startswith("| `")]
     assert len(rows) == 1
     assert len(re.findall(r"(?<!\\)\|", rows[0])) == 4  # three cells
@@ -362,24 +354,22 @@ def test_markdown_escapes_spec_values(tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_markdown_of_compatible_and_of_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = init_repo(tmp_path / "repo", BASE_SPECS)
-    out = review(capsys, root, "--format", "markdown").out
+    out = review(root, "--format", "markdown").stdout
     assert out.startswith("### eventgen review: no changes to the specs' events\n")
     edit(root, "events/chat.yaml", "max_length: 2000", "max_length: 4000")
-    result = review(capsys, root, "--format", "markdown")
-    assert result.code == 0
-    assert result.out.startswith("### eventgen review: 1 compatible\n")
-    assert "the gate **passes**." in result.out and "| where |" not in result.out
-    assert "<details><summary>Compatible (1)</summary>" in result.out
+    result = review(root, "--format", "markdown")
+    assert result.exit == 0
+    assert result.stdout.startswith("### eventgen review: 1 compatible\n")
+    assert "the gate **passes**." in result.stdout and "| where |" not in result.stdout
+    assert "<details><summary>Compatible (1)</summary>" in result.stdout
 
 
 def test_github_is_the_default_under_actions(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     root = init_repo(tmp_path / "repo", BASE_SPECS)
     edit(root, "events/chat.yaml", "max_length: 2000", "max_length: 4000")
-    monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    out = review(capsys, root).out
-    assert out.startswith(f"::notice file=events/chat.yaml,line={line_of(CHAT_SPEC, 'max_length: 2000')},title=eventgen review%3A compatible::")
-    monkeypatch.setenv("GITHUB_ACTIONS", "false")
-    assert review(capsys, root).out.startswith("eventgen review: the working tree against ")
+    out = review(root, env={"GITHUB_ACTIONS": "true"}).stdout
+    assert out.startswith(f"::notice file=events/chat.yaml,line={line_of(CHAT_REVIEW_SPEC, 'max_length: 2000')},title=eventgen review%3A compatible::")
+    assert review(root, env={"GITHUB_ACTIONS": "false"}).stdout.startswith("eventgen review: the working tree against ")
 
 
 # -- documentation ---------------------------------------------------------------------------------
@@ -405,7 +395,7 @@ def _shape(value: object) -> object:
 def test_documented_json_is_the_real_json(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
     findings_doc, error_doc = _json_blocks(DOCS / "review.md")
     weaken(example)
-    real = review(capsys, example, "--format", "json", "--against", "main").doc
+    real = review(example, "--format", "json", "--against", "main").doc
     assert _shape(findings_doc) == _shape(real)
     assert findings_doc["summary"] == real["summary"]
     assert findings_doc["findings"][0] == real["findings"][0]
@@ -415,7 +405,7 @@ def test_documented_json_is_the_real_json(example: Path, capsys: pytest.CaptureF
     edit(example, SPEC, "action: join", "action: jump")
     commit_all(example, "broken on main")
     write(example, SPEC, good)
-    real_error = review(capsys, example, "--format", "json", "--against", "main").doc
+    real_error = review(example, "--format", "json", "--against", "main").doc
     assert _shape(error_doc) == _shape(real_error)
     assert error_doc["summary"] == real_error["summary"]
     assert error_doc["errors"] == real_error["errors"]
@@ -426,7 +416,7 @@ def test_documented_text_is_the_real_text(example: Path, capsys: pytest.CaptureF
     shown = re.search(r"```console\n\$ eventgen review --against main\n(.*?)```", page, flags=re.DOTALL)
     assert shown is not None
     weaken(example)
-    assert review(capsys, example, "--against", "main", "--format", "text").out == shown.group(1)
+    assert review(example, "--against", "main", "--format", "text").stdout == shown.group(1)
 
 
 def test_documented_kinds_are_the_real_ones() -> None:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from review_support import git
-from spec_review_support import BASE_SPECS, clone_template, edit, init_repo, line_of, review
+from support.project import git
+from support.spec_review import BASE_SPECS, clone_template, edit, found, init_repo, line_of, review
 
 FEATURE = "events/feature.yaml"
 CHAT = "events/chat.yaml"
@@ -425,29 +425,29 @@ def test_change_kind(case: Case, template: Path, tmp_path: Path, capsys: pytest.
     before = {rel: (root / rel).read_text(encoding="utf-8") for rel in BASE_SPECS}
     for rel, old, new in case.edits:
         edit(root, rel, old, new)
-    result = review(capsys, root, "--format", "json")
-    assert result.err == ""
+    result = review(root, "--format", "json")
+    assert result.stderr == ""
     expected = set()
     for e in case.expect:
         text = before[e.file] if e.side == "old" else (root / e.file).read_text(encoding="utf-8")
         expected.add((e.category, e.kind, e.file, line_of(text, e.snippet, e.after), e.side))
-    assert result.found() == expected
+    assert found(result) == expected
     blocking = any(e.category in ("breaking", "security") for e in case.expect)
-    assert result.code == (1 if blocking else 0)
-    assert result.doc["exit_code"] == result.code and result.doc["ok"] is (not blocking)
+    assert result.exit == (1 if blocking else 0)
+    assert result.doc["exit_code"] == result.exit and result.doc["ok"] is (not blocking)
 
 
 def test_whole_spec_removed(template: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Every event of a removed spec breaks clients, each at its line in the old file; nothing can be annotated in the checkout."""
     root = clone_template(template, tmp_path / "repo")
     (root / CHAT).unlink()
-    result = review(capsys, root, "--format", "json")
-    assert result.code == 1
+    result = review(root, "--format", "json")
+    assert result.exit == 1
     names = ["chat:join", "chat:typing", "chat:ask", "chat:vote", "chat:announce", "chat:status", "inbox:message"]
     expected = {("breaking", "event-removed", CHAT, line_of(BASE_SPECS[CHAT], f"- name: {n}"), "old") for n in names}
     expected.add(("compatible", "spec-removed", CHAT, line_of(BASE_SPECS[CHAT], "name: chat", whole=True), "old"))
-    assert result.found() == expected
-    github = review(capsys, root, "--format", "github").out.splitlines()
+    assert found(result) == expected
+    github = review(root, "--format", "github").stdout.splitlines()
     # No file= for a file that is gone: each annotation names the old line in its message instead.
     assert [line.split("::")[1] for line in github[:-1]] == ["error title=eventgen review%3A breaking for deployed clients"] * 7 + ["notice title=eventgen review%3A compatible"]
     short = git(root, "rev-parse", "--short", "HEAD").stdout.strip()
@@ -461,7 +461,7 @@ def test_renamed_spec_file_keeps_its_events(template: Path, tmp_path: Path, caps
     text = (root / CHAT).read_text(encoding="utf-8").replace("name: chat\n", "name: talk\n", 1)
     (root / CHAT).unlink()
     (root / "events/talk.yaml").write_text(text, encoding="utf-8")
-    result = review(capsys, root, "--format", "json")
+    result = review(root, "--format", "json")
     kinds = sorted((f["class"], f["kind"]) for f in result.doc["findings"])
     assert kinds == [("compatible", "event-moved")] * 7 + [("compatible", "room-renamed")] * 2 + [("compatible", "spec-added"), ("compatible", "spec-removed")]
-    assert result.code == 0
+    assert result.exit == 0

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import ConfigDict, Field
-from spec_review_support import line_of
+from support.spec_review import line_of
 from test_review_catalogue import CASES
 
 from generator.review.compare import FUTURE_KEYS, KINDS, Snapshot, compare, has_rule, keys_of

@@ -13,14 +13,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from server_gen_support import (
-    ROUTER,
-    SOCKET_MODULE,
-    emit_spec,
-    eventgen,
-    snapshot,
-    write_tree,
-)
+from support.cli import eventgen
+from support.project import ROUTER, SOCKET_MODULE
+from support.specs import emit_spec
+from support.tree import snapshot, write_tree
 
 SOCKET = """\
 import socketio

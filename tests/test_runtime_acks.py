@@ -1,7 +1,7 @@
 """Issue 5, item 2: the generated handlers and emit helpers, served by uvicorn, driven by real clients.
 
 Each test connects python-socketio clients (websocket transport) to one uvicorn process
-serving a generated copy of the example app (tests/runtime_support.py). "Receives nothing"
+serving a generated copy of the example app (tests/support/runtime.py). "Receives nothing"
 is proven without sleeping: after the emit, the client makes a round trip through the
 server (`Peer.barrier`); one socket's packets arrive in order, so anything emitted to it
 earlier would have arrived first.
@@ -15,10 +15,7 @@ import uuid
 from typing import Any
 
 import pytest
-
-pytest.register_assert_rewrite("runtime_support")
-
-from runtime_support import (
+from support.runtime import (
     ACK_TIMEOUT,
     VALID_PAYLOADS,
     LogWatch,
@@ -28,7 +25,7 @@ from runtime_support import (
     run_async,
 )
 
-pytest_plugins = ["runtime_support"]
+pytest_plugins = ["support.runtime"]
 pytestmark = pytest.mark.usefixtures("clean_log")
 
 LISTEN = ("feature:updated", "board:say", "inbox:notice")

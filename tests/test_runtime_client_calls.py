@@ -20,10 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.register_assert_rewrite("runtime_support")
-
-from runtime_support import (
+from support.runtime import (
     NODE_TOOLCHAIN,
     RUNTIME_SPECS,
     Peers,
@@ -36,7 +33,7 @@ from runtime_support import (
     tsc,
 )
 
-pytest_plugins = ["runtime_support"]
+pytest_plugins = ["support.runtime"]
 pytestmark = [pytest.mark.node]
 
 NODE_CALLS = Path(__file__).resolve().parent / "node_calls"
@@ -279,6 +276,7 @@ async def test_old_and_new_clients_each_receive_every_event_once_under_each_name
             assert sorted(m["text"] for m in seen[name].get(event, [])) == heard, (name, event, counts)
 
 
+@pytest.mark.redis
 @run_async(timeout=120)
 async def test_idempotent_calls_are_shared_by_servers_through_the_managers_redis(
     calls_app: Path, calls_tokens: dict[str, str], redis_server: RedisProcess, tmp_path: Path

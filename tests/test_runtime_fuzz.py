@@ -15,10 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-pytest.register_assert_rewrite("runtime_support")
-
-from runtime_support import (
+from support.runtime import (
     ACK_TIMEOUT,
     VALID_PAYLOADS,
     LogWatch,
@@ -28,7 +25,7 @@ from runtime_support import (
     connect,
 )
 
-pytest_plugins = ["runtime_support"]
+pytest_plugins = ["support.runtime"]
 pytestmark = pytest.mark.usefixtures("clean_log")
 
 FRAME_BUDGET = 900_000  # engine.io drops a socket whose frame exceeds max_http_buffer_size (1,000,000)

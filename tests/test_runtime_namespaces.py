@@ -6,8 +6,6 @@ Also: the Python and TypeScript room helpers build the same names (the TypeScrip
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import random
 import shutil
@@ -19,10 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.register_assert_rewrite("runtime_support")
-
-from runtime_support import (
+from support.cli import eventgen
+from support.runtime import (
     EXAMPLE,
     NODE_TIMEOUT,
     NODE_TOOLCHAIN,
@@ -35,17 +31,13 @@ from runtime_support import (
     tracebacks,
 )
 
-from generator.cli import main as eventgen_main
-
 AWKWARD = Path(__file__).resolve().parent / "runtime_specs" / "awkward"
 SOCKET = "backend/open_webui/socket"
 
 
 def _generate(app: Path) -> None:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = eventgen_main(["-C", str(app), "generate"])
-    assert code == 0, out.getvalue() + err.getvalue()
+    run = eventgen(app, "generate")
+    assert run.exit == 0, run.output
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.register_assert_rewrite("runtime_support")
-
-from runtime_support import (
+from support.runtime import (
     NODE_CLIENT,
     LogWatch,
     Peers,
@@ -29,7 +26,7 @@ from runtime_support import (
     tsc,
 )
 
-pytest_plugins = ["runtime_support"]
+pytest_plugins = ["support.runtime"]
 pytestmark = [pytest.mark.node, pytest.mark.usefixtures("clean_log")]
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,6 @@ rate x that span - 1). Both hold however slow a loaded machine answers.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import io
 import math
 import shutil
 import time
@@ -25,10 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.register_assert_rewrite("runtime_support")
-
-from runtime_support import (
+from support.cli import eventgen
+from support.runtime import (
     EXAMPLE,
     RUNTIME_SPECS,
     LogWatch,
@@ -41,9 +37,7 @@ from runtime_support import (
     run_async,
 )
 
-from generator.cli import main as eventgen_main
-
-pytest_plugins = ["runtime_support"]
+pytest_plugins = ["support.runtime"]
 
 POLICIES = RUNTIME_SPECS / "policies"
 RATE, PER_S, BURST = 10, 1.0, 5  # policies.yaml: policy:say
@@ -56,9 +50,8 @@ def build_policies_app(dest: Path) -> Path:
     shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit", "build", ".pytest_cache"))
     shutil.copy2(POLICIES / "policies_handlers.py", dest / "backend/open_webui/socket/policies_handlers.py")
     shutil.copy2(POLICIES / "policies.yaml", dest / "events/policies.yaml")
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        assert eventgen_main(["-C", str(dest), "generate"]) == 0, out.getvalue() + err.getvalue()
+    run = eventgen(dest, "generate")
+    assert run.exit == 0, run.output
     return dest
 
 

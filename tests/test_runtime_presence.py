@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-pytest_plugins = ["runtime_support"]
+pytest_plugins = ["support.runtime"]
 
 import redis
-from presence_support import (
+from support.presence import (
     TTL_S,
     NodeTab,
     Tab,
@@ -31,7 +31,7 @@ from presence_support import (
     mismatches,
     user_ids,
 )
-from runtime_support import RedisProcess, ServerProcess, mint_tokens, run_async, tracebacks
+from support.runtime import RedisProcess, ServerProcess, mint_tokens, run_async, tracebacks
 
 BOARDS = ["b1", "b2"]
 

@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-pytest_plugins = ["runtime_support"]
+pytest_plugins = ["support.runtime"]
 
 import redis
-from presence_support import EVENT, TTL_S, Tab, build_presence_app, converge
-from runtime_support import RedisProcess, ServerProcess, free_port, mint_tokens, run_async
+from support.presence import EVENT, TTL_S, Tab, build_presence_app, converge
+from support.runtime import RedisProcess, ServerProcess, free_port, mint_tokens, run_async
 
 pytestmark = pytest.mark.redis
 
@@ -36,11 +36,11 @@ USERS = ("user00", "user01", "user02", "user03")
 @pytest.fixture(scope="module")
 def fault_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The presence app, generated again with timeout_s = 1 (its joins' and leaves' bound)."""
-    from generator.cli import main
+    from support.cli import eventgen
 
     app = build_presence_app(tmp_path_factory.mktemp("faults") / "app", users=len(USERS))
     (app / "eventgen.toml").write_text(f"timeout_s = {TIMEOUT_S}\n")
-    assert main(["-C", str(app), "generate"]) == 0
+    assert eventgen(app, "generate").exit == 0
     return app
 
 

@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-pytest_plugins = ["runtime_support"]
+pytest_plugins = ["support.runtime"]
 
 import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from presence_support import build_presence_app
-from runtime_support import RedisProcess, free_port
+from support.presence import build_presence_app
+from support.runtime import RedisProcess, free_port
 
 pytestmark = pytest.mark.redis
 

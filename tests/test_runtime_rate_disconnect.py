@@ -9,8 +9,6 @@ gets that ack, then is disconnected; the count is per socket, so the same user's
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import io
 import shutil
 import time
 import uuid
@@ -19,10 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.register_assert_rewrite("runtime_support")
-
-from runtime_support import (
+from support.cli import eventgen
+from support.runtime import (
     EXAMPLE,
     RUNTIME_SPECS,
     LogWatch,
@@ -34,9 +30,7 @@ from runtime_support import (
     run_async,
 )
 
-from generator.cli import main as eventgen_main
-
-pytest_plugins = ["runtime_support"]
+pytest_plugins = ["support.runtime"]
 
 POLICIES = RUNTIME_SPECS / "policies"
 AFTER, WINDOW_S, BURST = 3, 5.0, 5
@@ -49,9 +43,8 @@ def strict_app(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str
     shutil.copy2(POLICIES / "policies_handlers.py", app / "backend/open_webui/socket/policies_handlers.py")
     shutil.copy2(POLICIES / "policies.yaml", app / "events/policies.yaml")
     (app / "eventgen.toml").write_text(f"rate_limit_disconnect_after = {AFTER}\nrate_limit_disconnect_window_s = {WINDOW_S}\n")
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        assert eventgen_main(["-C", str(app), "generate"]) == 0, out.getvalue()
+    run = eventgen(app, "generate")
+    assert run.exit == 0, run.output
     return app, mint_tokens(app)
 
 

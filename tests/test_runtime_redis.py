@@ -1,7 +1,7 @@
 """Issue 5, item 4: scale-out on a real engine. Two uvicorn processes share rooms through Redis.
 
 Both servers run the generated app with WEBSOCKET_MANAGER=redis, so `sio` uses
-socketio.AsyncRedisManager on a private redis-server (tests/runtime_support.py). A server
+socketio.AsyncRedisManager on a private redis-server (tests/support/runtime.py). A server
 subscribes to the manager's channel only after its first client connects, so the fixture
 connects once to each and waits until PUBSUB NUMSUB reports both before any test emits.
 
@@ -23,10 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.register_assert_rewrite("runtime_support")
-
-from runtime_support import (
+from support.runtime import (
     RUNTIME_SPECS,
     LogWatch,
     Peers,
@@ -38,7 +35,7 @@ from runtime_support import (
     run_async,
 )
 
-pytest_plugins = ["runtime_support"]
+pytest_plugins = ["support.runtime"]
 pytestmark = pytest.mark.redis
 
 LISTEN = ("feature:updated", "board:say", "inbox:notice")

@@ -19,16 +19,16 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-pytest_plugins = ["runtime_support"]
+pytest_plugins = ["support.runtime"]
 
 import redis
-from runtime_support import (
+from support.runtime import (
     RedisProcess,
     connect,
     mint_tokens,
     run_async,
 )
-from sequenced_support import (
+from support.sequenced import (
     Emitter,
     NodeClients,
     build_sequenced_app,

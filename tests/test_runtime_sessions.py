@@ -13,7 +13,6 @@ bundled example (dict sessions) configured `id` still works too.
 from __future__ import annotations
 
 import contextlib
-import io
 import re
 import shutil
 from collections.abc import Iterator
@@ -21,10 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.register_assert_rewrite("runtime_support")
-
-from runtime_support import (
+from support.cli import eventgen
+from support.runtime import (
     EXAMPLE,
     RUNTIME_SPECS,
     Peer,
@@ -36,8 +33,6 @@ from runtime_support import (
     run_async,
     tracebacks,
 )
-
-from generator.cli import main as eventgen_main
 
 SOCKET = "backend/open_webui/socket"
 WARNING = 'WARNING open_webui.socket.event_models: eventgen: the session pool holds user ids, not dicts: set session_value = "id" in eventgen.toml'
@@ -122,16 +117,16 @@ def _build(dest: Path, socket_module: str | None, config: str = "", init: bool =
     shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit", "build"))
     if socket_module is not None:
         (dest / SOCKET / "main.py").write_text(socket_module)
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        if init:
-            assert eventgen_main(["-C", str(dest), "init"]) == 0, out.getvalue() + err.getvalue()
-            assert 'session_value = "id"' in (dest / "eventgen.toml").read_text().splitlines()
-        elif config:
-            (dest / "eventgen.toml").write_text(config)
-        shutil.copy2(RUNTIME_SPECS / "board.yaml", dest / "events" / "board.yaml")
-        shutil.copy2(RUNTIME_SPECS / "board_handlers.py", dest / SOCKET / "board_handlers.py")
-        assert eventgen_main(["-C", str(dest), "generate"]) == 0, out.getvalue() + err.getvalue()
+    if init:
+        run = eventgen(dest, "init")
+        assert run.exit == 0, run.output
+        assert 'session_value = "id"' in (dest / "eventgen.toml").read_text().splitlines()
+    elif config:
+        (dest / "eventgen.toml").write_text(config)
+    shutil.copy2(RUNTIME_SPECS / "board.yaml", dest / "events" / "board.yaml")
+    shutil.copy2(RUNTIME_SPECS / "board_handlers.py", dest / SOCKET / "board_handlers.py")
+    run = eventgen(dest, "generate")
+    assert run.exit == 0, run.output
     return dest
 
 

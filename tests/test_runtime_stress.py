@@ -8,8 +8,6 @@ for a loaded 2-core machine; what they tell apart is 0.1 s from the 0.8-3 s a bl
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import io
 import shutil
 import statistics
 import time
@@ -18,10 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.register_assert_rewrite("runtime_support")
-
-from runtime_support import (
+from support.cli import eventgen
+from support.runtime import (
     EXAMPLE,
     RUNTIME_SPECS,
     Peer,
@@ -32,8 +28,6 @@ from runtime_support import (
     run_async,
     tracebacks,
 )
-
-from generator.cli import main as eventgen_main
 
 STRESS = RUNTIME_SPECS / "stress"
 SOCKET = "backend/open_webui/socket"
@@ -50,9 +44,8 @@ def build_stress_app(dest: Path, config: str = "") -> Path:
         shutil.copy2(spec, dest / "events" / spec.name)
     if config:
         (dest / "eventgen.toml").write_text(config)
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        assert eventgen_main(["-C", str(dest), "generate"]) == 0, out.getvalue() + err.getvalue()
+    run = eventgen(dest, "generate")
+    assert run.exit == 0, run.output
     return dest
 
 

@@ -10,8 +10,6 @@ span that this FastAPI's own ASGI telemetry records, or none), and the handler s
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import shutil
 from collections.abc import Iterator
@@ -20,14 +18,10 @@ from typing import Any
 
 import pytest
 import socketio
+from support.cli import eventgen
+from support.runtime import ACK_TIMEOUT, EXAMPLE, SOCKET_PATH, LogWatch, ServerProcess, mint_tokens, run_async
 
-pytest.register_assert_rewrite("runtime_support")
-
-from runtime_support import ACK_TIMEOUT, EXAMPLE, SOCKET_PATH, LogWatch, ServerProcess, mint_tokens, run_async
-
-from generator.cli import main as eventgen_main
-
-pytest_plugins = ["runtime_support"]
+pytest_plugins = ["support.runtime"]
 pytest.importorskip("opentelemetry.sdk", reason="the test extra installs opentelemetry-sdk")
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -71,9 +65,8 @@ def traced_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Se
     app = tmp_path_factory.mktemp("trace") / "app"
     shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit", "build", ".pytest_cache"))
     (app / "eventgen.toml").write_text('telemetry = "opentelemetry"\n')
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        assert eventgen_main(["-C", str(app), "generate"]) == 0, out.getvalue()
+    run = eventgen(app, "generate")
+    assert run.exit == 0, run.output
     (app / "backend" / "traced_app.py").write_text(TRACED_APP)
     spans = app / "spans.jsonl"
     proc = ServerProcess(app, app / "server.log", env={"SPANS_FILE": str(spans)}, target="traced_app:app").start()

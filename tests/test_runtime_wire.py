@@ -15,13 +15,9 @@ import json
 from typing import Any
 
 import aiohttp
-import pytest
+from support.runtime import SOCKET_PATH, Peers, ServerProcess, error_lines, run_async, tracebacks
 
-pytest.register_assert_rewrite("runtime_support")
-
-from runtime_support import SOCKET_PATH, Peers, ServerProcess, error_lines, run_async, tracebacks
-
-pytest_plugins = ["runtime_support"]
+pytest_plugins = ["support.runtime"]
 
 RECURSION = "RecursionError: maximum recursion depth exceeded while decoding a JSON array from a unicode string"
 

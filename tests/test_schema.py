@@ -8,8 +8,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-
-from generator.cli import main
+from support.cli import eventgen, run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 COMMITTED = REPO / "schemas" / "event-spec.schema.json"
@@ -30,10 +29,9 @@ def _validator() -> jsonschema.Draft202012Validator:
 def test_export_prints_the_committed_schema(capsys: pytest.CaptureFixture[str]) -> None:
     """Fails when the models change and schemas/event-spec.schema.json was not regenerated:
     python -m generator.cli export json-schema > schemas/event-spec.schema.json"""
-    assert main(["export", "json-schema"]) == 0
-    out, err = capsys.readouterr()
-    assert err == ""
-    assert out == COMMITTED.read_text(encoding="utf-8")
+    run = run_cli("export", "json-schema")
+    assert (run.exit, run.stderr) == (0, "")
+    assert run.stdout == COMMITTED.read_text(encoding="utf-8")
 
 
 def test_the_committed_schema_is_a_valid_draft_2020_12_schema() -> None:
@@ -162,6 +160,5 @@ def test_the_schema_rejects_a_bad_spec(doc: dict[str, Any], where: list[Any]) ->
 
 
 def test_init_writes_the_same_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--project", str(tmp_path), "init"]) == 0
-    capsys.readouterr()
+    assert eventgen(tmp_path, "init").exit == 0
     assert (tmp_path / "events" / "event-spec.schema.json").read_bytes() == COMMITTED.read_bytes()

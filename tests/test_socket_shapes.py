@@ -17,15 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from server_gen_support import (
-    FEATURE_SPEC,
-    SOCKET_MODULE,
-    byte_lines,
-    eventgen,
-    is_subsequence,
-    region_lines,
-    write_tree,
-)
+from support.cli import eventgen
+from support.project import SOCKET_MODULE
+from support.specs import FEATURE_SPEC_NO_CALL_SITES
+from support.tree import byte_lines, is_subsequence, region_lines, write_tree
 
 ACCESS = "def can_read_feature(user, feature_id):\n    return True\n"
 
@@ -260,7 +255,7 @@ def _project(tmp_path: Path, shape: Shape) -> Path:
         {
             SOCKET_MODULE: shape.source,
             "backend/open_webui/socket/access.py": ACCESS,
-            "events/feature.yaml": FEATURE_SPEC,
+            "events/feature.yaml": FEATURE_SPEC_NO_CALL_SITES,
         },
     )
     return root
@@ -370,7 +365,7 @@ def test_server_name_from_config(tmp_path: Path) -> None:
         {
             SOCKET_MODULE: "import socketio\n\nfrom .factory import make_server\n\nSESSION_POOL = {}\nserver = make_server()\n",
             "backend/open_webui/socket/access.py": ACCESS,
-            "events/feature.yaml": FEATURE_SPEC,
+            "events/feature.yaml": FEATURE_SPEC_NO_CALL_SITES,
         },
     )
     missing = eventgen(root, "generate")

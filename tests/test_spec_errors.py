@@ -9,12 +9,13 @@ columns are 1-based and were counted by hand from the YAML below.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
 import pytest
+from support.cli import eventgen
+from support.tree import snapshot
 
-from generator.cli import main
 from generator.spec import yaml_source
 
 # A valid spec every case starts from. Line numbers of interest:
@@ -578,10 +579,6 @@ CASES = [
 ]
 
 
-def _snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 @pytest.fixture(params=["libyaml", "pure-python"])
 def yaml_parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Both ways specs are parsed: libyaml when installed, PyYAML's own parser otherwise."""
@@ -599,15 +596,13 @@ def test_bad_spec(case: Case, yaml_parser: str, tmp_path: Path, capsys: pytest.C
     events.mkdir()
     for name, text in case.files.items():
         (events / name).write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
-    before = _snapshot(tmp_path)
+    before = snapshot(tmp_path)
 
-    code = main(["--project", str(tmp_path), "validate"])
-
-    out, err = capsys.readouterr()
+    code, out, err = astuple(eventgen(tmp_path, "validate"))
     assert code == 2, out + err
     assert out == ""
     assert err.splitlines() == case.expected
-    assert _snapshot(tmp_path) == before
+    assert snapshot(tmp_path) == before
 
 
 def test_corpus_is_large_and_every_base_is_valid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -616,5 +611,4 @@ def test_corpus_is_large_and_every_base_is_valid(tmp_path: Path, capsys: pytest.
     events = tmp_path / "events"
     events.mkdir()
     (events / "feature.yaml").write_text(BASE + UPDATED + "    emit: {helper: notify}\n    listener: FeatureUpdates\n")
-    assert main(["--project", str(tmp_path), "validate"]) == 0
-    assert capsys.readouterr().out == "eventgen: 1 spec(s), 2 event(s): valid\n"
+    assert eventgen(tmp_path, "validate").stdout == "eventgen: 1 spec(s), 2 event(s): valid\n"

@@ -1,41 +1,29 @@
 """CONTRACT 10, telemetry: with `telemetry = "opentelemetry"` the generated handlers and emit helpers
 record one span each (messaging semantic conventions) and a duration histogram; off, the generated
 code imports nothing of OpenTelemetry. Driven through a real python-socketio AsyncServer
-(tests/golden_runtime_probe.py) with the OpenTelemetry SDK's in-memory exporter and reader.
+(tests/support/golden_runtime_probe.py) with the OpenTelemetry SDK's in-memory exporter and reader.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
-from server_gen_support import eventgen
-
-GOLDEN = Path(__file__).resolve().parent / "golden"
-PROBE = Path(__file__).resolve().parent / "golden_runtime_probe.py"
+from support.cli import eventgen
+from support.golden import materialise_input, run_probe
 
 pytest.importorskip("opentelemetry.sdk", reason="the test extra installs opentelemetry-sdk")
 
 
 def _project(tmp_path: Path, telemetry: bool) -> Path:
     root = tmp_path / "app"
-    shutil.copytree(GOLDEN / "fresh_insert" / "input", root)
+    materialise_input("fresh_insert", root)
     if telemetry:
         (root / "eventgen.toml").write_text('telemetry = "opentelemetry"\n')
     run = eventgen(root, "generate")
     assert run.exit == 0, run.output
     return root
-
-
-def _run(backend: Path, script: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(backend), str(PROBE.parent)]), "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(script)], cwd=backend, env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
 SCENARIO = """
@@ -54,7 +42,7 @@ SCENARIO = """
     reader = InMemoryMetricReader()
     metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
 
-    from golden_runtime_probe import Harness
+    from support.golden_runtime_probe import Harness
 
     async def scenario(h):
         alice = await h.connect("alice-token")
@@ -93,7 +81,7 @@ SCENARIO = """
 
 def test_one_span_per_handled_event_and_per_emit_with_the_conventions(tmp_path: Path) -> None:
     root = _project(tmp_path, telemetry=True)
-    proc = _run(root / "backend", SCENARIO)
+    proc = run_probe(root / "backend", SCENARIO)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     codes = [None if a["ok"] else a["error"]["code"] for a in result["acks"]]
@@ -141,15 +129,15 @@ def test_off_the_generated_code_imports_nothing_of_opentelemetry(tmp_path: Path)
         "import open_webui.socket.main\n"
         "print('imported')\n"
     )
-    proc = _run(root / "backend", script)
+    proc = run_probe(root / "backend", script)
     assert proc.returncode == 0 and proc.stdout.strip() == "imported", proc.stdout + proc.stderr
-    on = _run(_project(tmp_path / "on", telemetry=True) / "backend", script)
+    on = run_probe(_project(tmp_path / "on", telemetry=True) / "backend", script)
     assert on.returncode != 0 and "blocked: opentelemetry" in on.stderr, on.stdout + on.stderr  # the check sees an import
 
 
 def test_a_telemetry_value_other_than_opentelemetry_is_refused(tmp_path: Path) -> None:
     root = tmp_path / "app"
-    shutil.copytree(GOLDEN / "fresh_insert" / "input", root)
+    materialise_input("fresh_insert", root)
     (root / "eventgen.toml").write_text('telemetry = "zipkin"\n')
     run = eventgen(root, "generate")
     assert run.exit == 2 and "eventgen.toml:1:1: 'telemetry' must be \"opentelemetry\" or \"\" (off), not 'zipkin'" in run.output, run.output
@@ -157,7 +145,7 @@ def test_a_telemetry_value_other_than_opentelemetry_is_refused(tmp_path: Path) -
 
 def test_a_client_payload_field_named_like_a_trace_key_is_refused_with_telemetry_on(tmp_path: Path) -> None:
     root = tmp_path / "app"
-    shutil.copytree(GOLDEN / "fresh_insert" / "input", root)
+    materialise_input("fresh_insert", root)
     spec = root / "events" / "feature.yaml"
     spec.write_text(spec.read_text().replace("feature_id: {type: str", "traceparent: {type: str, required: false}\n      feature_id: {type: str", 1))
     assert eventgen(root, "generate").exit == 0  # off: an ordinary field name
