@@ -51,6 +51,7 @@ class NewResult:
     spec_path: str
     lines: list[str] = field(default_factory=list)
     exit_code: int = Exit.OK
+    made_folder: bool = False  # the specs folder did not exist: taking the spec back removes it too
 
 
 def create_spec(root: Path, request: NewSpec, *, generate: bool = True) -> NewResult:
@@ -63,8 +64,9 @@ def create_spec(root: Path, request: NewSpec, *, generate: bool = True) -> NewRe
             if (config.root / existing).exists():
                 raise EventgenError(Diagnostic(existing, 0, 0, "already exists; `eventgen new` never overwrites a spec: edit it, or remove it first"))
         _validate(config, rel, text)
+        made_folder = not (config.root / config.specs).exists()
         write_changes(config.root, [FileChange(rel, None, text.encode("utf-8"))])
-        result = NewResult(rel, [f"{rel}: created"])
+        result = NewResult(rel, [f"{rel}: created"], made_folder=made_folder)
         if generate:
             _generate(config, request.name, result)
     return result
@@ -273,22 +275,26 @@ def _generate(config: Config, name: str, result: NewResult) -> None:
         # create_spec holds the project lock already.
         report = run(config.root, Sink.WRITE, selected=(name,), locked=True).report
     except EventgenError as exc:
-        _take_back(spec_file)
+        _take_back(spec_file, result.made_folder)
         note = Diagnostic("", 0, 0, f"eventgen new: {result.spec_path} not written: generation failed (--no-generate writes the spec alone)")
         # The spec is taken back: its lines and columns would point nowhere.
         shown = [Diagnostic(d.path, 0, 0, d.message, d.hint) if d.path == result.spec_path else d for d in exc.diagnostics]
         raise EventgenError([*shown, note], exit_code=exc.exit_code) from None
     except BaseException:
-        _take_back(spec_file)
+        _take_back(spec_file, result.made_folder)
         raise
     result.lines += report.lines()
     if report.exit_code != Exit.OK:
-        _take_back(spec_file)
+        _take_back(spec_file, result.made_folder)
         result.lines.append(f"{result.spec_path}: removed again: generation refused, nothing was written")
     result.lines.append(report.summary())
     result.exit_code = report.exit_code
 
 
-def _take_back(spec_file: Path) -> None:
+def _take_back(spec_file: Path, made_folder: bool) -> None:
+    """The project as it was: the spec gone, and the folder made for it if nothing else came into it."""
     with contextlib.suppress(FileNotFoundError):
         spec_file.unlink()
+    if made_folder:
+        with contextlib.suppress(OSError):
+            spec_file.parent.rmdir()
