@@ -98,6 +98,15 @@ def summary(outcome: Outcome) -> str:
     return f"eventgen: drift: {counts} (`eventgen generate` fixes the rest once each hand edit is moved into the spec or discarded with --force)"
 
 
+def render_in_sync(items: int, fmt: str) -> str:
+    """What render_check prints for an in-sync project, from the fast path's count alone."""
+    line = f"eventgen: in sync ({items} generated items checked)"
+    if fmt == "json":
+        counts = {"missing": 0, "outdated": 0, "edited": 0, "orphaned": 0, "unchanged": items}
+        return _json_document(exit_code=Exit.OK, summary=line, counts=counts, problems=[], files=[], errors=[])
+    return line + "\n"
+
+
 def render_check_error(error: EventgenError, fmt: str, root: Path) -> str:
     """Invalid input or damaged markers, in the machine formats (text goes to stderr unchanged)."""
     diagnostics = error.diagnostics
