@@ -47,7 +47,7 @@ def _verify(config: Config) -> InSync | None:
     found = STAMP.search(first)
     if found is None:
         return None
-    digest, items, until, listed = found.group(1), int(found.group(2)), found.group(3), found.group(4)
+    digest, items, until, listed = found.group(1), int(found.group(3)), found.group(4), found.group(5)
     if until is not None and datetime.datetime.now(datetime.timezone.utc).date().isoformat() >= until:
         return None  # an old event name has reached its sunset: check reports it
     covered = covered_files(config)

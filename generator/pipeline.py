@@ -112,7 +112,7 @@ def compute(
         from .apply.stamp import stamp_changes
 
         items = len(plan.regions) + len(plan.files)
-        changes = stamp_changes(changes, config, sources, specs, items, gone=gone, refresh=sink is Sink.WRITE)
+        changes = stamp_changes(changes, config, sources, specs, items, gone=gone)
     return Outcome(config, report, changes, specs, left_behind)
 
 

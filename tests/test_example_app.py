@@ -5,12 +5,18 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from generator.cli import main
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "openwebui-mini"
 
 
-def test_example_app_is_in_sync(capsys) -> None:
+@pytest.mark.parametrize("full", ["1", ""], ids=["full path", "fast path"])
+def test_example_app_is_in_sync(capsys, monkeypatch, full: str) -> None:
+    """The full path first: the stamp covers eventgen's version and templates, not its code,
+    so only the full path sees that a change to the planner changed the example's output."""
+    monkeypatch.setenv("EVENTGEN_FULL_CHECK", full)
     code = main(["--project", str(EXAMPLE), "check", "--no-diff"])
     out = capsys.readouterr().out
     assert code == 0, out

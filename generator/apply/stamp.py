@@ -9,7 +9,19 @@ from collections.abc import Sequence
 from ..config import Config
 from ..sources import Sources
 from ..spec.loaded import LoadedSpec
-from ..stamps import covered_files, plain_path, read_disk, run_digest, spec_files, stamp_fields, tool_digest, with_stamp
+from ..stamps import (
+    ABSENT,
+    FOLDER,
+    STAMP,
+    covered_files,
+    plain_path,
+    read_disk,
+    run_digest,
+    spec_files,
+    stamp_fields,
+    tool_digest,
+    with_stamp,
+)
 from .change import FileChange
 
 
@@ -21,33 +33,34 @@ def stamp_changes(
     items: int,
     *,
     gone: Sequence[LoadedSpec] = (),
-    refresh: bool = True,
 ) -> list[FileChange]:
-    """`changes` with the models module's stamp brought up to date. `gone`: a removed spec,
-    whose file the same run deletes; `refresh`: also when nothing else changes (generate;
-    diff shows the stamp only beside a real change, so `diff --exit-code` tracks the code)."""
-    if not changes and not refresh:
-        return changes
+    """`changes` with the models module's stamp brought up to date: when the run writes
+    anything, or the stamp is missing or from another eventgen (see stamps.py for why not
+    otherwise). `gone`: a removed spec, whose file the same run deletes."""
     overlay: dict[str, bytes | None] = {c.path: c.after for c in changes}
     overlay.update({item.path: None for item in gone})
     models = config.models_module
-    current = overlay[models] if models in overlay else read_disk(config.root)(models) if (config.root / models).is_file() else None
-    if current is None:
+    disk = read_disk(config.root)
+    current = overlay[models] if models in overlay else disk(models)
+    if current is None or current in (ABSENT, FOLDER):
+        return changes
+    first, nl, rest = current.partition(b"\n")
+    old = STAMP.search(first.decode("utf-8", errors="replace"))
+    tool = tool_digest()
+    if not changes and not gone and old is not None and old.group(2) == tool[:8]:
         return changes
     covered = covered_files(config, overlay)
     spec_rels = spec_files(config, overlay)
-    reads = sorted(rel for rel in sources.consulted() - set(covered) - set(spec_rels) if rel not in overlay or overlay[rel] is not None)
+    reads = sorted(rel for rel in sources.consulted() - set(covered) - set(spec_rels) if overlay.get(rel, b"") is not None)
     if not all(plain_path(rel) for rel in reads):
         return changes  # not listable on one line: no stamp, every check takes the full path
-    disk = read_disk(config.root)
 
     def state(rel: str) -> bytes:
         data = overlay[rel] if rel in overlay else disk(rel)
-        return data if data is not None else b""  # never None: deleted paths are left out above
+        return data if data is not None else ABSENT  # not reached: deleted paths are left out above
 
-    digest = run_digest(config, tool_digest(), covered, [(rel, state(rel)) for rel in spec_rels], [(rel, state(rel)) for rel in reads])
-    first, nl, rest = current.partition(b"\n")
-    line = with_stamp(first.decode("utf-8"), stamp_fields(digest, items, _until(specs), reads))
+    digest = run_digest(config, tool, covered, [(rel, state(rel)) for rel in spec_rels], [(rel, state(rel)) for rel in reads])
+    line = with_stamp(first.decode("utf-8"), stamp_fields(digest, tool, items, _until(specs), reads))
     if line is None:
         return changes
     stamped = line.encode("utf-8") + nl + rest
