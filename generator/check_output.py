@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .apply.change import FileChange
 from .errors import Diagnostic, EventgenError, Exit
-from .sink.diff import unified_diff
 
 if TYPE_CHECKING:
+    from .apply.change import FileChange
     from .pipeline import Outcome
     from .report import Item
 
@@ -43,6 +41,9 @@ def default_format(environ: Mapping[str, str] = os.environ) -> str:
 
 
 def render_check(outcome: Outcome, fmt: str, *, with_diff: bool = True) -> str:
+    # Imported here: an in-sync check on the fast path prints one line and needs no diff.
+    from .sink.diff import unified_diff
+
     report = outcome.report
     drift = sorted(report.drift, key=lambda i: (_ORDER.index(i.kind), i.file, i.line, i.what))
     if fmt == "json":
@@ -144,6 +145,8 @@ def _problem(item: Item) -> dict[str, Any]:
 
 
 def _file(change: FileChange, with_diff: bool) -> dict[str, Any]:
+    from .sink.diff import unified_diff
+
     return {"path": change.path, "change": change.kind, "diff": unified_diff([change]) if with_diff else None}
 
 
@@ -187,6 +190,8 @@ def _gh_quoted_group(title: str, text: str) -> list[str]:
     not become a workflow command, so command processing is paused with a
     one-off token (GitHub's `stop-commands`).
     """
+    import secrets
+
     token = secrets.token_hex(16)
     body = text.rstrip("\n").split("\n") if text else []
     return [f"::group::{_gh_data(title)}", f"::stop-commands::{token}", *body, f"::{token}::", "::endgroup::"]
