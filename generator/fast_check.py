@@ -62,7 +62,7 @@ def _verify(config: Config) -> InSync | None:
 
 def _leftovers(config: Config, files: list[str]) -> bool:
     """Temporary files of a killed run beside any file eventgen writes: check reports them."""
-    folders = {str(Path(rel).parent) for rel in files} | {config.components, str(Path(config.types).parent)}
+    folders = {os.path.dirname(rel) for rel in files} | {config.components, os.path.dirname(config.types)}
     for folder in folders:
         try:
             names = os.listdir(config.root / folder)
