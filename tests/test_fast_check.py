@@ -247,3 +247,14 @@ def test_random_edits_never_split_the_verdicts(pristine: Path, tmp_path_factory:
         _apply(root, *op)
     same_verdict(root, capsys)
     shutil.rmtree(root)
+
+
+def test_no_op_generate_says_what_the_full_path_says(app: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    before = {p: p.read_bytes() for p in app.rglob("*") if p.is_file()}
+    outputs = []
+    for full in ("1", ""):
+        monkeypatch.setenv(FULL_PATH_ENV, full)
+        assert main(["-C", str(app), "generate"]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]
+    assert {p: p.read_bytes() for p in app.rglob("*") if p.is_file()} == before
