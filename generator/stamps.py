@@ -133,16 +133,29 @@ def covered_files(config: Config, overlay: Mapping[str, bytes | None] = {}) -> d
     candidates = set(_walk(config.root)) | {rel for rel in overlay if rel.endswith((".py", *_FRONTEND))}
     out: dict[str, bytes] = {}
     for rel in sorted(candidates):
-        data = overlay[rel] if rel in overlay else read(rel)
+        python = rel.endswith(".py")
+        if python and not rel.startswith(py_root) and rel != config.models_module:
+            continue
+        # A frontend file is eventgen's only if its first line says so: read the rest only then.
+        data = overlay[rel] if rel in overlay else read(rel) if python else _generated_frontend(config.root, rel)
         if data is None or data in (ABSENT, FOLDER):
             continue
-        if rel.endswith(".py"):
-            wanted = rel.startswith(py_root) and any(mark in data for mark in py_marks)
+        if python:
+            wanted = any(mark in data for mark in py_marks)
         else:
             wanted = b"eventgen:file" in data.split(b"\n", 1)[0]
         if wanted or rel == config.models_module:
             out[rel] = data
     return out
+
+
+def _generated_frontend(root: Path, rel: str) -> bytes:
+    try:
+        with open(os.path.join(root, rel), "rb") as f:
+            head = f.read(1024)
+            return head + f.read() if b"eventgen:file" in head.split(b"\n", 1)[0] else ABSENT
+    except OSError:
+        return ABSENT
 
 
 def _walk(root: Path) -> Iterable[str]:
