@@ -115,20 +115,8 @@ def test_fast_path_falls_back_to_the_full_path(project: Path) -> None:
 
 def test_help_imports_only_click_and_the_cli() -> None:
     """`--help` needs click and the command table, nothing of the stages behind them."""
-    code, output, loaded = probe("--help", modules=("generator",))
-    assert code == 0 and "Usage:" in output
     stages = ("generator.spec", "generator.plan", "generator.apply", "generator.sink", "generator.read", "generator.config", "generator.stamps", "generator.fast_check", "generator.markers")
-    done = subprocess.run(
-        [sys.executable, "-c", "import sys; from generator.cli import main; print(sorted(m for m in sys.modules if m.startswith('generator')))"],
-        cwd=REPO, capture_output=True, text=True, timeout=60, check=True,
-    )
-    assert not any(name.startswith(stages) for name in json.loads(done.stdout.replace("'", '"'))), done.stdout
-
-
-def test_a_new_region_does_import_libcst(project: Path) -> None:
-    """The probe sees libcst when a command needs it: placing a new region takes anchors."""
-    code, output, _ = probe("-C", str(project), "remove", "feature", "--keep-spec")
-    assert code == 0, output
-    code, output, loaded = probe("-C", str(project), "generate")
-    assert code == 0, output
-    assert {"libcst", "jinja2", "pydantic"} <= loaded
+    script = "import json, sys\nfrom generator.cli import main\ntry:\n    main(['--help'])\nfinally:\n    print(json.dumps(sorted(m for m in sys.modules if m.startswith('generator'))))"
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
+    loaded = json.loads(done.stdout.splitlines()[-1])
+    assert not [name for name in loaded if name.startswith(stages)], loaded
