@@ -207,6 +207,18 @@ def test_a_sunset_reached_takes_the_full_path(app: Path) -> None:
     assert in_sync(app) is None
 
 
+@pytest.mark.parametrize(("sunset", "fast", "code"), [("2999-01-01", True, 0), ("2001-01-01", False, 1)], ids=["future", "past"])
+def test_old_names_date_the_stamp(app: Path, capsys: pytest.CaptureFixture[str], sunset: str, fast: bool, code: int) -> None:
+    """check reports an old name once its sunset has come, with no file changed: the stamp
+    carries the first sunset and stops vouching on that day."""
+    edit(app, SPEC, "  - name: feature:updated\n", f"  - name: feature:updated\n    renamed_from: [feature:changed]\n    sunset: {sunset}\n")
+    assert main(["-C", str(app), "generate"]) == 0
+    capsys.readouterr()
+    assert f" until={sunset}" in (app / MODELS).read_text(encoding="utf-8").split("\n", 1)[0]
+    assert (in_sync(app) is not None) is fast
+    assert same_verdict(app, capsys) == code
+
+
 # -- random edits: the fast path's verdict is always the full path's -------------------------
 
 _TARGETS = [SPEC, SOCKET, ROUTER, MODELS, TYPES, COMPONENT, "package.json", "backend/open_webui/socket/access.py", "README.md", "src/app.html", "backend/open_webui/models/users.py"]
@@ -258,3 +270,44 @@ def test_no_op_generate_says_what_the_full_path_says(app: Path, capsys: pytest.C
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1]
     assert {p: p.read_bytes() for p in app.rglob("*") if p.is_file()} == before
+
+
+# Edits with a meaning, to random places: each one the full path has a verdict on.
+_CLASH = 'from open_webui.socket.main import sio\n\n\n@sio.on("feature:subscribe")\nasync def mine(sid, data):\n    return None\n'
+_PY_PLACES = ["backend/open_webui/extra.py", "backend/open_webui/models/users.py", "backend/open_webui/utils/auth.py", ROUTER]
+_FRONT_PLACES = ["src/lib/Copy.svelte", "src/lib/components/realtime/Copy.svelte", "src/lib/socket/copy.ts"]
+
+
+def _meaningful(root: Path, op: str, place: int, line: int) -> None:
+    if op == "clash":
+        path = root / _PY_PLACES[place % len(_PY_PLACES)]
+        path.write_text((path.read_text(encoding="utf-8") if path.exists() else "") + "\n" + _CLASH, encoding="utf-8")
+    elif op == "copy-region":
+        text = (root / ROUTER).read_text(encoding="utf-8")
+        region = text[text.index("# eventgen:begin imports") : text.index("# eventgen:end imports")] + "# eventgen:end imports\n"
+        path = root / _PY_PLACES[place % 3]
+        path.write_text((path.read_text(encoding="utf-8") if path.exists() else "") + region, encoding="utf-8")
+    elif op == "copy-generated":
+        (root / _FRONT_PLACES[place % len(_FRONT_PLACES)]).write_bytes((root / COMPONENT).read_bytes())
+    elif op == "unrelated":
+        (root / f"backend/open_webui/unrelated_{place}.py").write_text("import os\n", encoding="utf-8")
+    elif op == "config":
+        (root / "eventgen.toml").write_text(["max_bytes = 1024\n", "timeout_s = 10.0\n", "svelte = 4\n", 'telemetry = ""\n'][place % 4], encoding="utf-8")
+    else:  # drop one line of a file eventgen writes or reads
+        path = root / _TARGETS[place % len(_TARGETS)]
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        if lines:
+            del lines[line % len(lines)]
+            path.write_text("".join(lines), encoding="utf-8")
+
+
+@settings(max_examples=30)
+@given(ops=st.lists(st.tuples(st.sampled_from(["clash", "copy-region", "copy-generated", "unrelated", "config", "drop-line"]), st.integers(0, 50), st.integers(0, 10_000)), min_size=1, max_size=2))
+def test_meaningful_edits_never_split_the_verdicts(pristine: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str], ops: list[tuple[str, int, int]]) -> None:
+    root = Path(shutil.copytree(pristine, tmp_path_factory.mktemp("meaning") / "app"))
+    for op in ops:
+        _meaningful(root, *op)
+    if all(op == "unrelated" for op, *_ in ops):
+        assert in_sync(root) is not None  # the fast path is not merely always declining
+    same_verdict(root, capsys)
+    shutil.rmtree(root)
