@@ -311,3 +311,17 @@ def test_meaningful_edits_never_split_the_verdicts(pristine: Path, tmp_path_fact
         assert in_sync(root) is not None  # the fast path is not merely always declining
     same_verdict(root, capsys)
     shutil.rmtree(root)
+
+
+def test_the_first_generate_after_an_upgrade_writes_the_stamp(app: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An upgrade changes no generated code here, yet the stamp must follow it, once."""
+    monkeypatch.setattr(generator.stamps, "__version__", "99.0.0")
+    assert in_sync(app) is None
+    models = (app / MODELS).read_bytes()
+    assert main(["-C", str(app), "generate"]) == 0
+    assert (app / MODELS).read_bytes() != models  # the first line, only
+    assert (app / MODELS).read_bytes().split(b"\n", 1)[1] == models.split(b"\n", 1)[1]
+    assert in_sync(app) is not None
+    stamped = (app / MODELS).read_bytes()
+    assert main(["-C", str(app), "generate"]) == 0
+    assert (app / MODELS).read_bytes() == stamped
