@@ -6,9 +6,13 @@ gets N synthetic specs (see synth.py); then, median of --repeat runs each:
 
   generate (first)  on a fresh copy, writing every new spec's code
   generate (no-op)  right after, when there is nothing to do
-  check             on the generated project (in sync)
+  check             on the generated project (in sync): the fast path (issue 19)
+  check, full path  the same with EVENTGEN_FULL_CHECK=1: what check cost before issue 19
   floor             floor.py: imports + yaml.safe_load of every spec + libcst
                     parse/print of the socket module + reading the other targets
+  stamp floor       floor.py --stamp: start Python, read every spec and every generated
+                    or patched file, hash them; the least a check trusting digests can do
+  ruff format       `ruff format --check` on the same Python target files, for reference
   black --check     on the same Python target files, for reference: one run with an
                     empty cache (black caches only files it finds formatted; generated
                     code is not black-formatted, so a warm cache would not skip them)
@@ -16,7 +20,12 @@ gets N synthetic specs (see synth.py); then, median of --repeat runs each:
 Peak RSS is the child's ru_maxrss (os.wait4). Also: `eventgen --help` against
 `python -c "import click"`, and the marginal cost of one more spec.
 
-Usage: python benchmarks/bench_check.py [--sizes 1,10,50,200,500] [--repeat 5] [--no-black] [--json FILE]
+The ratios to the floors are medians of per-run ratios: each repeat runs every column
+once, back to back (paired), so a burst of load on this shared machine hits both sides.
+CPU time (user + system) is what the targets are stated in; the load average is printed.
+`--scale N` also times `generate` from scratch at N specs (wall, CPU, peak RSS).
+
+Usage: python benchmarks/bench_check.py [--sizes 1,10,50,200,500] [--repeat 5] [--no-black] [--scale 1000] [--json FILE]
 """
 
 from __future__ import annotations
@@ -139,8 +148,16 @@ class SizeResult:
     gen_first: Series = field(default_factory=Series)
     gen_noop: Series = field(default_factory=Series)
     check: Series = field(default_factory=Series)
+    full: Series = field(default_factory=Series)
     floor: Series = field(default_factory=Series)
+    stamp: Series = field(default_factory=Series)
+    ruff: Series = field(default_factory=Series)
     black: Series = field(default_factory=Series)
+
+    def paired(self, a: str, b: str) -> float:
+        """Median over repeats of a's CPU time / b's, each pair measured back to back."""
+        pairs = zip(getattr(self, a).samples, getattr(self, b).samples)
+        return statistics.median(x.cpu / y.cpu for x, y in pairs if y.cpu > 0)
 
 
 def bench_size(work: Path, size: int, repeat: int, with_black: bool) -> SizeResult:
@@ -159,9 +176,14 @@ def bench_size(work: Path, size: int, repeat: int, with_black: bool) -> SizeResu
     manifest.write_text(json.dumps({"root": str(project), **targets(project)}), encoding="utf-8")
     python_targets = [str(project / rel) for rel in (SOCKET, MODELS, *ROUTERS) if (project / rel).is_file()]
     # Interleaved, so that drift in the machine's speed hits every column alike.
+    ruff = shutil.which("ruff")
     for r in range(repeat):
         result.gen_noop.add(expect(run(eventgen(project, "generate"), cwd=work), 0, f"no-op generate (N={size})"))
         result.check.add(expect(run(eventgen(project, "check"), cwd=work), 0, f"check (N={size})"))
+        result.stamp.add(expect(run([sys.executable, str(FLOOR), "--stamp", str(manifest)], cwd=work), 0, f"stamp floor (N={size})"))
+        if ruff:  # exit 1 when it would reformat: only its time matters
+            result.ruff.add(run([ruff, "format", "--check", "--no-cache", "-q", *python_targets], cwd=work))
+        result.full.add(expect(run(eventgen(project, "check"), cwd=work, env=_env({"EVENTGEN_FULL_CHECK": "1"})), 0, f"full check (N={size})"))
         result.floor.add(expect(run([sys.executable, str(FLOOR), str(manifest)], cwd=work), 0, f"floor (N={size})"))
     if with_black:
         # black exits 1 when it would reformat; only its time matters here.
@@ -238,6 +260,39 @@ def machine() -> list[str]:
     ]
 
 
+def fast_table(results: list[SizeResult], repeat: int) -> list[str]:
+    """Issue 19's targets: CPU ms, medians of paired runs."""
+    with_ruff = all(r.ruff.samples for r in results)
+    lines = [
+        f"CPU time (user + system), ms, median of {repeat} paired runs; ratios are medians of per-run ratios.",
+        "",
+        "| specs | check (fast path) | check, full path (before) | stamp floor | check / stamp floor |"
+        + (" ruff format --check | check / ruff |" if with_ruff else "")
+        + " no-op generate | peak RSS check (MB) |",
+        "|---:|---:|---:|---:|---:|" + ("---:|---:|" if with_ruff else "") + "---:|---:|",
+    ]
+    for r in results:
+        row = f"| {r.size} | {r.check.cpu_ms:.0f} | {r.full.cpu_ms:.0f} | {r.stamp.cpu_ms:.0f} | {r.paired('check', 'stamp'):.2f} |"
+        if with_ruff:
+            row += f" {r.ruff.cpu_ms:.0f} | {r.paired('check', 'ruff'):.2f} |"
+        row += f" {r.gen_noop.cpu_ms:.0f} | {r.check.rss:.0f} |"
+        lines.append(row)
+    return lines
+
+
+def scale(work: Path, size: int) -> list[str]:
+    """generate from scratch at a large size: is the full path still linear?"""
+    project = synthesize(work / f"scale{size}", size)
+    sample = expect(run(eventgen(project, "generate"), cwd=work), 0, f"generate (N={size})")
+    check = expect(run(eventgen(project, "check"), cwd=work, env=_env({"EVENTGEN_FULL_CHECK": "1"})), 0, f"full check (N={size})")
+    fast = expect(run(eventgen(project, "check"), cwd=work), 0, f"check (N={size})")
+    return [
+        f"- generate from scratch, {size} specs: {sample.seconds:.1f} s wall, {sample.cpu:.1f} s CPU, peak RSS {sample.rss_mb:.0f} MB",
+        f"- check, full path, {size} specs: {check.seconds:.1f} s wall, {check.cpu:.1f} s CPU, peak RSS {check.rss_mb:.0f} MB",
+        f"- check, fast path, {size} specs: {fast.seconds * 1000:.0f} ms wall, {fast.cpu * 1000:.0f} ms CPU, peak RSS {fast.rss_mb:.0f} MB",
+    ]
+
+
 def table(results: list[SizeResult], repeat: int, with_black: bool) -> list[str]:
     head = (
         "| specs | socket module lines | generate, first (ms) | generate, no-op (ms) | check (ms) | floor (ms) | check / floor "
@@ -264,6 +319,8 @@ def marginal(results: list[SizeResult]) -> list[str]:
     picks: tuple[tuple[str, Callable[[SizeResult], float]], ...] = (
         ("check", lambda r: r.check.ms),
         ("check, CPU time", lambda r: r.check.cpu_ms),
+        ("check, full path, CPU time", lambda r: r.full.cpu_ms),
+        ("stamp floor, CPU time", lambda r: r.stamp.cpu_ms),
         ("generate, no-op", lambda r: r.gen_noop.ms),
         ("generate, first", lambda r: r.gen_first.ms),
         ("floor", lambda r: r.floor.ms),
@@ -283,6 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-black", action="store_true", help="skip the black --check reference column")
     parser.add_argument("--json", type=Path, help="also write the raw samples here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary projects (their path is printed)")
+    parser.add_argument("--scale", type=int, default=0, help="also time generate from scratch at this many specs (e.g. 1000)")
     args = parser.parse_args(argv)
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     with_black = not args.no_black and ensure_black()
@@ -297,17 +355,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench: {size} spec(s) ...", file=sys.stderr, flush=True)
             results.append(bench_size(work, size, args.repeat, with_black))
         helps, clicks = startup(work, max(args.repeat, 10))
+        scaled = scale(work, args.scale) if args.scale else []
     finally:
         if args.keep:
             print(f"bench: projects kept in {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
 
-    out = ["## eventgen benchmark", "", *machine(), "", *table(results, args.repeat, with_black), ""]
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    out = ["## eventgen benchmark", "", *machine(), f"- load average at the end (1, 5, 15 min): {load}", ""]
+    out += [*fast_table(results, args.repeat), "", *table(results, args.repeat, with_black), ""]
+    if scaled:
+        out += ["Scale:", *scaled, ""]
     out += ["Marginal cost of one more spec:", *marginal(results), ""]
+    paired = statistics.median(h.cpu / c.cpu for h, c in zip(helps.samples, clicks.samples) if c.cpu > 0)
     out.append(
         f"Start-up: eventgen --help {helps.ms:.0f} ms, python -c \"import click\" {clicks.ms:.0f} ms: "
-        f"ratio {helps.ms / clicks.ms:.2f} (median of {len(helps.samples)})"
+        f"ratio {helps.ms / clicks.ms:.2f} wall, {paired:.2f} CPU (median of {len(helps.samples)} paired runs)"
     )
     print("\n".join(out))
     if args.json:
@@ -315,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
             "sizes": {
                 r.size: {
                     name: [s.__dict__ | {"output": ""} for s in getattr(r, name).samples]
-                    for name in ("gen_first", "gen_noop", "check", "floor", "black")
+                    for name in ("gen_first", "gen_noop", "check", "full", "floor", "stamp", "ruff", "black")
                 }
                 for r in results
             },

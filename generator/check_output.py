@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .apply.change import FileChange
 from .errors import Diagnostic, EventgenError, Exit
-from .sink.diff import unified_diff
 
 if TYPE_CHECKING:
+    from .apply.change import FileChange
     from .pipeline import Outcome
     from .report import Item
 
@@ -43,6 +41,9 @@ def default_format(environ: Mapping[str, str] = os.environ) -> str:
 
 
 def render_check(outcome: Outcome, fmt: str, *, with_diff: bool = True) -> str:
+    # Imported here: an in-sync check on the fast path prints one line and needs no diff.
+    from .sink.diff import unified_diff
+
     report = outcome.report
     drift = sorted(report.drift, key=lambda i: (_ORDER.index(i.kind), i.file, i.line, i.what))
     if fmt == "json":
@@ -98,6 +99,15 @@ def summary(outcome: Outcome) -> str:
     return f"eventgen: drift: {counts} (`eventgen generate` fixes the rest once each hand edit is moved into the spec or discarded with --force)"
 
 
+def render_in_sync(items: int, fmt: str) -> str:
+    """What render_check prints for an in-sync project, from the fast path's count alone."""
+    line = f"eventgen: in sync ({items} generated items checked)"
+    if fmt == "json":
+        counts = {"missing": 0, "outdated": 0, "edited": 0, "orphaned": 0, "unchanged": items}
+        return _json_document(exit_code=Exit.OK, summary=line, counts=counts, problems=[], files=[], errors=[])
+    return line + "\n"
+
+
 def render_check_error(error: EventgenError, fmt: str, root: Path) -> str:
     """Invalid input or damaged markers, in the machine formats (text goes to stderr unchanged)."""
     diagnostics = error.diagnostics
@@ -135,6 +145,8 @@ def _problem(item: Item) -> dict[str, Any]:
 
 
 def _file(change: FileChange, with_diff: bool) -> dict[str, Any]:
+    from .sink.diff import unified_diff
+
     return {"path": change.path, "change": change.kind, "diff": unified_diff([change]) if with_diff else None}
 
 
@@ -178,6 +190,8 @@ def _gh_quoted_group(title: str, text: str) -> list[str]:
     not become a workflow command, so command processing is paused with a
     one-off token (GitHub's `stop-commands`).
     """
+    import secrets
+
     token = secrets.token_hex(16)
     body = text.rstrip("\n").split("\n") if text else []
     return [f"::group::{_gh_data(title)}", f"::stop-commands::{token}", *body, f"::{token}::", "::endgroup::"]

@@ -9,6 +9,7 @@ A region in a user's Python file:
 A whole generated file carries `eventgen:file [spec=<name>] sha=<12 hex>` in a
 comment on its first line. The hash is taken over a *normalized* form of the
 content (the syntax tree for Python), so a formatter run is not a hand edit.
+The models module's marker also carries the run stamp after the hash (stamps.py).
 """
 
 from __future__ import annotations

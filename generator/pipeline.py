@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 from .apply.change import FileChange
 from .apply.project import apply_plan
 from .config import Config, load_config
-from .errors import Diagnostic, EventgenError
+from .errors import Diagnostic, EventgenError, Exit
 from .plan.types import StubEdit
 from .report import Item, Report, ReportMode
 from .sink.mode import Sink
@@ -105,9 +105,25 @@ def compute(
     plan = build_plan(specs, config, sources, only)
     left_behind: list[str] = []
     changes = apply_plan(plan, config, sources, report, force=force, only=only, retired=_stubs_of(gone, config, sources), left_behind=left_behind)
+    if _vouch(sink, report, changes, force=force, only=only):
+        from .apply.stamp import stamp_changes
+
+        changes = stamp_changes(changes, config, sources, specs, len(plan.regions) + len(plan.files), gone=gone)
     if sink is Sink.CHECK:
         _expired_aliases(specs, report)
     return Outcome(config, report, changes, specs, left_behind)
+
+
+def _vouch(sink: Sink, report: Report, changes: list[FileChange], *, force: bool, only: set[str] | None) -> bool:
+    """Whether the tree these changes leave is in sync, so the run stamp may vouch for it
+    (stamps.py): a run over every spec, with no hand edit left in place. check's changes are
+    those of `generate --force`; it stamps only beside them, so its diff is what generate
+    writes, and an in-sync check shows no file."""
+    if only is not None:
+        return False
+    if sink is Sink.CHECK:
+        return force and bool(changes)
+    return report.exit_code == Exit.OK
 
 
 def _expired_aliases(specs: list[LoadedSpec], report: Report) -> None:

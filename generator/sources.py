@@ -41,6 +41,7 @@ class Sources:
     _files: dict[str, SourceFile | None] = field(default_factory=dict)
     _cst: dict[str, "libcst.Module"] = field(default_factory=dict)
     _user: dict[str, "tuple[ast.Module, list[str]] | None"] = field(default_factory=dict)
+    _probed: set[str] = field(default_factory=set)  # paths looked at without being read
 
     def abs(self, rel: str) -> Path:
         return self.root / rel
@@ -108,7 +109,20 @@ class Sources:
         return self._user[rel]
 
     def exists(self, rel: str) -> bool:
+        self._probed.add(rel)
         return self.get(rel) is not None if not os.path.isdir(self.abs(rel)) else False
+
+    def is_file(self, rel: str) -> bool:
+        self._probed.add(rel)
+        return self.abs(rel).is_file()
+
+    def is_dir(self, rel: str) -> bool:
+        self._probed.add(rel)
+        return self.abs(rel).is_dir()
+
+    def consulted(self) -> set[str]:
+        """Every path this run read or looked at: the run stamp covers them (stamps.py)."""
+        return set(self._files) | self._probed
 
 
 def _syntax_error(rel: str, text: str, exc: "libcst.ParserSyntaxError") -> Diagnostic:

@@ -9,6 +9,7 @@ sees libcst and jinja2 arrive where a command does need them, so it can tell.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -31,11 +32,16 @@ print(json.dumps({"exit": code, "output": out.getvalue(), "loaded": loaded}))
 """
 
 
-def probe(*args: str) -> tuple[int, str, set[str]]:
-    """Run `eventgen ARGS` in a new interpreter; its exit code, output and heavy imports."""
+def probe(*args: str, full: bool = False, modules: tuple[str, ...] = HEAVY) -> tuple[int, str, set[str]]:
+    """Run `eventgen ARGS` in a new interpreter; its exit code, output and heavy imports.
+    `full`: without the fast path of check and generate (issue 19)."""
+    env = {k: v for k, v in os.environ.items() if k != "EVENTGEN_FULL_CHECK"}
+    if full:
+        env["EVENTGEN_FULL_CHECK"] = "1"
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, json.dumps(list(args)), json.dumps(HEAVY)],
+        [sys.executable, "-c", _PROBE, json.dumps(list(args)), json.dumps(modules)],
         cwd=REPO,
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
@@ -78,19 +84,39 @@ def test_validate_reports_errors_without_libcst_or_jinja(project: Path) -> None:
 
 
 def test_check_in_sync_does_not_parse_with_libcst(project: Path) -> None:
-    """In the steady state nothing is new, so nothing needs an anchor: libcst is never imported."""
+    """In the steady state nothing is new, so nothing needs an anchor: even the full path
+    never imports libcst."""
     code, output, _ = probe("-C", str(project), "generate")
     assert code == 0, output
-    code, output, loaded = probe("-C", str(project), "check")
+    code, output, loaded = probe("-C", str(project), "check", full=True)
     assert code == 0, output
     assert "jinja2" in loaded  # it did render the templates to compare
     assert "libcst" not in loaded, output
 
 
-def test_a_new_region_does_import_libcst(project: Path) -> None:
-    """The probe sees libcst when a command needs it: placing a new region takes anchors."""
-    code, output, _ = probe("-C", str(project), "remove", "feature", "--keep-spec")
+@pytest.mark.parametrize("command", ["check", "generate"])
+def test_in_sync_fast_path_imports_no_heavy_library(project: Path, command: str) -> None:
+    """Issue 19: the stamp vouches for every input, so check and a no-op generate read and
+    hash files, and import none of YAML, pydantic, Jinja or libcst."""
+    code, output, loaded = probe("-C", str(project), command)
     assert code == 0, output
-    code, output, loaded = probe("-C", str(project), "generate")
+    assert ("in sync" if command == "check" else "nothing to do") in output
+    assert loaded == set(), loaded
+
+
+def test_fast_path_falls_back_to_the_full_path(project: Path) -> None:
+    """The probe tells the paths apart: a spec edit makes check validate and render again."""
+    spec = project / "events" / "feature.yaml"
+    spec.write_bytes(spec.read_bytes() + b"# a comment changes no output\n")
+    code, output, loaded = probe("-C", str(project), "check")
     assert code == 0, output
-    assert {"libcst", "jinja2", "pydantic"} <= loaded
+    assert {"yaml", "pydantic", "jinja2"} <= loaded
+
+
+def test_help_imports_only_click_and_the_cli() -> None:
+    """`--help` needs click and the command table, nothing of the stages behind them."""
+    stages = ("generator.spec", "generator.plan", "generator.apply", "generator.sink", "generator.read", "generator.config", "generator.stamps", "generator.fast_check", "generator.markers")
+    script = "import json, sys\nfrom generator.cli import main\ntry:\n    main(['--help'])\nfinally:\n    print(json.dumps(sorted(m for m in sys.modules if m.startswith('generator'))))"
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
+    loaded = json.loads(done.stdout.splitlines()[-1])
+    assert not [name for name in loaded if name.startswith(stages)], loaded

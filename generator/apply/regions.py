@@ -12,6 +12,7 @@ import builtins
 import symtable
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..errors import Diagnostic, EventgenError, Exit
@@ -30,6 +31,7 @@ from ..report import Item, Report
 from ..sources import SourceFile, Sources
 
 if TYPE_CHECKING:  # anchors imports libcst, which only a new region needs
+    from ..read.bindings import Bindings
     from .anchors import Insertion, Located
 
 # Blank lines a top-level region brings with it, and takes away again: two before handlers
@@ -334,8 +336,6 @@ def _insertion(
 ) -> Insertion:
     """Where a new region goes. `imported`: names the planned imports region binds;
     `generated`: every region in the file (`found` may leave out the one being moved)."""
-    from ..read.bindings import module_bindings
-    from ..read.tree import user_tree
     from .anchors import (
         Insertion,
         call_insertion,
@@ -349,8 +349,7 @@ def _insertion(
     if edit.where == "handlers":
         # Clashes of names and events with the user's code are refused before this, on every run (code_rules).
         problems: list[Diagnostic] = []
-        read = user_tree(src.text, src.path)
-        bound = module_bindings(read[0]) if read is not None else None
+        bound = _user_bindings(src.text, src.path)
         if bound is not None and not bound.star_import:
             # Names the generated handlers read from the module (the server, the session pool):
             # missing ones would make every event fail at run time, so say so now.
@@ -377,6 +376,18 @@ def _insertion(
     while line in following:
         line = following[line].end + 1
     return Insertion(line, insertion.indent)
+
+
+@lru_cache(maxsize=8)
+def _user_bindings(text: str, path: str) -> Bindings | None:
+    """The names the user's code binds at module level, once per file text: every new
+    handlers region asks, and parsing and walking the module each time made a first
+    generate of N specs pay N parses of the socket module's own code."""
+    from ..read.bindings import module_bindings
+    from ..read.tree import user_tree
+
+    read = user_tree(text, path)
+    return module_bindings(read[0]) if read is not None else None
 
 
 def _free_names(body: str, *, bound: bool = False) -> set[str]:

@@ -167,10 +167,10 @@ def missing_callable(ref: str, config: Config, sources: Sources, params: list[st
     module, _, name = ref.partition(":")
     file = config.python_file_for(module)
     package = config.python_file_for(module.split(".")[0])[: -len(".py")]
-    if not (config.root / package).is_dir() and not (config.root / (package + ".py")).is_file():
+    if not sources.is_dir(package) and not sources.is_file(package + ".py"):
         return None
     candidates = [file, file[: -len(".py")] + "/__init__.py"]
-    src = next((sources.get(c) for c in candidates if (config.root / c).is_file()), None)
+    src = next((sources.get(c) for c in candidates if sources.is_file(c)), None)
     if src is None:
         return f"access module '{module}' not found (looked for {file})"
     try:
