@@ -113,7 +113,9 @@ def run(cmd: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> Samp
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         text = out.read().decode("utf-8", errors="replace")
-    return Sample(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode, text)  # ru_maxrss is in KiB on Linux
+    return Sample(
+        elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode, text
+    )  # ru_maxrss is in KiB on Linux
 
 
 def eventgen(project: Path, *args: str) -> list[str]:
@@ -180,14 +182,28 @@ def bench_size(work: Path, size: int, repeat: int, with_black: bool) -> SizeResu
     for r in range(repeat):
         result.gen_noop.add(expect(run(eventgen(project, "generate"), cwd=work), 0, f"no-op generate (N={size})"))
         result.check.add(expect(run(eventgen(project, "check"), cwd=work), 0, f"check (N={size})"))
-        result.stamp.add(expect(run([sys.executable, str(FLOOR), "--stamp", str(manifest)], cwd=work), 0, f"stamp floor (N={size})"))
+        result.stamp.add(
+            expect(run([sys.executable, str(FLOOR), "--stamp", str(manifest)], cwd=work), 0, f"stamp floor (N={size})")
+        )
         if ruff:  # exit 1 when it would reformat: only its time matters
             result.ruff.add(run([ruff, "format", "--check", "--no-cache", "-q", *python_targets], cwd=work))
-        result.full.add(expect(run(eventgen(project, "check"), cwd=work, env=_env({"EVENTGEN_FULL_CHECK": "1"})), 0, f"full check (N={size})"))
+        result.full.add(
+            expect(
+                run(eventgen(project, "check"), cwd=work, env=_env({"EVENTGEN_FULL_CHECK": "1"})),
+                0,
+                f"full check (N={size})",
+            )
+        )
         result.floor.add(expect(run([sys.executable, str(FLOOR), str(manifest)], cwd=work), 0, f"floor (N={size})"))
     if with_black:
         # black exits 1 when it would reformat; only its time matters here.
-        result.black.add(run([sys.executable, "-m", "black", "--check", "-q", *python_targets], cwd=work, env=_env({"BLACK_CACHE_DIR": str(work / f"n{size}-black")})))
+        result.black.add(
+            run(
+                [sys.executable, "-m", "black", "--check", "-q", *python_targets],
+                cwd=work,
+                env=_env({"BLACK_CACHE_DIR": str(work / f"n{size}-black")}),
+            )
+        )
     if snapshot(project) != before:
         raise SystemExit(f"bench: a no-op generate or check changed files (N={size})")
     result.socket_lines = (project / SOCKET).read_text(encoding="utf-8").count("\n")
@@ -200,7 +216,9 @@ def ensure_black() -> bool:
     if probe.returncode == 0:
         return True
     print("bench: installing black (reference column) ...", file=sys.stderr)
-    install = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "black"], capture_output=True, text=True, check=False)
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "black"], capture_output=True, text=True, check=False
+    )
     if install.returncode != 0:
         print(f"bench: could not install black, skipping its column:\n{install.stderr[-1000:]}", file=sys.stderr)
         return False
@@ -217,7 +235,11 @@ def warm_up(work: Path, with_black: bool) -> None:
     expect(run([sys.executable, str(FLOOR), str(manifest)], cwd=work), 0, "warm-up floor")
     expect(run([sys.executable, "-m", "generator.cli", "--help"], cwd=work), 0, "warm-up --help")
     if with_black:
-        run([sys.executable, "-m", "black", "--check", "-q", str(project / SOCKET)], cwd=work, env=_env({"BLACK_CACHE_DIR": str(work / "warmup-black")}))
+        run(
+            [sys.executable, "-m", "black", "--check", "-q", str(project / SOCKET)],
+            cwd=work,
+            env=_env({"BLACK_CACHE_DIR": str(work / "warmup-black")}),
+        )
 
 
 def startup(work: Path, repeat: int) -> tuple[Series, Series]:
@@ -284,7 +306,9 @@ def scale(work: Path, size: int) -> list[str]:
     """generate from scratch at a large size: is the full path still linear?"""
     project = synthesize(work / f"scale{size}", size)
     sample = expect(run(eventgen(project, "generate"), cwd=work), 0, f"generate (N={size})")
-    check = expect(run(eventgen(project, "check"), cwd=work, env=_env({"EVENTGEN_FULL_CHECK": "1"})), 0, f"full check (N={size})")
+    check = expect(
+        run(eventgen(project, "check"), cwd=work, env=_env({"EVENTGEN_FULL_CHECK": "1"})), 0, f"full check (N={size})"
+    )
     fast = expect(run(eventgen(project, "check"), cwd=work), 0, f"check (N={size})")
     return [
         f"- generate from scratch, {size} specs: {sample.seconds:.1f} s wall, {sample.cpu:.1f} s CPU, peak RSS {sample.rss_mb:.0f} MB",
@@ -302,7 +326,12 @@ def table(results: list[SizeResult], repeat: int, with_black: bool) -> list[str]
     if with_black:
         head += " black --check (ms, 1 run) |"
         rule += "---:|"
-    lines = [f"Wall time, median of {repeat} runs, each a fresh process (CPU time: user + system of the process).", "", head, rule]
+    lines = [
+        f"Wall time, median of {repeat} runs, each a fresh process (CPU time: user + system of the process).",
+        "",
+        head,
+        rule,
+    ]
     for r in results:
         row = (
             f"| {r.size} | {r.socket_lines} | {r.gen_first.ms:.0f} | {r.gen_noop.ms:.0f} | {r.check.ms:.0f} | {r.floor.ms:.0f} "
@@ -327,7 +356,9 @@ def marginal(results: list[SizeResult]) -> list[str]:
         ("floor, CPU time", lambda r: r.floor.cpu_ms),
     )
     for label, pick in picks:
-        steps = [f"{a.size}->{b.size}: {(pick(b) - pick(a)) / (b.size - a.size):.2f}" for a, b in itertools.pairwise(results)]
+        steps = [
+            f"{a.size}->{b.size}: {(pick(b) - pick(a)) / (b.size - a.size):.2f}" for a, b in itertools.pairwise(results)
+        ]
         fit = slope([(r.size, pick(r)) for r in results])
         lines.append(f"- {label}: {fit:.2f} ms per added spec (least squares); per step {', '.join(steps) or '-'}")
     return lines
@@ -336,11 +367,15 @@ def marginal(results: list[SizeResult]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1,10,50,200,500", help="comma-separated spec counts (default: %(default)s)")
-    parser.add_argument("--repeat", type=int, default=5, help="runs per measurement; the median is reported (default: %(default)s)")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="runs per measurement; the median is reported (default: %(default)s)"
+    )
     parser.add_argument("--no-black", action="store_true", help="skip the black --check reference column")
     parser.add_argument("--json", type=Path, help="also write the raw samples here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary projects (their path is printed)")
-    parser.add_argument("--scale", type=int, default=0, help="also time generate from scratch at this many specs (e.g. 1000)")
+    parser.add_argument(
+        "--scale", type=int, default=0, help="also time generate from scratch at this many specs (e.g. 1000)"
+    )
     args = parser.parse_args(argv)
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     with_black = not args.no_black and ensure_black()
@@ -370,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     out += ["Marginal cost of one more spec:", *marginal(results), ""]
     paired = statistics.median(h.cpu / c.cpu for h, c in zip(helps.samples, clicks.samples) if c.cpu > 0)
     out.append(
-        f"Start-up: eventgen --help {helps.ms:.0f} ms, python -c \"import click\" {clicks.ms:.0f} ms: "
+        f'Start-up: eventgen --help {helps.ms:.0f} ms, python -c "import click" {clicks.ms:.0f} ms: '
         f"ratio {helps.ms / clicks.ms:.2f} wall, {paired:.2f} CPU (median of {len(helps.samples)} paired runs)"
     )
     print("\n".join(out))

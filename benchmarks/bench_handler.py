@@ -46,7 +46,7 @@ import support.runtime as rt
 EVENTS = {"generated": "feature:subscribe", "seed": "seed:subscribe"}
 
 # The seed's pattern, as written there (only the event name differs, so both can coexist).
-SEED_HANDLER = '''
+SEED_HANDLER = """
 
 
 # Hand-written, as in the seed directive: the baseline of bench_handler.py.
@@ -59,7 +59,7 @@ async def seed_subscribe(sid, data):
     if feature_id:
         await sio.enter_room(sid, f"feature:{feature_id}")
         return {"status": "subscribed", "feature_id": feature_id}
-'''
+"""
 
 
 def build(dest: Path) -> Path:
@@ -148,7 +148,12 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=300, help="hard bound on the measuring (default 300)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
-    machine = {"nproc": os.cpu_count(), "cpu": platform.processor() or platform.machine(), "python": platform.python_version(), "loadavg_start": os.getloadavg()}
+    machine = {
+        "nproc": os.cpu_count(),
+        "cpu": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "loadavg_start": os.getloadavg(),
+    }
     with tempfile.TemporaryDirectory(prefix="bench-handler-") as tmp:
         app = build(Path(tmp) / "app")
         tokens = rt.mint_tokens(app, ("alice",))

@@ -52,7 +52,9 @@ def build(dest: Path) -> Path:
 
     stress = rt.RUNTIME_SPECS / "stress"
     socket_dir = dest / "backend/open_webui/socket"
-    shutil.copytree(rt.EXAMPLE, dest, ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit", "build"))
+    shutil.copytree(
+        rt.EXAMPLE, dest, ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit", "build")
+    )
     for module in (stress / "stress_access.py", stress / "stress_handlers.py", rt.RUNTIME_SPECS / "board_handlers.py"):
         shutil.copy2(module, socket_dir / module.name)
     for spec in (rt.RUNTIME_SPECS / "board.yaml", stress / "stress.yaml"):
@@ -120,7 +122,12 @@ async def run(args: argparse.Namespace, url: str, tokens: dict[str, str]) -> lis
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=16, help="clients in the loaded phases (default 16)")
-    parser.add_argument("--joins", type=int, default=200, help="joins per client per loaded phase; x4 for the single client (default 200)")
+    parser.add_argument(
+        "--joins",
+        type=int,
+        default=200,
+        help="joins per client per loaded phase; x4 for the single client (default 200)",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="async/sync phase pairs per load (default 3)")
     parser.add_argument("--max-seconds", type=float, default=300, help="hard bound on the measuring (default 300)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")

@@ -247,12 +247,18 @@ def merge(hists: Iterable[dict[str, int]]) -> dict[int, int]:
 
 def machine() -> dict[str, str]:
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         platform.processor() or "unknown",
     )
     from importlib.metadata import version
 
-    redis_version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True, check=True).stdout.split()[2]
+    redis_version = subprocess.run(
+        ["redis-server", "--version"], capture_output=True, text=True, check=True
+    ).stdout.split()[2]
     return {
         "nproc": str(os.cpu_count()),
         "cpu": cpu,
@@ -299,7 +305,10 @@ def orchestrate(args: argparse.Namespace) -> int:
             # Alternate the two kinds, so a neighbour's load on a shared machine hits both alike.
             for phase_index, phase in enumerate(PHASES * args.rounds):
                 results.append(run_phase(args, me, app, redis.url, children, phase_index, phase, deadline))
-                print(f"phase {phase}: {results[-1].received}/{results[-1].expected}, {results[-1].dropped} dropped", file=sys.stderr)
+                print(
+                    f"phase {phase}: {results[-1].received}/{results[-1].expected}, {results[-1].dropped} dropped",
+                    file=sys.stderr,
+                )
             rss = [rt.peak_rss_kib(s.pid) for s in servers]
             assert redis.proc is not None
             cpu = {
@@ -309,7 +318,12 @@ def orchestrate(args: argparse.Namespace) -> int:
                 "emitters": sum(r.emitter_cpu for r in results),
                 "redis": cpu_seconds(redis.proc.pid),
             }
-            errors = [line for s in servers for line in s.log().splitlines() if line.startswith(("ERROR", "CRITICAL", "Traceback"))]
+            errors = [
+                line
+                for s in servers
+                for line in s.log().splitlines()
+                if line.startswith(("ERROR", "CRITICAL", "Traceback"))
+            ]
         finally:
             for child in children:
                 if child.poll() is None and child.stdin:
@@ -358,7 +372,12 @@ def run_phase(
         local = min(per_proc, args.clients - k * per_proc)
         expected_total += local * args.events
         assert child.stdin is not None
-        child.stdin.write(json.dumps({"phase": index, "expected": local * args.events, "timeout": max(1.0, deadline - time.monotonic())}) + "\n")
+        child.stdin.write(
+            json.dumps(
+                {"phase": index, "expected": local * args.events, "timeout": max(1.0, deadline - time.monotonic())}
+            )
+            + "\n"
+        )
         child.stdin.flush()
     try:
         assert emitter.stdout is not None
@@ -439,7 +458,13 @@ def report(
     if args.json:
         Path(args.json).write_text(
             json.dumps(
-                {"machine": info, "args": vars(args), "phases": [r.__dict__ for r in results], "rss_kib": rss, "cpu_seconds": cpu},
+                {
+                    "machine": info,
+                    "args": vars(args),
+                    "phases": [r.__dict__ for r in results],
+                    "rss_kib": rss,
+                    "cpu_seconds": cpu,
+                },
                 indent=2,
             )
         )
@@ -457,12 +482,19 @@ def parse(argv: list[str]) -> argparse.Namespace:
     # Unpaced emission outruns delivery on 2 cores: backlogs grow to tens of seconds, pings time out and
     # sockets drop. The default offers 3,000 deliveries/s (300 emits x 10 members), which such a machine sustains.
     p.add_argument("--rate", type=float, default=300, help="emits per second in each phase; 0 = unpaced (default 300)")
-    p.add_argument("--idle-seconds", type=float, default=20, help="stop waiting for a phase after this long without a delivery (default 20)")
+    p.add_argument(
+        "--idle-seconds",
+        type=float,
+        default=20,
+        help="stop waiting for a phase after this long without a delivery (default 20)",
+    )
     p.add_argument("--rounds", type=int, default=1, help="helper/raw phase pairs, alternating (default 1)")
     p.add_argument("--client-procs", type=int, default=2, help="processes sharing the clients (default 2)")
     p.add_argument("--max-seconds", type=float, default=600, help="hard bound on the whole run (default 600)")
     p.add_argument("--json", help="also write the figures to this file")
-    p.add_argument("--role", choices=("orchestrate", "clients", "emitter"), default="orchestrate", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--role", choices=("orchestrate", "clients", "emitter"), default="orchestrate", help=argparse.SUPPRESS
+    )
     p.add_argument("--urls", help=argparse.SUPPRESS)
     p.add_argument("--tokens", help=argparse.SUPPRESS)
     p.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)

@@ -160,13 +160,19 @@ def main() -> None:
     finally:
         redis.stop()
         shutil.rmtree(work, ignore_errors=True)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, load {os.getloadavg()[0]:.2f}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, load {os.getloadavg()[0]:.2f}"
+    )
     print(f"within_bytes (200-byte payload): {off['within_bytes_us']:.2f} us per event")
     print(f"rate limit, memory: {off['rate_memory_us']:.2f} us per event")
     print(f"rate limit, Redis (loopback, one Lua call): {off['rate_redis_us']:.1f} us per event")
     print(f"telemetry on, the span + histogram per handled event (SDK, in-memory exporter): {on['traced_us']:.1f} us")
-    print(f"telemetry on, a payload traceparent picked up (propagate.extract): {on['context_us']:.1f} us; without one: {on['no_context_us']:.2f} us")
-    print(f"one handle event through the in-process AsyncServer harness, telemetry off: {off['event_us']:.0f} us; on: {on['event_us']:.0f} us")
+    print(
+        f"telemetry on, a payload traceparent picked up (propagate.extract): {on['context_us']:.1f} us; without one: {on['no_context_us']:.2f} us"
+    )
+    print(
+        f"one handle event through the in-process AsyncServer harness, telemetry off: {off['event_us']:.0f} us; on: {on['event_us']:.0f} us"
+    )
 
 
 if __name__ == "__main__":

@@ -84,9 +84,27 @@ class PortServer(rt.ServerProcess):
         config_path = self.log_path.with_suffix(".logging.json")
         config_path.write_text(json.dumps(config))
         self.port = rt.free_port()
-        cmd = [sys.executable, "-m", "uvicorn", self.target, "--host", "127.0.0.1", "--port", str(self.port), "--log-config", str(config_path), "--no-access-log"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            self.target,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-config",
+            str(config_path),
+            "--no-access-log",
+        ]
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(cmd, cwd=self.app / "backend", env=rt.app_env(self.app, **self.env), stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                cmd,
+                cwd=self.app / "backend",
+                env=rt.app_env(self.app, **self.env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         self._wait_ready()
         return self
 
@@ -95,7 +113,9 @@ def build(dest: Path, users: int) -> Path:
     from generator.cli import main
 
     spec = dest.parent / "lobby.yaml"
-    spec.write_text((rt.RUNTIME_SPECS / "presence" / "lobby.yaml").read_text().replace("presence_ttl_s: 2", "presence_ttl_s: 30"))
+    spec.write_text(
+        (rt.RUNTIME_SPECS / "presence" / "lobby.yaml").read_text().replace("presence_ttl_s: 2", "presence_ttl_s: 30")
+    )
     build_presence_app(dest, users, spec)
     (dest / "events" / "plain.yaml").write_text(PLAIN)
     with contextlib.redirect_stdout(io.StringIO()):
@@ -153,7 +173,9 @@ async def run(args: argparse.Namespace, urls: list[str], tokens: dict[str, str],
     everyone = []
     for i, user in enumerate(user_ids(args.watchers + args.joiners)):
         client = socketio.AsyncClient(reconnection=False)
-        await client.connect(urls[i % 2], socketio_path=rt.SOCKET_PATH, transports=["websocket"], auth={"token": tokens[user]})
+        await client.connect(
+            urls[i % 2], socketio_path=rt.SOCKET_PATH, transports=["websocket"], auth={"token": tokens[user]}
+        )
         everyone.append(client)
     watchers, joiners = everyone[: args.watchers], everyone[args.watchers :]
     for watcher in watchers:
@@ -176,13 +198,22 @@ async def run(args: argparse.Namespace, urls: list[str], tokens: dict[str, str],
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--watchers", type=int, default=10, help="sockets sitting in the room (one user each), alternately on the two servers")
+    parser.add_argument(
+        "--watchers",
+        type=int,
+        default=10,
+        help="sockets sitting in the room (one user each), alternately on the two servers",
+    )
     parser.add_argument("--joiners", type=int, default=4, help="sockets joining and leaving at once (one user each)")
     parser.add_argument("--reps", type=int, default=100, help="join + leave repetitions per phase")
     parser.add_argument("--rounds", type=int, default=2, help="plain / presence alternations")
-    parser.add_argument("--fd", action="store_true", help="serve as the runtime tests do (uvicorn --fd: no TCP_NODELAY, see PortServer)")
+    parser.add_argument(
+        "--fd", action="store_true", help="serve as the runtime tests do (uvicorn --fd: no TCP_NODELAY, see PortServer)"
+    )
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, load average {os.getloadavg()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, load average {os.getloadavg()}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         users = args.watchers + args.joiners

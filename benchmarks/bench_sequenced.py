@@ -51,7 +51,14 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def phase(
-    node: ss.NodeClients, emitter: ss.Emitter, urls: list[str], kind: str, keys: list[str], events: int, rate: float, subs_per_room: int
+    node: ss.NodeClients,
+    emitter: ss.Emitter,
+    urls: list[str],
+    kind: str,
+    keys: list[str],
+    events: int,
+    rate: float,
+    subs_per_room: int,
 ) -> dict[str, Any]:
     batch = 50 if rate == 0 else max(1, int(rate / 100))
     batches = [(keys[i % len(keys)], list(range(i * batch, (i + 1) * batch))) for i in range(events // batch)]
@@ -112,7 +119,11 @@ async def bench(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
         urls = [s.url for s in servers]
         # Rooms of their own for every phase, so each phase counts only its own deliveries.
         modes = [f"sat{r}" for r in range(args.rounds)] + ["pace"]
-        groups = {(kind, mode): [f"{mode}-{kind}-{i}" for i in range(args.rooms)] for kind in ("note", "pad") for mode in modes}
+        groups = {
+            (kind, mode): [f"{mode}-{kind}-{i}" for i in range(args.rooms)]
+            for kind in ("note", "pad")
+            for mode in modes
+        }
         rooms = [{"kind": kind, "key": key} for (kind, _), keys in groups.items() for key in keys]
         subs_per_room = args.clients * args.rooms_per_client // len(rooms)
         config = {"urls": urls, "token": token, "clients": args.clients, "rooms": rooms, "roomsPerClient": args.rooms_per_client,
@@ -122,10 +133,25 @@ async def bench(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
             redis_proc.wait_subscribers(2)
             for rnd in range(args.rounds):
                 for kind in ("pad", "note"):
-                    results.append(await phase(node, emitter, urls, kind, groups[(kind, f"sat{rnd}")], args.events, 0, subs_per_room))
+                    results.append(
+                        await phase(
+                            node, emitter, urls, kind, groups[(kind, f"sat{rnd}")], args.events, 0, subs_per_room
+                        )
+                    )
                     print(f"round {rnd + 1}: {results[-1]}", flush=True)
             for kind in ("pad", "note"):
-                results.append(await phase(node, emitter, urls, kind, groups[(kind, "pace")], int(args.rate * args.seconds), args.rate, subs_per_room))
+                results.append(
+                    await phase(
+                        node,
+                        emitter,
+                        urls,
+                        kind,
+                        groups[(kind, "pace")],
+                        int(args.rate * args.seconds),
+                        args.rate,
+                        subs_per_room,
+                    )
+                )
                 print(results[-1], flush=True)
         if args.chaos:
             figures = await ss.chaos_run(
@@ -153,7 +179,9 @@ def main() -> int:
     parser.add_argument("--chaos", action="store_true", help="also run the chaos scenario at full size")
     parser.add_argument("--chaos-events", type=int, default=100_000)
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, nproc {os.cpu_count()}, Python {platform.python_version()}, load {os.getloadavg()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, nproc {os.cpu_count()}, Python {platform.python_version()}, load {os.getloadavg()}"
+    )
     with tempfile.TemporaryDirectory(prefix="bench-seq-") as tmp:
         results = asyncio.run(bench(args, Path(tmp)))
     print("\n| delivery | mode | events | delivered / expected | emits/s | p50 ms | p99 ms | max ms |")
@@ -163,7 +191,9 @@ def main() -> int:
         if r["kind"] == "chaos":
             continue
         ok &= r["delivered"] == r["expected"]
-        print(f"| {r['kind']} | {r['mode']} | {r['events']:,} | {r['delivered']:,} / {r['expected']:,} | {r['emits_per_s']:,.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['max_ms']:.1f} |")
+        print(
+            f"| {r['kind']} | {r['mode']} | {r['events']:,} | {r['delivered']:,} / {r['expected']:,} | {r['emits_per_s']:,.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['max_ms']:.1f} |"
+        )
     print(f"load average after: {os.getloadavg()}")
     return 0 if ok else 1
 

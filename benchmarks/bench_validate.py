@@ -87,7 +87,9 @@ def write_project(root: Path, n: int, *, broken: bool = False) -> None:
         name = f"feature_{i:04d}"
         text = SPEC.format(name=name, i=i, component=f"Feature{i:04d}")
         if broken:
-            text = text.replace("direction: server_to_client\n    broadcast: true", "direction: server_to_client\n    broadcast: yes")
+            text = text.replace(
+                "direction: server_to_client\n    broadcast: true", "direction: server_to_client\n    broadcast: yes"
+            )
         (events / f"{name}.yaml").write_text(text)
 
 
@@ -96,7 +98,9 @@ def timed_process(args: list[str], repeat: int) -> tuple[float, subprocess.Compl
     result = None
     for _ in range(repeat):
         start = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "generator.cli", *args], cwd=REPO, capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "generator.cli", *args], cwd=REPO, capture_output=True, text=True, check=False
+        )
         times.append(time.perf_counter() - start)
     assert result is not None
     return statistics.median(times), result
@@ -150,14 +154,18 @@ def main() -> None:
         errors = len(failed.stderr.splitlines())
         phases = in_process(good, opts.repeat)
 
-    print(f"eventgen validate, {n} specs ({5 * n} events, {size / 1024:.0f} KiB of YAML), median of {opts.repeat}, Python {sys.version.split()[0]}")
+    print(
+        f"eventgen validate, {n} specs ({5 * n} events, {size / 1024:.0f} KiB of YAML), median of {opts.repeat}, Python {sys.version.split()[0]}"
+    )
     print(f"  process  {process * 1000:8.1f} ms   fresh `python -m generator.cli validate`: {ok.stdout.strip()}")
     print(f"  startup  {startup * 1000:8.1f} ms   `--help` (imports + click)")
     print(f"  in-proc  {phases['total'] * 1000:8.1f} ms   load_specs() = {phases['total'] / n * 1000:.2f} ms per spec")
     print(f"    yaml   {phases['yaml'] * 1000:8.1f} ms   parse + positions + duplicate/YAML 1.1 checks")
     print(f"    models {phases['models'] * 1000:8.1f} ms   pydantic validation")
     print(f"    rules  {phases['rules'] * 1000:8.1f} ms   cross-spec rules")
-    print(f"  invalid  {invalid * 1000:8.1f} ms   every spec with one error: exit {failed.returncode}, {errors} errors reported")
+    print(
+        f"  invalid  {invalid * 1000:8.1f} ms   every spec with one error: exit {failed.returncode}, {errors} errors reported"
+    )
 
 
 if __name__ == "__main__":

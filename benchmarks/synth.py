@@ -67,13 +67,13 @@ from open_webui.utils.auth import get_verified_user
 router = APIRouter()
 '''
 
-_ENDPOINT = '''
+_ENDPOINT = """
 
 @router.put("/{name}/{{item_id}}")
 async def update_{name}(item_id: str, form_data: FeatureForm, user=Depends(get_verified_user)):
     feature = Features.update_feature(item_id, form_data)
     return feature
-'''
+"""
 
 
 def spec_name(i: int) -> str:

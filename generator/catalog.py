@@ -80,7 +80,15 @@ def build_catalog(config: Config, specs: list[LoadedSpec], discovery: Discovery 
             entries.append(entry)
             by_name[event.name] = entry
             for alias in event.renamed_from:
-                old = Entry(**{**entry.__dict__, "name": alias, "found": [], "renamed_to": event.name, "sunset": event.sunset.isoformat() if event.sunset else None})
+                old = Entry(
+                    **{
+                        **entry.__dict__,
+                        "name": alias,
+                        "found": [],
+                        "renamed_to": event.name,
+                        "sunset": event.sunset.isoformat() if event.sunset else None,
+                    }
+                )
                 entries.append(old)
                 by_name[alias] = old
     unmanaged: dict[tuple[str, str], Entry] = {}
@@ -138,11 +146,17 @@ def render_text(catalog: Catalog) -> str:
     if managed:
         out.append(f"from specs ({len(managed)}):")
         rows = [["EVENT", "DIRECTION", "ROOM", "ACTION", "HELPER", "LISTENER", "SPEC"]]
-        rows += [[e.name, e.direction, e.target, e.action or "-", e.helper or "-", e.listener or "-", e.source or "-"] for e in managed]
+        rows += [
+            [e.name, e.direction, e.target, e.action or "-", e.helper or "-", e.listener or "-", e.source or "-"]
+            for e in managed
+        ]
         out.extend(_table(rows))
         for e in managed:
             if e.renamed_to:
-                out.append(f"  note: {e.name} is an old name of {e.renamed_to} (deprecated)" + (f", served until {e.sunset}" if e.sunset else ""))
+                out.append(
+                    f"  note: {e.name} is an old name of {e.renamed_to} (deprecated)"
+                    + (f", served until {e.sunset}" if e.sunset else "")
+                )
         for e in managed:
             for f in e.found:
                 out.append(f"  note: {e.name} is also used by hand: {f.where} ({f.kind})")

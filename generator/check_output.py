@@ -30,7 +30,10 @@ KINDS: dict[str, tuple[str, str]] = {
     "missing": ("missing", "run `eventgen generate`"),
     "edited": ("edited by hand", "move the change into the spec, or run `eventgen generate --force` to discard it"),
     "orphaned": ("orphaned", "run `eventgen generate` to remove it (no spec generates it here any more)"),
-    "expired": ("past its sunset", "the old name's sunset has passed: remove it from renamed_from (and the sunset with the last one), then run `eventgen generate`"),
+    "expired": (
+        "past its sunset",
+        "the old name's sunset has passed: remove it from renamed_from (and the sunset with the last one), then run `eventgen generate`",
+    ),
 }
 _ORDER = list(KINDS)
 
@@ -58,11 +61,21 @@ def render_check(outcome: Outcome, fmt: str, *, with_diff: bool = True) -> str:
     if fmt == "github":
         root = outcome.config.root
         lines = [
-            _gh_command("error", root, i.file, i.line, 0, f"eventgen: {KINDS[i.kind][0]}", f"{i.what} is {KINDS[i.kind][0]}: {KINDS[i.kind][1]}")
+            _gh_command(
+                "error",
+                root,
+                i.file,
+                i.line,
+                0,
+                f"eventgen: {KINDS[i.kind][0]}",
+                f"{i.what} is {KINDS[i.kind][0]}: {KINDS[i.kind][1]}",
+            )
             for i in drift
         ]
         if drift and with_diff and outcome.changes:
-            lines.extend(_gh_quoted_group("eventgen diff (what `eventgen generate` would write)", unified_diff(outcome.changes)))
+            lines.extend(
+                _gh_quoted_group("eventgen diff (what `eventgen generate` would write)", unified_diff(outcome.changes))
+            )
         lines.append(summary(outcome))
         return "\n".join(lines) + "\n"
     out: list[str] = []
@@ -124,7 +137,15 @@ def render_check_error(error: EventgenError, fmt: str, root: Path) -> str:
             errors=[_error(d) for d in diagnostics],
         )
     lines = [
-        _gh_command("error", root, d.path, d.line, d.col, f"eventgen: {what}", d.message + (f"\nhint: {d.hint}" if d.hint else ""))
+        _gh_command(
+            "error",
+            root,
+            d.path,
+            d.line,
+            d.col,
+            f"eventgen: {what}",
+            d.message + (f"\nhint: {d.hint}" if d.hint else ""),
+        )
         for d in diagnostics
     ]
     lines.append(summary)
@@ -141,7 +162,14 @@ def _json_document(**parts: Any) -> str:
 
 def _problem(item: Item) -> dict[str, Any]:
     words, fix = KINDS[item.kind]
-    return {"kind": item.kind, "kind_text": words, "file": item.file, "line": item.line or None, "item": item.what, "fix": fix}
+    return {
+        "kind": item.kind,
+        "kind_text": words,
+        "file": item.file,
+        "line": item.line or None,
+        "item": item.what,
+        "fix": fix,
+    }
 
 
 def _file(change: FileChange, with_diff: bool) -> dict[str, Any]:

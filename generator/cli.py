@@ -114,12 +114,20 @@ def diff(state: _State, specs: tuple[str, ...], stat: bool, color: str, exit_cod
     click.echo(text, nl=False, color=use_color)
     conflicts = outcome.report.conflicts
     for item in conflicts:
-        _echo_err(f"{item.where}: edited by hand: {item.what} (not in the diff: `generate` refuses it, `generate --force` overwrites it)")
+        _echo_err(
+            f"{item.where}: edited by hand: {item.what} (not in the diff: `generate` refuses it, `generate --force` overwrites it)"
+        )
     return Exit.DRIFT if exit_code and (outcome.changes or conflicts) else Exit.OK
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default=None, help="Output format (default: github under GitHub Actions, else text).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default=None,
+    help="Output format (default: github under GitHub Actions, else text).",
+)
 @click.option("--no-diff", is_flag=True, help="Do not print the diff of each drifted file.")
 @pass_state
 def check(state: _State, fmt: str | None, no_diff: bool) -> int:
@@ -149,10 +157,32 @@ def check(state: _State, fmt: str | None, no_diff: bool) -> int:
 
 
 @cli.command()
-@click.option("--against", metavar="REF", help="Git ref to compare with (default: the merge base of HEAD and the default branch, else HEAD).")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json", "github"]), default=None, help="Output format (default: github under GitHub Actions, else text).")
-@click.option("--allow-breaking", is_flag=True, envvar="EVENTGEN_ALLOW_BREAKING", show_envvar=True, help="Exit 0 despite changes that break deployed clients (once reviewed).")
-@click.option("--allow-security", is_flag=True, envvar="EVENTGEN_ALLOW_SECURITY", show_envvar=True, help="Exit 0 despite security-relevant changes (once reviewed).")
+@click.option(
+    "--against",
+    metavar="REF",
+    help="Git ref to compare with (default: the merge base of HEAD and the default branch, else HEAD).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json", "github"]),
+    default=None,
+    help="Output format (default: github under GitHub Actions, else text).",
+)
+@click.option(
+    "--allow-breaking",
+    is_flag=True,
+    envvar="EVENTGEN_ALLOW_BREAKING",
+    show_envvar=True,
+    help="Exit 0 despite changes that break deployed clients (once reviewed).",
+)
+@click.option(
+    "--allow-security",
+    is_flag=True,
+    envvar="EVENTGEN_ALLOW_SECURITY",
+    show_envvar=True,
+    help="Exit 0 despite security-relevant changes (once reviewed).",
+)
 @pass_state
 def review(state: _State, against: str | None, fmt: str | None, allow_breaking: bool, allow_security: bool) -> int:
     """What the spec changes since REF mean for deployed clients and for security (exit 1 unless allowed, 2 on invalid input)."""
@@ -206,20 +236,38 @@ def init(state: _State) -> int:
         _echo_err(f"eventgen init: warning: {warning}")
     for path in result.written:
         click.echo(f"{path}: created")
-    click.echo(f"next: copy {result.example} to {result.specs}/<name>.yaml and edit it, or run `eventgen new NAME --help`")
+    click.echo(
+        f"next: copy {result.example} to {result.specs}/<name>.yaml and edit it, or run `eventgen new NAME --help`"
+    )
     return Exit.OK
 
 
 @cli.command()
 @click.argument("name", required=False)
-@click.option("--room", metavar="PATTERN", help="Room pattern, e.g. 'feature:{feature_id}'; its params become str payload fields.")
+@click.option(
+    "--room", metavar="PATTERN", help="Room pattern, e.g. 'feature:{feature_id}'; its params become str payload fields."
+)
 @click.option("--access", metavar="RULE", help="Who may join the room: authenticated, self or pkg.module:func.")
 @click.option("--join", "join", metavar="EVENT", help="A client_to_server event that joins the room.")
 @click.option("--leave", metavar="EVENT", help="A client_to_server event that leaves the room.")
-@click.option("--relay", metavar="EVENT", help="A client_to_server event relayed to the room's other members (the sender added as `user`).")
-@click.option("--handle", metavar="EVENT", help="A client_to_server event handled by your function (--handler); its return value is the ack's data.")
-@click.option("--handler", metavar="MODULE:FUNC", help="The function of the --handle event, e.g. open_webui.handlers.poll:vote (a stub is written once).")
-@click.option("--emit", metavar="EVENT", help="A server_to_client event sent to the room (or to everyone with --broadcast).")
+@click.option(
+    "--relay",
+    metavar="EVENT",
+    help="A client_to_server event relayed to the room's other members (the sender added as `user`).",
+)
+@click.option(
+    "--handle",
+    metavar="EVENT",
+    help="A client_to_server event handled by your function (--handler); its return value is the ack's data.",
+)
+@click.option(
+    "--handler",
+    metavar="MODULE:FUNC",
+    help="The function of the --handle event, e.g. open_webui.handlers.poll:vote (a stub is written once).",
+)
+@click.option(
+    "--emit", metavar="EVENT", help="A server_to_client event sent to the room (or to everyone with --broadcast)."
+)
 @click.option(
     "--field",
     "fields",
@@ -235,8 +283,16 @@ def init(state: _State) -> int:
     multiple=True,
     help="Patch a call of the --emit helper into an endpoint, after the statement calling AFTER (AFTER `return`: just before its final return). Repeatable.",
 )
-@click.option("--arg", "args", metavar="FIELD=EXPR", multiple=True, help="The value of a payload field in the --emit-from calls, a Python expression (repeatable).")
-@click.option("--listener", metavar="COMPONENT", help="Generate a Svelte listener component for the --emit and --relay events.")
+@click.option(
+    "--arg",
+    "args",
+    metavar="FIELD=EXPR",
+    multiple=True,
+    help="The value of a payload field in the --emit-from calls, a Python expression (repeatable).",
+)
+@click.option(
+    "--listener", metavar="COMPONENT", help="Generate a Svelte listener component for the --emit and --relay events."
+)
 @click.option("--broadcast", is_flag=True, help="Send the --emit event to every client instead of a room.")
 @click.option("--description", metavar="TEXT", help="The spec's description.")
 @click.option("--no-generate", is_flag=True, help="Only write and validate the spec.")
@@ -303,7 +359,10 @@ def remove(state: _State, name: str, dry_run: bool, keep_spec: bool, force: bool
     def spec_file(config: Config) -> list[FileChange]:
         if keep_spec:
             return []
-        path = next((p for p in (f"{config.specs}/{name}.yaml", f"{config.specs}/{name}.yml") if (config.root / p).exists()), None)
+        path = next(
+            (p for p in (f"{config.specs}/{name}.yaml", f"{config.specs}/{name}.yml") if (config.root / p).exists()),
+            None,
+        )
         return [FileChange(path, (config.root / path).read_bytes(), None)] if path else []
 
     outcome = run(state.project, Sink.DIFF if dry_run else Sink.WRITE, force=force, without=name, also=spec_file)
@@ -414,8 +473,6 @@ def main(argv: list[str] | None = None) -> int:
             code = code or Exit.BROKEN_PIPE
         sys.exit(code)
     return code
-
-
 
 
 def _tolerant_streams() -> None:

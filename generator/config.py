@@ -42,7 +42,9 @@ class Config:
     max_rooms_per_socket: int = 100  # rooms one socket may be in through generated join events
     max_inflight_per_socket: int = 32  # generated handler calls one socket may have running at once
     max_bytes: int = 65536  # largest client payload (bytes of its JSON encoding), unless the event sets max_bytes
-    rate_limit_disconnect_after: int = 0  # disconnect a socket at this many rate_limited refusals within the window; 0 = never
+    rate_limit_disconnect_after: int = (
+        0  # disconnect a socket at this many rate_limited refusals within the window; 0 = never
+    )
     rate_limit_disconnect_window_s: float = 10.0  # the window of rate_limit_disconnect_after, in seconds
     telemetry: str = ""  # "opentelemetry": spans and a duration histogram in generated handlers and helpers; "" = off
     redis_url: str = ""  # sequenced rooms: Redis for counters and history; "" = the server's AsyncRedisManager
@@ -113,7 +115,14 @@ def load_config(root: Path) -> Config:
         if table is not None:
             if not isinstance(table, dict):
                 line, col = _key_position(text, ("tool", "eventgen"))
-                raise EventgenError(Diagnostic(PYPROJECT, line, col, "'tool.eventgen' must be a table: write [tool.eventgen] and its keys below it"))
+                raise EventgenError(
+                    Diagnostic(
+                        PYPROJECT,
+                        line,
+                        col,
+                        "'tool.eventgen' must be a table: write [tool.eventgen] and its keys below it",
+                    )
+                )
             return _build(root, table, text, PYPROJECT, prefix=("tool", "eventgen"))
     return Config(root=root)
 
@@ -302,7 +311,11 @@ def _build(root: Path, table: dict[str, Any], text: str, name: str, prefix: tupl
         if key == "svelte" and not isinstance(value, bool) and value in (4, 5):
             value = str(value)
         if key == "svelte" and value not in ("auto", "4", "5"):
-            bad(f"'svelte' must be 4, 5 or \"auto\", not {value!r}" if isinstance(value, str) else f"'svelte' must be 4, 5 or \"auto\", not {_kind(value)}")
+            bad(
+                f"'svelte' must be 4, 5 or \"auto\", not {value!r}"
+                if isinstance(value, str)
+                else f"'svelte' must be 4, 5 or \"auto\", not {_kind(value)}"
+            )
             continue
         if key in _NUMBERS:
             problem = _number_problem(key, value)
@@ -315,10 +328,12 @@ def _build(root: Path, table: dict[str, Any], text: str, name: str, prefix: tupl
             bad(f"'{key}' must be a string in quotes, not {_kind(value)}")
             continue
         if key == "telemetry" and value not in ("", "opentelemetry"):
-            bad(f"'telemetry' must be \"opentelemetry\" or \"\" (off), not {value!r}")
+            bad(f'\'telemetry\' must be "opentelemetry" or "" (off), not {value!r}')
             continue
         if key == "session_value" and value not in ("dict", "id"):
-            bad(f"'session_value' must be \"dict\" (the pool maps a sid to a user dict) or \"id\" (to the user's id), not {value!r}")
+            bad(
+                f'\'session_value\' must be "dict" (the pool maps a sid to a user dict) or "id" (to the user\'s id), not {value!r}'
+            )
             continue
         if key in _PATH_KEYS:
             value = value.rstrip("/")
@@ -332,14 +347,28 @@ def _build(root: Path, table: dict[str, Any], text: str, name: str, prefix: tupl
             if key in _SUFFIXES and not value.endswith(_SUFFIXES[key]):
                 bad(f"'{key}' = {value!r} must name a {_SUFFIXES[key]} file")
                 continue
-        if key in ("server_name", "session_pool") and value != "auto" and (not value.isidentifier() or keyword.iskeyword(value)):
+        if (
+            key in ("server_name", "session_pool")
+            and value != "auto"
+            and (not value.isidentifier() or keyword.iskeyword(value))
+        ):
             bad(f"'{key}' must be a Python identifier, not {value!r}")
             continue
-        if key in ("socket_import", "models_import") and value and not re.match(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$", value):
+        if (
+            key in ("socket_import", "models_import")
+            and value
+            and not re.match(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$", value)
+        ):
             bad(f"'{key}' must be a dotted module name such as open_webui.socket.main, not {value!r}")
             continue
-        if key == "redis_url" and value and not re.match(r"^(redis|rediss|unix|valkey|valkeys|redis\+sentinel|valkey\+sentinel)://", value):
-            bad(f"'redis_url' must be a Redis URL (redis://host:port/db, rediss://, unix://, redis+sentinel://), not {value!r}")
+        if (
+            key == "redis_url"
+            and value
+            and not re.match(r"^(redis|rediss|unix|valkey|valkeys|redis\+sentinel|valkey\+sentinel)://", value)
+        ):
+            bad(
+                f"'redis_url' must be a Redis URL (redis://host:port/db, rediss://, unix://, redis+sentinel://), not {value!r}"
+            )
             continue
         if key == "store_import" and not value.strip():
             bad("'store_import' must name the module that exports the socket store, e.g. \"$lib/stores\"")

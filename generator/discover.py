@@ -91,7 +91,9 @@ def server_name(config: Config) -> str | None:
 
 
 def _literal_event(call: ast.Call) -> str | None:
-    arg: ast.expr | None = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "event"), None)
+    arg: ast.expr | None = (
+        call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "event"), None)
+    )
     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
         return arg.value
     return None
@@ -106,7 +108,11 @@ def _scan_python(config: Config, rel: str, server: str, result: Discovery) -> No
         try:
             ast.parse(text, filename=rel)
         except SyntaxError as exc:
-            result.warnings.append(Diagnostic(rel, exc.lineno or 0, exc.offset or 0, f"cannot parse Python ({exc.msg}); its events are not listed"))
+            result.warnings.append(
+                Diagnostic(
+                    rel, exc.lineno or 0, exc.offset or 0, f"cannot parse Python ({exc.msg}); its events are not listed"
+                )
+            )
         return
     tree = read[0]
     imports = [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
@@ -117,7 +123,12 @@ def _scan_python(config: Config, rel: str, server: str, result: Discovery) -> No
         if reg.event not in RESERVED_EVENTS:
             result.found.append(Found(reg.event, "client_to_server", "handler", rel, reg.line, reg.col))
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _EMITS and _dotted(node.func.value) in refs:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _EMITS
+            and _dotted(node.func.value) in refs
+        ):
             name = _literal_event(node)
             if name is not None and name not in RESERVED_EVENTS:
                 result.found.append(Found(name, "server_to_client", "emit", rel, node.lineno, node.col_offset + 1))

@@ -74,7 +74,12 @@ def run_init(root: Path) -> InitResult:
         existing = find_config(root)
         if existing is not None:
             raise EventgenError(
-                Diagnostic(existing, 0, 0, "eventgen is already configured here; init never overwrites a configuration: edit it instead")
+                Diagnostic(
+                    existing,
+                    0,
+                    0,
+                    "eventgen is already configured here; init never overwrites a configuration: edit it instead",
+                )
             )
         detection = detect(root)
         values = settings(root, detection)
@@ -147,7 +152,9 @@ def _lowest_major(spec: str | None) -> int | None:
 
 
 # Runes exist only in Svelte 5; the rest is the syntax Svelte 3 and 4 components are written in.
-_RUNES = re.compile(r"\$(?:props|state|derived|effect|bindable|inspect|host)\b\s*(?:\.\w+\s*)?\(|\{#snippet\b|\{@render\b")
+_RUNES = re.compile(
+    r"\$(?:props|state|derived|effect|bindable|inspect|host)\b\s*(?:\.\w+\s*)?\(|\{#snippet\b|\{@render\b"
+)
 _LEGACY = re.compile(
     r"^\s*export\s+let\s|^\s*\$:|\bon:[A-Za-z][\w-]*(?:\|[\w|]+)?\s*=|<slot\b|\bcreateEventDispatcher\b|\$\$(?:props|restProps|slots)\b",
     re.MULTILINE,
@@ -180,11 +187,16 @@ def _components_major(root: Path, frontend: str) -> tuple[int | None, str]:
     if runes:
         return 5, f"{runes} of {total} components use runes ($props, $state, ...)"
     if legacy:
-        return 4, f"{legacy} of {total} components use Svelte 4 syntax (export let, $:, on:, <slot>) and none uses runes"
+        return (
+            4,
+            f"{legacy} of {total} components use Svelte 4 syntax (export let, $:, on:, <slot>) and none uses runes",
+        )
     return None, ""
 
 
-def _session_pool(root: Path, socket_module: str | None, server: str | None) -> tuple[str | None, str, bool, str | None, str]:
+def _session_pool(
+    root: Path, socket_module: str | None, server: str | None
+) -> tuple[str | None, str, bool, str | None, str]:
     """(the mapping connect fills by sid, where, whether the module binds the default name,
     what it holds per sid -- "dict", "id" or None --, and the evidence for that)."""
     import ast
@@ -376,7 +388,7 @@ def store_import(store: str, frontend: str, kit: bool, components: str) -> str:
     stem = PurePosixPath(store).with_suffix("").as_posix()
     lib = _join(frontend, "src/lib") + "/"
     if kit and stem.startswith(lib):
-        spec = "$lib/" + stem[len(lib):]
+        spec = "$lib/" + stem[len(lib) :]
         return spec.removesuffix("/index")
     rel = os.path.relpath(stem, components).replace(os.sep, "/")
     return rel if rel.startswith("../") else f"./{rel}"
@@ -391,7 +403,7 @@ def config_text(values: dict[str, str], found: Detection, root: Path, result: In
         return setting if value != getattr(defaults, key) else f"# {setting}"
 
     out = [
-        "# eventgen configuration, written by `eventgen init` (see the README, \"Configuration\").",
+        '# eventgen configuration, written by `eventgen init` (see the README, "Configuration").',
         "# Every key is optional: a commented-out line shows the default, the Open WebUI layout.",
         "",
         "# One YAML spec per feature.",
@@ -415,7 +427,9 @@ def config_text(values: dict[str, str], found: Detection, root: Path, result: In
 
 def _server_lines(found: Detection, result: InitResult) -> list[str]:
     if not found.socket_module:
-        result.warnings.append(f"no Python file creates a socketio.AsyncServer; {CONFIG_FILE} keeps the default socket_module")
+        result.warnings.append(
+            f"no Python file creates a socketio.AsyncServer; {CONFIG_FILE} keeps the default socket_module"
+        )
         return ["# No file creating socketio.AsyncServer(...) was found: set socket_module to the one that will."]
     result.notes.append(f"the socket server `{found.server}` in {found.socket_module}")
     others = [c for c in found.socket_candidates if c != found.socket_module]
@@ -430,7 +444,9 @@ def _server_lines(found: Detection, result: InitResult) -> list[str]:
 def _session_pool_lines(found: Detection, result: InitResult) -> list[str]:
     if found.session_pool:
         result.notes.append(f"the session pool `{found.session_pool}` ({found.session_pool_where})")
-        return [f"# Sessions: `{_comment(found.session_pool)}[sid]` is filled at {_comment(found.session_pool_where)}; generated handlers check it."]
+        return [
+            f"# Sessions: `{_comment(found.session_pool)}[sid]` is filled at {_comment(found.session_pool_where)}; generated handlers check it."
+        ]
     if found.socket_module and not found.session_pool_default_bound:
         result.warnings.append(
             f"no handler in {found.socket_module} stores a session by sid (NAME[sid] = ...) and it defines no "
@@ -444,12 +460,14 @@ def _session_value_lines(found: Detection, result: InitResult) -> list[str]:
     if found.session_pool and found.session_value is not None:
         held = "the user's id" if found.session_value == "id" else "a user dict"
         if found.session_value == "id":
-            result.notes.append(f"the user's id in {found.session_pool}[sid]: {found.session_value_why}; session_value = \"id\"")
+            result.notes.append(
+                f'the user\'s id in {found.session_pool}[sid]: {found.session_value_why}; session_value = "id"'
+            )
         return [f"# It maps a sid to {held}: {_comment(found.session_value_why)}."]
     if found.session_pool:
         result.warnings.append(
-            f"{found.socket_module}: {found.session_value_why}; keeping session_value = \"dict\" "
-            f"(set session_value = \"id\" in {CONFIG_FILE} if it maps a sid to the user's id)"
+            f'{found.socket_module}: {found.session_value_why}; keeping session_value = "dict" '
+            f'(set session_value = "id" in {CONFIG_FILE} if it maps a sid to the user\'s id)'
         )
         return ["# The code does not tell whether it maps a sid to a user dict or to the user's id: set session_value."]
     return []
@@ -457,17 +475,27 @@ def _session_value_lines(found: Detection, result: InitResult) -> list[str]:
 
 def _store_lines(found: Detection, values: dict[str, str], result: InitResult) -> list[str]:
     if not found.store_module:
-        result.warnings.append("no .ts/.js module under src/ exports `socket`; listeners will import it from " + values["store_import"])
-        return ["# No module under src/ exports a `socket` store yet: store_import is where listeners will import it from."]
+        result.warnings.append(
+            "no .ts/.js module under src/ exports `socket`; listeners will import it from " + values["store_import"]
+        )
+        return [
+            "# No module under src/ exports a `socket` store yet: store_import is where listeners will import it from."
+        ]
     result.notes.append(f"the `socket` store in {found.store_module} (imported as {values['store_import']})")
     if len(found.store_candidates) > 1:
-        result.warnings.append(f"several modules export `socket`: {', '.join(found.store_candidates)}; using {found.store_module}")
+        result.warnings.append(
+            f"several modules export `socket`: {', '.join(found.store_candidates)}; using {found.store_module}"
+        )
     return [f"# The `socket` store is exported by {_comment(found.store_module)}."]
 
 
 def _svelte_lines(found: Detection, values: dict[str, str], result: InitResult) -> list[str]:
     if found.svelte_lowest == 3 or (found.svelte_major is None and found.svelte_installed == 3):
-        source = f"package.json asks for svelte {json.dumps(found.svelte_range)}" if found.svelte_lowest == 3 else "Svelte 3 is installed"
+        source = (
+            f"package.json asks for svelte {json.dumps(found.svelte_range)}"
+            if found.svelte_lowest == 3
+            else "Svelte 3 is installed"
+        )
         result.warnings.append(
             f"Svelte 3 found ({source}): listeners are generated in Svelte 4 syntax, which is tested on Svelte 4 and 5 only; "
             "upgrade to Svelte 4 or 5, or check that the generated components compile"
@@ -476,18 +504,30 @@ def _svelte_lines(found: Detection, values: dict[str, str], result: InitResult) 
     if found.svelte_major is not None:
         shown = 3 if found.svelte_lowest == 3 else found.svelte_major
         result.notes.append(f"Svelte {shown} (package.json: svelte {found.svelte_range})")
-        return [f"# Svelte {shown}: package.json asks for svelte {range_text}; \"auto\" follows it (Svelte {found.svelte_major} syntax)."]
+        return [
+            f'# Svelte {shown}: package.json asks for svelte {range_text}; "auto" follows it (Svelte {found.svelte_major} syntax).'
+        ]
     if values["svelte"] != "auto" and found.svelte_installed in (4, 5):
         result.notes.append(f"Svelte {values['svelte']} installed (the package.json range does not tell)")
-        return [f"# package.json's svelte range {range_text} does not tell the major; Svelte {values['svelte']} is installed, so it is pinned."]
+        return [
+            f"# package.json's svelte range {range_text} does not tell the major; Svelte {values['svelte']} is installed, so it is pinned."
+        ]
     if values["svelte"] != "auto":
-        said = "No package.json depends on svelte" if found.svelte_range is None else f"package.json's svelte range {range_text} does not tell the major"
-        result.notes.append(f"Svelte {values['svelte']} syntax in the existing components ({found.components_evidence})")
+        said = (
+            "No package.json depends on svelte"
+            if found.svelte_range is None
+            else f"package.json's svelte range {range_text} does not tell the major"
+        )
+        result.notes.append(
+            f"Svelte {values['svelte']} syntax in the existing components ({found.components_evidence})"
+        )
         return [f"# {said}; {_comment(found.components_evidence)}, so Svelte {values['svelte']} syntax is pinned."]
     if found.svelte_range is not None:
-        result.warnings.append(f"cannot tell the Svelte major from {json.dumps(found.svelte_range)}; set svelte = \"4\" or \"5\" in {CONFIG_FILE}")
+        result.warnings.append(
+            f'cannot tell the Svelte major from {json.dumps(found.svelte_range)}; set svelte = "4" or "5" in {CONFIG_FILE}'
+        )
         return [f"# package.json's svelte range {range_text} does not tell the major: set svelte to 4 or 5."]
-    return ["# No package.json depends on svelte: \"auto\" then means Svelte 5."]
+    return ['# No package.json depends on svelte: "auto" then means Svelte 5.']
 
 
 def _specs_folder(config: Config, result: InitResult) -> list[FileChange]:

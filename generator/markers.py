@@ -123,7 +123,9 @@ def digest(normalized: str) -> str:
 
 
 def begin_line(region_id: str, sha: str, source: str) -> str:
-    return f"# eventgen:begin {region_id} sha={sha} -- generated from {source}; edit the spec, then run eventgen generate"
+    return (
+        f"# eventgen:begin {region_id} sha={sha} -- generated from {source}; edit the spec, then run eventgen generate"
+    )
 
 
 def end_line(region_id: str) -> str:
@@ -160,24 +162,53 @@ def scan_regions(lines: list[str], path: str) -> list[FoundRegion]:
         e = END.match(line) if not b else None
         if b:
             if open_ is not None:
-                problems.append(Diagnostic(path, i + 1, len(b.group(1)) + 1, f"region '{b.group(2)}' starts inside region '{open_[1].group(2)}' (line {open_[0] + 1}), whose end marker is missing"))
+                problems.append(
+                    Diagnostic(
+                        path,
+                        i + 1,
+                        len(b.group(1)) + 1,
+                        f"region '{b.group(2)}' starts inside region '{open_[1].group(2)}' (line {open_[0] + 1}), whose end marker is missing",
+                    )
+                )
             open_ = (i, b)
         elif e:
             if open_ is None or open_[1].group(2) != e.group(2):
-                problems.append(Diagnostic(path, i + 1, len(e.group(1)) + 1, f"end marker of region '{e.group(2)}' has no matching begin marker"))
+                problems.append(
+                    Diagnostic(
+                        path,
+                        i + 1,
+                        len(e.group(1)) + 1,
+                        f"end marker of region '{e.group(2)}' has no matching begin marker",
+                    )
+                )
                 continue
             start, m = open_
             rid = m.group(2)
             if rid in seen:
-                problems.append(Diagnostic(path, start + 1, len(m.group(1)) + 1, f"region '{rid}' appears twice (also at line {seen[rid]})"))
+                problems.append(
+                    Diagnostic(
+                        path, start + 1, len(m.group(1)) + 1, f"region '{rid}' appears twice (also at line {seen[rid]})"
+                    )
+                )
             seen[rid] = start + 1
             regions.append(FoundRegion(rid, m.group(3), m.group(1), start, i, "".join(lines[start + 1 : i])))
             open_ = None
         elif ANY_MARK.search(line):
             col = line.index("#") + 1
-            problems.append(Diagnostic(path, i + 1, col, "damaged eventgen marker: restore it from version control or delete the whole region"))
+            problems.append(
+                Diagnostic(
+                    path,
+                    i + 1,
+                    col,
+                    "damaged eventgen marker: restore it from version control or delete the whole region",
+                )
+            )
     if open_ is not None:
-        problems.append(Diagnostic(path, open_[0] + 1, len(open_[1].group(1)) + 1, f"region '{open_[1].group(2)}' has no end marker"))
+        problems.append(
+            Diagnostic(
+                path, open_[0] + 1, len(open_[1].group(1)) + 1, f"region '{open_[1].group(2)}' has no end marker"
+            )
+        )
     if problems:
         raise ConflictError(problems)
     return regions

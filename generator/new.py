@@ -62,7 +62,14 @@ def create_spec(root: Path, request: NewSpec, *, generate: bool = True) -> NewRe
     with project_lock(config.root):
         for existing in (rel, rel[: -len(".yaml")] + ".yml"):
             if (config.root / existing).exists():
-                raise EventgenError(Diagnostic(existing, 0, 0, "already exists; `eventgen new` never overwrites a spec: edit it, or remove it first"))
+                raise EventgenError(
+                    Diagnostic(
+                        existing,
+                        0,
+                        0,
+                        "already exists; `eventgen new` never overwrites a spec: edit it, or remove it first",
+                    )
+                )
         _validate(config, rel, text)
         made_folder = not (config.root / config.specs).exists()
         write_changes(config.root, [FileChange(rel, None, text.encode("utf-8"))])
@@ -93,12 +100,16 @@ def spec_text(request: NewSpec, *, schema_beside: bool = False) -> str:
         if event is not None:
             events.append(_event(event, "client_to_server", request, {**params, **own(event)}, action=action))
     if request.relay is not None:
-        relayed = _event(request.relay, "client_to_server", request, {**params, **shared, **own(request.relay)}, action="relay")
+        relayed = _event(
+            request.relay, "client_to_server", request, {**params, **shared, **own(request.relay)}, action="relay"
+        )
         if request.listener:
             relayed["listener"] = request.listener
         events.append(relayed)
     if request.handle is not None:
-        handled = _event(request.handle, "client_to_server", request, {**shared, **own(request.handle)}, action="handle", room=False)
+        handled = _event(
+            request.handle, "client_to_server", request, {**shared, **own(request.handle)}, action="handle", room=False
+        )
         handled["handler"] = request.handler
         events.append(handled)
     if request.emit is not None:
@@ -146,7 +157,9 @@ def _site_parts(flag: str) -> tuple[str, str, str]:
     if len(parts) != 3 or not all(p.strip() for p in parts):
         raise EventgenError(
             Diagnostic(
-                "", 0, 0,
+                "",
+                0,
+                0,
                 f"eventgen new: --emit-from {flag!r}: write FILE:FUNCTION:AFTER, e.g. "
                 "backend/open_webui/routers/features.py:update_feature:Features.update_feature (AFTER `return`: before the final return)",
             )
@@ -158,7 +171,11 @@ def _site_parts(flag: str) -> tuple[str, str, str]:
 def _arg(flag: str) -> tuple[str, str]:
     name, sep, expr = flag.partition("=")
     if not sep or not name.strip() or not expr.strip():
-        raise EventgenError(Diagnostic("", 0, 0, f"eventgen new: --arg {flag!r}: write FIELD=EXPRESSION, e.g. --arg data=feature.model_dump()"))
+        raise EventgenError(
+            Diagnostic(
+                "", 0, 0, f"eventgen new: --arg {flag!r}: write FIELD=EXPRESSION, e.g. --arg data=feature.model_dump()"
+            )
+        )
     return name.strip(), expr.strip()
 
 
@@ -173,7 +190,13 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _event(
-    name: str, direction: str, request: NewSpec, payload: dict[str, str], action: str | None = None, *, room: bool = True
+    name: str,
+    direction: str,
+    request: NewSpec,
+    payload: dict[str, str],
+    action: str | None = None,
+    *,
+    room: bool = True,
 ) -> dict[str, Any]:
     event: dict[str, Any] = {"name": name, "direction": direction}
     if action:
@@ -190,7 +213,9 @@ def _event(
 def _field(flag: str) -> tuple[str, str]:
     name, sep, type_ = flag.partition(":")
     if not sep or not name.strip() or not type_.strip():
-        raise EventgenError(Diagnostic("", 0, 0, f"--field {flag!r}: write NAME:TYPE, e.g. --field title:str or --field tags:list[str]"))
+        raise EventgenError(
+            Diagnostic("", 0, 0, f"--field {flag!r}: write NAME:TYPE, e.g. --field title:str or --field tags:list[str]")
+        )
     return name.strip(), type_.strip()
 
 
@@ -202,7 +227,12 @@ def _check_flags(request: NewSpec) -> None:
     if not (request.join or request.leave or request.relay or request.handle or request.emit):
         problems.append("nothing to write: give at least one of --join, --leave, --relay, --handle or --emit")
     if request.emit is None:
-        for flag, value in (("--helper", request.helper), ("--emit-from", request.emit_from), ("--arg", request.args), ("--broadcast", request.broadcast)):
+        for flag, value in (
+            ("--helper", request.helper),
+            ("--emit-from", request.emit_from),
+            ("--arg", request.args),
+            ("--broadcast", request.broadcast),
+        ):
             if value:
                 problems.append(f"{flag} describes the --emit event: add --emit EVENT")
     if request.args and not request.emit_from:
@@ -212,11 +242,15 @@ def _check_flags(request: NewSpec) -> None:
     params = set(ROOM_PARAM_RE.findall(request.room or ""))
     loose = [f for f in request.fields if "=" not in f and f.partition(":")[0].strip() not in params]
     if loose and not (request.emit or request.relay or request.handle):
-        problems.append("--field describes the events that carry data: add --emit, --relay or --handle (or write EVENT=NAME:TYPE)")
+        problems.append(
+            "--field describes the events that carry data: add --emit, --relay or --handle (or write EVENT=NAME:TYPE)"
+        )
     if request.handler and request.handle is None:
         problems.append("--handler names the function of the --handle event: add --handle EVENT")
     if request.handle and not request.handler:
-        problems.append("--handle needs --handler pkg.module:func, the function that handles it (eventgen writes a stub for it once)")
+        problems.append(
+            "--handle needs --handler pkg.module:func, the function that handles it (eventgen writes a stub for it once)"
+        )
     if request.room is None:
         for flag, value in (("--join", request.join), ("--leave", request.leave), ("--relay", request.relay)):
             if value:
@@ -231,7 +265,9 @@ def _check_flags(request: NewSpec) -> None:
         if sep and event not in events:
             from .suggest import did_you_mean
 
-            problems.append(f"--field {flag!r} names the event {event!r}, which this spec does not have{did_you_mean(event, events)}")
+            problems.append(
+                f"--field {flag!r} names the event {event!r}, which this spec does not have{did_you_mean(event, events)}"
+            )
     if problems:
         raise EventgenError([Diagnostic("", 0, 0, f"eventgen new: {p}") for p in problems])
     split_fields(request.fields)
@@ -276,9 +312,16 @@ def _generate(config: Config, name: str, result: NewResult) -> None:
         report = run(config.root, Sink.WRITE, selected=(name,), locked=True).report
     except EventgenError as exc:
         _take_back(spec_file, result.made_folder)
-        note = Diagnostic("", 0, 0, f"eventgen new: {result.spec_path} not written: generation failed (--no-generate writes the spec alone)")
+        note = Diagnostic(
+            "",
+            0,
+            0,
+            f"eventgen new: {result.spec_path} not written: generation failed (--no-generate writes the spec alone)",
+        )
         # The spec is taken back: its lines and columns would point nowhere.
-        shown = [Diagnostic(d.path, 0, 0, d.message, d.hint) if d.path == result.spec_path else d for d in exc.diagnostics]
+        shown = [
+            Diagnostic(d.path, 0, 0, d.message, d.hint) if d.path == result.spec_path else d for d in exc.diagnostics
+        ]
         raise EventgenError([*shown, note], exit_code=exc.exit_code) from None
     except BaseException:
         _take_back(spec_file, result.made_folder)

@@ -87,7 +87,11 @@ def _refuse_early(config: Config, name: str) -> None:
     for suffix in (".yaml", ".yml"):
         rel = f"{config.specs}/{name}{suffix}"
         if (config.root / rel).exists():
-            raise EventgenError(Diagnostic(rel, 0, 0, "already exists; `eventgen new` never overwrites a spec: edit it, or remove it first"))
+            raise EventgenError(
+                Diagnostic(
+                    rel, 0, 0, "already exists; `eventgen new` never overwrites a spec: edit it, or remove it first"
+                )
+            )
 
 
 def _new_name(config: Config) -> Callable[[str], str]:
@@ -121,7 +125,11 @@ def ask(root: Path, name: str | None, flags: dict[str, Any]) -> NewSpec:
     if room is None:
         room = _ask("Room pattern (empty: no room, broadcast only)", _optional(_room), f"{name}:{{{name}_id}}") or None
     access = flags.get("access")
-    if room is not None and access is None and not (room.startswith("user:{") and len(ROOM_PARAM_RE.findall(room)) == 1):
+    if (
+        room is not None
+        and access is None
+        and not (room.startswith("user:{") and len(ROOM_PARAM_RE.findall(room)) == 1)
+    ):
         access = _ask("Who may join (authenticated, self or pkg.module:func)", _access, "authenticated")
     event = _optional(_check(EVENT_NAME_RE, ""))
     join = leave = relay = None
@@ -133,7 +141,9 @@ def ask(root: Path, name: str | None, flags: dict[str, Any]) -> NewSpec:
     handler = None
     if handle:
         module = config.socket_dotted.split(".")[0]
-        handler = _ask("Handler (pkg.module:func)", _check(CALLABLE_RE, ""), f"{module}.handlers.{name}:{event_snake(handle)}")
+        handler = _ask(
+            "Handler (pkg.module:func)", _check(CALLABLE_RE, ""), f"{module}.handlers.{name}:{event_snake(handle)}"
+        )
     emit = _ask("Emit event (server tells clients)", event, f"{name}:updated") or None
     fields: list[str] = list(flags.get("fields") or ())
     for what, shown in ((relay, "relayed"), (handle, "handled"), (emit, "emitted")):
@@ -145,14 +155,25 @@ def ask(root: Path, name: str | None, flags: dict[str, Any]) -> NewSpec:
     broadcast = False
     if emit:
         broadcast = room is None
-        helper = _ask("Emit helper (the async function routers await)", _check(IDENT_RE, ""), f"emit_{event_snake(emit)}")
-        while click.confirm("Call it from a router endpoint?" if not sites else "Call it from another endpoint?", default=False):
+        helper = _ask(
+            "Emit helper (the async function routers await)", _check(IDENT_RE, ""), f"emit_{event_snake(emit)}"
+        )
+        while click.confirm(
+            "Call it from a router endpoint?" if not sites else "Call it from another endpoint?", default=False
+        ):
             sites.append(_site(config))
         if sites:
             args = _args(emit, room, fields)
     listener = None
     if emit or relay:
-        listener = _ask("Listener component (Svelte, PascalCase; empty: none)", _optional(_check(COMPONENT_RE, "")), pascal(name) + "Updates" if join else "") or None
+        listener = (
+            _ask(
+                "Listener component (Svelte, PascalCase; empty: none)",
+                _optional(_check(COMPONENT_RE, "")),
+                pascal(name) + "Updates" if join else "",
+            )
+            or None
+        )
     return NewSpec(
         name=name,
         room=room,
@@ -227,7 +248,10 @@ def _site(config: Config) -> str:
 
     file = _ask("  Router file", existing, "")
     function = _ask("  Endpoint (async function)", _check(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$", ""))
-    anchor = _ask("  After the statement calling (dotted callee, or `return` for just before the final return)", _check(r"^[A-Za-z_][\w.]*$", ""))
+    anchor = _ask(
+        "  After the statement calling (dotted callee, or `return` for just before the final return)",
+        _check(r"^[A-Za-z_][\w.]*$", ""),
+    )
     return f"{file}:{function}:{anchor}"
 
 

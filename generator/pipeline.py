@@ -43,7 +43,14 @@ class Outcome:
 def spec_files(config: Config, selected: list[str] | tuple[str, ...] = ()) -> list[Path]:
     folder = config.root / config.specs
     if folder.exists() and not folder.is_dir():
-        raise EventgenError(Diagnostic(config.specs, 0, 0, f"the specs folder{' named in ' + config.source if config.source else ''} is a file, not a folder"))
+        raise EventgenError(
+            Diagnostic(
+                config.specs,
+                0,
+                0,
+                f"the specs folder{' named in ' + config.source if config.source else ''} is a file, not a folder",
+            )
+        )
     files = sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml")) if folder.is_dir() else []
     return files
 
@@ -104,7 +111,16 @@ def compute(
 
     plan = build_plan(specs, config, sources, only)
     left_behind: list[str] = []
-    changes = apply_plan(plan, config, sources, report, force=force, only=only, retired=_stubs_of(gone, config, sources), left_behind=left_behind)
+    changes = apply_plan(
+        plan,
+        config,
+        sources,
+        report,
+        force=force,
+        only=only,
+        retired=_stubs_of(gone, config, sources),
+        left_behind=left_behind,
+    )
     if _vouch(sink, report, changes, force=force, only=only):
         from .apply.stamp import stamp_changes
 

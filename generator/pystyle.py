@@ -110,7 +110,7 @@ def requote(code: str, quote: str) -> str:
             continue
         s = tok.string
         prefix = re.match(r"^[rbuRBU]*", s).group(0)  # type: ignore[union-attr]  # `*` matches every string
-        body = s[len(prefix):]
+        body = s[len(prefix) :]
         if not body.startswith('"') or body.startswith('"""') or "'" in body or "\\" in body:
             continue
         start = offsets[tok.start[0] - 1] + tok.start[1]

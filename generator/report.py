@@ -12,11 +12,39 @@ ItemKind = Literal["missing", "outdated", "edited", "orphaned", "expired", "unch
 
 # How each kind reads in each mode: generate acts, check only reports.
 _WORDS = {
-    "write": {"missing": "created", "outdated": "updated", "edited": "conflict (edited by hand)", "orphaned": "removed orphan", "expired": "past its sunset", "unchanged": "unchanged"},
-    "force": {"missing": "created", "outdated": "updated", "edited": "overwrote hand edit", "orphaned": "removed orphan", "expired": "past its sunset", "unchanged": "unchanged"},
+    "write": {
+        "missing": "created",
+        "outdated": "updated",
+        "edited": "conflict (edited by hand)",
+        "orphaned": "removed orphan",
+        "expired": "past its sunset",
+        "unchanged": "unchanged",
+    },
+    "force": {
+        "missing": "created",
+        "outdated": "updated",
+        "edited": "overwrote hand edit",
+        "orphaned": "removed orphan",
+        "expired": "past its sunset",
+        "unchanged": "unchanged",
+    },
     # A write that a conflict blocked: nothing happened, say what would have.
-    "blocked": {"missing": "not created", "outdated": "not updated", "edited": "conflict (edited by hand)", "orphaned": "orphan not removed", "expired": "past its sunset", "unchanged": "unchanged"},
-    "check": {"missing": "missing", "outdated": "out of date", "edited": "edited by hand", "orphaned": "orphaned", "expired": "past its sunset", "unchanged": "in sync"},
+    "blocked": {
+        "missing": "not created",
+        "outdated": "not updated",
+        "edited": "conflict (edited by hand)",
+        "orphaned": "orphan not removed",
+        "expired": "past its sunset",
+        "unchanged": "unchanged",
+    },
+    "check": {
+        "missing": "missing",
+        "outdated": "out of date",
+        "edited": "edited by hand",
+        "orphaned": "orphaned",
+        "expired": "past its sunset",
+        "unchanged": "in sync",
+    },
 }
 
 
@@ -83,7 +111,16 @@ class Report:
         if self.mode == "check":
             if not self.drift:
                 return f"eventgen: in sync ({counts['unchanged']} generated items checked)"
-            parts = [f"{n} {w}" for w, n in (("missing", counts["missing"]), ("out of date", counts["outdated"]), ("edited by hand", counts["edited"]), ("orphaned", counts["orphaned"])) if n]
+            parts = [
+                f"{n} {w}"
+                for w, n in (
+                    ("missing", counts["missing"]),
+                    ("out of date", counts["outdated"]),
+                    ("edited by hand", counts["edited"]),
+                    ("orphaned", counts["orphaned"]),
+                )
+                if n
+            ]
             expired = len(self.of("expired"))
             if expired:
                 # Not something generate fixes: the spec must drop the old names.
@@ -102,7 +139,11 @@ class Report:
             return f"eventgen: nothing to do ({counts['unchanged']} generated items up to date)"
         # Files and generated items are counted apart: one file holds several items (a router
         # gets an imports region and an emit call), and one item change may touch no new file.
-        items = ", ".join(f"{n} {word}" for n, word in ((counts["missing"], "created"), (updated, "updated"), (counts["orphaned"], "removed")) if n)
+        items = ", ".join(
+            f"{n} {word}"
+            for n, word in ((counts["missing"], "created"), (updated, "updated"), (counts["orphaned"], "removed"))
+            if n
+        )
         verb = "would change" if self.mode == "diff" else "changed"
         return f"eventgen: {verb} {plural(len(self.written), 'file')} (generated items: {items})"
 

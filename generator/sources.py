@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 from .errors import Diagnostic, EventgenError
 
 # Folders no search of the project enters (dependencies, caches, build output); hidden ones neither.
-SKIP_DIRS = frozenset({"node_modules", ".venv", "venv", "__pycache__", "site-packages", ".svelte-kit", "build", "dist", ".tox"})
+SKIP_DIRS = frozenset(
+    {"node_modules", ".venv", "venv", "__pycache__", "site-packages", ".svelte-kit", "build", "dist", ".tox"}
+)
 
 if TYPE_CHECKING:  # libcst is imported lazily: `--help` and `validate` never need it
     import ast
@@ -68,7 +70,9 @@ class Sources:
             text = raw[3:].decode("utf-8") if bom else raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
-            raise EventgenError(Diagnostic(rel, line, 0, "file is not UTF-8; eventgen only edits UTF-8 sources")) from None
+            raise EventgenError(
+                Diagnostic(rel, line, 0, "file is not UTF-8; eventgen only edits UTF-8 sources")
+            ) from None
         src = SourceFile(rel, raw, text, bom)
         self._files[rel] = src
         return src

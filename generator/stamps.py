@@ -91,7 +91,11 @@ def _files_under(base: Path) -> list[Path]:
 def config_digest(config: Config) -> str:
     """Every configuration value, and those derived from the tree, the root excepted."""
     values = [(f.name, repr(getattr(config, f.name))) for f in fields(config) if f.name != "root"]
-    values += [("socket_dotted", config.socket_dotted), ("models_dotted", config.models_dotted), ("python_root", config.python_root)]
+    values += [
+        ("socket_dotted", config.socket_dotted),
+        ("models_dotted", config.models_dotted),
+        ("python_root", config.python_root),
+    ]
     return hashlib.sha256(repr(values).encode()).hexdigest()
 
 
@@ -120,7 +124,11 @@ def spec_files(config: Config, overlay: Mapping[str, bytes | None] = {}) -> list
         names = []
     # As pipeline.spec_files lists them (glob "*.y*ml", then the suffix); hidden ones too.
     found = {prefix + n for n in names if n.endswith((".yaml", ".yml")) and len(n) > len(".yml")}
-    found |= {rel for rel in overlay if rel.startswith(prefix) and "/" not in rel[len(prefix):] and rel.endswith((".yaml", ".yml"))}
+    found |= {
+        rel
+        for rel in overlay
+        if rel.startswith(prefix) and "/" not in rel[len(prefix) :] and rel.endswith((".yaml", ".yml"))
+    }
     return sorted(rel for rel in found if overlay.get(rel, b"") is not None)
 
 
@@ -180,10 +188,20 @@ def strip_stamp(first_line: str) -> str:
 def unstamped(data: bytes) -> bytes:
     """The models module without its stamp: the digest cannot cover itself."""
     first, nl, rest = data.partition(b"\n")
-    return strip_stamp(first.decode("utf-8", errors="surrogateescape")).encode("utf-8", errors="surrogateescape") + nl + rest
+    return (
+        strip_stamp(first.decode("utf-8", errors="surrogateescape")).encode("utf-8", errors="surrogateescape")
+        + nl
+        + rest
+    )
 
 
-def run_digest(config: Config, tool: str, covered: Mapping[str, bytes], specs: Iterable[tuple[str, bytes]], reads: Iterable[tuple[str, bytes]]) -> str:
+def run_digest(
+    config: Config,
+    tool: str,
+    covered: Mapping[str, bytes],
+    specs: Iterable[tuple[str, bytes]],
+    reads: Iterable[tuple[str, bytes]],
+) -> str:
     h = hashlib.sha256(f"{tool}\0{config_digest(config)}\0".encode())
     for label, items in (("specs", specs), ("covered", sorted(covered.items())), ("reads", reads)):
         h.update(label.encode() + b"\0")
@@ -209,7 +227,7 @@ def with_stamp(first_line: str, stamp: str) -> str | None:
     mark = _SHA.search(line)
     if mark is None:
         return None
-    return line[: mark.end()] + stamp + line[mark.end():]
+    return line[: mark.end()] + stamp + line[mark.end() :]
 
 
 def plain_path(rel: str) -> bool:

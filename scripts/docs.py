@@ -52,11 +52,28 @@ def render_reference() -> str:
         "",
     ]
     for model, title, where in SECTIONS:
-        out += [f"## {title}", "", f"{where} {_doc(model)}".strip(), "", "| key | type | required / default | meaning |", "|---|---|---|---|"]
+        out += [
+            f"## {title}",
+            "",
+            f"{where} {_doc(model)}".strip(),
+            "",
+            "| key | type | required / default | meaning |",
+            "|---|---|---|---|",
+        ]
         for name, field in model.model_fields.items():
             key = field.alias or name
             out.append(
-                "| " + " | ".join(_cell(c) for c in (f"`{key}`", _type(field.annotation, anchors) + _constraints(field), _default(field), field.description or "")) + " |"
+                "| "
+                + " | ".join(
+                    _cell(c)
+                    for c in (
+                        f"`{key}`",
+                        _type(field.annotation, anchors) + _constraints(field),
+                        _default(field),
+                        field.description or "",
+                    )
+                )
+                + " |"
             )
         out.append("")
     out += [
@@ -70,11 +87,13 @@ def render_reference() -> str:
         "",
         "## Reserved event names",
         "",
-        "Socket.IO uses these names itself; a spec may not: " + ", ".join(f"`{n}`" for n in sorted(models.RESERVED_EVENTS)) + ".",
+        "Socket.IO uses these names itself; a spec may not: "
+        + ", ".join(f"`{n}`" for n in sorted(models.RESERVED_EVENTS))
+        + ".",
         "",
         "## Trace context keys",
         "",
-        "With the project config's `telemetry = \"opentelemetry\"`, a client sends its W3C trace context as the keys "
+        'With the project config\'s `telemetry = "opentelemetry"`, a client sends its W3C trace context as the keys '
         "`traceparent` and `tracestate` of a client_to_server event's payload object (or as headers of its handshake). "
         "The generated handler takes them out before `max_bytes`, validation and the handler, so a payload field may "
         "not have either name while telemetry is on.",
@@ -111,13 +130,21 @@ def _type(annotation: Any, anchors: dict[type[BaseModel], str]) -> str:
             raise LookupError(f"{annotation.__name__} has no section in scripts/docs.py SECTIONS")
         title = next(t for m, t, _ in SECTIONS if m is annotation)
         return f"[{title}]({anchors[annotation]})"
-    return {str: "string", int: "integer", float: "number", bool: "boolean", typing.Any: "any"}.get(annotation, str(annotation))
+    return {str: "string", int: "integer", float: "number", bool: "boolean", typing.Any: "any"}.get(
+        annotation, str(annotation)
+    )
 
 
 def _constraints(field: FieldInfo) -> str:
     parts = []
     for meta in field.metadata:
-        for attr, words in (("pattern", "matching `{}`"), ("min_length", "at least {}"), ("max_length", "at most {}"), ("ge", "≥ {}"), ("le", "≤ {}")):
+        for attr, words in (
+            ("pattern", "matching `{}`"),
+            ("min_length", "at least {}"),
+            ("max_length", "at most {}"),
+            ("ge", "≥ {}"),
+            ("le", "≤ {}"),
+        ):
             value = getattr(meta, attr, None)
             if value is not None:
                 parts.append(words.format(value))
@@ -138,7 +165,9 @@ def _default(field: FieldInfo) -> str:
 def _grammar() -> str:
     doc = inspect.getdoc(field_types) or ""
     _, _, grammar = doc.partition("Grammar (whitespace ignored):")
-    return "\n".join(line.strip() if not line.startswith(" ") else line[4:] for line in grammar.strip("\n").splitlines()).strip()
+    return "\n".join(
+        line.strip() if not line.startswith(" ") else line[4:] for line in grammar.strip("\n").splitlines()
+    ).strip()
 
 
 def _cell(text: str) -> str:

@@ -24,8 +24,14 @@ def app(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("access", "message"),
     [
-        ("open_webui.socket.access:can_read_featur", "'can_read_featur' is not defined at the top level of backend/open_webui/socket/access.py"),
-        ("open_webui.socket.acces:can_read_feature", "access module 'open_webui.socket.acces' not found (looked for backend/open_webui/socket/acces.py)"),
+        (
+            "open_webui.socket.access:can_read_featur",
+            "'can_read_featur' is not defined at the top level of backend/open_webui/socket/access.py",
+        ),
+        (
+            "open_webui.socket.acces:can_read_feature",
+            "access module 'open_webui.socket.acces' not found (looked for backend/open_webui/socket/acces.py)",
+        ),
     ],
 )
 def test_a_missing_project_access_callable_is_exit_2_at_the_spec(app: Path, capsys, access: str, message: str) -> None:

@@ -38,12 +38,16 @@ def asyncapi_validator() -> Draft7Validator:
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     assert schema["$schema"].rstrip("#") == DRAFT7_ID
     meta = jsonschema_specifications.REGISTRY.contents(DRAFT7_ID + "#")
-    registry = Registry().with_resources(
-        [
-            (DRAFT7_ID, Resource.from_contents(meta, default_specification=DRAFT7)),
-            (schema["$id"], Resource.from_contents(schema, default_specification=DRAFT7)),
-        ]
-    ).crawl()
+    registry = (
+        Registry()
+        .with_resources(
+            [
+                (DRAFT7_ID, Resource.from_contents(meta, default_specification=DRAFT7)),
+                (schema["$id"], Resource.from_contents(schema, default_specification=DRAFT7)),
+            ]
+        )
+        .crawl()
+    )
     return Draft7Validator(schema, registry=registry)
 
 
@@ -118,7 +122,9 @@ def semantic_problems(doc: dict[str, Any]) -> list[str]:
                 except (KeyError, IndexError):
                     continue  # reported as an unresolved $ref
                 if field not in payload.get("properties", {}) or field not in payload.get("required", []):
-                    problems.append(f"channel {cid}: message {mid} has no required payload field {field} for parameter {name}")
+                    problems.append(
+                        f"channel {cid}: message {mid} has no required payload field {field} for parameter {name}"
+                    )
     # 3. Operation messages (and reply messages) are messages of the operation's channel.
     for oid, op in doc.get("operations", {}).items():
         op = _deref(doc, op)
@@ -162,7 +168,9 @@ def test_valid_against_the_official_schema_and_the_extra_checks(doc: dict[str, A
     assert semantic_problems(doc) == []
 
 
-def test_yaml_is_the_default_and_says_the_same(project: Path, capsys: pytest.CaptureFixture[str], doc: dict[str, Any]) -> None:
+def test_yaml_is_the_default_and_says_the_same(
+    project: Path, capsys: pytest.CaptureFixture[str], doc: dict[str, Any]
+) -> None:
     text = export(capsys, project)
     assert text.startswith("# AsyncAPI 3.0.0")
     assert yaml.safe_load(text) == doc
@@ -173,8 +181,12 @@ def test_a_broken_document_the_schema_passes_but_the_checks_catch(doc: dict[str,
     broken = copy.deepcopy(doc)
     room = broken["channels"]["feature.feature"]
     room["address"] = "feature:{feature_id}:{lang}"  # a parameter without an entry
-    broken["operations"]["sendFeatureUpdated"]["messages"] = [{"$ref": "#/channels/namespace/messages/featureSubscribe"}]  # wrong channel
-    broken["operations"]["receiveChatAsk"]["reply"]["messages"] = [{"$ref": "#/channels/namespace/messages/chatAsk.ack.typo"}]
+    broken["operations"]["sendFeatureUpdated"]["messages"] = [
+        {"$ref": "#/channels/namespace/messages/featureSubscribe"}
+    ]  # wrong channel
+    broken["operations"]["receiveChatAsk"]["reply"]["messages"] = [
+        {"$ref": "#/channels/namespace/messages/chatAsk.ack.typo"}
+    ]
     broken["components"]["messages"]["chatAnnounce"]["payload"] = {"$ref": "#/components/schemas/Missing"}
     assert schema_errors(broken) == []  # the official schema alone lets every one of these through
     assert semantic_problems(broken) == [
@@ -188,7 +200,10 @@ def test_a_broken_document_the_schema_passes_but_the_checks_catch(doc: dict[str,
     with_schema["channels"]["feature.feature"]["parameters"]["feature_id"]["schema"] = {"type": "string"}
     with_schema["operations"]["sendFeatureUpdated"]["action"] = "publish"
     assert len(schema_errors(with_schema)) == 2
-    assert "channel feature.feature: parameter feature_id has a schema (AsyncAPI 3 parameters take none)" in semantic_problems(with_schema)
+    assert (
+        "channel feature.feature: parameter feature_id has a schema (AsyncAPI 3 parameters take none)"
+        in semantic_problems(with_schema)
+    )
 
 
 def test_every_reference_resolves_and_is_local(doc: dict[str, Any]) -> None:
@@ -210,11 +225,18 @@ def test_channels_namespace_and_rooms(doc: dict[str, Any]) -> None:
     assert ns["address"] == "/" and ns["x-socketio-namespace"] == "/"
     client_events = ["chat:join", "chat:typing", "chat:ask", "feature:subscribe", "feature:unsubscribe"]
     names = {mid: doc["components"]["messages"][mid] for mid in ns["messages"]}
-    assert sorted(m["name"] for m in names.values() if "name" in m) == sorted(client_events + ["chat:announce"])  # broadcast lives here
+    assert sorted(m["name"] for m in names.values() if "name" in m) == sorted(
+        client_events + ["chat:announce"]
+    )  # broadcast lives here
     assert sorted(m["x-socketio-ack-of"] for m in names.values() if "x-socketio-ack-of" in m) == sorted(client_events)
     room = channels["feature.feature"]
     assert room["address"] == "feature:{feature_id}"
-    assert room["parameters"] == {"feature_id": {"description": "Taken from the payload field `feature_id`.", "location": "$message.payload#/feature_id"}}
+    assert room["parameters"] == {
+        "feature_id": {
+            "description": "Taken from the payload field `feature_id`.",
+            "location": "$message.payload#/feature_id",
+        }
+    }
     assert list(room["messages"]) == ["featureUpdated"]
     assert room["x-eventgen-access"] == "open_webui.socket.access:can_read_feature"
     assert list(channels["chat.chat"]["messages"]) == ["chatTyping.relayed"]
@@ -223,7 +245,16 @@ def test_channels_namespace_and_rooms(doc: dict[str, Any]) -> None:
 def test_operations_receive_with_reply_and_send(doc: dict[str, Any]) -> None:
     ops = doc["operations"]
     assert sorted(ops) == sorted(
-        ["receiveChatJoin", "receiveChatTyping", "sendChatTyping", "receiveChatAsk", "sendChatAnnounce", "receiveFeatureSubscribe", "receiveFeatureUnsubscribe", "sendFeatureUpdated"]
+        [
+            "receiveChatJoin",
+            "receiveChatTyping",
+            "sendChatTyping",
+            "receiveChatAsk",
+            "sendChatAnnounce",
+            "receiveFeatureSubscribe",
+            "receiveFeatureUnsubscribe",
+            "sendFeatureUpdated",
+        ]
     )
     sub = ops["receiveFeatureSubscribe"]
     assert sub["action"] == "receive" and sub["channel"] == {"$ref": "#/channels/namespace"}
@@ -282,11 +313,45 @@ def _schema_validator(doc: dict[str, Any], name: str) -> Draft202012Validator:
 
 
 SAMPLES: dict[str, list[Any]] = {
-    "FeatureSubscribePayload": [{"feature_id": "f1"}, {"feature_id": ""}, {"feature_id": "x" * 128}, {"feature_id": "x" * 129}, {}, {"feature_id": "f", "extra": 1}, {"feature_id": None}, {"feature_id": ["f"]}, "f1", None, []],
-    "ChatAskPayload": [{"question": "why?"}, {"question": "q", "tone": "formal"}, {"question": "q", "tone": "rude"}, {"question": "q" * 2001}, {"tone": "plain"}, {"question": "q", "tone": None}],
-    "ChatAnnouncePayload": [{"text": "hi"}, {"text": "hi", "level": 5}, {"text": "hi", "level": 6}, {"text": "hi", "level": -1}, {"text": "hi", "level": None}, {"text": "hi", "level": 2.5}],
-    "ChatTypingPayload": [{"chat_id": "c", "typing": True}, {"chat_id": "c"}, {"chat_id": "c", "typing": True, "user": {}}],
-    "FeatureUpdatedPayload": [{"feature_id": "f", "data": {"a": [1]}}, {"feature_id": "f"}, {"feature_id": "f", "data": []}],
+    "FeatureSubscribePayload": [
+        {"feature_id": "f1"},
+        {"feature_id": ""},
+        {"feature_id": "x" * 128},
+        {"feature_id": "x" * 129},
+        {},
+        {"feature_id": "f", "extra": 1},
+        {"feature_id": None},
+        {"feature_id": ["f"]},
+        "f1",
+        None,
+        [],
+    ],
+    "ChatAskPayload": [
+        {"question": "why?"},
+        {"question": "q", "tone": "formal"},
+        {"question": "q", "tone": "rude"},
+        {"question": "q" * 2001},
+        {"tone": "plain"},
+        {"question": "q", "tone": None},
+    ],
+    "ChatAnnouncePayload": [
+        {"text": "hi"},
+        {"text": "hi", "level": 5},
+        {"text": "hi", "level": 6},
+        {"text": "hi", "level": -1},
+        {"text": "hi", "level": None},
+        {"text": "hi", "level": 2.5},
+    ],
+    "ChatTypingPayload": [
+        {"chat_id": "c", "typing": True},
+        {"chat_id": "c"},
+        {"chat_id": "c", "typing": True, "user": {}},
+    ],
+    "FeatureUpdatedPayload": [
+        {"feature_id": "f", "data": {"a": [1]}},
+        {"feature_id": "f"},
+        {"feature_id": "f", "data": []},
+    ],
 }
 
 
@@ -314,7 +379,12 @@ def test_ack_schemas_match_the_generated_acks(project: Path, doc: dict[str, Any]
     subscribe = _schema_validator(doc, "FeatureSubscribeAck")
     assert subscribe.is_valid(models.ok(room=models.feature_room(feature_id="f1")))
     assert not subscribe.is_valid(models.ok())  # a join ack names its room
-    for ack in (models.unauthenticated(), models.forbidden(), models.internal(), models.forbidden("join the room first")):
+    for ack in (
+        models.unauthenticated(),
+        models.forbidden(),
+        models.internal(),
+        models.forbidden("join the room first"),
+    ):
         assert subscribe.is_valid(ack) and _schema_validator(doc, "AckError").is_valid(ack)
     try:
         models.FeatureSubscribePayload.model_validate({"feature_id": ""})
@@ -326,7 +396,9 @@ def test_ack_schemas_match_the_generated_acks(project: Path, doc: dict[str, Any]
     assert not _schema_validator(doc, "ChatAskAck").is_valid(models.ok())
     assert not subscribe.is_valid({"ok": False, "error": {"code": "teapot", "message": "x"}})
     relayed = _schema_validator(doc, "ChatTypingRelayed")
-    assert relayed.is_valid({"chat_id": "c", "typing": True, "user": models.sender({"id": "u1", "name": "U", "email": "e"})})
+    assert relayed.is_valid(
+        {"chat_id": "c", "typing": True, "user": models.sender({"id": "u1", "name": "U", "email": "e"})}
+    )
     assert not relayed.is_valid({"chat_id": "c", "typing": True})
 
 
@@ -335,7 +407,9 @@ def test_ack_schemas_match_the_generated_acks(project: Path, doc: dict[str, Any]
 
 def test_example_app_and_empty_and_invalid_projects(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     example = tmp_path / "example"
-    shutil.copytree(HERE.parent / "examples/openwebui-mini", example, ignore=shutil.ignore_patterns("node_modules", ".svelte-kit"))
+    shutil.copytree(
+        HERE.parent / "examples/openwebui-mini", example, ignore=shutil.ignore_patterns("node_modules", ".svelte-kit")
+    )
     doc = yaml.safe_load(export(capsys, example))
     assert schema_errors(doc) == [] and semantic_problems(doc) == []
     package = json.loads((example / "package.json").read_text())
@@ -345,12 +419,17 @@ def test_example_app_and_empty_and_invalid_projects(tmp_path: Path, capsys: pyte
     (bare / "events").mkdir()
     empty = json.loads(export(capsys, bare, "--format", "json"))
     assert schema_errors(empty) == [] and empty["operations"] == {} and list(empty["channels"]) == ["namespace"]
-    broken = make_project(tmp_path / "broken", specs={"feature": FEATURE_SPEC.replace("pattern: \"feature:{feature_id}\"", "pattern: \"feature:{feature-id}\"")})
+    broken = make_project(
+        tmp_path / "broken",
+        specs={"feature": FEATURE_SPEC.replace('pattern: "feature:{feature_id}"', 'pattern: "feature:{feature-id}"')},
+    )
     run = run_cli("-C", str(broken), "export", "asyncapi")
     assert run.exit == 2 and run.stdout == "" and run.stderr.startswith("events/feature.yaml:")
 
 
-def test_sequenced_rooms_show_seq_epoch_since_and_the_recovery_ack(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_sequenced_rooms_show_seq_epoch_since_and_the_recovery_ack(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     spec = FEATURE_SPEC.replace(
         "    access: open_webui.socket.access:can_read_feature\n",
         "    access: open_webui.socket.access:can_read_feature\n    delivery: sequenced\n    history: {size: 50, ttl_s: 120}\n",

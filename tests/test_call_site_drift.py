@@ -30,14 +30,31 @@ def app(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("where", "old", "new", "message"),
     [
-        ("events/feature.yaml", "after: Features.update_feature", "after: Features.update_featur", "events/feature.yaml:39:18: no statement in 'update_feature' (backend/open_webui/routers/features.py) calls 'Features.update_featur' (did you mean 'Features.update_feature'?)"),
-        (ROUTER, "async def update_feature(", "async def update_a_feature(", "events/feature.yaml:38:21: function 'update_feature' not found in backend/open_webui/routers/features.py (did you mean 'update_a_feature'?)"),
-        (ROUTER, "Features.update_feature(feature_id, form_data)", "Features.patch_feature(feature_id, form_data)", "events/feature.yaml:39:18: no statement in 'update_feature' (backend/open_webui/routers/features.py) calls 'Features.update_feature' (did you mean 'Features.patch_feature'?)\n  hint: emit.from.after is the dotted callee of one statement in the endpoint; 'update_feature' calls HTTPException, Features.patch_feature\n"),
+        (
+            "events/feature.yaml",
+            "after: Features.update_feature",
+            "after: Features.update_featur",
+            "events/feature.yaml:39:18: no statement in 'update_feature' (backend/open_webui/routers/features.py) calls 'Features.update_featur' (did you mean 'Features.update_feature'?)",
+        ),
+        (
+            ROUTER,
+            "async def update_feature(",
+            "async def update_a_feature(",
+            "events/feature.yaml:38:21: function 'update_feature' not found in backend/open_webui/routers/features.py (did you mean 'update_a_feature'?)",
+        ),
+        (
+            ROUTER,
+            "Features.update_feature(feature_id, form_data)",
+            "Features.patch_feature(feature_id, form_data)",
+            "events/feature.yaml:39:18: no statement in 'update_feature' (backend/open_webui/routers/features.py) calls 'Features.update_feature' (did you mean 'Features.patch_feature'?)\n  hint: emit.from.after is the dotted callee of one statement in the endpoint; 'update_feature' calls HTTPException, Features.patch_feature\n",
+        ),
         (ROUTER, "async def update_feature(", "def update_feature(", "is not async"),
     ],
     ids=["spec-anchor-typo", "endpoint-renamed", "anchor-replaced", "endpoint-made-sync"],
 )
-def test_a_lost_anchor_is_invalid_input_even_when_the_call_exists(app: Path, capsys, where: str, old: str, new: str, message: str) -> None:
+def test_a_lost_anchor_is_invalid_input_even_when_the_call_exists(
+    app: Path, capsys, where: str, old: str, new: str, message: str
+) -> None:
     target = app / where
     target.write_text(target.read_text().replace(old, new, 1))
     before = snapshot(app)
@@ -60,7 +77,9 @@ def _move_anchor_below_the_call(router: Path) -> None:
 def _call_follows_anchor(router: Path) -> bool:
     lines = router.read_text().splitlines()
     anchor = lines.index(ANCHOR.rstrip("\n"))
-    return lines[anchor + 1].lstrip().startswith("# eventgen:begin feature/feature:updated@update_feature") and lines[anchor + 2].lstrip().startswith("await notify_feature_update(")
+    return lines[anchor + 1].lstrip().startswith("# eventgen:begin feature/feature:updated@update_feature") and lines[
+        anchor + 2
+    ].lstrip().startswith("await notify_feature_update(")
 
 
 def test_an_anchor_moved_below_the_call_is_drift_and_generate_moves_the_call(app: Path, capsys) -> None:
@@ -107,10 +126,17 @@ def test_a_payload_field_the_endpoint_cannot_supply_is_invalid_input(app: Path, 
     spec = app / "events" / "feature.yaml"
     if not generated_first:
         assert eventgen(app, "remove", "feature", "--keep-spec").exit == 0
-    spec.write_text(spec.read_text().replace("args: {feature_id: feature_id, data: feature.model_dump()}", "args: {feature_id: feature_id}"))
+    spec.write_text(
+        spec.read_text().replace(
+            "args: {feature_id: feature_id, data: feature.model_dump()}", "args: {feature_id: feature_id}"
+        )
+    )
     before = snapshot(app)
     run = eventgen(app, "generate")
     err = run.stderr
     assert run.exit == 2, err
-    assert "events/feature.yaml:40:17: the emit call in update_feature() (backend/open_webui/routers/features.py) reads 'data', which the endpoint does not define" in err, err
+    assert (
+        "events/feature.yaml:40:17: the emit call in update_feature() (backend/open_webui/routers/features.py) reads 'data', which the endpoint does not define"
+        in err
+    ), err
     assert snapshot(app) == before

@@ -81,7 +81,12 @@ def _drift_every_kind(root: Path) -> None:
 
 
 def _strip_region(text: str, region_id: str) -> str:
-    return re.sub(rf"# eventgen:begin {re.escape(region_id)} .*?# eventgen:end {re.escape(region_id)}\n", "", text, flags=re.DOTALL)
+    return re.sub(
+        rf"# eventgen:begin {re.escape(region_id)} .*?# eventgen:end {re.escape(region_id)}\n",
+        "",
+        text,
+        flags=re.DOTALL,
+    )
 
 
 # -- text ------------------------------------------------------------------------------------
@@ -104,7 +109,11 @@ def test_text_groups_problems_by_kind_with_file_and_diff(synced: Path, capsys: p
     run = run_cli("-C", str(synced), "check", "--format", "text")
     assert run.exit == 1
     lines = run.stdout.splitlines()
-    headings = [line.split(" (")[0] for line in lines if not line.startswith((" ", "+", "-", "@", "\\")) and "(" in line and "):" in line]
+    headings = [
+        line.split(" (")[0]
+        for line in lines
+        if not line.startswith((" ", "+", "-", "@", "\\")) and "(" in line and "):" in line
+    ]
     assert headings == ["out of date", "missing", "edited by hand", "orphaned"]
 
     def group(title: str) -> list[str]:
@@ -118,12 +127,19 @@ def test_text_groups_problems_by_kind_with_file_and_diff(synced: Path, capsys: p
         return out
 
     router_lines = (synced / "backend/open_webui/routers/features.py").read_text().splitlines()
-    region_line = next(n for n, line in enumerate(router_lines, 1) if "eventgen:begin feature/feature:updated@update_feature" in line)
+    region_line = next(
+        n for n, line in enumerate(router_lines, 1) if "eventgen:begin feature/feature:updated@update_feature" in line
+    )
     socket_lines = (synced / "backend/open_webui/socket/main.py").read_text().splitlines()
     last_import = max(n for n, line in enumerate(socket_lines, 1) if line.startswith(("import ", "from ")))
     assert group("missing") == [f"backend/open_webui/socket/main.py:{last_import + 1}: imports region"]
-    assert group("edited by hand") == [f"backend/open_webui/routers/features.py:{region_line}: emit call for feature:updated in update_feature() (spec feature)"]
-    assert "backend/open_webui/socket/main.py:" in group("orphaned")[0] and "handlers region of spec chat" in group("orphaned")[0]
+    assert group("edited by hand") == [
+        f"backend/open_webui/routers/features.py:{region_line}: emit call for feature:updated in update_feature() (spec feature)"
+    ]
+    assert (
+        "backend/open_webui/socket/main.py:" in group("orphaned")[0]
+        and "handlers region of spec chat" in group("orphaned")[0]
+    )
     outdated = {i.file for i in compute(synced, Sink.CHECK).report.of("outdated")}
     assert "backend/open_webui/socket/event_models.py" in outdated
     assert {p.split(":")[0] for p in group("out of date")} == outdated
@@ -175,7 +191,12 @@ def test_json_is_one_document_with_the_documented_shape(synced: Path, capsys: py
     )
     for problem in doc["problems"]:
         assert set(problem) == {"kind", "kind_text", "file", "line", "item", "fix"}
-        assert problem["kind_text"] == {"missing": "missing", "outdated": "out of date", "edited": "edited by hand", "orphaned": "orphaned"}[problem["kind"]]
+        assert (
+            problem["kind_text"]
+            == {"missing": "missing", "outdated": "out of date", "edited": "edited by hand", "orphaned": "orphaned"}[
+                problem["kind"]
+            ]
+        )
     assert [f["path"] for f in doc["files"]] == sorted(c.path for c in outcome.changes)
     assert {f["change"] for f in doc["files"]} <= {"create", "modify", "delete"}
     # Each file's diff is a real patch: applied with git, the tree equals what `generate --force` writes.
@@ -183,7 +204,14 @@ def test_json_is_one_document_with_the_documented_shape(synced: Path, capsys: py
     shutil.copytree(synced, forced)
     assert run_cli("-C", str(forced), "generate", "--force").exit == 0
     for f in doc["files"]:
-        proc = subprocess.run(["git", "apply", "--unsafe-paths", "-"], cwd=synced, input=f["diff"], text=True, check=False, capture_output=True)
+        proc = subprocess.run(
+            ["git", "apply", "--unsafe-paths", "-"],
+            cwd=synced,
+            input=f["diff"],
+            text=True,
+            check=False,
+            capture_output=True,
+        )
         assert proc.returncode == 0, proc.stderr
     assert snapshot(synced) == snapshot(forced)
     assert json.loads(run_cli("-C", str(forced), "check", "--format", "json").stdout)["ok"] is True
@@ -217,7 +245,9 @@ def test_escaping_follows_the_actions_toolkit() -> None:
         assert _unescape_data(_gh_data(text)) == text
 
 
-def test_github_annotations_point_at_each_problem(synced: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_github_annotations_point_at_each_problem(
+    synced: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     _drift_every_kind(synced)
     github_env = {"GITHUB_WORKSPACE": str(synced)}
     run = run_cli("-C", str(synced), "check", "--format", "github", env=github_env)
@@ -225,7 +255,9 @@ def test_github_annotations_point_at_each_problem(synced: Path, capsys: pytest.C
     commands = runner_commands(run.stdout)
     errors = [(props, data) for name, props, data in commands if name == "error"]
     report = compute(synced, Sink.CHECK, force=True).report
-    assert sorted((p["file"], int(p.get("line", 0))) for p, _ in errors) == sorted((i.file, i.line) for i in report.drift)
+    assert sorted((p["file"], int(p.get("line", 0))) for p, _ in errors) == sorted(
+        (i.file, i.line) for i in report.drift
+    )
     for props, data in errors:
         assert props["title"].startswith("eventgen: ")
         assert data.endswith(("run `eventgen generate`", "to discard it", "(no spec generates it here any more)"))
@@ -236,7 +268,9 @@ def test_github_annotations_point_at_each_problem(synced: Path, capsys: pytest.C
     assert "@@" not in run_cli("-C", str(synced), "check", "--format", "github", "--no-diff", env=github_env).stdout
 
 
-def test_github_paths_are_relative_to_the_workspace_and_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_github_paths_are_relative_to_the_workspace_and_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A project in a subfolder whose name holds every character the escaping must handle.
     hostile = "we,ird:dir%25\r\nnext"
     root = make_project(tmp_path / "repo" / hostile)
@@ -245,18 +279,26 @@ def test_github_paths_are_relative_to_the_workspace_and_escaped(tmp_path: Path, 
     assert run.exit == 1
     raw_errors = [line for line in run.stdout.splitlines() if line.startswith("::error ")]
     assert raw_errors and all("\r" not in line for line in raw_errors)
-    assert len(raw_errors) == len([c for c in runner_commands(run.stdout) if c[0] == "error"])  # one line per annotation
+    assert len(raw_errors) == len(
+        [c for c in runner_commands(run.stdout) if c[0] == "error"]
+    )  # one line per annotation
     assert "file=we%2Cird%3Adir%2525%0D%0Anext/backend/open_webui/socket/event_models.py" in run.stdout
     files = {props["file"] for name, props, _ in runner_commands(run.stdout) if name == "error"}
     assert f"{hostile}/backend/open_webui/socket/event_models.py" in files
     # Outside the workspace, the project-relative path is the best there is.
     github_env = {"GITHUB_WORKSPACE": str(tmp_path / "elsewhere")}
     monkeypatch.chdir(tmp_path)
-    files = {p["file"] for n, p, _ in runner_commands(run_cli("-C", str(root), "check", "--format", "github", env=github_env).stdout) if n == "error"}
+    files = {
+        p["file"]
+        for n, p, _ in runner_commands(run_cli("-C", str(root), "check", "--format", "github", env=github_env).stdout)
+        if n == "error"
+    }
     assert "backend/open_webui/socket/event_models.py" in files
 
 
-def test_github_error_messages_cannot_inject_commands(synced: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_github_error_messages_cannot_inject_commands(
+    synced: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A spec key carrying a newline and a workflow command: it lands in the error message.
     evil = FEATURE_SPEC.replace("description: Live updates for features.", '"x\\n::warning file=pwned::boom,%": 1')
     write(synced, "events/feature.yaml", evil)
@@ -271,7 +313,9 @@ def test_github_error_messages_cannot_inject_commands(synced: Path, capsys: pyte
     assert "key 'x\n::warning file=pwned::boom,%'" in data
 
 
-def test_github_is_the_default_under_github_actions(synced: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_github_is_the_default_under_github_actions(
+    synced: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     _drift_every_kind(synced)
     assert default_format({}) == "text"
     assert not run_cli("-C", str(synced), "check").stdout.startswith("::error")
@@ -287,7 +331,10 @@ def test_the_summary_gives_advice_that_works(synced: Path, capsys: pytest.Captur
     router = synced / "backend/open_webui/routers/features.py"
     router.write_text(router.read_text().replace("data=feature.model_dump())", "data={})"))
     only_edit = run_cli("-C", str(synced), "check", "--no-diff").stdout.splitlines()[-1]
-    assert only_edit == "eventgen: drift: 1 edited by hand (move the edit into the spec, or run `eventgen generate --force`)"
+    assert (
+        only_edit
+        == "eventgen: drift: 1 edited by hand (move the edit into the spec, or run `eventgen generate --force`)"
+    )
     assert run_cli("-C", str(synced), "generate").exit == 1  # plain generate indeed refuses
     assert run_cli("-C", str(synced), "generate", "--force").exit == 0
     (synced / "backend/open_webui/socket/event_models.py").unlink()
@@ -295,7 +342,9 @@ def test_the_summary_gives_advice_that_works(synced: Path, capsys: pytest.Captur
     assert json.loads(missing)["summary"] == "eventgen: drift: 1 missing (run `eventgen generate`)"
 
 
-def test_damaged_markers_are_a_conflict_in_every_format(synced: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_damaged_markers_are_a_conflict_in_every_format(
+    synced: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     main = synced / "backend/open_webui/socket/main.py"
     lines = main.read_text().splitlines(keepends=True)
     end = next(n for n, line in enumerate(lines) if line.startswith("# eventgen:end feature"))

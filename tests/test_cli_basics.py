@@ -37,7 +37,7 @@ events:
       at: float
 """
 
-SOCKET_MODULE = '''\
+SOCKET_MODULE = """\
 import socketio
 
 sio = socketio.AsyncServer(async_mode="asgi")
@@ -47,7 +47,7 @@ SESSION_POOL = {}
 @sio.event
 async def connect(sid, environ, auth):
     SESSION_POOL[sid] = {"id": "u1", "name": "User"}
-'''
+"""
 
 
 def run(root: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -93,9 +93,21 @@ def test_validate_of_an_unknown_spec_name_exits_2(tmp_path: Path, capsys: pytest
 def test_process_exit_codes_of_the_module_entry_point(tmp_path: Path) -> None:
     """`python -m generator.cli` exits the process with the code, not only returns it."""
     write(tmp_path, {"events/ping.yaml": VALID_SPEC})
-    ok = subprocess.run([sys.executable, "-m", "generator.cli", "-C", str(tmp_path), "validate"], cwd=REPO, capture_output=True, text=True, check=False)
+    ok = subprocess.run(
+        [sys.executable, "-m", "generator.cli", "-C", str(tmp_path), "validate"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     (tmp_path / "events" / "ping.yaml").write_text("name: ping\nevents: [\n")
-    bad = subprocess.run([sys.executable, "-m", "generator.cli", "-C", str(tmp_path), "validate"], cwd=REPO, capture_output=True, text=True, check=False)
+    bad = subprocess.run(
+        [sys.executable, "-m", "generator.cli", "-C", str(tmp_path), "validate"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert (ok.returncode, bad.returncode) == (0, 2)
     assert bad.stderr.startswith("events/ping.yaml:3:1: YAML syntax error")
 
@@ -104,7 +116,9 @@ def _explode(file: Path, root: Path) -> None:
     raise RuntimeError("disk on fire")
 
 
-def test_an_unforeseen_failure_exits_3_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unforeseen_failure_exits_3_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     write(tmp_path, {"events/ping.yaml": VALID_SPEC})
     monkeypatch.setattr(generator.spec.load, "load_spec_file", _explode)
     code, out, err = run(tmp_path, "validate", capsys=capsys)
@@ -112,7 +126,9 @@ def test_an_unforeseen_failure_exits_3_with_one_line(tmp_path: Path, capsys: pyt
     assert err == "eventgen: unexpected error: RuntimeError: disk on fire (rerun with --debug for the traceback)\n"
 
 
-def test_debug_shows_the_traceback_of_an_unforeseen_failure(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_debug_shows_the_traceback_of_an_unforeseen_failure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     write(tmp_path, {"events/ping.yaml": VALID_SPEC})
     monkeypatch.setattr(generator.spec.load, "load_spec_file", _explode)
     run = eventgen(tmp_path, "--debug", "validate")
@@ -120,7 +136,9 @@ def test_debug_shows_the_traceback_of_an_unforeseen_failure(tmp_path: Path, caps
     assert run.exit == 3
     assert err.startswith("Traceback (most recent call last):\n")
     assert 'in _explode\n    raise RuntimeError("disk on fire")\n' in err
-    assert err.endswith("eventgen: unexpected error: RuntimeError: disk on fire (rerun with --debug for the traceback)\n")
+    assert err.endswith(
+        "eventgen: unexpected error: RuntimeError: disk on fire (rerun with --debug for the traceback)\n"
+    )
 
 
 # -- init ------------------------------------------------------------------------------------
@@ -129,7 +147,9 @@ def test_debug_shows_the_traceback_of_an_unforeseen_failure(tmp_path: Path, caps
 def _openwebui_copy(tmp_path: Path) -> Path:
     """The example app as a user would have it before eventgen: no specs, no generated code."""
     root = tmp_path / "app"
-    shutil.copytree(EXAMPLE_APP, root, ignore=shutil.ignore_patterns("node_modules", "events", "__pycache__", ".svelte-kit"))
+    shutil.copytree(
+        EXAMPLE_APP, root, ignore=shutil.ignore_patterns("node_modules", "events", "__pycache__", ".svelte-kit")
+    )
     return root
 
 
@@ -150,13 +170,20 @@ def test_init_on_the_open_webui_layout_sets_no_key(tmp_path: Path, capsys: pytes
     text = (root / "eventgen.toml").read_text()
     assert active_keys(text) == {}
     # Every default is still visible, commented out.
-    for line in ('# specs = "events"', '# socket_module = "backend/open_webui/socket/main.py"', '# store_import = "$lib/stores"', '# svelte = "auto"'):
+    for line in (
+        '# specs = "events"',
+        '# socket_module = "backend/open_webui/socket/main.py"',
+        '# store_import = "$lib/stores"',
+        '# svelte = "auto"',
+    ):
         assert line in text.splitlines()
     schema = json.loads((root / "events" / "event-spec.schema.json").read_text())
     assert schema["title"] == "Spec"
 
 
-def test_the_example_spec_carries_the_modeline_and_is_a_valid_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_example_spec_carries_the_modeline_and_is_a_valid_spec(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = _openwebui_copy(tmp_path)
     assert run(root, "init", capsys=capsys)[0] == 0
     example = root / "events" / "examples" / "feature.yaml"
@@ -178,7 +205,10 @@ def test_init_refuses_to_overwrite_a_config(tmp_path: Path, capsys: pytest.Captu
     before = snapshot(root)
     code, out, err = run(root, "init", capsys=capsys)
     assert (code, out) == (2, "")
-    assert err == "eventgen.toml: eventgen is already configured here; init never overwrites a configuration: edit it instead\n"
+    assert (
+        err
+        == "eventgen.toml: eventgen is already configured here; init never overwrites a configuration: edit it instead\n"
+    )
     assert snapshot(root) == before
 
 
@@ -187,7 +217,10 @@ def test_init_refuses_a_pyproject_table_too(tmp_path: Path, capsys: pytest.Captu
     before = snapshot(tmp_path)
     code, out, err = run(tmp_path, "init", capsys=capsys)
     assert (code, out) == (2, "")
-    assert err == "pyproject.toml: eventgen is already configured here; init never overwrites a configuration: edit it instead\n"
+    assert (
+        err
+        == "pyproject.toml: eventgen is already configured here; init never overwrites a configuration: edit it instead\n"
+    )
     assert snapshot(tmp_path) == before
 
 
@@ -242,15 +275,33 @@ def test_init_on_a_custom_shape(tmp_path: Path, capsys: pytest.CaptureFixture[st
     }
     assert "# Routers import the emit helpers from `app.realtime` (socket_import overrides it)." in text.splitlines()
     config = load_config(tmp_path)
-    assert (config.socket_module, config.store_import, config.svelte, config.socket_dotted) == ("server/app/realtime.py", "$lib/socket", "auto", "app.realtime")
+    assert (config.socket_module, config.store_import, config.svelte, config.socket_dotted) == (
+        "server/app/realtime.py",
+        "$lib/socket",
+        "auto",
+        "app.realtime",
+    )
 
 
 def test_a_project_set_up_by_init_generates_where_init_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(tmp_path, CUSTOM_SHAPE)
     assert run(tmp_path, "init", capsys=capsys)[0] == 0
     code, out, err = run(
-        tmp_path, "new", "chat", "--room", "chat:{chat_id}", "--access", "authenticated",
-        "--join", "chat:join", "--emit", "chat:message", "--field", "text:str", "--listener", "ChatMessages",
+        tmp_path,
+        "new",
+        "chat",
+        "--room",
+        "chat:{chat_id}",
+        "--access",
+        "authenticated",
+        "--join",
+        "chat:join",
+        "--emit",
+        "chat:message",
+        "--field",
+        "text:str",
+        "--listener",
+        "ChatMessages",
         capsys=capsys,
     )
     assert (code, err) == (0, ""), out
@@ -267,12 +318,15 @@ def test_a_project_set_up_by_init_generates_where_init_said(tmp_path: Path, caps
 
 def test_init_on_a_plain_vite_svelte_app(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """No SvelteKit (no $lib), an `export { socket }` list, and a range that does not tell the major."""
-    write(tmp_path, {
-        "main.py": "import socketio\nserver: socketio.AsyncServer = socketio.AsyncServer()\n",
-        "frontend/package.json": '{"dependencies": {"svelte": "latest", "socket.io-client": "^4"}}',
-        "frontend/node_modules/svelte/package.json": '{"name": "svelte", "version": "5.1.3"}',
-        "frontend/src/stores.js": "import { writable } from 'svelte/store';\nconst s = writable(null);\nexport { s as socket };\n",
-    })
+    write(
+        tmp_path,
+        {
+            "main.py": "import socketio\nserver: socketio.AsyncServer = socketio.AsyncServer()\n",
+            "frontend/package.json": '{"dependencies": {"svelte": "latest", "socket.io-client": "^4"}}',
+            "frontend/node_modules/svelte/package.json": '{"name": "svelte", "version": "5.1.3"}',
+            "frontend/src/stores.js": "import { writable } from 'svelte/store';\nconst s = writable(null);\nexport { s as socket };\n",
+        },
+    )
     code, out, err = run(tmp_path, "init", capsys=capsys)
     assert (code, err) == (
         0,
@@ -289,7 +343,9 @@ def test_init_on_a_plain_vite_svelte_app(tmp_path: Path, capsys: pytest.CaptureF
         "svelte": "5",
     }
     # The relative import resolves from the components folder to the store module.
-    assert (tmp_path / "frontend/src/lib/components/realtime" / "../../../stores.js").resolve() == (tmp_path / "frontend/src/stores.js").resolve()
+    assert (tmp_path / "frontend/src/lib/components/realtime" / "../../../stores.js").resolve() == (
+        tmp_path / "frontend/src/stores.js"
+    ).resolve()
 
 
 def test_init_on_an_empty_project_keeps_defaults_and_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -301,7 +357,11 @@ def test_init_on_an_empty_project_keeps_defaults_and_warns(tmp_path: Path, capsy
         "eventgen init: warning: no .ts/.js module under src/ exports `socket`; listeners will import it from $lib/stores",
     ]
     assert active_keys((tmp_path / "eventgen.toml").read_text()) == {}
-    assert sorted(files_of(snapshot(tmp_path))) == ["eventgen.toml", "events/event-spec.schema.json", "events/examples/feature.yaml"]
+    assert sorted(files_of(snapshot(tmp_path))) == [
+        "eventgen.toml",
+        "events/event-spec.schema.json",
+        "events/examples/feature.yaml",
+    ]
 
 
 def test_init_on_a_missing_folder_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -321,21 +381,44 @@ def test_init_leaves_an_existing_example_alone(tmp_path: Path, capsys: pytest.Ca
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    write(tmp_path, {
-        "backend/open_webui/socket/main.py": SOCKET_MODULE,
-        # eventgen checks that a project's own access callable exists before importing it.
-        "backend/open_webui/socket/access.py": "def can_read_feature(user, feature_id):\n    return True\n",
-    })
+    write(
+        tmp_path,
+        {
+            "backend/open_webui/socket/main.py": SOCKET_MODULE,
+            # eventgen checks that a project's own access callable exists before importing it.
+            "backend/open_webui/socket/access.py": "def can_read_feature(user, feature_id):\n    return True\n",
+        },
+    )
     return tmp_path
 
 
 def test_new_writes_a_spec_from_flags_and_generates(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(
-        project, "new", "feature",
-        "--room", "feature:{feature_id}", "--access", "open_webui.socket.access:can_read_feature",
-        "--join", "feature:subscribe", "--leave", "feature:unsubscribe",
-        "--emit", "feature:updated", "--field", "data:dict", "--field", "tags:list[str] | None", "--field", "on:bool",
-        "--helper", "notify_feature_update", "--listener", "FeatureUpdates", "--description", "Live updates: features",
+        project,
+        "new",
+        "feature",
+        "--room",
+        "feature:{feature_id}",
+        "--access",
+        "open_webui.socket.access:can_read_feature",
+        "--join",
+        "feature:subscribe",
+        "--leave",
+        "feature:unsubscribe",
+        "--emit",
+        "feature:updated",
+        "--field",
+        "data:dict",
+        "--field",
+        "tags:list[str] | None",
+        "--field",
+        "on:bool",
+        "--helper",
+        "notify_feature_update",
+        "--listener",
+        "FeatureUpdates",
+        "--description",
+        "Live updates: features",
         capsys=capsys,
     )
     assert (code, err) == (0, "")
@@ -345,10 +428,24 @@ def test_new_writes_a_spec_from_flags_and_generates(project: Path, capsys: pytes
     assert spec == {
         "name": "feature",
         "description": "Live updates: features",
-        "rooms": {"feature": {"pattern": "feature:{feature_id}", "access": "open_webui.socket.access:can_read_feature"}},
+        "rooms": {
+            "feature": {"pattern": "feature:{feature_id}", "access": "open_webui.socket.access:can_read_feature"}
+        },
         "events": [
-            {"name": "feature:subscribe", "direction": "client_to_server", "action": "join", "room": "feature", "payload": {"feature_id": "str"}},
-            {"name": "feature:unsubscribe", "direction": "client_to_server", "action": "leave", "room": "feature", "payload": {"feature_id": "str"}},
+            {
+                "name": "feature:subscribe",
+                "direction": "client_to_server",
+                "action": "join",
+                "room": "feature",
+                "payload": {"feature_id": "str"},
+            },
+            {
+                "name": "feature:unsubscribe",
+                "direction": "client_to_server",
+                "action": "leave",
+                "room": "feature",
+                "payload": {"feature_id": "str"},
+            },
             {
                 "name": "feature:updated",
                 "direction": "server_to_client",
@@ -369,31 +466,66 @@ def test_new_writes_a_spec_from_flags_and_generates(project: Path, capsys: pytes
 
 
 def test_new_with_a_user_room_needs_no_access(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(project, "new", "notes", "--room", "user:{user_id}", "--emit", "notes:changed", "--field", "count:int", "--no-generate", capsys=capsys)
+    code, out, err = run(
+        project,
+        "new",
+        "notes",
+        "--room",
+        "user:{user_id}",
+        "--emit",
+        "notes:changed",
+        "--field",
+        "count:int",
+        "--no-generate",
+        capsys=capsys,
+    )
     assert (code, out, err) == (0, "events/notes.yaml: created\n", "")
     assert run(project, "validate", capsys=capsys)[0] == 0
 
 
 def test_new_broadcast(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(project, "new", "status", "--emit", "status:changed", "--broadcast", "--field", "up:bool", capsys=capsys)[0] == 0
+    assert (
+        run(project, "new", "status", "--emit", "status:changed", "--broadcast", "--field", "up:bool", capsys=capsys)[0]
+        == 0
+    )
     spec = yaml.safe_load((project / "events/status.yaml").read_text())
-    assert spec["events"] == [{"name": "status:changed", "direction": "server_to_client", "broadcast": True, "payload": {"up": "bool"}}]
+    assert spec["events"] == [
+        {"name": "status:changed", "direction": "server_to_client", "broadcast": True, "payload": {"up": "bool"}}
+    ]
     assert "async def emit_status_changed(" in (project / "backend/open_webui/socket/main.py").read_text()
 
 
 def test_new_no_generate_writes_only_the_spec(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = snapshot(project)
-    code, out, err = run(project, "new", "feature", "--room", "feature:{id}", "--access", "authenticated", "--join", "feature:join", "--no-generate", capsys=capsys)
+    code, out, err = run(
+        project,
+        "new",
+        "feature",
+        "--room",
+        "feature:{id}",
+        "--access",
+        "authenticated",
+        "--join",
+        "feature:join",
+        "--no-generate",
+        capsys=capsys,
+    )
     assert (code, out, err) == (0, "events/feature.yaml: created\n", "")
     after = snapshot(project)
     assert set(after) - set(before) == {"events", "events/feature.yaml"}
     assert {k: v for k, v in after.items() if k in before} == before
 
 
-def test_the_spec_carries_the_modeline_when_init_wrote_the_schema(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_spec_carries_the_modeline_when_init_wrote_the_schema(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run(project, "init", capsys=capsys)[0] == 0
-    assert run(project, "new", "status", "--emit", "status:changed", "--broadcast", "--no-generate", capsys=capsys)[0] == 0
-    assert (project / "events/status.yaml").read_text().splitlines()[0] == "# yaml-language-server: $schema=event-spec.schema.json"
+    assert (
+        run(project, "new", "status", "--emit", "status:changed", "--broadcast", "--no-generate", capsys=capsys)[0] == 0
+    )
+    assert (project / "events/status.yaml").read_text().splitlines()[
+        0
+    ] == "# yaml-language-server: $schema=event-spec.schema.json"
 
 
 @pytest.mark.parametrize(
@@ -423,7 +555,16 @@ def test_the_spec_carries_the_modeline_when_init_wrote_the_schema(project: Path,
             ],
         ),
         (
-            ["--room", "feature:{id}", "--access", "authenticated", "--emit", "feature:updated", "--listener", "FeatureUpdates"],
+            [
+                "--room",
+                "feature:{id}",
+                "--access",
+                "authenticated",
+                "--emit",
+                "feature:updated",
+                "--listener",
+                "FeatureUpdates",
+            ],
             [
                 "eventgen new: events/feature.yaml not written: the flags describe an invalid spec",
                 "events/feature.yaml: listener 'FeatureUpdates' needs a join event for room 'feature' in this spec, to subscribe with",
@@ -446,14 +587,31 @@ def test_the_spec_carries_the_modeline_when_init_wrote_the_schema(project: Path,
                 "eventgen new: nothing to write: give at least one of --join, --leave, --relay, --handle or --emit",
             ],
         ),
-        (["--emit", "feature:updated", "--broadcast", "--field", "n"], ["--field 'n': write NAME:TYPE, e.g. --field title:str or --field tags:list[str]"]),
-        (["--emit", "feature:updated", "--access", "self"], ["eventgen new: --access describes the room: add --room PATTERN"]),
+        (
+            ["--emit", "feature:updated", "--broadcast", "--field", "n"],
+            ["--field 'n': write NAME:TYPE, e.g. --field title:str or --field tags:list[str]"],
+        ),
+        (
+            ["--emit", "feature:updated", "--access", "self"],
+            ["eventgen new: --access describes the room: add --room PATTERN"],
+        ),
         (
             ["--room", "feature:{id}", "--access", "self", "--emit", "feature:updated", "--broadcast"],
             ["eventgen new: --broadcast sends to everyone: leave out --room, or --broadcast"],
         ),
     ],
-    ids=["room-without-access", "join-without-room", "reserved-name", "bad-names", "listener-without-join", "bad-type", "field-without-emit", "field-format", "access-without-room", "room-and-broadcast"],
+    ids=[
+        "room-without-access",
+        "join-without-room",
+        "reserved-name",
+        "bad-names",
+        "listener-without-join",
+        "bad-type",
+        "field-without-emit",
+        "field-format",
+        "access-without-room",
+        "room-and-broadcast",
+    ],
 )
 def test_a_bad_flag_combination_exits_2_and_writes_nothing(
     project: Path, capsys: pytest.CaptureFixture[str], flags: list[str], expected: list[str]
@@ -470,7 +628,10 @@ def test_new_refuses_a_bad_spec_name(project: Path, capsys: pytest.CaptureFixtur
     before = snapshot(project)
     code, _out, err = run(project, "new", name, "--emit", "x:y", "--broadcast", capsys=capsys)
     assert code == 2
-    assert err == f"eventgen new: spec name {name!r} must be snake_case: a lowercase letter, then lowercase letters, digits or '_' (63 characters at most)\n"
+    assert (
+        err
+        == f"eventgen new: spec name {name!r} must be snake_case: a lowercase letter, then lowercase letters, digits or '_' (63 characters at most)\n"
+    )
     assert snapshot(project) == before
 
 
@@ -502,14 +663,19 @@ def test_a_failed_generation_takes_the_spec_back(tmp_path: Path, capsys: pytest.
     code, out, err = run(tmp_path, "new", "status", "--emit", "status:changed", "--broadcast", capsys=capsys)
     assert (code, out) == (2, "")
     lines = err.splitlines()
-    assert lines[0] == "eventgen new: events/status.yaml not written: generation failed (--no-generate writes the spec alone)"
+    assert (
+        lines[0]
+        == "eventgen new: events/status.yaml not written: generation failed (--no-generate writes the spec alone)"
+    )
     assert lines[1].startswith("backend/app/socket.py: file not found")
     assert len(lines) == 2
     # The spec is taken back, and the events/ folder `new` made for it.
     assert snapshot(tmp_path) == before
 
 
-def test_a_conflict_during_generation_exits_1_and_takes_the_spec_back(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_conflict_during_generation_exits_1_and_takes_the_spec_back(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write(project, {"events/ping.yaml": VALID_SPEC})
     assert run(project, "generate", capsys=capsys)[0] == 0
     models = project / "backend/open_webui/socket/event_models.py"
@@ -528,12 +694,24 @@ def test_new_and_init_help_name_their_flags(capsys: pytest.CaptureFixture[str]) 
     run = run_cli("new", "--help")
     text = run.stdout
     assert run.exit == 0
-    for flag in ("--room PATTERN", "--access RULE", "--join EVENT", "--leave EVENT", "--emit EVENT", "--field NAME:TYPE", "--helper NAME", "--listener COMPONENT", "--no-generate"):
+    for flag in (
+        "--room PATTERN",
+        "--access RULE",
+        "--join EVENT",
+        "--leave EVENT",
+        "--emit EVENT",
+        "--field NAME:TYPE",
+        "--helper NAME",
+        "--listener COMPONENT",
+        "--no-generate",
+    ):
         assert flag in text
     assert run_cli("init", "--help").exit == 0
 
 
-def test_init_runs_inside_the_project_folder_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_runs_inside_the_project_folder_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert run_cli("init").exit == 0
     assert (tmp_path / "eventgen.toml").is_file()

@@ -50,7 +50,9 @@ def test_a_single_old_name_and_a_quoted_date_are_read() -> None:
 @pytest.fixture
 def app(tmp_path: Path) -> Path:
     root = tmp_path / "app"
-    shutil.copytree(REPO / "examples/openwebui-mini", root, ignore=shutil.ignore_patterns("node_modules", "__pycache__"))
+    shutil.copytree(
+        REPO / "examples/openwebui-mini", root, ignore=shutil.ignore_patterns("node_modules", "__pycache__")
+    )
     shutil.copy2(SPECS / "calls.yaml", root / "events/calls.yaml")
     shutil.copy2(SPECS / "calls_handlers.py", root / "backend/open_webui/socket/calls_handlers.py")
     assert eventgen(root, "generate").exit == 0
@@ -60,13 +62,20 @@ def app(tmp_path: Path) -> Path:
 def test_check_fails_once_a_sunset_has_come_naming_each_old_name(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert eventgen(app, "check").exit == 0
     spec = app / "events/calls.yaml"
-    spec.write_text(spec.read_text().replace("sunset: 2099-01-01\n    payload:\n      text: str", "sunset: 2020-01-01\n    payload:\n      text: str"))
+    spec.write_text(
+        spec.read_text().replace(
+            "sunset: 2099-01-01\n    payload:\n      text: str", "sunset: 2020-01-01\n    payload:\n      text: str"
+        )
+    )
     assert eventgen(app, "generate").exit == 0
     run = eventgen(app, "check")
     assert run.exit == 1
     out = run.stdout
     line = spec.read_text().splitlines().index("    renamed_from: [echo]") + 1
-    assert f"events/calls.yaml:{line}: old name 'echo' of event 'calls:echo' (sunset 2020-01-01 has passed; remove 'echo' from renamed_from)" in out
+    assert (
+        f"events/calls.yaml:{line}: old name 'echo' of event 'calls:echo' (sunset 2020-01-01 has passed; remove 'echo' from renamed_from)"
+        in out
+    )
     assert out.rstrip().endswith("eventgen: drift: 1 old event name past its sunset: remove it from renamed_from")
     run = eventgen(app, "check", "--format", "json")
     assert run.exit == 1
@@ -145,7 +154,9 @@ def test_once_in_memory_runs_once_per_key_and_forgets_a_failure(app: Path) -> No
         broken = models.CallsChargePayload.model_validate({"amount": 1, "idempotency_key": "broken"})
         with pytest.raises(RuntimeError):
             await models.once(None, "calls:charge", user, broken, lambda: charge("broken", fail=True), wait_s=2)
-        assert await models.once(None, "calls:charge", user, broken, lambda: charge("again"), wait_s=2) == {"tag": "again"}
+        assert await models.once(None, "calls:charge", user, broken, lambda: charge("again"), wait_s=2) == {
+            "tag": "again"
+        }
         # Without a key nothing is remembered.
         bare = models.CallsChargePayload.model_validate({"amount": 1})
         await models.once(None, "calls:charge", user, bare, lambda: charge("bare1"), wait_s=2)

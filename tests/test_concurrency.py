@@ -112,7 +112,9 @@ def test_generate_and_remove_started_together_end_as_one_of_the_two_orders(
     The spec was edited first, so `generate` alone would update ping's code and `remove` deletes it.
     """
     assert eventgen(project, "generate").exit == 0
-    (project / "events/ping.yaml").write_text((project / "events/ping.yaml").read_text().replace("max_length: 64", "max_length: 65"))
+    (project / "events/ping.yaml").write_text(
+        (project / "events/ping.yaml").read_text().replace("max_length: 64", "max_length: 65")
+    )
     orders = {}
     for order in (("generate", "remove ping"), ("remove ping", "generate")):
         reference = copy_project(project, tmp_path / "-then-".join(order).replace(" ", "_"))

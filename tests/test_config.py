@@ -63,7 +63,9 @@ def test_eventgen_toml_and_pyproject_table_are_equivalent(tmp_path: Path) -> Non
     a.mkdir()
     b.mkdir()
     (a / "eventgen.toml").write_text(SETTINGS)
-    (b / "pyproject.toml").write_text('[project]\nname = "app"\n\n[tool.eventgen]\n' + SETTINGS + '\n[tool.ruff]\nline-length = 100\n')
+    (b / "pyproject.toml").write_text(
+        '[project]\nname = "app"\n\n[tool.eventgen]\n' + SETTINGS + "\n[tool.ruff]\nline-length = 100\n"
+    )
 
     from_toml, from_pyproject = load_config(a), load_config(b)
 
@@ -95,25 +97,51 @@ def test_trailing_slash_of_a_folder_is_dropped(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('specs = "events"\nsocket_modul = "x.py"\n', ["eventgen.toml:2:1: unknown configuration key 'socket_modul' (did you mean 'socket_module'?)"]),
         (
-            '# comment\n  frobnicate = 1\n',
+            'specs = "events"\nsocket_modul = "x.py"\n',
+            ["eventgen.toml:2:1: unknown configuration key 'socket_modul' (did you mean 'socket_module'?)"],
+        ),
+        (
+            "# comment\n  frobnicate = 1\n",
             [
-                ("eventgen.toml:2:3: unknown configuration key 'frobnicate'; known keys: components, max_bytes, max_inflight_per_socket, max_rooms_per_socket, models_import, models_module, rate_limit_disconnect_after, rate_limit_disconnect_window_s, redis_url, "
-                "server_name, session_pool, session_value, socket_import, socket_module, specs, store_import, svelte, telemetry, timeout_s, types")
+                (
+                    "eventgen.toml:2:3: unknown configuration key 'frobnicate'; known keys: components, max_bytes, max_inflight_per_socket, max_rooms_per_socket, models_import, models_module, rate_limit_disconnect_after, rate_limit_disconnect_window_s, redis_url, "
+                    "server_name, session_pool, session_value, socket_import, socket_module, specs, store_import, svelte, telemetry, timeout_s, types"
+                )
             ],
         ),
-        ('specs = 5\n', ["eventgen.toml:1:1: 'specs' must be a string in quotes, not the number 5"]),
+        ("specs = 5\n", ["eventgen.toml:1:1: 'specs' must be a string in quotes, not the number 5"]),
         ('components = ["a", "b"]\n', ["eventgen.toml:1:1: 'components' must be a string in quotes, not an array"]),
-        ('svelte = true\n', ['eventgen.toml:1:1: \'svelte\' must be 4, 5 or "auto", not the boolean true']),
+        ("svelte = true\n", ["eventgen.toml:1:1: 'svelte' must be 4, 5 or \"auto\", not the boolean true"]),
         ('svelte = "6"\n', ["eventgen.toml:1:1: 'svelte' must be 4, 5 or \"auto\", not '6'"]),
         ('server_name = "1sio"\n', ["eventgen.toml:1:1: 'server_name' must be a Python identifier, not '1sio'"]),
-        ('socket_import = "open-webui.socket"\n', ["eventgen.toml:1:1: 'socket_import' must be a dotted module name such as open_webui.socket.main, not 'open-webui.socket'"]),
-        ('socket_module = "backend/main.js"\n', ["eventgen.toml:1:1: 'socket_module' = 'backend/main.js' must name a .py file"]),
+        (
+            'socket_import = "open-webui.socket"\n',
+            [
+                "eventgen.toml:1:1: 'socket_import' must be a dotted module name such as open_webui.socket.main, not 'open-webui.socket'"
+            ],
+        ),
+        (
+            'socket_module = "backend/main.js"\n',
+            ["eventgen.toml:1:1: 'socket_module' = 'backend/main.js' must name a .py file"],
+        ),
         ('types = "src/events.d"\n', ["eventgen.toml:1:1: 'types' = 'src/events.d' must name a .ts file"]),
-        ('store_import = ""\n', ["eventgen.toml:1:1: 'store_import' must name the module that exports the socket store, e.g. \"$lib/stores\""]),
-        ('[nested]\nspecs = "x"\n', ["eventgen.toml:1:1: unknown configuration key 'nested'; known keys: components, max_bytes, max_inflight_per_socket, max_rooms_per_socket, models_import, models_module, rate_limit_disconnect_after, rate_limit_disconnect_window_s, redis_url, server_name, session_pool, session_value, socket_import, socket_module, specs, store_import, svelte, telemetry, timeout_s, types"]),
-        ('specs = "events"\nspecs = "other"\n', ["eventgen.toml:2:1: TOML syntax error: this key is already set above"]),
+        (
+            'store_import = ""\n',
+            [
+                "eventgen.toml:1:1: 'store_import' must name the module that exports the socket store, e.g. \"$lib/stores\""
+            ],
+        ),
+        (
+            '[nested]\nspecs = "x"\n',
+            [
+                "eventgen.toml:1:1: unknown configuration key 'nested'; known keys: components, max_bytes, max_inflight_per_socket, max_rooms_per_socket, models_import, models_module, rate_limit_disconnect_after, rate_limit_disconnect_window_s, redis_url, server_name, session_pool, session_value, socket_import, socket_module, specs, store_import, svelte, telemetry, timeout_s, types"
+            ],
+        ),
+        (
+            'specs = "events"\nspecs = "other"\n',
+            ["eventgen.toml:2:1: TOML syntax error: this key is already set above"],
+        ),
         ('specs = "events\n', ["eventgen.toml:1:16: TOML syntax error: Illegal character '\\n'"]),
         (
             'specs = 1\nsvelte = "7"\nbogus = "x"\n',
@@ -155,9 +183,20 @@ def test_bad_eventgen_toml(tmp_path: Path, text: str, expected: list[str]) -> No
             ["pyproject.toml:6:5: unknown configuration key 'sockt_module' (did you mean 'socket_module'?)"],
         ),
         ('[tool]\neventgen.svelte = "3"\n', ["pyproject.toml:2:1: 'svelte' must be 4, 5 or \"auto\", not '3'"]),
-        ('[tool]\neventgen = { specs = "events", colour = "red" }\n', ["pyproject.toml:2:32: unknown configuration key 'colour'; known keys: components, max_bytes, max_inflight_per_socket, max_rooms_per_socket, models_import, models_module, rate_limit_disconnect_after, rate_limit_disconnect_window_s, redis_url, server_name, session_pool, session_value, socket_import, socket_module, specs, store_import, svelte, telemetry, timeout_s, types"]),
-        ('[ tool . "eventgen" ]\n\nspecs = 3\n', ["pyproject.toml:3:1: 'specs' must be a string in quotes, not the number 3"]),
-        ('[tool]\neventgen = "yes"\n', ["pyproject.toml:2:1: 'tool.eventgen' must be a table: write [tool.eventgen] and its keys below it"]),
+        (
+            '[tool]\neventgen = { specs = "events", colour = "red" }\n',
+            [
+                "pyproject.toml:2:32: unknown configuration key 'colour'; known keys: components, max_bytes, max_inflight_per_socket, max_rooms_per_socket, models_import, models_module, rate_limit_disconnect_after, rate_limit_disconnect_window_s, redis_url, server_name, session_pool, session_value, socket_import, socket_module, specs, store_import, svelte, telemetry, timeout_s, types"
+            ],
+        ),
+        (
+            '[ tool . "eventgen" ]\n\nspecs = 3\n',
+            ["pyproject.toml:3:1: 'specs' must be a string in quotes, not the number 3"],
+        ),
+        (
+            '[tool]\neventgen = "yes"\n',
+            ["pyproject.toml:2:1: 'tool.eventgen' must be a table: write [tool.eventgen] and its keys below it"],
+        ),
     ],
     ids=["table", "dotted-key", "inline-table", "spaced-quoted-header", "not-a-table"],
 )
@@ -183,7 +222,9 @@ def test_a_symlink_leading_out_of_the_root_is_refused(tmp_path: Path) -> None:
     project.mkdir()
     os.symlink(outside, project / "linked")
     (project / "eventgen.toml").write_text('components = "linked/realtime"\n')
-    assert _errors(project) == ["eventgen.toml:1:1: 'components' = 'linked/realtime' must be a relative path inside the project"]
+    assert _errors(project) == [
+        "eventgen.toml:1:1: 'components' = 'linked/realtime' must be a relative path inside the project"
+    ]
 
 
 def test_a_symlink_inside_the_root_is_fine(tmp_path: Path) -> None:
@@ -194,11 +235,13 @@ def test_a_symlink_inside_the_root_is_fine(tmp_path: Path) -> None:
 
 
 def test_the_command_line_reports_config_errors_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "pyproject.toml").write_text(textwrap.dedent("""\
+    (tmp_path / "pyproject.toml").write_text(
+        textwrap.dedent("""\
         [tool.eventgen]
         specs = "../elsewhere"
         svelt = "5"
-    """))
+    """)
+    )
     code, out, err = astuple(eventgen(tmp_path, "validate"))
     assert code == 2
     assert out == ""
@@ -212,7 +255,9 @@ def test_a_configured_specs_folder_is_the_one_validated(tmp_path: Path, capsys: 
     (tmp_path / "eventgen.toml").write_text('specs = "realtime/specs"\n')
     folder = tmp_path / "realtime" / "specs"
     folder.mkdir(parents=True)
-    (folder / "ping.yaml").write_text("name: ping\nevents:\n  - name: ping\n    direction: server_to_client\n    broadcast: true\n")
+    (folder / "ping.yaml").write_text(
+        "name: ping\nevents:\n  - name: ping\n    direction: server_to_client\n    broadcast: true\n"
+    )
     (tmp_path / "events").mkdir()
     (tmp_path / "events" / "ignored.yaml").write_text("not: a spec\n")
     assert eventgen(tmp_path, "validate").stdout == "eventgen: 1 spec(s), 1 event(s): valid\n"

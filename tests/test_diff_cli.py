@@ -26,7 +26,9 @@ def repo(tmp_path: Path) -> Path:
     root = make_project(tmp_path / "app", specs={"feature": FEATURE_SPEC, "chat": CHAT_SPEC})
     main = root / "backend/open_webui/socket/main.py"
     main.write_text(
-        main.read_text().replace("log = logging.getLogger(__name__)", '\x0c\nlog = logging.getLogger(__name__)\nSEP = "a\u2028b\x0bc"'),
+        main.read_text().replace(
+            "log = logging.getLogger(__name__)", '\x0c\nlog = logging.getLogger(__name__)\nSEP = "a\u2028b\x0bc"'
+        ),
         encoding="utf-8",
     )
     router = root / "backend/open_webui/routers/features.py"
@@ -45,7 +47,13 @@ def test_diff_is_the_patch_generate_applies(repo: Path, capsys: pytest.CaptureFi
     generated = repo.parent / "generated"
     shutil.copytree(repo, generated)
     assert run_cli("-C", str(generated), "generate").exit == 0
-    proc = subprocess.run(["git", "apply", "--whitespace=nowarn", "-"], cwd=repo, input=run.stdout.encode(), check=False, capture_output=True)
+    proc = subprocess.run(
+        ["git", "apply", "--whitespace=nowarn", "-"],
+        cwd=repo,
+        input=run.stdout.encode(),
+        check=False,
+        capture_output=True,
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     assert snapshot(repo) == snapshot(generated)
     assert b"\r\n" in (repo / "backend/open_webui/routers/features.py").read_bytes()
@@ -87,7 +95,9 @@ def test_a_hand_edit_is_reported_not_hidden(repo: Path, capsys: pytest.CaptureFi
     router = repo / "backend/open_webui/routers/features.py"
     router.write_bytes(router.read_bytes().replace(b"data=feature.model_dump())", b"data={})"))
     lines = router.read_bytes().split(b"\r\n")
-    begin = next(n for n, line in enumerate(lines, 1) if b"eventgen:begin feature/feature:updated@update_feature" in line)
+    begin = next(
+        n for n, line in enumerate(lines, 1) if b"eventgen:begin feature/feature:updated@update_feature" in line
+    )
     run = run_cli("-C", str(repo), "diff")
     assert run.exit == 0 and run.stdout == ""  # generate would not write it...
     assert run.stderr == (  # ...and says why on stderr
@@ -133,7 +143,11 @@ def test_content_lines_that_look_like_headers() -> None:
 def test_stat_wording_and_scaling_match_git(tmp_path: Path) -> None:
     before = "".join(f"line {i}\n" for i in range(200)).encode()
     after = before.replace(b"line 1\n", b"LINE 1\n", 1) + b"".join(b"new %d\n" % i for i in range(99))
-    changes = [FileChange("big.txt", before, after), FileChange("gone.txt", b"x\n", None), FileChange("new.txt", None, b"y")]
+    changes = [
+        FileChange("big.txt", before, after),
+        FileChange("gone.txt", b"x\n", None),
+        FileChange("new.txt", None, b"y"),
+    ]
     ours = diff_stat(changes).splitlines()
     git(tmp_path, "init", "-q")
     (tmp_path / "big.txt").write_bytes(before)

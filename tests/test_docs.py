@@ -83,7 +83,9 @@ def test_check_and_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
     assert docs.main(["--check"]) == 1  # missing counts as stale
     assert docs.main([]) == 0 and target.read_text(encoding="utf-8") == docs.render_reference()
     assert docs.main(["--check"]) == 0
-    target.write_text(target.read_text(encoding="utf-8").replace("Spec format version.", "Old words."), encoding="utf-8")
+    target.write_text(
+        target.read_text(encoding="utf-8").replace("Spec format version.", "Old words."), encoding="utf-8"
+    )
     assert docs.main(["--check"]) == 1
     assert "out of date; run `python3 scripts/docs.py`" in capsys.readouterr().err
     assert docs.main(["--bogus"]) == 2
@@ -97,7 +99,9 @@ def _command_lines() -> list[tuple[str, list[str]]]:
     found = []
     for page in sorted(DOCS.glob("*.md")):
         text = page.read_text(encoding="utf-8")
-        candidates = re.findall(r"`(eventgen [^`]+)`", text) + re.findall(r"^\$ (eventgen .+)$", text, flags=re.MULTILINE)
+        candidates = re.findall(r"`(eventgen [^`]+)`", text) + re.findall(
+            r"^\$ (eventgen .+)$", text, flags=re.MULTILINE
+        )
         candidates += re.findall(r"run: (eventgen [^#\n]+)", text)
         for line in candidates:
             line = line.split("|")[0].strip()

@@ -90,12 +90,26 @@ def test_new_mtimes_stay_in_sync(app: Path) -> None:
         (SPEC, "name: feature\n", "name: feature\n# a comment\n", 0),  # changes nothing generated
         (SOCKET, "await eventgen_models.", "await  eventgen_models.", 0),  # a formatter's kind of change
         (SOCKET, "feature_id", "feature_ref", 1),  # a hand edit inside a region
-        (ROUTER, "# eventgen:begin feature/", "pass\n    # eventgen:begin feature/", 1),  # the call no longer follows its anchor
+        (
+            ROUTER,
+            "# eventgen:begin feature/",
+            "pass\n    # eventgen:begin feature/",
+            1,
+        ),  # the call no longer follows its anchor
         (TYPES, "export", "export /* edited */", 1),  # a whole generated file changed
         (COMPONENT, "<script", "<!-- x -->\n<script", 1),
         (MODELS, "class ", "class  ", 0),
     ],
-    ids=["spec-byte", "spec-comment", "formatter", "hand-edit", "moved-call", "types-file", "component", "models-spacing"],
+    ids=[
+        "spec-byte",
+        "spec-comment",
+        "formatter",
+        "hand-edit",
+        "moved-call",
+        "types-file",
+        "component",
+        "models-spacing",
+    ],
 )
 def test_edits_fall_back_to_the_full_path(app: Path, rel: str, old: str, new: str, code: int) -> None:
     edit(app, rel, old, new)
@@ -115,7 +129,9 @@ def test_an_upgrade_of_eventgen_takes_the_full_path(app: Path, monkeypatch: pyte
     assert in_sync(app) is None
     monkeypatch.undo()
     templates = Path(shutil.copytree(generator.stamps._templates_dir(), tmp_path / "templates"))
-    (templates / "ts" / "events.ts.j2").write_text((templates / "ts" / "events.ts.j2").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    (templates / "ts" / "events.ts.j2").write_text(
+        (templates / "ts" / "events.ts.j2").read_text(encoding="utf-8") + "\n", encoding="utf-8"
+    )
     monkeypatch.setattr(generator.stamps, "_templates_dir", lambda: templates)
     assert in_sync(app) is None
     assert same_verdict(app) == 0  # this change to the template changes no output
@@ -137,7 +153,9 @@ def test_a_moved_generated_file_is_drift(app: Path) -> None:
 def test_specs_added_removed_or_renamed(app: Path) -> None:
     spec = app / SPEC
     text = spec.read_text(encoding="utf-8")
-    (app / "events/other.yaml").write_text(text.replace("name: feature\n", "name: other\n", 1).replace("feature:", "other:"), encoding="utf-8")
+    (app / "events/other.yaml").write_text(
+        text.replace("name: feature\n", "name: other\n", 1).replace("feature:", "other:"), encoding="utf-8"
+    )
     assert in_sync(app) is None
     assert same_verdict(app) in (1, 2)
     (app / "events/other.yaml").unlink()
@@ -159,7 +177,8 @@ def test_leftovers_of_a_killed_run_are_drift(app: Path) -> None:
 def test_a_clashing_handler_in_another_module_is_seen(app: Path) -> None:
     """The user's own code decides too: a module that may reach the socket module is covered."""
     (app / "backend/open_webui/extra.py").write_text(
-        'from open_webui.socket.main import sio\n\n\n@sio.on("feature:subscribe")\nasync def mine(sid, data):\n    return None\n', encoding="utf-8"
+        'from open_webui.socket.main import sio\n\n\n@sio.on("feature:subscribe")\nasync def mine(sid, data):\n    return None\n',
+        encoding="utf-8",
     )
     assert in_sync(app) is None
     assert same_verdict(app) == 2
@@ -199,11 +218,18 @@ def test_a_sunset_reached_takes_the_full_path(app: Path) -> None:
     assert in_sync(app) is None
 
 
-@pytest.mark.parametrize(("sunset", "fast", "code"), [("2999-01-01", True, 0), ("2001-01-01", False, 1)], ids=["future", "past"])
+@pytest.mark.parametrize(
+    ("sunset", "fast", "code"), [("2999-01-01", True, 0), ("2001-01-01", False, 1)], ids=["future", "past"]
+)
 def test_old_names_date_the_stamp(app: Path, sunset: str, fast: bool, code: int) -> None:
     """check reports an old name once its sunset has come, with no file changed: the stamp
     carries the first sunset and stops vouching on that day."""
-    edit(app, SPEC, "  - name: feature:updated\n", f"  - name: feature:updated\n    renamed_from: [feature:changed]\n    sunset: {sunset}\n")
+    edit(
+        app,
+        SPEC,
+        "  - name: feature:updated\n",
+        f"  - name: feature:updated\n    renamed_from: [feature:changed]\n    sunset: {sunset}\n",
+    )
     assert eventgen(app, "generate").exit == 0
     assert f" until={sunset}" in (app / MODELS).read_text(encoding="utf-8").split("\n", 1)[0]
     assert (in_sync(app) is not None) is fast
@@ -212,7 +238,19 @@ def test_old_names_date_the_stamp(app: Path, sunset: str, fast: bool, code: int)
 
 # -- random edits: the fast path's verdict is always the full path's -------------------------
 
-_TARGETS = [SPEC, SOCKET, ROUTER, MODELS, TYPES, COMPONENT, "package.json", "backend/open_webui/socket/access.py", "README.md", "src/app.html", "backend/open_webui/models/users.py"]
+_TARGETS = [
+    SPEC,
+    SOCKET,
+    ROUTER,
+    MODELS,
+    TYPES,
+    COMPONENT,
+    "package.json",
+    "backend/open_webui/socket/access.py",
+    "README.md",
+    "src/app.html",
+    "backend/open_webui/models/users.py",
+]
 
 
 @st.composite
@@ -244,7 +282,9 @@ def _apply(root: Path, op: str, rel: str, at: int, char: str) -> None:
 
 @settings(max_examples=40)  # each example runs both paths: keep the suite quick
 @given(edits=_edits())
-def test_random_edits_never_split_the_verdicts(pristine: Path, tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[str, str, int, str]]) -> None:
+def test_random_edits_never_split_the_verdicts(
+    pristine: Path, tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[str, str, int, str]]
+) -> None:
     root = Path(shutil.copytree(pristine, tmp_path_factory.mktemp("random") / "app"))
     for op in edits:
         _apply(root, *op)
@@ -265,7 +305,12 @@ def test_no_op_generate_says_what_the_full_path_says(app: Path, monkeypatch: pyt
 
 # Edits with a meaning, to random places: each one the full path has a verdict on.
 _CLASH = 'from open_webui.socket.main import sio\n\n\n@sio.on("feature:subscribe")\nasync def mine(sid, data):\n    return None\n'
-_PY_PLACES = ["backend/open_webui/extra.py", "backend/open_webui/models/users.py", "backend/open_webui/utils/auth.py", ROUTER]
+_PY_PLACES = [
+    "backend/open_webui/extra.py",
+    "backend/open_webui/models/users.py",
+    "backend/open_webui/utils/auth.py",
+    ROUTER,
+]
 _FRONT_PLACES = ["src/lib/Copy.svelte", "src/lib/components/realtime/Copy.svelte", "src/lib/socket/copy.ts"]
 
 
@@ -275,7 +320,10 @@ def _meaningful(root: Path, op: str, place: int, line: int) -> None:
         path.write_text((path.read_text(encoding="utf-8") if path.exists() else "") + "\n" + _CLASH, encoding="utf-8")
     elif op == "copy-region":
         text = (root / ROUTER).read_text(encoding="utf-8")
-        region = text[text.index("# eventgen:begin imports") : text.index("# eventgen:end imports")] + "# eventgen:end imports\n"
+        region = (
+            text[text.index("# eventgen:begin imports") : text.index("# eventgen:end imports")]
+            + "# eventgen:end imports\n"
+        )
         path = root / _PY_PLACES[place % 3]
         path.write_text((path.read_text(encoding="utf-8") if path.exists() else "") + region, encoding="utf-8")
     elif op == "copy-generated":
@@ -283,7 +331,10 @@ def _meaningful(root: Path, op: str, place: int, line: int) -> None:
     elif op == "unrelated":
         (root / f"backend/open_webui/unrelated_{place}.py").write_text("import os\n", encoding="utf-8")
     elif op == "config":
-        (root / "eventgen.toml").write_text(["max_bytes = 1024\n", "timeout_s = 10.0\n", "svelte = 4\n", 'telemetry = ""\n'][place % 4], encoding="utf-8")
+        (root / "eventgen.toml").write_text(
+            ["max_bytes = 1024\n", "timeout_s = 10.0\n", "svelte = 4\n", 'telemetry = ""\n'][place % 4],
+            encoding="utf-8",
+        )
     else:  # drop one line of a file eventgen writes or reads
         path = root / _TARGETS[place % len(_TARGETS)]
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -293,8 +344,20 @@ def _meaningful(root: Path, op: str, place: int, line: int) -> None:
 
 
 @settings(max_examples=30)
-@given(ops=st.lists(st.tuples(st.sampled_from(["clash", "copy-region", "copy-generated", "unrelated", "config", "drop-line"]), st.integers(0, 50), st.integers(0, 10_000)), min_size=1, max_size=2))
-def test_meaningful_edits_never_split_the_verdicts(pristine: Path, tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[str, int, int]]) -> None:
+@given(
+    ops=st.lists(
+        st.tuples(
+            st.sampled_from(["clash", "copy-region", "copy-generated", "unrelated", "config", "drop-line"]),
+            st.integers(0, 50),
+            st.integers(0, 10_000),
+        ),
+        min_size=1,
+        max_size=2,
+    )
+)
+def test_meaningful_edits_never_split_the_verdicts(
+    pristine: Path, tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[str, int, int]]
+) -> None:
     root = Path(shutil.copytree(pristine, tmp_path_factory.mktemp("meaning") / "app"))
     for op in ops:
         _meaningful(root, *op)

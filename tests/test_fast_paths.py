@@ -35,7 +35,7 @@ from generator.text_safety import UNSAFE, unsafe
 
 REGION = (
     "# eventgen:begin feature sha=0123456789ab -- generated from events/feature.yaml\n"
-    "@sio.on(\"feature:subscribe\")\n"
+    '@sio.on("feature:subscribe")\n'
     "async def on_feature_subscribe(sid, data=None):\n"
     "    other = socketio.AsyncServer()\n"
     "    return None\n"
@@ -58,27 +58,67 @@ SHAPES: list[tuple[str, str, str | None]] = [
     ),
     ("else only", "import socketio\nif M:\n    pass\nelse:\n    srv = socketio.AsyncServer()\n", "srv"),
     ("elif", "import socketio\nif A:\n    pass\nelif B:\n    s2 = socketio.AsyncServer()\n", "s2"),
-    ("elif chain to else", "import socketio\nif A:\n    pass\nelif B:\n    pass\nelse:\n    s3 = socketio.AsyncServer()\n", "s3"),
-    ("if nested in else is not a branch", "import socketio\nif A:\n    pass\nelse:\n    if B:\n        s4 = socketio.AsyncServer()\n", None),
+    (
+        "elif chain to else",
+        "import socketio\nif A:\n    pass\nelif B:\n    pass\nelse:\n    s3 = socketio.AsyncServer()\n",
+        "s3",
+    ),
+    (
+        "if nested in else is not a branch",
+        "import socketio\nif A:\n    pass\nelse:\n    if B:\n        s4 = socketio.AsyncServer()\n",
+        None,
+    ),
     ("one-line suite is skipped", "import socketio\nif A: s5 = socketio.AsyncServer()\n", None),
     ("one-line else is skipped", "import socketio\nif A:\n    pass\nelse: s6 = socketio.AsyncServer()\n", None),
-    ("try body", "import socketio\ntry:\n    sio = socketio.AsyncServer()\nexcept ImportError:\n    sio = None\n", "sio"),
-    ("except handler", "import socketio\ntry:\n    import x\nexcept ImportError:\n    fb = socketio.AsyncServer()\n", "fb"),
-    ("try else", "import socketio\ntry:\n    import x\nexcept ImportError:\n    pass\nelse:\n    te = socketio.AsyncServer()\n", "te"),
-    ("finally is not searched", "import socketio\ntry:\n    import x\nfinally:\n    fin = socketio.AsyncServer()\n", None),
-    ("nested deeper is not searched", "import socketio\nif A:\n    if B:\n        deep = socketio.AsyncServer()\n", None),
-    ("in a function is not searched", "import socketio\ndef make():\n    sio = socketio.AsyncServer()\n    return sio\n", None),
+    (
+        "try body",
+        "import socketio\ntry:\n    sio = socketio.AsyncServer()\nexcept ImportError:\n    sio = None\n",
+        "sio",
+    ),
+    (
+        "except handler",
+        "import socketio\ntry:\n    import x\nexcept ImportError:\n    fb = socketio.AsyncServer()\n",
+        "fb",
+    ),
+    (
+        "try else",
+        "import socketio\ntry:\n    import x\nexcept ImportError:\n    pass\nelse:\n    te = socketio.AsyncServer()\n",
+        "te",
+    ),
+    (
+        "finally is not searched",
+        "import socketio\ntry:\n    import x\nfinally:\n    fin = socketio.AsyncServer()\n",
+        None,
+    ),
+    (
+        "nested deeper is not searched",
+        "import socketio\nif A:\n    if B:\n        deep = socketio.AsyncServer()\n",
+        None,
+    ),
+    (
+        "in a function is not searched",
+        "import socketio\ndef make():\n    sio = socketio.AsyncServer()\n    return sio\n",
+        None,
+    ),
     ("factory", "import socketio\nsio = make_server()\n", None),
     ("other class", "import socketio\nsio = socketio.Server()\n", None),
     ("attribute target", "import socketio\nstate.sio = socketio.AsyncServer()\n", None),
-    ("first of two wins", "import socketio\nfirst = socketio.AsyncServer()\nsecond = socketio.AsyncServer()\n", "first"),
+    (
+        "first of two wins",
+        "import socketio\nfirst = socketio.AsyncServer()\nsecond = socketio.AsyncServer()\n",
+        "first",
+    ),
     ("CRLF", "import socketio\r\nif A:\r\n    pass\r\nelse:\r\n    crlf = socketio.AsyncServer()\r\n", "crlf"),
     ("CR only", "import socketio\rif A:\r    pass\relse:\r    cr = socketio.AsyncServer()\r", "cr"),
     ("form feed", "import socketio\n\x0c\nif A:\n    pass\nelse:\n    ff = socketio.AsyncServer()\n", "ff"),
     ("tabs", "import socketio\nif A:\n\tpass\nelse:\n\ttab = socketio.AsyncServer()\n", "tab"),
     ("non-ASCII before", "import socketio\nif ü:\n    pass\nelse:\n    ü2 = socketio.AsyncServer()\n", "ü2"),
     ("no final newline", "import socketio\nsio = socketio.AsyncServer()", "sio"),
-    ("after regions", "import socketio\n" + REGION + "sio = socketio.AsyncServer()\n" + REGION.replace("feature", "other"), "sio"),
+    (
+        "after regions",
+        "import socketio\n" + REGION + "sio = socketio.AsyncServer()\n" + REGION.replace("feature", "other"),
+        "sio",
+    ),
 ]
 
 
@@ -103,7 +143,10 @@ def test_generated_regions_do_not_count() -> None:
     "source",
     [
         pytest.param("import socketio\nsio = socketio.AsyncServer(\n", id="syntax error"),
-        pytest.param("import socketio\n# eventgen:begin x sha=0123456789ab\nsio = socketio.AsyncServer()\n", id="unbalanced marker"),
+        pytest.param(
+            "import socketio\n# eventgen:begin x sha=0123456789ab\nsio = socketio.AsyncServer()\n",
+            id="unbalanced marker",
+        ),
         pytest.param("import socketio\nsio = socketio.AsyncServer()\x00\n", id="NUL byte"),
         pytest.param("import socketio\nprint 'py2'\nsio = socketio.AsyncServer()\n", id="python 2"),
     ],
@@ -150,7 +193,9 @@ def test_style_guess_that_misses_still_finds_regions_in_sync(tmp_path: Path) -> 
     assert "@sio.on('feature:subscribe')" in text  # written in the file's style
     user_part = text.split("# eventgen:begin feature ")[0].replace("'asgi'", '"asgi"').replace("'*'", '"*"')
     text = user_part + "# eventgen:begin feature " + text.split("# eventgen:begin feature ", 1)[1]
-    text = text.replace("@sio.on('usage:ping')", '@sio.on("usage:ping")').replace("{'ok': True, 'who': 'me'}", '{"ok": True, "who": "me"}')
+    text = text.replace("@sio.on('usage:ping')", '@sio.on("usage:ping")').replace(
+        "{'ok': True, 'who': 'me'}", '{"ok": True, "who": "me"}'
+    )
     socket.write_text(text, encoding="utf-8")
     before = snapshot(root)
     check = eventgen(root, "check")
@@ -219,7 +264,10 @@ def _other_pythons() -> list[str]:
     for minor in range(10, 15):
         if sys.version_info[:2] == (3, minor):
             continue
-        candidates = [shutil.which(f"python3.{minor}"), *sorted(str(p) for p in pyenv.glob(f"3.{minor}.*/bin/python3.{minor}"))]
+        candidates = [
+            shutil.which(f"python3.{minor}"),
+            *sorted(str(p) for p in pyenv.glob(f"3.{minor}.*/bin/python3.{minor}")),
+        ]
         for exe in filter(None, candidates):
             # A pyenv shim of a version that is not selected exits non-zero: not usable.
             if subprocess.run([exe, "-c", "import ast"], capture_output=True, check=False).returncode == 0:
@@ -228,7 +276,10 @@ def _other_pythons() -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("python", _other_pythons() or [pytest.param(None, marks=pytest.mark.skip(reason="no other Python 3.10-3.14 installed"))])
+@pytest.mark.parametrize(
+    "python",
+    _other_pythons() or [pytest.param(None, marks=pytest.mark.skip(reason="no other Python 3.10-3.14 installed"))],
+)
 def test_hashes_hold_under_every_python(tmp_path: Path, python: str) -> None:
     """Generated here, checked there: every region and file hash verifies under another Python,
     so a team whose machines and CI run different versions never sees drift that is not there."""
@@ -287,7 +338,13 @@ def _html_per_char(value: str) -> str:
     return escaped.replace("{", "&#123;").replace("}", "&#125;")
 
 
-_HOSTILE = st.text(alphabet=st.one_of(st.characters(), st.sampled_from(sorted(chr(c) for c in range(0x110000) if unsafe(chr(c)))), st.sampled_from('"\\<!-/{}*')))
+_HOSTILE = st.text(
+    alphabet=st.one_of(
+        st.characters(),
+        st.sampled_from(sorted(chr(c) for c in range(0x110000) if unsafe(chr(c)))),
+        st.sampled_from('"\\<!-/{}*'),
+    )
+)
 
 
 @given(_HOSTILE)

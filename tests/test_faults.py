@@ -63,7 +63,9 @@ def _count_calls(monkeypatch: pytest.MonkeyPatch, name: str, project: Path) -> i
 
 def _assert_untouched(project: Path, before: dict[str, bytes | str], run_output: str) -> None:
     after = snapshot(project)
-    assert changed_paths(before, after) == [], f"files changed by a failed run: {changed_paths(before, after)}\n{run_output}"
+    assert changed_paths(before, after) == [], (
+        f"files changed by a failed run: {changed_paths(before, after)}\n{run_output}"
+    )
     assert leftovers(project) == []
 
 
@@ -106,7 +108,9 @@ def test_os_replace_failing_at_each_step_restores_every_file(
         _assert_untouched(project, before, f"k={k}: {run.output}")
 
 
-def test_a_second_failure_while_restoring_still_restores(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_second_failure_while_restoring_still_restores(
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """os.replace fails for the k-th swap and for every call after it: the rollback falls back to writing in place."""
     swaps = _count_calls(monkeypatch, "replace", copy_project(template, tmp_path / "count"))
     for k in range(1, swaps + 1):
@@ -204,7 +208,9 @@ class _FullFile:
         return getattr(self.handle, name)
 
 
-def test_disk_full_on_each_temp_write_changes_nothing(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_disk_full_on_each_temp_write_changes_nothing(
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     probe = _DiskFull(k=0)
     with monkeypatch.context() as m:
         m.setattr(os, "fdopen", probe.fdopen)
@@ -248,8 +254,14 @@ def test_a_real_file_size_limit_changes_nothing(project: Path) -> None:
         sys.exit(main(["-C", {str(project)!r}, "generate"]))
         """
     )
-    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "cannot write: File too large; nothing was changed" in proc.stderr and one_line(proc.stderr)
     _assert_untouched(project, before, proc.stderr)
@@ -286,7 +298,9 @@ def test_a_file_where_a_folder_must_go_appearing_during_the_run(project: Path, m
     _assert_untouched(project, before, run.output)
 
 
-def test_a_nested_folder_chain_is_removed_when_a_later_step_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_nested_folder_chain_is_removed_when_a_later_step_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Folders made for the run (several levels deep) are removed again when the run fails."""
     root = tmp_path / "p"
     root.mkdir()

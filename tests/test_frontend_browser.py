@@ -66,7 +66,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     # The same spec in Svelte 4 syntax, written as generate would with svelte = "4".
     config, specs = load_project(root)
     legacy_edit = next(
-        f for f in frontend_files(specs, dataclasses.replace(config, svelte="4"), Sources(config.root)) if f.kind == "svelte"
+        f
+        for f in frontend_files(specs, dataclasses.replace(config, svelte="4"), Sources(config.root))
+        if f.kind == "svelte"
     )
     legacy = root / "legacy"
     legacy.mkdir()
@@ -75,7 +77,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     # What `svelte-kit sync` writes and the example's tsconfig.json extends.
     (root / ".svelte-kit").mkdir()
     (root / ".svelte-kit/tsconfig.json").write_text(
-        json.dumps({"compilerOptions": {"paths": {"$lib": ["../src/lib"], "$lib/*": ["../src/lib/*"]}, "verbatimModuleSyntax": True}})
+        json.dumps(
+            {
+                "compilerOptions": {
+                    "paths": {"$lib": ["../src/lib"], "$lib/*": ["../src/lib/*"]},
+                    "verbatimModuleSyntax": True,
+                }
+            }
+        )
     )
     link_node_modules(root)
     alias = {"$lib": root / "src/lib", "$legacy": legacy}
@@ -105,13 +114,19 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
 
 
 def update(api: str, feature: str, user: str, data: dict[str, Any]) -> None:
-    resp = httpx.put(f"{api}/api/v1/features/{feature}", json={"data": data}, headers={"Authorization": f"Bearer {token(user)}"}, timeout=10)
+    resp = httpx.put(
+        f"{api}/api/v1/features/{feature}",
+        json={"data": data},
+        headers={"Authorization": f"Bearer {token(user)}"},
+        timeout=10,
+    )
     assert resp.status_code == 200, resp.text
 
 
 def logged(browser: Browser, component: str, kind: str, page: str = "main") -> list[Any]:
     return browser.eval(
-        f"harness.log.filter(e => e.component === {json.dumps(component)} && e.kind === {json.dumps(kind)}).map(e => e.value)", page
+        f"harness.log.filter(e => e.component === {json.dumps(component)} && e.kind === {json.dumps(kind)}).map(e => e.value)",
+        page,
     )
 
 
@@ -149,7 +164,9 @@ def test_listener_follows_store_reconnects_and_room_changes(served: tuple[str, s
 
     # The store becomes non-null after mount (as +layout.svelte does): both listeners join.
     browser.eval(f"harness.connect({json.dumps(token('carol'))})")
-    browser.wait("document.querySelector('#runes-joined').textContent === 'true' && document.querySelector('#legacy-joined').textContent === 'true'")
+    browser.wait(
+        "document.querySelector('#runes-joined').textContent === 'true' && document.querySelector('#legacy-joined').textContent === 'true'"
+    )
 
     update(api, "f1", "carol", {"step": "one"})
     browser.wait("document.querySelector('#runes-latest').textContent.includes('\"step\":\"one\"')")
@@ -162,14 +179,18 @@ def test_listener_follows_store_reconnects_and_room_changes(served: tuple[str, s
     first_sid = browser.eval("harness.socketId()")
     browser.eval("harness.dropConnection()")
     browser.wait(f"harness.connected() && harness.socketId() !== {json.dumps(first_sid)}", timeout=15)
-    browser.wait("document.querySelector('#runes-joined').textContent === 'true' && document.querySelector('#legacy-joined').textContent === 'true'")
+    browser.wait(
+        "document.querySelector('#runes-joined').textContent === 'true' && document.querySelector('#legacy-joined').textContent === 'true'"
+    )
     update(api, "f1", "carol", {"step": "two"})
     browser.wait("document.querySelector('#runes-latest').textContent.includes('\"step\":\"two\"')")
     browser.wait("document.querySelector('#legacy-latest').textContent.includes('\"step\":\"two\"')")
 
     # The room prop changes: the runes listener moves to f2; the legacy one stays in f1.
     browser.eval("harness.setRoom('a', 'f2')")
-    browser.wait("document.querySelector('#runes-room').textContent === 'f2' && document.querySelector('#runes-joined').textContent === 'true'")
+    browser.wait(
+        "document.querySelector('#runes-room').textContent === 'f2' && document.querySelector('#runes-joined').textContent === 'true'"
+    )
     assert browser.text("#runes-latest") == ""  # the old room's payload is not shown as the new room's
     update(api, "f1", "carol", {"step": "three"})
     update(api, "f2", "carol", {"step": "uno"})
@@ -211,7 +232,10 @@ def test_svelte_4_syntax_listener_on_svelte_4(served: tuple[str, str], browser: 
 
     # The only holder of f1 moves to f2: it leaves f1 on the server, and f1 updates stop.
     browser.eval("harness.setRoom('b', 'f2')", tab)
-    browser.wait("document.querySelector('#legacy-room').textContent === 'f2' && document.querySelector('#legacy-joined').textContent === 'true'", tab)
+    browser.wait(
+        "document.querySelector('#legacy-room').textContent === 'f2' && document.querySelector('#legacy-joined').textContent === 'true'",
+        tab,
+    )
     attempt = wait_until_left(browser, api, "f1", "f2", tab)
     browser.wait(f"document.querySelector('#legacy-latest').textContent.includes('marker-{attempt}')", tab)
     seen = steps(logged(browser, "legacy", "callback", tab))
@@ -219,9 +243,13 @@ def test_svelte_4_syntax_listener_on_svelte_4(served: tuple[str, str], browser: 
     assert steps(logged(browser, "legacy", "dispatched", tab)) == seen
 
     # Destroyed: exactly its own handlers are gone; the page's handler stays attached.
-    counts = {e: browser.eval(f"harness.listenerCount('{e}')", tab) for e in ("feature:updated", "connect", "disconnect")}
+    counts = {
+        e: browser.eval(f"harness.listenerCount('{e}')", tab) for e in ("feature:updated", "connect", "disconnect")
+    }
     browser.eval("harness.unmountLegacy()", tab)
-    assert {e: browser.eval(f"harness.listenerCount('{e}')", tab) for e in counts} == {e: n - 1 for e, n in counts.items()}
+    assert {e: browser.eval(f"harness.listenerCount('{e}')", tab) for e in counts} == {
+        e: n - 1 for e, n in counts.items()
+    }
     assert browser.eval("harness.ownHandlerAttached()", tab) is True
     assert browser.errors(tab) == []
 
@@ -241,14 +269,19 @@ def test_refused_join_reaches_onerror_and_the_error_event(served: tuple[str, str
 
     # Moving to a room alice may read clears the error and joins.
     browser.eval("harness.setRoom('a', 'f1')", page="alice")
-    browser.wait("document.querySelector('#runes-joined').textContent === 'true' && document.querySelector('#runes-error').textContent === ''", page="alice")
+    browser.wait(
+        "document.querySelector('#runes-joined').textContent === 'true' && document.querySelector('#runes-error').textContent === ''",
+        page="alice",
+    )
     update(api, "f1", "alice", {"step": "alice-one"})
     browser.wait("document.querySelector('#runes-latest').textContent.includes('alice-one')", page="alice")
     assert browser.errors(page="alice") == []
 
 
 def test_server_side_rendering_never_touches_the_socket(site: Site) -> None:
-    proc = subprocess.run([require_node(), str(site.ssr / "entry.mjs")], capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [require_node(), str(site.ssr / "entry.mjs")], capture_output=True, text=True, timeout=60, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["touched"] == []
@@ -265,6 +298,8 @@ def test_server_side_rendering_trap_catches_a_socket_touch(site: Site, tmp_path:
     )
     link_node_modules(tmp_path)
     assert vite_build(PAGE, tmp_path / "ssr", {"$lib": site.root / "src/lib", "$legacy": unsafe}, ssr="ssr.ts") == []
-    proc = subprocess.run([require_node(), str(tmp_path / "ssr" / "entry.mjs")], capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [require_node(), str(tmp_path / "ssr" / "entry.mjs")], capture_output=True, text=True, timeout=60, check=False
+    )
     assert proc.returncode != 0
     assert "server-side rendering touched socket.connected" in proc.stderr

@@ -41,7 +41,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     assert "PresenceState" in (root / "src/lib/components/realtime/FeatureUpdates.svelte").read_text()
     config, specs = load_project(root)
     legacy_edit = next(
-        f for f in frontend_files(specs, dataclasses.replace(config, svelte="4"), Sources(config.root)) if f.kind == "svelte"
+        f
+        for f in frontend_files(specs, dataclasses.replace(config, svelte="4"), Sources(config.root))
+        if f.kind == "svelte"
     )
     legacy = root / "legacy"
     legacy.mkdir()
@@ -52,7 +54,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         shutil.copy2(harness, page / harness.name)
     (root / ".svelte-kit").mkdir()
     (root / ".svelte-kit/tsconfig.json").write_text(
-        json.dumps({"compilerOptions": {"paths": {"$lib": ["../src/lib"], "$lib/*": ["../src/lib/*"]}, "verbatimModuleSyntax": True}})
+        json.dumps(
+            {
+                "compilerOptions": {
+                    "paths": {"$lib": ["../src/lib"], "$lib/*": ["../src/lib/*"]},
+                    "verbatimModuleSyntax": True,
+                }
+            }
+        )
     )
     link_node_modules(root)
     www = root / "www"
@@ -73,7 +82,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
 
 
 def _shows(browser: Browser, members: str) -> None:
-    browser.wait(" && ".join(f"document.querySelector({json.dumps(s)}).textContent === {json.dumps(members)}" for s in SHOWN))
+    browser.wait(
+        " && ".join(f"document.querySelector({json.dumps(s)}).textContent === {json.dumps(members)}" for s in SHOWN)
+    )
 
 
 async def _tab(api: str, user: str) -> socketio.AsyncClient:

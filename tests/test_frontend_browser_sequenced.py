@@ -33,14 +33,23 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     assert "SequencedRoom" in (root / "src/lib/components/realtime/FeatureUpdates.svelte").read_text()
     config, specs = load_project(root)
     legacy_edit = next(
-        f for f in frontend_files(specs, dataclasses.replace(config, svelte="4"), Sources(config.root)) if f.kind == "svelte"
+        f
+        for f in frontend_files(specs, dataclasses.replace(config, svelte="4"), Sources(config.root))
+        if f.kind == "svelte"
     )
     legacy = root / "legacy"
     legacy.mkdir()
     (legacy / "FeatureUpdates.svelte").write_text(render_file(legacy_edit))
     (root / ".svelte-kit").mkdir()
     (root / ".svelte-kit/tsconfig.json").write_text(
-        json.dumps({"compilerOptions": {"paths": {"$lib": ["../src/lib"], "$lib/*": ["../src/lib/*"]}, "verbatimModuleSyntax": True}})
+        json.dumps(
+            {
+                "compilerOptions": {
+                    "paths": {"$lib": ["../src/lib"], "$lib/*": ["../src/lib/*"]},
+                    "verbatimModuleSyntax": True,
+                }
+            }
+        )
     )
     link_node_modules(root)
     www = root / "www"

@@ -310,7 +310,9 @@ def _problems(results: list[dict]) -> list[str]:
         where = f"{Path(r['file']).name} (svelte {r['version']}, {r['generate']})"
         if r["error"]:
             out.append(f"{where}: error {r['error']}")
-        out += [f"{where}: warning {w['code']} at {w.get('line')}:{w.get('column')}: {w['message']}" for w in r["warnings"]]
+        out += [
+            f"{where}: warning {w['code']} at {w.get('line')}:{w.get('column')}: {w['message']}" for w in r["warnings"]
+        ]
     return out
 
 
@@ -328,9 +330,16 @@ def compiled(generated: Generated, tmp_path_factory: pytest.TempPathFactory) -> 
     """(results for the generated components, results for a component with a known warning), one Node run."""
     jobs = [{"file": str(p), "svelte": "5", "generate": g} for p in generated.runes for g in ("client", "server")]
     # Svelte 4 syntax: with Svelte 4 itself, and with Svelte 5 (how Open WebUI runs its components).
-    jobs += [{"file": str(p), "svelte": s, "generate": g} for p in generated.legacy for s in ("4", "5") for g in ("client", "server")]
+    jobs += [
+        {"file": str(p), "svelte": s, "generate": g}
+        for p in generated.legacy
+        for s in ("4", "5")
+        for g in ("client", "server")
+    ]
     bad = tmp_path_factory.mktemp("control") / "Bad.svelte"
-    bad.write_text('<script lang="ts">\n\texport let label: string = "";\n</script>\n\n<img src="x.png" title={label}>\n')
+    bad.write_text(
+        '<script lang="ts">\n\texport let label: string = "";\n</script>\n\n<img src="x.png" title={label}>\n'
+    )
     controls = [{"file": str(bad), "svelte": s, "generate": "client"} for s in ("4", "5")]
     results = compile_svelte(jobs + controls)
     return results[: len(jobs)], results[len(jobs) :]
@@ -388,12 +397,27 @@ def test_svelte_check_strict(generated: Generated) -> None:
         json.dumps(
             {
                 "compilerOptions": {**STRICT, "paths": {"$lib": ["./src/lib"], "$lib/*": ["./src/lib/*"]}},
-                "include": ["src/lib/components/realtime/*.svelte", "src/legacy/*.svelte", "src/broken/*.svelte", "src/lib/socket/*.ts", "src/lib/stores/*.ts"],
+                "include": [
+                    "src/lib/components/realtime/*.svelte",
+                    "src/legacy/*.svelte",
+                    "src/broken/*.svelte",
+                    "src/lib/socket/*.ts",
+                    "src/lib/stores/*.ts",
+                ],
             }
         )
     )
     proc = subprocess.run(
-        [*tool("svelte-check"), "--workspace", str(generated.root), "--tsconfig", "./tsconfig.json", "--output", "machine", "--fail-on-warnings"],
+        [
+            *tool("svelte-check"),
+            "--workspace",
+            str(generated.root),
+            "--tsconfig",
+            "./tsconfig.json",
+            "--output",
+            "machine",
+            "--fail-on-warnings",
+        ],
         capture_output=True,
         text=True,
         timeout=180,
@@ -411,7 +435,13 @@ def test_svelte_check_strict(generated: Generated) -> None:
 def _tsc(folder: Path, usage: str) -> subprocess.CompletedProcess[str]:
     (folder / "usage.ts").write_text(usage)
     (folder / "tsconfig.json").write_text(json.dumps({"compilerOptions": STRICT, "files": ["events.ts", "usage.ts"]}))
-    return subprocess.run([*tool("tsc"), "-p", str(folder / "tsconfig.json"), "--pretty", "false"], capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [*tool("tsc"), "-p", str(folder / "tsconfig.json"), "--pretty", "false"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_events_ts_passes_tsc_strict_and_catches_misuse(generated: Generated, tmp_path: Path) -> None:
@@ -458,5 +488,11 @@ def test_golden_event_maps_pass_tsc_strict(tmp_path: Path) -> None:
         names.append(f"{case}.ts")
     link_node_modules(tmp_path)
     (tmp_path / "tsconfig.json").write_text(json.dumps({"compilerOptions": STRICT, "files": names}))
-    proc = subprocess.run([*tool("tsc"), "-p", str(tmp_path / "tsconfig.json"), "--pretty", "false"], capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [*tool("tsc"), "-p", str(tmp_path / "tsconfig.json"), "--pretty", "false"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -26,7 +26,12 @@ PLAIN_PACKAGE = {
     "name": "plain-vite-app",
     "private": True,
     "type": "module",
-    "devDependencies": {"@sveltejs/vite-plugin-svelte": "^5.0.0", "svelte": "^5.0.0", "vite": "^6.0.0", "socket.io-client": "^4.8.0"},
+    "devDependencies": {
+        "@sveltejs/vite-plugin-svelte": "^5.0.0",
+        "svelte": "^5.0.0",
+        "vite": "^6.0.0",
+        "socket.io-client": "^4.8.0",
+    },
 }
 # What `npm create vite -- --template svelte-ts` writes: a svelte.config.js that is not SvelteKit's.
 VITE_SVELTE_CONFIG = "import { vitePreprocess } from '@sveltejs/vite-plugin-svelte'\n\nexport default {\n  preprocess: vitePreprocess(),\n}\n"
@@ -58,7 +63,10 @@ def _resolves(importer: Path, spec: str) -> bool:
     ("files", "kit"),
     [
         ({"package.json": json.dumps({"devDependencies": {"@sveltejs/kit": "^2.0.0", "svelte": "^5.0.0"}})}, True),
-        ({"package.json": json.dumps({"dependencies": {"svelte": "^4.2.0"}}), "svelte.config.js": KIT_SVELTE_CONFIG}, True),
+        (
+            {"package.json": json.dumps({"dependencies": {"svelte": "^4.2.0"}}), "svelte.config.js": KIT_SVELTE_CONFIG},
+            True,
+        ),
         ({"svelte.config.mjs": KIT_SVELTE_CONFIG}, True),  # no package.json beside the components: the config tells
         ({"package.json": json.dumps(PLAIN_PACKAGE), "svelte.config.js": VITE_SVELTE_CONFIG}, False),
         ({"package.json": json.dumps(PLAIN_PACKAGE)}, False),
@@ -66,9 +74,20 @@ def _resolves(importer: Path, spec: str) -> bool:
         ({"package.json": "{not json"}, False),  # reported where the Svelte major is read
         ({"web/package.json": json.dumps({"devDependencies": {"@sveltejs/kit": "2"}})}, False),  # another app's
     ],
-    ids=["kit-dependency", "kit-config", "kit-config-no-package", "vite-template", "vite-no-config", "nothing", "broken-json", "other-folder"],
+    ids=[
+        "kit-dependency",
+        "kit-config",
+        "kit-config-no-package",
+        "vite-template",
+        "vite-no-config",
+        "nothing",
+        "broken-json",
+        "other-folder",
+    ],
 )
-def test_sveltekit_is_detected_from_the_dependency_or_a_kit_config(tmp_path: Path, files: dict[str, str], kit: bool) -> None:
+def test_sveltekit_is_detected_from_the_dependency_or_a_kit_config(
+    tmp_path: Path, files: dict[str, str], kit: bool
+) -> None:
     for rel, text in files.items():
         write(tmp_path, rel, text)
     assert is_sveltekit(Config(root=tmp_path), Sources(tmp_path)) is kit
@@ -85,7 +104,9 @@ def test_sveltekit_is_detected_from_the_dependency_or_a_kit_config(tmp_path: Pat
         ("@/stores", "src/components", "", False, "@/stores"),  # the app's own alias: as written
     ],
 )
-def test_store_import_outside_sveltekit_is_relative(store: str, components: str, folder: str, kit: bool, expected: str) -> None:
+def test_store_import_outside_sveltekit_is_relative(
+    store: str, components: str, folder: str, kit: bool, expected: str
+) -> None:
     config = Config(root=Path("/nowhere"), store_import=store, components=components)
     assert store_import(config, folder, kit) == expected
 
@@ -99,7 +120,9 @@ def test_types_import_outside_sveltekit_is_relative() -> None:
 # -- a plain Vite + Svelte app ---------------------------------------------------------------
 
 
-def test_a_plain_vite_app_gets_only_relative_imports_that_resolve(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_plain_vite_app_gets_only_relative_imports_that_resolve(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = _plain_vite_app(tmp_path / "app")
     run = run_cli("-C", str(root), "generate")
     assert run.exit == 0, run.stderr
@@ -110,7 +133,11 @@ def test_a_plain_vite_app_gets_only_relative_imports_that_resolve(tmp_path: Path
         for spec in _imports(text):
             if spec.startswith("."):
                 assert _resolves(file, spec), (file, spec)
-    assert _imports((root / COMPONENT).read_text())[2:] == ["../../stores", "../../socket/events", "../../socket/events"]
+    assert _imports((root / COMPONENT).read_text())[2:] == [
+        "../../stores",
+        "../../socket/events",
+        "../../socket/events",
+    ]
     assert run_cli("-C", str(root), "check").exit == 0
 
 
@@ -121,7 +148,11 @@ def test_a_plain_vite_app_builds_without_any_alias(tmp_path: Path, capsys: pytes
 
     root = _plain_vite_app(tmp_path / "app")
     assert run_cli("-C", str(root), "generate").exit == 0
-    write(root, "index.html", '<!doctype html>\n<html><body><div id="app"></div><script type="module" src="/src/main.ts"></script></body></html>\n')
+    write(
+        root,
+        "index.html",
+        '<!doctype html>\n<html><body><div id="app"></div><script type="module" src="/src/main.ts"></script></body></html>\n',
+    )
     write(
         root,
         "src/main.ts",
@@ -154,12 +185,18 @@ def test_files_left_behind_by_a_moved_setting_are_reported_then_removed(
     before = snapshot(root)
     check = run_cli("-C", str(root), "check", "--no-diff")
     assert check.exit == 1
-    assert f"orphaned (1): run `eventgen generate` to remove it (no spec generates it here any more)\n  {old}: generated file (left behind: the configuration puts generated files elsewhere now)\n" in check.stdout
+    assert (
+        f"orphaned (1): run `eventgen generate` to remove it (no spec generates it here any more)\n  {old}: generated file (left behind: the configuration puts generated files elsewhere now)\n"
+        in check.stdout
+    )
     assert f"missing (1): run `eventgen generate`\n  {new}: generated file\n" in check.stdout
     assert snapshot(root) == before
     generate = run_cli("-C", str(root), "generate")
     assert generate.exit == 0, generate.stderr
-    assert f"{old}: removed orphan: generated file (left behind: the configuration puts generated files elsewhere now)" in generate.stdout
+    assert (
+        f"{old}: removed orphan: generated file (left behind: the configuration puts generated files elsewhere now)"
+        in generate.stdout
+    )
     assert not (root / old).exists() and (root / new).is_file()
     assert not (root / PurePosixPath(old).parent).exists()  # the folder eventgen made, now empty
     assert run_cli("-C", str(root), "check").exit == 0
@@ -172,11 +209,17 @@ def test_a_left_behind_file_edited_by_hand_is_a_conflict(tmp_path: Path, capsys:
     write(root, "eventgen.toml", 'types = "src/lib/types/events.ts"\n')
     before = snapshot(root)
     run = run_cli("-C", str(root), "generate")
-    assert run.exit == 1 and f"{TYPES}:1: conflict (edited by hand): generated file (left behind: the configuration puts generated files elsewhere now)" in run.stdout
+    assert (
+        run.exit == 1
+        and f"{TYPES}:1: conflict (edited by hand): generated file (left behind: the configuration puts generated files elsewhere now)"
+        in run.stdout
+    )
     assert snapshot(root) == before
 
 
-def test_generated_files_that_are_not_this_projects_are_left_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_generated_files_that_are_not_this_projects_are_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = make_project(tmp_path / "app", specs={"feature": FEATURE_SPEC})
     # A nested project with generated code of its own, and a file generated from another specs folder.
     nested = make_project(root / "tools" / "other", specs={"feature": FEATURE_SPEC})

@@ -136,9 +136,18 @@ def test_listeners_expose_members(generated: Generated) -> None:
 
 def test_listeners_compile_without_warnings(generated: Generated) -> None:
     jobs = [{"file": str(p), "svelte": "5", "generate": g} for p in generated.runes for g in ("client", "server")]
-    jobs += [{"file": str(p), "svelte": s, "generate": g} for p in generated.legacy for s in ("4", "5") for g in ("client", "server")]
+    jobs += [
+        {"file": str(p), "svelte": s, "generate": g}
+        for p in generated.legacy
+        for s in ("4", "5")
+        for g in ("client", "server")
+    ]
     results = compile_svelte(jobs)
-    problems = [f"{Path(r['file']).name} svelte {r['version']} {r['generate']}: {r['error'] or r['warnings']}" for r in results if r["error"] or r["warnings"]]
+    problems = [
+        f"{Path(r['file']).name} svelte {r['version']} {r['generate']}: {r['error'] or r['warnings']}"
+        for r in results
+        if r["error"] or r["warnings"]
+    ]
     assert len(results) == 12 and problems == []
 
 
@@ -146,10 +155,31 @@ def test_svelte_check_strict(generated: Generated) -> None:
     root = generated.root
     for name in ("svelte.config.js", "vite.config.ts"):
         (root / name).unlink(missing_ok=True)
-    include = ["src/lib/components/realtime/*.svelte", "src/legacy/*.svelte", "src/lib/socket/*.ts", "src/lib/stores/*.ts"]
-    (root / "tsconfig.json").write_text(json.dumps({"compilerOptions": {**STRICT, "paths": {"$lib": ["./src/lib"], "$lib/*": ["./src/lib/*"]}}, "include": include}))
+    include = [
+        "src/lib/components/realtime/*.svelte",
+        "src/legacy/*.svelte",
+        "src/lib/socket/*.ts",
+        "src/lib/stores/*.ts",
+    ]
+    (root / "tsconfig.json").write_text(
+        json.dumps(
+            {
+                "compilerOptions": {**STRICT, "paths": {"$lib": ["./src/lib"], "$lib/*": ["./src/lib/*"]}},
+                "include": include,
+            }
+        )
+    )
     proc = subprocess.run(
-        [*tool("svelte-check"), "--workspace", str(root), "--tsconfig", "./tsconfig.json", "--output", "machine", "--fail-on-warnings"],
+        [
+            *tool("svelte-check"),
+            "--workspace",
+            str(root),
+            "--tsconfig",
+            "./tsconfig.json",
+            "--output",
+            "machine",
+            "--fail-on-warnings",
+        ],
         capture_output=True,
         text=True,
         timeout=180,
@@ -163,9 +193,17 @@ def test_events_and_runtime_pass_tsc_strict(generated: Generated, tmp_path: Path
     for name in ("events.ts", "eventgen-presence.ts"):
         (tmp_path / name).write_bytes((socket_dir / name).read_bytes())
     (tmp_path / "usage.ts").write_text(USAGE)
-    (tmp_path / "tsconfig.json").write_text(json.dumps({"compilerOptions": STRICT, "files": ["events.ts", "eventgen-presence.ts", "usage.ts"]}))
+    (tmp_path / "tsconfig.json").write_text(
+        json.dumps({"compilerOptions": STRICT, "files": ["events.ts", "eventgen-presence.ts", "usage.ts"]})
+    )
     link_node_modules(tmp_path)
-    proc = subprocess.run([*tool("tsc"), "-p", str(tmp_path / "tsconfig.json"), "--pretty", "false"], capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [*tool("tsc"), "-p", str(tmp_path / "tsconfig.json"), "--pretty", "false"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -197,7 +235,9 @@ def runner(generated: Generated, tmp_path_factory: pytest.TempPathFactory) -> Pa
     options = {**STRICT, "noEmit": False, "module": "ES2022", "outDir": str(folder)}
     (folder / "tsconfig.json").write_text(json.dumps({"compilerOptions": options, "files": ["eventgen-presence.ts"]}))
     (folder / "package.json").write_text('{"type": "module"}\n')
-    proc = subprocess.run([*tool("tsc"), "-p", str(folder / "tsconfig.json")], capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [*tool("tsc"), "-p", str(folder / "tsconfig.json")], capture_output=True, text=True, timeout=120, check=False
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (folder / "run.mjs").write_text(RUNNER)
     return folder / "run.mjs"
@@ -219,7 +259,15 @@ def scenarios(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any
         user = draw(st.sampled_from(users))
         counts[user] += -1 if counts[user] and draw(st.booleans()) else 1
         n = counts[user]
-        diffs.append({"diff": {"joins": [_member(user, n)] if n else [], "leaves": [] if n else [_member(user, 0)], "version": version}})
+        diffs.append(
+            {
+                "diff": {
+                    "joins": [_member(user, n)] if n else [],
+                    "leaves": [] if n else [_member(user, 0)],
+                    "version": version,
+                }
+            }
+        )
         snapshots.append(dict(counts))
     at = draw(st.integers(0, len(diffs)))
     ack = {"ack": {"members": [_member(u, n) for u, n in snapshots[at].items() if n], "version": at}}
@@ -231,14 +279,18 @@ def scenarios(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any
 
 
 def _replay(runner: Path, cases: list[list[dict[str, Any]]]) -> list[Any]:
-    proc = subprocess.run([require_node(), str(runner)], input=json.dumps(cases), capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [require_node(), str(runner)], input=json.dumps(cases), capture_output=True, text=True, timeout=60, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
 
 @settings(max_examples=4, deadline=None)
 @given(st.lists(scenarios(), min_size=60, max_size=60))
-def test_any_delivery_order_ends_at_the_truth(runner: Path, batch: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]) -> None:
+def test_any_delivery_order_ends_at_the_truth(
+    runner: Path, batch: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]
+) -> None:
     """Changes crossing the ack, out of order or twice (two server processes): the list ends right."""
     results = _replay(runner, [steps for steps, _ in batch])
     for (steps, truth), got in zip(batch, results):

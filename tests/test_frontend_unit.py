@@ -80,7 +80,9 @@ def test_auto_finds_the_package_json_nearest_the_components(tmp_path: Path) -> N
     (tmp_path / "package.json").write_text(json.dumps({"dependencies": {"svelte": "^5.0.0"}}))
     (tmp_path / "frontend").mkdir()
     (tmp_path / "frontend/package.json").write_text(json.dumps({"devDependencies": {"svelte": "^4.2.0"}}))
-    config = Config(root=tmp_path, components="frontend/src/lib/components/realtime", types="frontend/src/lib/socket/events.ts")
+    config = Config(
+        root=tmp_path, components="frontend/src/lib/components/realtime", types="frontend/src/lib/socket/events.ts"
+    )
     assert svelte_syntax(config, Sources(tmp_path)) == 4
     assert svelte_syntax(dataclasses.replace(config, components="src/lib/realtime"), Sources(tmp_path)) == 5
     # Forced: the package.json is not even read.
@@ -137,7 +139,9 @@ def test_generate_refuses_an_unreadable_range_and_writes_nothing(app: Path, caps
         ("src/lib/realtime/events.ts", "src/lib/realtime", "web", "./events"),
     ],
 )
-def test_types_import_uses_lib_alias_or_a_relative_path(types: str, components: str, folder: str, expected: str) -> None:
+def test_types_import_uses_lib_alias_or_a_relative_path(
+    types: str, components: str, folder: str, expected: str
+) -> None:
     config = Config(root=Path("/nowhere"), types=types, components=components)
     assert events_import(config, folder) == expected
 
@@ -151,7 +155,9 @@ def test_frontend_files_of_the_example(app: Path) -> None:
     assert 'from "$lib/socket/events";' in component
     assert "let { featureId, onupdated, onerror, children }: Props = $props();" in component
 
-    legacy = frontend_files(specs, dataclasses.replace(config, svelte="4", store_import="$lib/stores/index"), Sources(config.root))[1].body
+    legacy = frontend_files(
+        specs, dataclasses.replace(config, svelte="4", store_import="$lib/stores/index"), Sources(config.root)
+    )[1].body
     assert 'import { socket } from "$lib/stores/index";' in legacy
     assert "export let featureId: string;" in legacy
     assert "<slot updated={current.updated} joined={current.joined} error={current.error} />" in legacy
@@ -199,14 +205,26 @@ events:
     [
         ("socket", "", (4, 14), "field 'socket' becomes the prop 'socket', which is a name the component uses itself"),
         ("default", "", (4, 14), "field 'default' becomes the prop 'default', which is a reserved word in JavaScript"),
-        ("board_id", "      onchanged: str\n", (13, 18), "field 'onchanged' becomes the prop 'onchanged', which is a name the component uses itself"),
-        ("board_id", "      boardId: int\n", (13, 16), "field 'boardId' becomes the prop 'boardId', which is also the prop of field 'board_id'"),
+        (
+            "board_id",
+            "      onchanged: str\n",
+            (13, 18),
+            "field 'onchanged' becomes the prop 'onchanged', which is a name the component uses itself",
+        ),
+        (
+            "board_id",
+            "      boardId: int\n",
+            (13, 16),
+            "field 'boardId' becomes the prop 'boardId', which is also the prop of field 'board_id'",
+        ),
     ],
 )
 def test_a_prop_that_cannot_be_declared_is_invalid_input(
     app: Path, capsys: pytest.CaptureFixture[str], param: str, extra: str, where: tuple[int, int], message: str
 ) -> None:
-    (app / "events/board.yaml").write_text(SPEC_HEAD % (param, param, "", param) if not extra else _with_extra(param, extra))
+    (app / "events/board.yaml").write_text(
+        SPEC_HEAD % (param, param, "", param) if not extra else _with_extra(param, extra)
+    )
     before = snapshot(app)
     run = eventgen(app, "generate")
     assert run.exit == 2
@@ -218,7 +236,9 @@ def test_a_prop_that_cannot_be_declared_is_invalid_input(
 def _with_extra(param: str, extra: str) -> str:
     """The join payload gains a required field beside the room parameter."""
     text = SPEC_HEAD % (param, param, "", param)
-    return text.replace(f"      {param}: str\n  - name: board:changed", f"      {param}: str\n{extra}  - name: board:changed", 1)
+    return text.replace(
+        f"      {param}: str\n  - name: board:changed", f"      {param}: str\n{extra}  - name: board:changed", 1
+    )
 
 
 def test_callback_names_fall_back_to_the_whole_event_name(app: Path) -> None:

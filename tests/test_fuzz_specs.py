@@ -40,14 +40,60 @@ from support.tree import changed_paths, copy_project, snapshot
 from generator.read.bindings import module_bindings
 from generator.spec.models import event_snake, pascal
 
-HOSTILE_BITS = ["it's \"q\"", '"""', "{{ x }}", "{% raw %}", "</script>", "<!--", "-->", "\\", "\u2028", "\x00", "\x1b", "🚀", "\u202e", "*/", "#", "${x}", "\t", "\n"]
+HOSTILE_BITS = [
+    'it\'s "q"',
+    '"""',
+    "{{ x }}",
+    "{% raw %}",
+    "</script>",
+    "<!--",
+    "-->",
+    "\\",
+    "\u2028",
+    "\x00",
+    "\x1b",
+    "🚀",
+    "\u202e",
+    "*/",
+    "#",
+    "${x}",
+    "\t",
+    "\n",
+]
 
 # Names a payload field may not take (generated code uses them); kept here as a list so the
 # test notices when the validator refuses more than this.
 # Names the base project's socket module binds: a helper may not rebind them (CONTRACT 6.3).
 BOUND_NAMES = frozenset(module_bindings(ast.parse(TOKEN_APP[SOCKET_MODULE])).lines)
-TAKEN_FIELD_NAMES = {"str", "int", "float", "bool", "dict", "list", "Any", "Literal", "Field", "eventgen_models", "sio", "user", "l", "I", "O"} | {
-    "construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw", "schema", "schema_json", "update_forward_refs", "validate",
+TAKEN_FIELD_NAMES = {
+    "str",
+    "int",
+    "float",
+    "bool",
+    "dict",
+    "list",
+    "Any",
+    "Literal",
+    "Field",
+    "eventgen_models",
+    "sio",
+    "user",
+    "l",
+    "I",
+    "O",
+} | {
+    "construct",
+    "copy",
+    "dict",
+    "from_orm",
+    "json",
+    "parse_file",
+    "parse_obj",
+    "parse_raw",
+    "schema",
+    "schema_json",
+    "update_forward_refs",
+    "validate",
 }
 
 
@@ -132,10 +178,16 @@ def field_spec(draw: st.DrawFn) -> Any:
             low, high = sorted(draw(st.lists(st.integers(0, 500), min_size=2, max_size=2)))
             spec.update(min_length=low, max_length=high)
     if base in ("int", "float") and draw(st.booleans()):
-        low, high = sorted(draw(st.lists(st.integers(-1000, 1000) if base == "int" else finite, min_size=2, max_size=2)))
+        low, high = sorted(
+            draw(st.lists(st.integers(-1000, 1000) if base == "int" else finite, min_size=2, max_size=2))
+        )
         spec.update(ge=low, le=high)
     if base in ("str", "int", "float") and "ge" not in spec and "min_length" not in spec and draw(st.booleans()):
-        values = draw(st.lists(text if base == "str" else st.integers(-99, 99) if base == "int" else finite, min_size=1, max_size=3))
+        values = draw(
+            st.lists(
+                text if base == "str" else st.integers(-99, 99) if base == "int" else finite, min_size=1, max_size=3
+            )
+        )
         spec["enum"] = values
         if draw(st.booleans()):
             spec["default"] = draw(st.sampled_from(values))
@@ -167,10 +219,16 @@ def spec_document(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
         segments = ["r" + key]
         for p in chosen:
             if draw(st.booleans()):
-                segments.append(draw(text.map(lambda t: t.replace("{", "(").replace("}", ")").replace(":", ".")[:20]).filter(bool)))
+                segments.append(
+                    draw(text.map(lambda t: t.replace("{", "(").replace("}", ")").replace(":", ".")[:20]).filter(bool))
+                )
             segments.append("{" + p + "}")
         pattern = ":".join(segments)
-        access = draw(st.sampled_from(["authenticated", "open_webui.socket.access:can_read_feature"] + (["self"] if len(chosen) == 1 else [])))
+        access = draw(
+            st.sampled_from(
+                ["authenticated", "open_webui.socket.access:can_read_feature"] + (["self"] if len(chosen) == 1 else [])
+            )
+        )
         rooms[key] = {"pattern": pattern, "access": access}
         room_params[key] = chosen
     events: list[dict[str, Any]] = []
@@ -180,7 +238,11 @@ def spec_document(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     for _ in range(draw(st.integers(1, 4))):
         ev_name = draw(event_name)
         ids = {ev_name, "p:" + pascal(ev_name), "s:" + event_snake(ev_name)}
-        if ids & taken or pascal(ev_name) in ("Client", "Server") or ev_name in ("connect", "disconnect", "disconnecting", "connect_error"):
+        if (
+            ids & taken
+            or pascal(ev_name) in ("Client", "Server")
+            or ev_name in ("connect", "disconnect", "disconnecting", "connect_error")
+        ):
             continue
         taken |= ids
         payload = {n: draw(field_spec()) for n in draw(st.lists(identifier, max_size=3, unique=True))}
@@ -193,7 +255,11 @@ def spec_document(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
                 payload[p] = draw(st.sampled_from(["str", "int", {"type": "str", "min_length": 1}]))
         if draw(st.booleans()):
             app_owned = room is not None and rooms[room].get("owner") == "app"
-            action = draw(st.sampled_from(["relay", "handle"] if app_owned else ["join", "leave", "relay", "handle"] if room else ["handle"]))
+            action = draw(
+                st.sampled_from(
+                    ["relay", "handle"] if app_owned else ["join", "leave", "relay", "handle"] if room else ["handle"]
+                )
+            )
             event.update(direction="client_to_server", action=action)
             if room:
                 event["room"] = room
@@ -209,13 +275,28 @@ def spec_document(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
                 event["room"] = room
             else:
                 event["broadcast"] = True
-            helper = draw(identifier.filter(lambda h: not h.startswith("on_") and h not in helpers and h not in dir(__builtins__) and h not in BOUND_NAMES))
+            helper = draw(
+                identifier.filter(
+                    lambda h: (
+                        not h.startswith("on_")
+                        and h not in helpers
+                        and h not in dir(__builtins__)
+                        and h not in BOUND_NAMES
+                    )
+                )
+            )
             helpers.add(helper)
             emit: dict[str, Any] = {"helper": helper}
             if draw(st.booleans()):
-                required = [n for n, f in payload.items() if isinstance(f, str) or (f.get("required", True) and "default" not in f)]
+                required = [
+                    n
+                    for n, f in payload.items()
+                    if isinstance(f, str) or (f.get("required", True) and "default" not in f)
+                ]
                 args = {n: draw(st.sampled_from(ROUTER_EXPRESSIONS + [repr(draw(text))])) for n in required}
-                emit["from"] = [{"file": ROUTER, "function": "update_feature", "after": "Features.update_feature", "args": args}]
+                emit["from"] = [
+                    {"file": ROUTER, "function": "update_feature", "after": "Features.update_feature", "args": args}
+                ]
             event["emit"] = emit
             if room is None or room in joins or rooms[room]["pattern"].startswith("user:{"):
                 if draw(st.booleans()):
@@ -244,7 +325,21 @@ def _python_files(project: Path) -> list[Path]:
 
 def _ruff(files: list[Path]) -> str:
     proc = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--select", "E,F", "--ignore", "E501", "--output-format", "concise", *map(str, files)],
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--no-cache",
+            "--isolated",
+            "--select",
+            "E,F",
+            "--ignore",
+            "E501",
+            "--output-format",
+            "concise",
+            *map(str, files),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -318,8 +413,44 @@ events:
     listener: FeatureUpdates
 """
 
-NOISE = ["", " ", "  ", ":", "- ", "{", "}", "[", "]", "&a", "*a", "!!python/object:os.system", "<<: *a", "'", '"', "\t", "#", "---", "...",
-         "? ", "|", ">", "%YAML 1.1", "~", "null", "yes", "0o17", "1:30", ".inf", "\x00", "\ufeff", "\u2028", "\ud800", "\\", "{{ }}", "é"]
+NOISE = [
+    "",
+    " ",
+    "  ",
+    ":",
+    "- ",
+    "{",
+    "}",
+    "[",
+    "]",
+    "&a",
+    "*a",
+    "!!python/object:os.system",
+    "<<: *a",
+    "'",
+    '"',
+    "\t",
+    "#",
+    "---",
+    "...",
+    "? ",
+    "|",
+    ">",
+    "%YAML 1.1",
+    "~",
+    "null",
+    "yes",
+    "0o17",
+    "1:30",
+    ".inf",
+    "\x00",
+    "\ufeff",
+    "\u2028",
+    "\ud800",
+    "\\",
+    "{{ }}",
+    "é",
+]
 
 
 @st.composite
@@ -350,8 +481,21 @@ def mutated_spec(draw: st.DrawFn) -> str:
 
 
 yaml_trees = st.recursive(
-    st.none() | st.booleans() | st.integers() | finite | st.text(max_size=8) | st.sampled_from(["feature", "feature:x", "client_to_server", "join", "str"]),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["name", "events", "rooms", "payload", "direction", "action", "room", "type", "emit", "x"]) | st.text(max_size=5), inner, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | finite
+    | st.text(max_size=8)
+    | st.sampled_from(["feature", "feature:x", "client_to_server", "join", "str"]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["name", "events", "rooms", "payload", "direction", "action", "room", "type", "emit", "x"])
+            | st.text(max_size=5),
+            inner,
+            max_size=4,
+        )
+    ),
     max_leaves=12,
 )
 
@@ -380,7 +524,13 @@ def test_mutated_specs_are_refused_with_a_position_or_generate(fresh: Any, conte
 
 
 @settings(max_examples=examples(200))
-@given(st.one_of(st.binary(max_size=200), st.text(max_size=200), st.lists(st.sampled_from(NOISE + ["name: feature", "events:", "  - ", "payload:"]), max_size=12).map("\n".join)))
+@given(
+    st.one_of(
+        st.binary(max_size=200),
+        st.text(max_size=200),
+        st.lists(st.sampled_from(NOISE + ["name: feature", "events:", "  - ", "payload:"]), max_size=12).map("\n".join),
+    )
+)
 def test_arbitrary_text_is_refused_with_a_position(fresh: Any, content: str | bytes) -> None:
     _assert_refused_cleanly(fresh(), content)
 

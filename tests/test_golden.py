@@ -148,7 +148,9 @@ def test_remove_equals_never_having_had_the_spec(tmp_path: Path, name: str) -> N
     if any((project / "events").iterdir()):
         assert eventgen(project, "generate").exit == 0
     else:
-        assert files_of(snapshot(case / "expected")) == {k: v for k, v in files_of(pristine).items() if k != f"events/{spec}.yaml"}
+        assert files_of(snapshot(case / "expected")) == {
+            k: v for k, v in files_of(pristine).items() if k != f"events/{spec}.yaml"
+        }
     difference = tree_diff(files_of(snapshot(project)), files_of(snapshot(case / "expected")))
     assert not difference, difference
 

@@ -41,7 +41,9 @@ def _project(tmp_path: Path, spec: str, capsys) -> Path:
 def test_emit_from_a_handler_as_the_page_shows(tmp_path: Path, capsys) -> None:
     root = _project(tmp_path, SPEC, capsys)
     assert (root / "backend/open_webui/handlers/poll.py").read_text() == HANDLER  # the handler exists: no stub appended
-    proc = run_probe(root / "backend", """
+    proc = run_probe(
+        root / "backend",
+        """
         import asyncio
         from support.golden_runtime_probe import Harness
 
@@ -56,7 +58,8 @@ def test_emit_from_a_handler_as_the_page_shows(tmp_path: Path, capsys) -> None:
 
         asyncio.run(Harness.run(scenario))
         print("scenario passed")
-    """)
+    """,
+    )
     assert proc.returncode == 0 and "scenario passed" in proc.stdout, proc.stdout + proc.stderr
 
 
@@ -65,8 +68,13 @@ def test_a_handler_module_may_import_its_emit_helper_at_the_top(tmp_path: Path, 
     module from a handler module is not circular."""
     root = _project(tmp_path, SPEC, capsys)
     handler = root / "backend/open_webui/handlers/poll.py"
-    handler.write_text("from open_webui.socket.main import notify_poll_updated\n\n" + HANDLER.replace("    from open_webui.socket.main import notify_poll_updated\n", ""))
-    proc = run_probe(root / "backend", "import open_webui.socket.main\nimport open_webui.handlers.poll\nprint('imported')\n")
+    handler.write_text(
+        "from open_webui.socket.main import notify_poll_updated\n\n"
+        + HANDLER.replace("    from open_webui.socket.main import notify_poll_updated\n", "")
+    )
+    proc = run_probe(
+        root / "backend", "import open_webui.socket.main\nimport open_webui.handlers.poll\nprint('imported')\n"
+    )
     assert proc.returncode == 0 and "imported" in proc.stdout, proc.stderr
 
 
@@ -100,14 +108,18 @@ ENDPOINT = """
 
 def test_before_return_emits_only_after_the_check(tmp_path: Path, capsys) -> None:
     root = _project(tmp_path, _with_anchor(ANCHOR), capsys)
-    proc = run_probe(root / "backend", ENDPOINT + """
+    proc = run_probe(
+        root / "backend",
+        ENDPOINT
+        + """
     polls.notify_poll_updated = record
     Polls.result = None
     assert call() == "HTTP 404" and sent == [], sent  # an unknown poll: a 404, and nothing emitted
     Polls.result = {"yes": 3}
     assert call() == {"yes": 3} and sent == [{"poll_id": "p1", "votes": {"yes": 3}}], sent
     print("endpoint passed")
-    """)
+    """,
+    )
     assert proc.returncode == 0 and "endpoint passed" in proc.stdout, proc.stdout + proc.stderr
 
 
@@ -115,15 +127,22 @@ def test_after_the_store_call_turns_the_404_into_a_500_as_the_page_says(tmp_path
     anchor = ANCHOR.replace("before: return          # after the 404 check", "after: Polls.vote")
     assert "after: Polls.vote" in anchor
     root = _project(tmp_path, _with_anchor(anchor), capsys)
-    proc = run_probe(root / "backend", ENDPOINT + """
+    proc = run_probe(
+        root / "backend",
+        ENDPOINT
+        + """
     Polls.result = None
     outcome = call()
     assert outcome == "500 ValidationError", outcome  # the helper refuses votes=None before the 404 check runs
     print("endpoint passed")
-    """)
+    """,
+    )
     assert proc.returncode == 0 and "endpoint passed" in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_the_page_documents_refused_as_the_contract_words_it() -> None:
     assert "eventgen_models.Refused(code, message, details=None)" in PAGE
-    assert '{"ok": false, "error": {"code": "not_found", "message": "no such poll",\n"details": {"poll_id": "..."}}}' in PAGE
+    assert (
+        '{"ok": false, "error": {"code": "not_found", "message": "no such poll",\n"details": {"poll_id": "..."}}}'
+        in PAGE
+    )

@@ -96,7 +96,13 @@ def test_py_comment_stays_a_comment(text: str) -> None:
 
 
 @settings(max_examples=examples(100))
-@given(st.recursive(st.none() | st.booleans() | st.integers() | hostile_text, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(hostile_text, inner, max_size=3), max_leaves=8))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | hostile_text,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(hostile_text, inner, max_size=3),
+        max_leaves=8,
+    )
+)
 def test_py_value_is_a_python_literal_of_exactly_the_value(value: object) -> None:
     literal = py_value(value)
     assert ast.literal_eval(literal) == value
@@ -111,7 +117,14 @@ def test_one_line_text_is_one_printable_line() -> None:
 
 def test_jinja_syntax_in_values_is_never_executed() -> None:
     """Templates render values as data: `{{ 7*7 }}` in a description stays that text."""
-    out = render("python/handler_stub.py.j2", function="f", event=HOSTILE["jinja"], spec_path="events/x.yaml", model="m.M", todo=HOSTILE["jinja"])
+    out = render(
+        "python/handler_stub.py.j2",
+        function="f",
+        event=HOSTILE["jinja"],
+        spec_path="events/x.yaml",
+        model="m.M",
+        todo=HOSTILE["jinja"],
+    )
     assert "49" not in out
     assert out.count(HOSTILE["jinja"]) == 2, "both values come out as written"
 
@@ -203,7 +216,7 @@ def test_html_escapes_markup_svelte_braces_and_comment_dashes() -> None:
 # Every hostile piece at once, except a lone surrogate: specs refuse it (tested below).
 H = "".join(text for name, text in HOSTILE.items() if name != "lone surrogate")
 # A room pattern holds 200 characters at most, and its braces are parameters.
-ROOM_TEXT = "q\"'\\ \"\"\" (( x )) </script><!-- --> \u2028\u2029 \x00\x1b\x7f \u202e 🚀 $(x) */ # \\"
+ROOM_TEXT = 'q"\'\\ """ (( x )) </script><!-- --> \u2028\u2029 \x00\x1b\x7f \u202e 🚀 $(x) */ # \\'
 
 
 def _yaml_str(text: str) -> str:
@@ -271,7 +284,9 @@ def hostile_spec(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def hostile_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = make_project(tmp_path_factory.mktemp("hostile") / "app", specs={"feature": hostile_spec(H)}, files=TOKEN_APP)
+    project = make_project(
+        tmp_path_factory.mktemp("hostile") / "app", specs={"feature": hostile_spec(H)}, files=TOKEN_APP
+    )
     run = eventgen(project, "generate")
     assert run.exit == 0, run.output
     return project
@@ -285,7 +300,13 @@ def test_hostile_spec_generates_once_and_stays_in_sync(hostile_project: Path) ->
 
 
 def test_no_generated_file_holds_an_unsafe_character(hostile_project: Path) -> None:
-    for rel in (SOCKET_MODULE, MODELS_MODULE, ROUTER, "src/lib/socket/events.ts", "src/lib/components/realtime/FeatureUpdates.svelte"):
+    for rel in (
+        SOCKET_MODULE,
+        MODELS_MODULE,
+        ROUTER,
+        "src/lib/socket/events.ts",
+        "src/lib/components/realtime/FeatureUpdates.svelte",
+    ):
         text = (hostile_project / rel).read_text(encoding="utf-8")
         bad = sorted({f"U+{ord(ch):04X}" for ch in text if unsafe(ch) and ch not in "\n\t"})
         assert bad == [], f"{rel} holds {bad}"
@@ -332,7 +353,9 @@ def test_generated_python_imports_and_keeps_every_string_exact(hostile_project: 
     assert got["enum"] == [H, "plain"] and got["default"] == H
     assert got["dict_default"] == {H: [H]}
     assert got["room"] == f"feat {ROOM_TEXT}:ID:end {ROOM_TEXT}"
-    assert got["sent"] == [["feature:updated", {"feature_id": "f1", "data": {H: [H]}, "kind": H}, f"feat {ROOM_TEXT}:f1:end {ROOM_TEXT}"]]
+    assert got["sent"] == [
+        ["feature:updated", {"feature_id": "f1", "data": {H: [H]}, "kind": H}, f"feat {ROOM_TEXT}:f1:end {ROOM_TEXT}"]
+    ]
 
 
 @pytest.mark.node
@@ -351,7 +374,19 @@ def test_generated_typescript_type_checks_and_keeps_every_string_exact(hostile_p
         encoding="utf-8",
     )
     proc = subprocess.run(
-        [*tool("tsc"), "--strict", "--noEmit", "--target", "es2022", "--module", "esnext", "--moduleResolution", "bundler", "--skipLibCheck", str(check)],
+        [
+            *tool("tsc"),
+            "--strict",
+            "--noEmit",
+            "--target",
+            "es2022",
+            "--module",
+            "esnext",
+            "--moduleResolution",
+            "bundler",
+            "--skipLibCheck",
+            str(check),
+        ],
         capture_output=True,
         text=True,
         cwd=NODE_DIR,
@@ -365,7 +400,9 @@ def test_generated_typescript_type_checks_and_keeps_every_string_exact(hostile_p
         "const mod = await import('data:text/javascript;base64,' + Buffer.from(js).toString('base64'));"
         "process.stdout.write(JSON.stringify(mod.featureRoom('ID')));"
     )
-    run = subprocess.run([require_node(), "--input-type=module", "-e", script], capture_output=True, text=True, cwd=NODE_DIR, timeout=60)
+    run = subprocess.run(
+        [require_node(), "--input-type=module", "-e", script], capture_output=True, text=True, cwd=NODE_DIR, timeout=60
+    )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout) == f"feat {ROOM_TEXT}:ID:end {ROOM_TEXT}"
 
@@ -382,13 +419,17 @@ def test_generated_svelte_listener_compiles_with_one_script_element(hostile_proj
 
 def test_a_lone_surrogate_anywhere_in_a_spec_is_refused_at_its_position(tmp_path: Path) -> None:
     """YAML's "\\ud800" escape makes text no UTF-8 file can hold (and pydantic cannot build a Literal of)."""
-    spec = hostile_spec("plain").replace('description: "plain"', f'description: {_yaml_str(HOSTILE["lone surrogate"])}', 1)
-    spec = spec.replace("enum: [\"plain\", plain]", f"enum: [{_yaml_str(HOSTILE['lone surrogate'])}, plain]", 1)
+    spec = hostile_spec("plain").replace(
+        'description: "plain"', f"description: {_yaml_str(HOSTILE['lone surrogate'])}", 1
+    )
+    spec = spec.replace('enum: ["plain", plain]', f"enum: [{_yaml_str(HOSTILE['lone surrogate'])}, plain]", 1)
     project = make_project(tmp_path / "app", specs={"feature": spec}, files=TOKEN_APP)
     before = snapshot(project)
     run = eventgen(project, "generate")
     assert run.exit == 2, run.output
-    message = "this text holds a lone surrogate (an unpaired \\ud800-\\udfff escape), which is not a character; remove it"
+    message = (
+        "this text holds a lone surrogate (an unpaired \\ud800-\\udfff escape), which is not a character; remove it"
+    )
     assert run.stderr.splitlines() == [
         f"events/feature.yaml:2:14: description: {message}",
         f"events/feature.yaml:15:32: events[0].payload.kind.enum[0]: {message}",
@@ -415,21 +456,45 @@ events:
 @pytest.mark.parametrize(
     ("name", "helper", "expected"),
     [
-        ("client", "send_box", "events/names.yaml:5:11: events[0].name: event name 'client' would name its payload model ClientPayload, a base class eventgen generates; choose another name"),
-        ("Server", "send_box", "events/names.yaml:5:11: events[0].name: event name 'Server' would name its payload model ServerPayload, a base class eventgen generates; choose another name"),
+        (
+            "client",
+            "send_box",
+            "events/names.yaml:5:11: events[0].name: event name 'client' would name its payload model ClientPayload, a base class eventgen generates; choose another name",
+        ),
+        (
+            "Server",
+            "send_box",
+            "events/names.yaml:5:11: events[0].name: event name 'Server' would name its payload model ServerPayload, a base class eventgen generates; choose another name",
+        ),
         ('"a b"', "send_box", "events/names.yaml:5:11:"),
         ('"box:{x}"', "send_box", "events/names.yaml:5:11:"),
         ('"1box"', "send_box", "events/names.yaml:5:11:"),
         ('"b' + "x" * 64 + '"', "send_box", "events/names.yaml:5:11:"),
         ('"box\\u202eevil"', "send_box", "events/names.yaml:5:11:"),
         ('"bóx"', "send_box", "events/names.yaml:5:11:"),
-        ("box:changed", "on_box_changed", "events/names.yaml:10:20: events[0].emit.helper: helper 'on_box_changed' may not start with 'on_': generated handlers use those names"),
-        ("box:changed", "eventgen_models", "events/names.yaml:10:20: events[0].emit.helper: helper 'eventgen_models' is the name the socket module imports the payload models under"),
-        ("box:changed", "print", "events/names.yaml:10:20: events[0].emit.helper: helper 'print' would hide Python's built-in print() in the socket module; choose another name"),
+        (
+            "box:changed",
+            "on_box_changed",
+            "events/names.yaml:10:20: events[0].emit.helper: helper 'on_box_changed' may not start with 'on_': generated handlers use those names",
+        ),
+        (
+            "box:changed",
+            "eventgen_models",
+            "events/names.yaml:10:20: events[0].emit.helper: helper 'eventgen_models' is the name the socket module imports the payload models under",
+        ),
+        (
+            "box:changed",
+            "print",
+            "events/names.yaml:10:20: events[0].emit.helper: helper 'print' would hide Python's built-in print() in the socket module; choose another name",
+        ),
     ],
 )
-def test_names_that_would_break_identifiers_are_refused_with_a_position(tmp_path: Path, name: str, helper: str, expected: str) -> None:
-    project = make_project(tmp_path / "app", specs={"names": NAME_SPEC.format(name=name, helper=helper)}, files=TOKEN_APP)
+def test_names_that_would_break_identifiers_are_refused_with_a_position(
+    tmp_path: Path, name: str, helper: str, expected: str
+) -> None:
+    project = make_project(
+        tmp_path / "app", specs={"names": NAME_SPEC.format(name=name, helper=helper)}, files=TOKEN_APP
+    )
     before = snapshot(project)
     run = eventgen(project, "generate")
     assert run.exit == 2, run.output
@@ -440,7 +505,9 @@ def test_names_that_would_break_identifiers_are_refused_with_a_position(tmp_path
 def test_the_longest_allowed_event_name_generates_working_code(tmp_path: Path) -> None:
     name = "b" + "x:" * 31 + "z"  # 64 characters, the limit
     assert len(name) == 64
-    project = make_project(tmp_path / "app", specs={"names": NAME_SPEC.format(name=f'"{name}"', helper="send_box")}, files=TOKEN_APP)
+    project = make_project(
+        tmp_path / "app", specs={"names": NAME_SPEC.format(name=f'"{name}"', helper="send_box")}, files=TOKEN_APP
+    )
     run = eventgen(project, "generate")
     assert run.exit == 0, run.output
     compile((project / MODELS_MODULE).read_text(), MODELS_MODULE, "exec")
@@ -456,8 +523,12 @@ def test_the_longest_allowed_event_name_generates_working_code(tmp_path: Path) -
         ("sio", "payload field 'sio' would hide the Socket.IO server `sio` inside the emit helper send_box()"),
     ],
 )
-def test_payload_fields_that_would_shadow_generated_names_are_refused(tmp_path: Path, field: str, expected: str) -> None:
-    spec = NAME_SPEC.format(name="box:changed", helper="send_box").replace("      box_id: str\n", f"      box_id: str\n      {field}: {{type: str, default: x}}\n")
+def test_payload_fields_that_would_shadow_generated_names_are_refused(
+    tmp_path: Path, field: str, expected: str
+) -> None:
+    spec = NAME_SPEC.format(name="box:changed", helper="send_box").replace(
+        "      box_id: str\n", f"      box_id: str\n      {field}: {{type: str, default: x}}\n"
+    )
     project = make_project(tmp_path / "app", specs={"names": spec}, files=TOKEN_APP)
     run = eventgen(project, "generate")
     assert run.exit == 2, run.output
@@ -471,7 +542,9 @@ def test_room_functions_that_would_collide_across_specs_are_refused(tmp_path: Pa
     project = make_project(tmp_path / "app", specs={"c": one, "c_b": two}, files=TOKEN_APP)
     run = eventgen(project, "generate")
     assert run.exit == 2, run.output
-    assert run.stderr.startswith("events/c_b.yaml:3:8: room function 'c_b_room' is already used at events/c.yaml:3"), run.stderr
+    assert run.stderr.startswith("events/c_b.yaml:3:8: room function 'c_b_room' is already used at events/c.yaml:3"), (
+        run.stderr
+    )
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,9 @@ sio = socketio.AsyncServer(async_mode="asgi")
 app = socketio.ASGIApp(sio)
 """
 
-RENAMED_POOL = SOCKET_HEAD + """
+RENAMED_POOL = (
+    SOCKET_HEAD
+    + """
 connected_users = {}
 USER_SOCKETS = {}
 
@@ -38,8 +40,11 @@ async def connect(sid, environ, auth):
 async def disconnect(sid):
     connected_users.pop(sid, None)
 """
+)
 
-PRE_04_POOL = SOCKET_HEAD + """
+PRE_04_POOL = (
+    SOCKET_HEAD
+    + """
 SESSION_POOL = {}
 
 
@@ -49,8 +54,11 @@ async def user_join(sid, data):
     if user:
         SESSION_POOL[sid] = user["id"]
 """
+)
 
-REGISTERED_BY_CALL = SOCKET_HEAD + """
+REGISTERED_BY_CALL = (
+    SOCKET_HEAD
+    + """
 sessions: dict = {}
 
 
@@ -60,14 +68,18 @@ async def on_connect(sid, environ):
 
 sio.on("connect", on_connect)
 """
+)
 
-NO_POOL = SOCKET_HEAD + """
+NO_POOL = (
+    SOCKET_HEAD
+    + """
 
 @sio.event
 async def connect(sid, environ):
     local = {}
     local[sid] = 1
 """
+)
 
 LEGACY_COMPONENT = """\
 <script lang="ts">
@@ -110,18 +122,36 @@ def _init(root: Path, capsys: pytest.CaptureFixture[str]):
 # -- the session pool ------------------------------------------------------------------------
 
 
-def test_a_renamed_session_pool_is_found_and_the_first_generate_works(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_renamed_session_pool_is_found_and_the_first_generate_works(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write(tmp_path, "backend/app/socket.py", RENAMED_POOL)
     run, keys = _init(tmp_path, capsys)
     assert keys["session_pool"] == "connected_users"
     assert "found the session pool `connected_users` (backend/app/socket.py:14, in connect)" in run.stdout.splitlines()
-    assert '# Sessions: `connected_users[sid]` is filled at backend/app/socket.py:14, in connect; generated handlers check it.' in (tmp_path / "eventgen.toml").read_text()
+    assert (
+        "# Sessions: `connected_users[sid]` is filled at backend/app/socket.py:14, in connect; generated handlers check it."
+        in (tmp_path / "eventgen.toml").read_text()
+    )
     assert load_config(tmp_path).session_pool == "connected_users"
-    new = run_cli("-C", str(tmp_path), "new", "board", "--room", "board:{board_id}", "--access", "authenticated", "--join", "board:join", "--emit", "board:changed")
+    new = run_cli(
+        "-C",
+        str(tmp_path),
+        "new",
+        "board",
+        "--room",
+        "board:{board_id}",
+        "--access",
+        "authenticated",
+        "--join",
+        "board:join",
+        "--emit",
+        "board:changed",
+    )
     assert new.exit == 0, new.stderr + new.stdout
     module = (tmp_path / "backend/app/socket.py").read_text()
     ast.parse(module)
-    region = module[module.index("# eventgen:begin board "):]
+    region = module[module.index("# eventgen:begin board ") :]
     assert "connected_users" in region and "SESSION_POOL" not in region
     assert run_cli("-C", str(tmp_path), "check").exit == 0
 
@@ -136,10 +166,15 @@ def test_the_default_name_is_kept_out_of_the_config(tmp_path: Path, capsys: pyte
 
 @pytest.mark.parametrize(
     ("source", "name", "where"),
-    [(PRE_04_POOL, "SESSION_POOL", "app/socket.py:13, in user-join"), (REGISTERED_BY_CALL, "sessions", "app/socket.py:10, in connect")],
+    [
+        (PRE_04_POOL, "SESSION_POOL", "app/socket.py:13, in user-join"),
+        (REGISTERED_BY_CALL, "sessions", "app/socket.py:10, in connect"),
+    ],
     ids=["open-webui-before-0.4", "sio.on-call"],
 )
-def test_the_pool_is_found_in_other_shapes(tmp_path: Path, capsys: pytest.CaptureFixture[str], source: str, name: str, where: str) -> None:
+def test_the_pool_is_found_in_other_shapes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], source: str, name: str, where: str
+) -> None:
     write(tmp_path, "app/socket.py", source)
     run, keys = _init(tmp_path, capsys)
     assert keys.get("session_pool", "SESSION_POOL") == name
@@ -197,12 +232,17 @@ ID_SESSIONS = {
 UNDECIDABLE = {
     "unknown-call": ("SESSION_POOL[sid] = load_session(user)", "`load_session(user)` (line 13)"),
     "parameter": ("SESSION_POOL[sid] = environ", "`environ` (line 13)"),
-    "mixed": ('SESSION_POOL[sid] = user.id if auth else {"id": "guest"}', "`user.id if auth else {'id': 'guest'}` (line 13)"),
+    "mixed": (
+        'SESSION_POOL[sid] = user.id if auth else {"id": "guest"}',
+        "`user.id if auth else {'id': 'guest'}` (line 13)",
+    ),
 }
 
 
 def _pool_module(store: str) -> str:
-    return SOCKET_HEAD + f"""
+    return (
+        SOCKET_HEAD
+        + f"""
 SESSION_POOL = {{}}
 
 
@@ -212,6 +252,7 @@ async def connect(sid, environ, auth):
     data = auth
     {store}
 """
+    )
 
 
 def test_an_era_a_module_storing_ids_gets_session_value_id(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -219,8 +260,14 @@ def test_an_era_a_module_storing_ids_gets_session_value_id(tmp_path: Path, capsy
     run, keys = _init(tmp_path, capsys)
     assert keys["session_value"] == "id"
     assert load_config(tmp_path).session_value == "id"
-    assert 'found the user\'s id in SESSION_POOL[sid]: `user.id` (line 19); session_value = "id"' in run.stdout.splitlines()
-    assert "# It maps a sid to the user's id: `user.id` (line 19)." in (tmp_path / "eventgen.toml").read_text().splitlines()
+    assert (
+        'found the user\'s id in SESSION_POOL[sid]: `user.id` (line 19); session_value = "id"'
+        in run.stdout.splitlines()
+    )
+    assert (
+        "# It maps a sid to the user's id: `user.id` (line 19)."
+        in (tmp_path / "eventgen.toml").read_text().splitlines()
+    )
     assert "session_value" not in run.stderr
 
 
@@ -242,14 +289,23 @@ def test_dict_stores_keep_the_default(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_the_bundled_example_is_read_as_dict_sessions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write(tmp_path, "backend/open_webui/socket/main.py", (Path(__file__).resolve().parents[1] / "examples/openwebui-mini/backend/open_webui/socket/main.py").read_text())
+    write(
+        tmp_path,
+        "backend/open_webui/socket/main.py",
+        (Path(__file__).resolve().parents[1] / "examples/openwebui-mini/backend/open_webui/socket/main.py").read_text(),
+    )
     _run, keys = _init(tmp_path, capsys)
     assert "session_value" not in keys
-    assert "# It maps a sid to a user dict: `user.model_dump()` (line 66)." in (tmp_path / "eventgen.toml").read_text().splitlines()
+    assert (
+        "# It maps a sid to a user dict: `user.model_dump()` (line 66)."
+        in (tmp_path / "eventgen.toml").read_text().splitlines()
+    )
 
 
 @pytest.mark.parametrize(("store", "shown"), list(UNDECIDABLE.values()), ids=list(UNDECIDABLE))
-def test_an_undecidable_store_keeps_the_default_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str], store: str, shown: str) -> None:
+def test_an_undecidable_store_keeps_the_default_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], store: str, shown: str
+) -> None:
     write(tmp_path, "app/socket.py", _pool_module(store))
     run, keys = _init(tmp_path, capsys)
     assert "session_value" not in keys and load_config(tmp_path).session_value == "dict"
@@ -257,21 +313,30 @@ def test_an_undecidable_store_keeps_the_default_and_says_so(tmp_path: Path, caps
         f"eventgen init: warning: app/socket.py: cannot tell whether SESSION_POOL[sid] = {shown} stores a user dict or the user's id; "
         'keeping session_value = "dict" (set session_value = "id" in eventgen.toml if it maps a sid to the user\'s id)'
     ) in run.stderr.splitlines()
-    assert "# The code does not tell whether it maps a sid to a user dict or to the user's id: set session_value." in (tmp_path / "eventgen.toml").read_text()
+    assert (
+        "# The code does not tell whether it maps a sid to a user dict or to the user's id: set session_value."
+        in (tmp_path / "eventgen.toml").read_text()
+    )
 
 
 def test_stores_that_disagree_keep_the_default_and_say_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Era C stored the id in connect and again in user-join; a dict in one of them is a contradiction."""
-    source = _pool_module("SESSION_POOL[sid] = user.id") + """
+    source = (
+        _pool_module("SESSION_POOL[sid] = user.id")
+        + """
 
 @sio.on("user-join")
 async def user_join(sid, data):
     SESSION_POOL[sid] = data["user"].model_dump()
 """
+    )
     write(tmp_path, "app/socket.py", source)
     run, keys = _init(tmp_path, capsys)
     assert "session_value" not in keys
-    assert "app/socket.py: SESSION_POOL[sid] stores both user dicts and ids: `user.id` (line 13), `data['user'].model_dump()` (line 18)" in run.stderr
+    assert (
+        "app/socket.py: SESSION_POOL[sid] stores both user dicts and ids: `user.id` (line 13), `data['user'].model_dump()` (line 18)"
+        in run.stderr
+    )
 
 
 # -- the Svelte major --------------------------------------------------------------------------
@@ -285,12 +350,39 @@ def _frontend(root: Path, components: dict[str, str], package: dict | None = Non
         write(root, "package.json", json.dumps(package))
 
 
-def test_svelte_4_components_without_package_json_pin_svelte_4(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _frontend(tmp_path, {"Title.svelte": LEGACY_COMPONENT, "chat/Static.svelte": PLAIN_COMPONENT, "chat/Other.svelte": LEGACY_COMPONENT})
+def test_svelte_4_components_without_package_json_pin_svelte_4(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _frontend(
+        tmp_path,
+        {
+            "Title.svelte": LEGACY_COMPONENT,
+            "chat/Static.svelte": PLAIN_COMPONENT,
+            "chat/Other.svelte": LEGACY_COMPONENT,
+        },
+    )
     run, keys = _init(tmp_path, capsys)
     assert keys["svelte"] == "4"
-    assert "found Svelte 4 syntax in the existing components (2 of 3 components use Svelte 4 syntax (export let, $:, on:, <slot>) and none uses runes)" in run.stdout
-    new = run_cli("-C", str(tmp_path), "new", "board", "--room", "board:{board_id}", "--access", "authenticated", "--join", "board:join", "--emit", "board:changed", "--listener", "BoardUpdates")
+    assert (
+        "found Svelte 4 syntax in the existing components (2 of 3 components use Svelte 4 syntax (export let, $:, on:, <slot>) and none uses runes)"
+        in run.stdout
+    )
+    new = run_cli(
+        "-C",
+        str(tmp_path),
+        "new",
+        "board",
+        "--room",
+        "board:{board_id}",
+        "--access",
+        "authenticated",
+        "--join",
+        "board:join",
+        "--emit",
+        "board:changed",
+        "--listener",
+        "BoardUpdates",
+    )
     assert new.exit == 0, new.stderr + new.stdout
     listener = (tmp_path / "src/lib/components/realtime/BoardUpdates.svelte").read_text()
     assert re.search(r"^\texport let boardId", listener, re.MULTILINE) and "$props()" not in listener
@@ -309,7 +401,9 @@ def test_svelte_4_components_without_package_json_pin_svelte_4(tmp_path: Path, c
     ],
     ids=["runes", "mixed", "no-telling-syntax", "no-components"],
 )
-def test_components_tell_the_major(tmp_path: Path, capsys: pytest.CaptureFixture[str], components: dict[str, str], expected: str | None) -> None:
+def test_components_tell_the_major(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], components: dict[str, str], expected: str | None
+) -> None:
     _frontend(tmp_path, components)
     _run, keys = _init(tmp_path, capsys)
     assert keys.get("svelte") == expected
@@ -317,7 +411,9 @@ def test_components_tell_the_major(tmp_path: Path, capsys: pytest.CaptureFixture
 
 def test_package_json_wins_over_the_components(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Open WebUI writes Svelte 4 syntax on Svelte 5: package.json says 5, and "auto" follows it."""
-    _frontend(tmp_path, {"A.svelte": LEGACY_COMPONENT}, {"devDependencies": {"svelte": "^5.0.0", "@sveltejs/kit": "^2.0.0"}})
+    _frontend(
+        tmp_path, {"A.svelte": LEGACY_COMPONENT}, {"devDependencies": {"svelte": "^5.0.0", "@sveltejs/kit": "^2.0.0"}}
+    )
     run, keys = _init(tmp_path, capsys)
     assert "svelte" not in keys
     assert "found Svelte 5 (package.json: svelte ^5.0.0)" in run.stdout
@@ -344,17 +440,31 @@ def test_an_installed_svelte_3_is_warned_about_too(tmp_path: Path, capsys: pytes
     assert keys["svelte"] == "4"  # from the components
 
 
-def test_a_plain_vite_app_gets_relative_store_imports_from_init(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_plain_vite_app_gets_relative_store_imports_from_init(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A svelte.config.js without `kit` (Vite's template) is not SvelteKit; one with `kit` is."""
     _frontend(tmp_path, {}, {"devDependencies": {"svelte": "^5.0.0", "vite": "^6.0.0"}})
-    write(tmp_path, "src/lib/stores/index.ts", "import { writable } from 'svelte/store';\nexport const socket = writable(null);\n")
-    write(tmp_path, "svelte.config.js", "import { vitePreprocess } from '@sveltejs/vite-plugin-svelte'\nexport default { preprocess: vitePreprocess() }\n")
+    write(
+        tmp_path,
+        "src/lib/stores/index.ts",
+        "import { writable } from 'svelte/store';\nexport const socket = writable(null);\n",
+    )
+    write(
+        tmp_path,
+        "svelte.config.js",
+        "import { vitePreprocess } from '@sveltejs/vite-plugin-svelte'\nexport default { preprocess: vitePreprocess() }\n",
+    )
     _run, keys = _init(tmp_path, capsys)
     assert keys["store_import"] == "../../stores/index"
     (tmp_path / "eventgen.toml").unlink()
-    write(tmp_path, "svelte.config.js", textwrap.dedent("""\
+    write(
+        tmp_path,
+        "svelte.config.js",
+        textwrap.dedent("""\
         import adapter from '@sveltejs/adapter-static';
         export default { kit: { adapter: adapter() } };
-    """))
+    """),
+    )
     _run, keys = _init(tmp_path, capsys)
     assert "store_import" not in keys  # $lib/stores, the default

@@ -44,13 +44,26 @@ def _app(dest: Path) -> Path:
 
 def _generate(app: Path, kill_after: int = 0, command: str = "generate") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-c", _KILLER, str(kill_after), str(app), command], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", _KILLER, str(kill_after), str(app), command],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def _imports(app: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHONPATH")}
     env.update(PYTHONPATH=str(app / "backend"), WEBUI_SECRET_KEY="x")
-    return subprocess.run([sys.executable, "-c", "import open_webui.main"], capture_output=True, text=True, env=env, timeout=120, cwd=app / "backend")
+    return subprocess.run(
+        [sys.executable, "-c", "import open_webui.main"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=app / "backend",
+    )
 
 
 def test_a_generate_killed_after_any_swap_leaves_a_backend_that_imports(tmp_path: Path) -> None:
@@ -69,7 +82,9 @@ def test_a_generate_killed_after_any_swap_leaves_a_backend_that_imports(tmp_path
         assert imported.returncode == 0, f"killed after swap {n}: {imported.stderr}"
         if n < swaps:  # the temp files of the swaps it never made are reported
             checked = _generate(app, command="check")
-            assert checked.returncode == 1 and "temporary file of an interrupted run" in checked.stdout + checked.stderr, checked.stdout
+            assert (
+                checked.returncode == 1 and "temporary file of an interrupted run" in checked.stdout + checked.stderr
+            ), checked.stdout
         again = _generate(app)
         assert again.returncode == 0, again.stdout + again.stderr
         tree = snapshot(app)

@@ -59,7 +59,9 @@ def project(tmp_path: Path) -> Path:
     return target
 
 
-@pytest.mark.parametrize("args", [("--help",), ("check", "--help"), ("generate", "--help"), ("validate", "--help")], ids=" ".join)
+@pytest.mark.parametrize(
+    "args", [("--help",), ("check", "--help"), ("generate", "--help"), ("validate", "--help")], ids=" ".join
+)
 def test_help_imports_no_heavy_library(args: tuple[str, ...]) -> None:
     code, output, loaded = probe(*args)
     assert code == 0 and "Usage:" in output
@@ -76,7 +78,10 @@ def test_validate_loads_specs_without_libcst_or_jinja(project: Path) -> None:
 
 def test_validate_reports_errors_without_libcst_or_jinja(project: Path) -> None:
     spec = project / "events" / "feature.yaml"
-    spec.write_text(spec.read_text(encoding="utf-8").replace("direction: client_to_server", "direction: sideways", 1), encoding="utf-8")
+    spec.write_text(
+        spec.read_text(encoding="utf-8").replace("direction: client_to_server", "direction: sideways", 1),
+        encoding="utf-8",
+    )
     code, output, loaded = probe("-C", str(project), "validate")
     assert code == 2, output
     assert "events/feature.yaml:" in output
@@ -115,8 +120,20 @@ def test_fast_path_falls_back_to_the_full_path(project: Path) -> None:
 
 def test_help_imports_only_click_and_the_cli() -> None:
     """`--help` needs click and the command table, nothing of the stages behind them."""
-    stages = ("generator.spec", "generator.plan", "generator.apply", "generator.sink", "generator.read", "generator.config", "generator.stamps", "generator.fast_check", "generator.markers")
+    stages = (
+        "generator.spec",
+        "generator.plan",
+        "generator.apply",
+        "generator.sink",
+        "generator.read",
+        "generator.config",
+        "generator.stamps",
+        "generator.fast_check",
+        "generator.markers",
+    )
     script = "import json, sys\nfrom generator.cli import main\ntry:\n    main(['--help'])\nfinally:\n    print(json.dumps(sorted(m for m in sys.modules if m.startswith('generator'))))"
-    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60, check=False
+    )
     loaded = json.loads(done.stdout.splitlines()[-1])
     assert not [name for name in loaded if name.startswith(stages)], loaded

@@ -92,7 +92,9 @@ def test_a_pattern_that_could_read_two_ways_is_refused_at_its_line(project: Path
     assert re.search(rf"events/grid\.yaml:4:\d+: .*{re.escape(message)}", out), out
 
 
-@pytest.mark.parametrize("pattern", ["lobby", "feature:{feature_id}", "chat:{chat_id}:typing", "a:{b}:c:{d}", "grid:{x}:{y}"])
+@pytest.mark.parametrize(
+    "pattern", ["lobby", "feature:{feature_id}", "chat:{chat_id}:typing", "a:{b}:c:{d}", "grid:{x}:{y}"]
+)
 def test_well_formed_patterns_parse(pattern: str) -> None:
     shape, params = parse_pattern(pattern)
     assert shape.segments[0] is not None
@@ -131,7 +133,9 @@ def test_a_room_name_has_one_reading(values: list[str]) -> None:
 _LITERALS = ("a", "b", "c")
 _VALUES = (*_LITERALS, ":", "%", "a:b", "%3A")
 _segment = st.one_of(st.sampled_from(_LITERALS), st.none())
-_shape = st.builds(lambda first, rest: Shape((first, *rest)), st.sampled_from(_LITERALS), st.lists(_segment, max_size=3))
+_shape = st.builds(
+    lambda first, rest: Shape((first, *rest)), st.sampled_from(_LITERALS), st.lists(_segment, max_size=3)
+)
 
 
 def _names(shape: Shape) -> set[str]:
@@ -154,7 +158,9 @@ def test_overlap_verdict_equals_brute_force(shapes: list[Shape]) -> None:
 
 # A room the app builds by hand does not escape its values: a hole may hold ':'. Brute force over
 # the same small alphabet, holes filled with any value (or nothing), against `overlaps_glob`.
-_glob = st.lists(st.one_of(st.sampled_from(("a", "b", ":", "a:", ":b", "ab")), st.none()), min_size=1, max_size=4).map(tuple)
+_glob = st.lists(st.one_of(st.sampled_from(("a", "b", ":", "a:", ":b", "ab")), st.none()), min_size=1, max_size=4).map(
+    tuple
+)
 
 
 def _glob_names(glob: tuple[str | None, ...]) -> set[str]:
@@ -263,7 +269,10 @@ def test_two_specs_whose_rooms_overlap_are_refused_naming_both(project: Path) ->
         """,
     )
     out = refused(project, "validate")
-    assert re.search(r"events/sneaky\.yaml:4:\d+: room 'peek' \(note:\{nid\}\) can build the same names as room 'note' \(note:\{note_id\}\) at events/notes\.yaml:4", out), out
+    assert re.search(
+        r"events/sneaky\.yaml:4:\d+: room 'peek' \(note:\{nid\}\) can build the same names as room 'note' \(note:\{note_id\}\) at events/notes\.yaml:4",
+        out,
+    ), out
     refused(project, "generate")
 
 
@@ -322,17 +331,27 @@ events:
 @pytest.mark.parametrize(
     "entered",
     [
-        'f"user:{user[\'id\']}"',  # the base module's own, kept as is
+        "f\"user:{user['id']}\"",  # the base module's own, kept as is
         '"user:" + user["id"]',
         '"user:{}".format(user["id"])',
         '"user:%s" % user["id"]',
         "user_room(user['id'])",
-        'room=f"user:{user[\'id\']}"',
+        "room=f\"user:{user['id']}\"",
         '":".join(["user", user["id"]])',
         "USER_PREFIX + user['id']",
         "built_room(user['id'])",
     ],
-    ids=["f-string", "concatenation", "format", "percent", "helper-function", "keyword", "str-join", "module-constant", "local-variable"],
+    ids=[
+        "f-string",
+        "concatenation",
+        "format",
+        "percent",
+        "helper-function",
+        "keyword",
+        "str-join",
+        "module-constant",
+        "local-variable",
+    ],
 )
 def test_a_room_the_app_enters_by_hand_must_be_declared_owner_app(project: Path, entered: str) -> None:
     main = project / SOCKET_MODULE
@@ -345,7 +364,10 @@ def test_a_room_the_app_enters_by_hand_must_be_declared_owner_app(project: Path,
     main.write_text(text)
     write_spec(project, "inbox", USER_ROOM_SPEC.replace("{extra}", ""))
     out = refused(project, "generate")
-    assert f"events/inbox.yaml:4:14: room 'inbox' (user:{{user_id}}) can build a name of a room the app enters by hand at {SOCKET_MODULE}:{line}" in out, out
+    assert (
+        f"events/inbox.yaml:4:14: room 'inbox' (user:{{user_id}}) can build a name of a room the app enters by hand at {SOCKET_MODULE}:{line}"
+        in out
+    ), out
     assert "owner: app" in out
     refused(project, "check")
 
@@ -593,7 +615,9 @@ def test_an_event_the_code_already_handles_is_refused(project: Path, form: str) 
     code = REGISTRATION_FORMS[form]
     event = "feature_ping" if form.startswith("namespace") else "feature:ping"
     first = append_to(project, SOCKET_MODULE, "\n\n" + code) + 2
-    line = first + next(i for i, text in enumerate(code.splitlines()) if "feature:ping" in text or "on_feature_ping" in text)
+    line = first + next(
+        i for i, text in enumerate(code.splitlines()) if "feature:ping" in text or "on_feature_ping" in text
+    )
     write_spec(project, "feature", _ping_spec(event))
     out = refused(project, "generate")
     assert "events/feature.yaml:3:" in out and f"is already handled at {SOCKET_MODULE}:{line}" in out, out
@@ -622,7 +646,11 @@ def test_event_decorator_registers_the_function_name(project: Path) -> None:
 
 
 def test_a_router_that_registers_a_handler_counts_too(project: Path) -> None:
-    append_to(project, ROUTER, '\n\nfrom open_webui.socket.main import sio\n\n\n@sio.on("feature:ping")\nasync def legacy(sid, data=None):\n    pass\n')
+    append_to(
+        project,
+        ROUTER,
+        '\n\nfrom open_webui.socket.main import sio\n\n\n@sio.on("feature:ping")\nasync def legacy(sid, data=None):\n    pass\n',
+    )
     write_spec(project, "feature", _ping_spec("feature:ping"))
     out = refused(project, "generate")
     assert f"is already handled at {ROUTER}:" in out
@@ -634,7 +662,9 @@ def test_renaming_a_generated_event_to_a_hand_written_one_is_refused(project: Pa
     assert eventgen(project, "generate").exit == 0
     write_spec(project, "feature", _ping_spec("user-list"))
     out = refused(project, "generate")
-    line = (project / SOCKET_MODULE).read_text().splitlines().index('@sio.on("user-list")  # legacy dashed name, still used by the sidebar') + 1
+    line = (project / SOCKET_MODULE).read_text().splitlines().index(
+        '@sio.on("user-list")  # legacy dashed name, still used by the sidebar'
+    ) + 1
     assert f"event 'user-list' is already handled at {SOCKET_MODULE}:{line} by @sio.on (user_list)" in out
     refused(project, "check")
 
@@ -645,7 +675,9 @@ def test_list_shows_every_registration_form_as_unmanaged(project: Path) -> None:
     run = eventgen(project, "list", "--format", "json")
     assert run.exit == 0, run.output
     names = set(re.findall(r'"name": "([^"]+)"', run.stdout))
-    assert {f"legacy:{len(code)}" for form, code in REGISTRATION_FORMS.items() if not form.startswith("namespace")} <= names
+    assert {
+        f"legacy:{len(code)}" for form, code in REGISTRATION_FORMS.items() if not form.startswith("namespace")
+    } <= names
     assert "feature_ping" in names  # the namespace method on_feature_ping
 
 
@@ -658,8 +690,17 @@ def test_message_is_reserved(project: Path) -> None:
 # ---------------------------------------------------------------- 6.5 handler modules
 
 
-@pytest.mark.parametrize("handler, what", [("json:loads", "standard library"), ("asyncio.tasks:x", "standard library"), ("pydantic.extra:f", "installed package")])
-def test_a_handler_module_that_would_shadow_an_importable_module_is_refused(project: Path, handler: str, what: str) -> None:
+@pytest.mark.parametrize(
+    "handler, what",
+    [
+        ("json:loads", "standard library"),
+        ("asyncio.tasks:x", "standard library"),
+        ("pydantic.extra:f", "installed package"),
+    ],
+)
+def test_a_handler_module_that_would_shadow_an_importable_module_is_refused(
+    project: Path, handler: str, what: str
+) -> None:
     write_spec(project, "feature", _ping_spec("feature:ping").replace("open_webui.socket.pings:ping", handler))
     out = refused(project, "generate")
     assert "events/feature.yaml:6:" in out and what in out, out
@@ -672,15 +713,50 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "openwebui-mini"
 
 ATTACKS = {
     # Any user joins any room: user:carol, feature:f2 ...
-    "bare-param-room": ('rooms:\n  any:\n    pattern: "{topic}"\n    access: authenticated\n', "topic:join", "join", "any", "topic: str", "starts with a parameter"),
+    "bare-param-room": (
+        'rooms:\n  any:\n    pattern: "{topic}"\n    access: authenticated\n',
+        "topic:join",
+        "join",
+        "any",
+        "topic: str",
+        "starts with a parameter",
+    ),
     # A second spec opens the room the feature spec guards with a callable.
-    "reopened-room": ('rooms:\n  peek:\n    pattern: "feature:{fid}"\n    access: authenticated\n', "peek:join", "join", "peek", "fid: str", "can build the same names as room 'feature'"),
+    "reopened-room": (
+        'rooms:\n  peek:\n    pattern: "feature:{fid}"\n    access: authenticated\n',
+        "peek:join",
+        "join",
+        "peek",
+        "fid: str",
+        "can build the same names as room 'feature'",
+    ),
     # Generated leaves would take the app's own members out of user:{id}.
-    "app-room": ('rooms:\n  me:\n    pattern: "user:{uid}"\n    access: authenticated\n', "me:leave", "leave", "me", "uid: str", "can build a name of a room the app enters by hand"),
+    "app-room": (
+        'rooms:\n  me:\n    pattern: "user:{uid}"\n    access: authenticated\n',
+        "me:leave",
+        "leave",
+        "me",
+        "uid: str",
+        "can build a name of a room the app enters by hand",
+    ),
     # A renamed event replaces the legacy handler.
-    "legacy-event": ("", "user-list", "handle", None, "n: int", "is already handled at backend/open_webui/socket/main.py"),
+    "legacy-event": (
+        "",
+        "user-list",
+        "handle",
+        None,
+        "n: int",
+        "is already handled at backend/open_webui/socket/main.py",
+    ),
     # A generated handler module shadows the standard library.
-    "stdlib-handler": ("", "peek:json", "handle", None, "n: int", "would shadow Python's standard library module 'json'"),
+    "stdlib-handler": (
+        "",
+        "peek:json",
+        "handle",
+        None,
+        "n: int",
+        "would shadow Python's standard library module 'json'",
+    ),
 }
 
 
@@ -690,7 +766,14 @@ def test_the_attacks_on_the_example_app_are_refused_at_generate_time(tmp_path: P
     app = tmp_path / "app"
     shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit"))
     handler = "json:loads" if attack == "stdlib-handler" else "open_webui.socket.peek:run"
-    lines = ["name: peek", rooms.rstrip("\n"), "events:", f"  - name: {event}", "    direction: client_to_server", f"    action: {action}"]
+    lines = [
+        "name: peek",
+        rooms.rstrip("\n"),
+        "events:",
+        f"  - name: {event}",
+        "    direction: client_to_server",
+        f"    action: {action}",
+    ]
     lines += [f"    room: {room}"] if room else [f"    handler: {handler}"]
     lines += ["    payload:", f"      {field}"]
     (app / "events" / "peek.yaml").write_text("\n".join(line for line in lines if line) + "\n")
@@ -711,7 +794,11 @@ def test_helpers_named_like_the_example_apps_objects_are_refused(tmp_path: Path,
 def test_a_client_chosen_hole_can_span_segments(project: Path) -> None:
     """Open WebUI's ydoc join enters f"doc_{document_id}" for any id a client sends: document_id
     "secret:x1" puts the client in doc_secret:x1, a spec room guarded by a callable."""
-    append_to(project, SOCKET_MODULE, '\n\n@sio.on("ydoc:document:join")\nasync def ydoc_join(sid, data):\n    await sio.enter_room(sid, f"doc_{data[\'document_id\']}")\n')
+    append_to(
+        project,
+        SOCKET_MODULE,
+        '\n\n@sio.on("ydoc:document:join")\nasync def ydoc_join(sid, data):\n    await sio.enter_room(sid, f"doc_{data[\'document_id\']}")\n',
+    )
     write_spec(
         project,
         "docn",
@@ -735,8 +822,16 @@ def test_a_client_chosen_hole_can_span_segments(project: Path) -> None:
 
 
 def test_a_room_with_other_literal_text_is_not_the_apps(project: Path) -> None:
-    append_to(project, SOCKET_MODULE, '\n\n@sio.on("ydoc:document:join")\nasync def ydoc_join(sid, data):\n    await sio.enter_room(sid, f"doc_{data[\'document_id\']}")\n')
-    write_spec(project, "lobby", "name: lobby\nrooms:\n  lobby:\n    pattern: lobby\n    access: authenticated\nevents:\n  - name: lobby:join\n    direction: client_to_server\n    action: join\n    room: lobby\n")
+    append_to(
+        project,
+        SOCKET_MODULE,
+        '\n\n@sio.on("ydoc:document:join")\nasync def ydoc_join(sid, data):\n    await sio.enter_room(sid, f"doc_{data[\'document_id\']}")\n',
+    )
+    write_spec(
+        project,
+        "lobby",
+        "name: lobby\nrooms:\n  lobby:\n    pattern: lobby\n    access: authenticated\nevents:\n  - name: lobby:join\n    direction: client_to_server\n    action: join\n    room: lobby\n",
+    )
     run = eventgen(project, "generate")
     assert run.exit == 0, run.output
 
@@ -746,14 +841,18 @@ def test_a_room_with_other_literal_text_is_not_the_apps(project: Path) -> None:
     [
         'async def join_note(sid, note_id):\n    room = f"note:{note_id}"\n    await sio.enter_room(sid, room)\n',
         'async def join_note(sid, note_id):\n    await sio.manager.enter_room(sid, "/", f"note:{note_id}")\n',
-        'async def enter_room_for_users(room, sids):\n    for sid in sids:\n        await sio.enter_room(sid, room)\n\n\n'
+        "async def enter_room_for_users(room, sids):\n    for sid in sids:\n        await sio.enter_room(sid, room)\n\n\n"
         'async def share(note_id, sids):\n    await enter_room_for_users(f"note:{note_id}", sids)\n',
     ],
     ids=["local-variable", "manager", "room-parameter"],
 )
 def test_more_ways_of_entering_a_room_by_hand(project: Path, code: str) -> None:
     line = append_to(project, SOCKET_MODULE, "\n\n" + code) + 2
-    write_spec(project, "note", "name: note\nrooms:\n  note:\n    pattern: \"note:{note_id}\"\n    access: authenticated\nevents:\n  - name: note:join\n    direction: client_to_server\n    action: join\n    room: note\n    payload:\n      note_id: str\n")
+    write_spec(
+        project,
+        "note",
+        'name: note\nrooms:\n  note:\n    pattern: "note:{note_id}"\n    access: authenticated\nevents:\n  - name: note:join\n    direction: client_to_server\n    action: join\n    room: note\n    payload:\n      note_id: str\n',
+    )
     out = refused(project, "generate")
     # Reported where the room is entered: the enter_room call, or the call site of the function that enters it.
     entered = line + max(i for i, text in enumerate(code.splitlines()) if "enter_room" in text)
@@ -762,9 +861,24 @@ def test_more_ways_of_entering_a_room_by_hand(project: Path, code: str) -> None:
 
 def test_a_router_calling_the_apps_room_function_counts(project: Path) -> None:
     """Upstream Open WebUI: routers call enter_room_for_users(f"group:{id}", user_ids) from socket.main."""
-    append_to(project, SOCKET_MODULE, '\n\nasync def enter_room_for_users(room, sids):\n    for sid in sids:\n        await sio.enter_room(sid, room)\n')
-    line = append_to(project, ROUTER, '\n\nfrom open_webui.socket.main import enter_room_for_users\n\n\nasync def share(group_id, sids):\n    await enter_room_for_users(f"group:{group_id}", sids)\n') + 6
-    write_spec(project, "group", "name: group\nrooms:\n  group:\n    pattern: \"group:{group_id}\"\n    access: authenticated\nevents:\n  - name: group:join\n    direction: client_to_server\n    action: join\n    room: group\n    payload:\n      group_id: str\n")
+    append_to(
+        project,
+        SOCKET_MODULE,
+        "\n\nasync def enter_room_for_users(room, sids):\n    for sid in sids:\n        await sio.enter_room(sid, room)\n",
+    )
+    line = (
+        append_to(
+            project,
+            ROUTER,
+            '\n\nfrom open_webui.socket.main import enter_room_for_users\n\n\nasync def share(group_id, sids):\n    await enter_room_for_users(f"group:{group_id}", sids)\n',
+        )
+        + 6
+    )
+    write_spec(
+        project,
+        "group",
+        'name: group\nrooms:\n  group:\n    pattern: "group:{group_id}"\n    access: authenticated\nevents:\n  - name: group:join\n    direction: client_to_server\n    action: join\n    room: group\n    payload:\n      group_id: str\n',
+    )
     out = refused(project, "generate")
     assert f"{ROUTER}:{line}" in out, out
 
@@ -814,7 +928,10 @@ def test_a_helper_the_endpoint_binds_itself_is_refused(tmp_path: Path) -> None:
     spec = (app / "events" / "feature.yaml").read_text().replace("helper: notify_feature_update", "helper: feature")
     (app / "events" / "feature.yaml").write_text(spec)
     out = refused(app, "generate")
-    assert "is called inside update_feature() (emit.from[0]), which binds 'feature' itself at backend/open_webui/routers/features.py:" in out, out
+    assert (
+        "is called inside update_feature() (emit.from[0]), which binds 'feature' itself at backend/open_webui/routers/features.py:"
+        in out
+    ), out
 
 
 def test_an_access_callable_whose_first_parameter_is_a_room_param_is_refused(project: Path) -> None:
@@ -838,7 +955,9 @@ def test_an_access_callable_whose_first_parameter_is_a_room_param_is_refused(pro
         """,
     )
     out = refused(project, "generate")
-    assert "events/grid.yaml:5:" in out and "can_enter() takes the session user as its first parameter 'user'" in out, out
+    assert "events/grid.yaml:5:" in out and "can_enter() takes the session user as its first parameter 'user'" in out, (
+        out
+    )
 
 
 def test_typescript_room_params_are_distinct_and_never_reserved_words() -> None:
@@ -852,7 +971,12 @@ def test_typescript_room_params_are_distinct_and_never_reserved_words() -> None:
 def test_a_handler_module_that_is_a_package_is_refused(tmp_path: Path) -> None:
     app = tmp_path / "app"
     shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit"))
-    (app / "events" / "ping.yaml").write_text(textwrap.dedent(_ping_spec("ping:me")).lstrip().replace("feature", "ping").replace("open_webui.socket.pings:ping", "open_webui:do_it"))
+    (app / "events" / "ping.yaml").write_text(
+        textwrap.dedent(_ping_spec("ping:me"))
+        .lstrip()
+        .replace("feature", "ping")
+        .replace("open_webui.socket.pings:ping", "open_webui:do_it")
+    )
     out = refused(app, "generate")
     assert "events/ping.yaml:6:" in out and "is a package (backend/open_webui/)" in out, out
 
@@ -862,7 +986,12 @@ def test_a_handler_in_a_module_that_imports_the_socket_module_works(tmp_path: Pa
     at its top) can hold one: the app imports, and the event is served."""
     app = tmp_path / "app"
     shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit"))
-    (app / "events" / "ping.yaml").write_text(textwrap.dedent(_ping_spec("ping:me")).lstrip().replace("feature", "ping").replace("open_webui.socket.pings:ping", "open_webui.routers.features:do_it"))
+    (app / "events" / "ping.yaml").write_text(
+        textwrap.dedent(_ping_spec("ping:me"))
+        .lstrip()
+        .replace("feature", "ping")
+        .replace("open_webui.socket.pings:ping", "open_webui.routers.features:do_it")
+    )
     with open(app / "backend/open_webui/routers/features.py", "a") as router:
         router.write("\n\nasync def do_it(user, payload, sid):\n    return {'pong': user['id']}\n")
     run = eventgen(app, "generate")

@@ -66,13 +66,18 @@ APP = {
                 raise HTTPException(status_code=404)
             return counts
         """,
-    "web/package.json": json.dumps({"private": True, "devDependencies": {"svelte": "^4.2.0", "vite": "^5.0.0", "@sveltejs/vite-plugin-svelte": "^3.0.0"}}),
+    "web/package.json": json.dumps(
+        {
+            "private": True,
+            "devDependencies": {"svelte": "^4.2.0", "vite": "^5.0.0", "@sveltejs/vite-plugin-svelte": "^3.0.0"},
+        }
+    ),
     "web/svelte.config.js": "import { vitePreprocess } from '@sveltejs/vite-plugin-svelte'\nexport default { preprocess: vitePreprocess() }\n",
     "web/src/lib/socket.ts": "import { writable } from 'svelte/store';\nimport type { Socket } from 'socket.io-client';\nexport const socket = writable<Socket | null>(null);\n",
     "web/src/App.svelte": "<script>\n\texport let name;\n</script>\n\n<h1 on:click={() => (name = name + '!')}>{name}</h1>\n",
 }
 
-HANDLER = '''\
+HANDLER = """\
 async def vote(user: dict, payload, sid: str):
     from app.realtime import notify_poll_updated
     from app.store import Polls
@@ -80,10 +85,12 @@ async def vote(user: dict, payload, sid: str):
     counts = Polls.vote(payload.poll_id, payload.option)
     await notify_poll_updated(poll_id=payload.poll_id, votes=counts)
     return {"votes": counts}
-'''
+"""
 
 
-def test_a_newcomer_adds_a_feature_to_an_app_that_is_not_open_webui(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_newcomer_adds_a_feature_to_an_app_that_is_not_open_webui(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = tmp_path / "shop"
     for rel, text in APP.items():
         write(root, rel, textwrap.dedent(text))
@@ -96,14 +103,41 @@ def test_a_newcomer_adds_a_feature_to_an_app_that_is_not_open_webui(tmp_path: Pa
     assert 'session_pool = "connected_users"' in config and 'store_import = "../../socket"' in config
 
     monkeypatch.chdir(root / "server" / "app")  # from anywhere inside, from now on
-    new = run_cli("new", "poll",
-        "--room", "poll:{poll_id}", "--access", "authenticated",
-        "--join", "poll:join", "--leave", "poll:leave",
-        "--relay", "poll:typing", "--field", "poll:typing=typing:bool",
-        "--handle", "poll:vote", "--handler", "app.handlers.poll:vote", "--field", "poll:vote=poll_id:str", "--field", "poll:vote=option:str",
-        "--emit", "poll:updated", "--field", "poll:updated=votes:dict[str, int]", "--helper", "notify_poll_updated",
-        "--emit-from", "server/app/routers/polls.py:vote:return", "--arg", "votes=counts",
-        "--listener", "PollUpdates",
+    new = run_cli(
+        "new",
+        "poll",
+        "--room",
+        "poll:{poll_id}",
+        "--access",
+        "authenticated",
+        "--join",
+        "poll:join",
+        "--leave",
+        "poll:leave",
+        "--relay",
+        "poll:typing",
+        "--field",
+        "poll:typing=typing:bool",
+        "--handle",
+        "poll:vote",
+        "--handler",
+        "app.handlers.poll:vote",
+        "--field",
+        "poll:vote=poll_id:str",
+        "--field",
+        "poll:vote=option:str",
+        "--emit",
+        "poll:updated",
+        "--field",
+        "poll:updated=votes:dict[str, int]",
+        "--helper",
+        "notify_poll_updated",
+        "--emit-from",
+        "server/app/routers/polls.py:vote:return",
+        "--arg",
+        "votes=counts",
+        "--listener",
+        "PollUpdates",
     )
     assert new.exit == 0, new.stderr + new.stdout
     listener = (root / "web/src/lib/components/realtime/PollUpdates.svelte").read_text()

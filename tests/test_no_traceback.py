@@ -30,7 +30,15 @@ import generator.pipeline as pipeline
 
 DIR = object()  # stands for "make a folder here"
 FIFO = object()  # stands for "make a named pipe here"
-COMMANDS = [("generate",), ("diff",), ("check",), ("check", "--format", "json"), ("validate",), ("list",), ("remove", "feature")]
+COMMANDS = [
+    ("generate",),
+    ("diff",),
+    ("check",),
+    ("check", "--format", "json"),
+    ("validate",),
+    ("list",),
+    ("remove", "feature"),
+]
 
 
 @dataclass(frozen=True)
@@ -51,12 +59,24 @@ BAD_YAML = [
     _with_spec("yaml-duplicate-key", FEATURE_SPEC + "name: feature\n"),
     _with_spec("yaml-two-documents", FEATURE_SPEC + "---\nname: other\n"),
     _with_spec("yaml-recursive-alias", "name: &a [*a]\nevents: []\n"),
-    _with_spec("yaml-billion-laughs", "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8))),
+    _with_spec(
+        "yaml-billion-laughs",
+        "a: &a [x, x, x, x, x, x, x, x, x]\n"
+        + "".join(
+            f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+            for i in range(8)
+        ),
+    ),
     _with_spec("yaml-python-tag", "name: !!python/object/apply:os.system ['true']\nevents: []\n"),
-    _with_spec("yaml-merge-key", "base: &b {direction: client_to_server}\nname: feature\nevents:\n  - <<: *b\n    name: x\n"),
+    _with_spec(
+        "yaml-merge-key", "base: &b {direction: client_to_server}\nname: feature\nevents:\n  - <<: *b\n    name: x\n"
+    ),
     _with_spec("yaml-deep-flow-5000", "[" * 5000 + "]" * 5000),
     _with_spec("yaml-deep-block-2000", "name: feature\nevents:\n" + "".join("  " * i + "- \n" for i in range(2000))),
-    _with_spec("yaml-deep-default-300", FEATURE_SPEC.replace("data: dict", "data: {type: any, default: " + "[" * 300 + "]" * 300 + "}")),
+    _with_spec(
+        "yaml-deep-default-300",
+        FEATURE_SPEC.replace("data: dict", "data: {type: any, default: " + "[" * 300 + "]" * 300 + "}"),
+    ),
     _with_spec("yaml-not-utf8", b"name: feature\ndescription: caf\xe9\n"),
     _with_spec("yaml-utf16", "name: feature\nevents: []\n".encode("utf-16")),
     _with_spec("yaml-nul-byte", "name: feature\x00\nevents: []\n"),
@@ -66,7 +86,10 @@ BAD_YAML = [
     _with_spec("yaml-a-list", "- name: feature\n"),
     _with_spec("yaml-a-scalar", "feature\n"),
     _with_spec("yaml-lone-surrogate", FEATURE_SPEC.replace("Live updates for features.", '"\\ud800"')),
-    _with_spec("yaml-infinity", FEATURE_SPEC.replace("max_length: 128", "max_length: 128, description: x}\n      n: {type: float, le: .inf")),
+    _with_spec(
+        "yaml-infinity",
+        FEATURE_SPEC.replace("max_length: 128", "max_length: 128, description: x}\n      n: {type: float, le: .inf"),
+    ),
     _with_spec("yaml-huge-line", "name: feature\ndescription: " + "x" * 2_000_000 + "\n"),
 ]
 
@@ -76,12 +99,28 @@ BAD_SPECS = [
     _with_spec("spec-unknown-keys", FEATURE_SPEC + "colour: blue\n"),
     _with_spec("spec-reserved-event", FEATURE_SPEC.replace("name: feature:unsubscribe", "name: disconnect")),
     _with_spec("spec-client-event", FEATURE_SPEC.replace("name: feature:unsubscribe", "name: client")),
-    _with_spec("spec-emit-comment", FEATURE_SPEC.replace("feature_id: feature_id,", '"feature_id": "feature_id  # x",')),
-    _with_spec("spec-emit-outside", FEATURE_SPEC.replace("file: backend/open_webui/routers/features.py", "file: ../../etc/x.py")),
-    _with_spec("spec-emit-nul-path", FEATURE_SPEC.replace("file: backend/open_webui/routers/features.py", 'file: "backend/\\0.py"')),
-    _with_spec("spec-emit-newline-path", FEATURE_SPEC.replace("file: backend/open_webui/routers/features.py", 'file: "backend/a\\nb.py"')),
-    _with_spec("spec-handler-bad", FEATURE_SPEC.replace("access: open_webui.socket.access:can_read_feature", "access: '..:x'")),
-    Bad("spec-duplicate-across-files", {"events/other.yaml": FEATURE_SPEC.replace("name: feature\n", "name: other\n", 1)}),
+    _with_spec(
+        "spec-emit-comment", FEATURE_SPEC.replace("feature_id: feature_id,", '"feature_id": "feature_id  # x",')
+    ),
+    _with_spec(
+        "spec-emit-outside",
+        FEATURE_SPEC.replace("file: backend/open_webui/routers/features.py", "file: ../../etc/x.py"),
+    ),
+    _with_spec(
+        "spec-emit-nul-path",
+        FEATURE_SPEC.replace("file: backend/open_webui/routers/features.py", 'file: "backend/\\0.py"'),
+    ),
+    _with_spec(
+        "spec-emit-newline-path",
+        FEATURE_SPEC.replace("file: backend/open_webui/routers/features.py", 'file: "backend/a\\nb.py"'),
+    ),
+    _with_spec(
+        "spec-handler-bad", FEATURE_SPEC.replace("access: open_webui.socket.access:can_read_feature", "access: '..:x'")
+    ),
+    Bad(
+        "spec-duplicate-across-files",
+        {"events/other.yaml": FEATURE_SPEC.replace("name: feature\n", "name: other\n", 1)},
+    ),
     Bad("spec-file-is-a-folder", {"events/broken.yaml": DIR}),
     Bad("spec-file-is-a-fifo", {"events/broken.yaml": FIFO}),
     Bad("spec-dangling-symlink", symlinks={"events/broken.yaml": "nowhere.yaml"}),
@@ -219,7 +258,9 @@ def test_command_line_misuse_is_a_usage_error(tmp_path: Path, args: tuple[str, .
     assert "Traceback" not in run.output and run.output.strip()
 
 
-@pytest.mark.parametrize(("project_arg", "says"), [("missing-folder", "project folder not found"), ("a-file", "is a file.")])
+@pytest.mark.parametrize(
+    ("project_arg", "says"), [("missing-folder", "project folder not found"), ("a-file", "is a file.")]
+)
 def test_a_project_that_is_not_a_folder_is_refused(tmp_path: Path, project_arg: str, says: str) -> None:
     target = tmp_path / project_arg
     if project_arg == "a-file":
@@ -276,7 +317,9 @@ def test_a_real_process_exits_3_with_one_line(tmp_path: Path, debug: bool) -> No
     script = f"import sys; sys.argv = {argv!r}\n" + _CRASHING_PROCESS
     proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 3
-    last = "eventgen: unexpected error: MemoryError: out of memory while planning (rerun with --debug for the traceback)"
+    last = (
+        "eventgen: unexpected error: MemoryError: out of memory while planning (rerun with --debug for the traceback)"
+    )
     if debug:
         assert proc.stderr.startswith("Traceback") and proc.stderr.splitlines()[-1] == last
     else:
@@ -286,7 +329,9 @@ def test_a_real_process_exits_3_with_one_line(tmp_path: Path, debug: bool) -> No
 def test_a_terminal_that_cannot_encode_the_message_gets_it_anyway(tmp_path: Path) -> None:
     """With an ASCII-only terminal, a message quoting `café:unsubscribe` still prints, without a crash."""
     project = make_project(tmp_path / "app", files=TOKEN_APP)
-    (project / "events/feature.yaml").write_text(FEATURE_SPEC.replace("name: feature:unsubscribe", "name: 'café:unsubscribe'"), encoding="utf-8")
+    (project / "events/feature.yaml").write_text(
+        FEATURE_SPEC.replace("name: feature:unsubscribe", "name: 'café:unsubscribe'"), encoding="utf-8"
+    )
     run = eventgen_process(project, "generate", env={"PYTHONIOENCODING": "ascii", "LC_ALL": "C"})
     assert run.exit == 2, run.output
     assert "unsubscribe' is not a valid event name" in run.stderr and "Traceback" not in run.output
@@ -322,4 +367,3 @@ def test_ctrl_c_while_planning_exits_130_without_a_traceback(tmp_path: Path) -> 
     assert proc.returncode == 130, proc.stderr
     assert proc.stderr.strip() == "eventgen: interrupted" and "Traceback" not in proc.stderr
     assert snapshot(project) == before
-

@@ -127,20 +127,39 @@ def test_a_target_that_is_not_utf8_is_named_and_nothing_is_written(project: Path
 @pytest.mark.parametrize(
     ("config", "expected"),
     [
-        ('socket_module = "../other/main.py"\n', "eventgen.toml:1:1: 'socket_module' = '../other/main.py' must be a relative path inside the project"),
-        ('specs = "events"\nmodels_module = "backend/../../m.py"\n', "eventgen.toml:2:1: 'models_module' = 'backend/../../m.py' must be a relative path inside the project"),
-        ('components = "/tmp/realtime"\n', "eventgen.toml:1:1: 'components' = '/tmp/realtime' must be a relative path inside the project"),
-        ('types = "src/../../events.ts"\n', "eventgen.toml:1:1: 'types' = 'src/../../events.ts' must be a relative path inside the project"),
-        ('specs = "../events"\n', "eventgen.toml:1:1: 'specs' = '../events' must be a relative path inside the project"),
+        (
+            'socket_module = "../other/main.py"\n',
+            "eventgen.toml:1:1: 'socket_module' = '../other/main.py' must be a relative path inside the project",
+        ),
+        (
+            'specs = "events"\nmodels_module = "backend/../../m.py"\n',
+            "eventgen.toml:2:1: 'models_module' = 'backend/../../m.py' must be a relative path inside the project",
+        ),
+        (
+            'components = "/tmp/realtime"\n',
+            "eventgen.toml:1:1: 'components' = '/tmp/realtime' must be a relative path inside the project",
+        ),
+        (
+            'types = "src/../../events.ts"\n',
+            "eventgen.toml:1:1: 'types' = 'src/../../events.ts' must be a relative path inside the project",
+        ),
+        (
+            'specs = "../events"\n',
+            "eventgen.toml:1:1: 'specs' = '../events' must be a relative path inside the project",
+        ),
     ],
 )
-def test_a_config_path_out_of_the_project_is_refused_with_its_position(project: Path, config: str, expected: str) -> None:
+def test_a_config_path_out_of_the_project_is_refused_with_its_position(
+    project: Path, config: str, expected: str
+) -> None:
     (project / "eventgen.toml").write_text(config)
     _refused(project, expected)
 
 
 def test_a_pyproject_path_out_of_the_project_is_refused_with_its_position(project: Path) -> None:
-    (project / "pyproject.toml").write_text('[project]\nname = "app"\n\n[tool.eventgen]\nsocket_module = "../x/main.py"\n')
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "app"\n\n[tool.eventgen]\nsocket_module = "../x/main.py"\n'
+    )
     _refused(project, "pyproject.toml:5:1: 'socket_module' = '../x/main.py' must be a relative path inside the project")
 
 
@@ -149,7 +168,10 @@ def test_a_pyproject_path_out_of_the_project_is_refused_with_its_position(projec
     [
         ("../outside/routers.py", "events/feature.yaml:34:17: file '../outside/routers.py' is outside the project"),
         ("backend/../../x.py", "events/feature.yaml:34:17: file 'backend/../../x.py' is outside the project"),
-        ("/etc/routers.py", "events/feature.yaml:34:17: events[2].emit.from[0].file: file '/etc/routers.py' must be relative to the project root"),
+        (
+            "/etc/routers.py",
+            "events/feature.yaml:34:17: events[2].emit.from[0].file: file '/etc/routers.py' must be relative to the project root",
+        ),
     ],
 )
 def test_an_emit_file_out_of_the_project_is_refused_with_its_position(project: Path, file: str, expected: str) -> None:
@@ -165,4 +187,3 @@ def test_a_named_pipe_as_target_is_refused_not_waited_on(project: Path) -> None:
     run = eventgen(project, "generate")
     assert run.exit == 2, run.output
     assert run.stderr.strip() == f"{ROUTER}: not a regular file; eventgen only edits regular files"
-

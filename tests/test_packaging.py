@@ -21,12 +21,12 @@ pytestmark = pytest.mark.packaging
 
 REPO = Path(__file__).resolve().parent.parent
 
-SOCKET_MODULE = '''\
+SOCKET_MODULE = """\
 import socketio
 
 sio = socketio.AsyncServer(async_mode="asgi")
 SESSION_POOL = {}
-'''
+"""
 
 SPEC = """\
 name: ping
@@ -63,7 +63,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     dist = base / "dist"
     build = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(REPO)],
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert build.returncode == 0, build.stdout + build.stderr
     (wheel,) = dist.glob("eventgen-*.whl")
@@ -72,7 +75,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     python = env / "bin" / "python"
     install = subprocess.run(
         [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--quiet", str(wheel)],
-        cwd=base, capture_output=True, text=True, timeout=600, check=False,
+        cwd=base,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert install.returncode == 0, install.stdout + install.stderr
     workdir = base / "work"
@@ -86,15 +93,24 @@ def test_the_wheel_ships_the_package_templates_and_schemas_only(installed: Insta
     assert "generator/templates/python/socket_region.py.j2" in names
     assert "generator/templates/init/example_spec.yaml.j2" in names
     assert "generator/schemas/event-spec.schema.json" in names
-    tracked_templates = subprocess.run(["git", "ls-files", "templates"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    tracked_templates = subprocess.run(
+        ["git", "ls-files", "templates"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
     assert {f"generator/{t}" for t in tracked_templates} <= set(names)
     assert not [n for n in names if n.startswith(("tests/", "examples/", "benchmarks/")) or "__pycache__" in n]
 
 
 def test_the_installed_package_is_not_the_source_tree(installed: Installed) -> None:
     probe = subprocess.run(
-        [str(installed.python), "-c", "import generator, generator.render as r; print(generator.__file__); print(r.templates_dir()); print(r.schemas_dir())"],
-        cwd=installed.workdir, capture_output=True, text=True, check=True,
+        [
+            str(installed.python),
+            "-c",
+            "import generator, generator.render as r; print(generator.__file__); print(r.templates_dir()); print(r.schemas_dir())",
+        ],
+        cwd=installed.workdir,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     package_file, templates, schemas = probe.stdout.splitlines()
     site = Path(package_file).parent
@@ -102,7 +118,9 @@ def test_the_installed_package_is_not_the_source_tree(installed: Installed) -> N
     assert not site.is_relative_to(REPO)
     assert Path(templates) == site / "templates"
     assert Path(schemas) == site / "schemas"
-    assert (site / "schemas" / "event-spec.schema.json").read_bytes() == (REPO / "schemas" / "event-spec.schema.json").read_bytes()
+    assert (site / "schemas" / "event-spec.schema.json").read_bytes() == (
+        REPO / "schemas" / "event-spec.schema.json"
+    ).read_bytes()
 
 
 def test_help_and_version(installed: Installed) -> None:
@@ -122,7 +140,10 @@ def test_validate_good_and_bad(installed: Installed, tmp_path: Path) -> None:
     (tmp_path / "events" / "ping.yaml").write_text(SPEC.replace("broadcast: true", "broadcast: yes"))
     bad = installed.run("--project", str(tmp_path), "validate")
     assert (bad.returncode, bad.stdout) == (2, "")
-    assert bad.stderr == "events/ping.yaml:5:16: ambiguous value 'yes': YAML 1.1 reads it as a boolean; quote it ('yes') for text, or write true/false\n"
+    assert (
+        bad.stderr
+        == "events/ping.yaml:5:16: ambiguous value 'yes': YAML 1.1 reads it as a boolean; quote it ('yes') for text, or write true/false\n"
+    )
 
 
 def test_init_new_generate_check_with_the_installed_tool(installed: Installed, tmp_path: Path) -> None:

@@ -45,7 +45,9 @@ def _command(hook: dict[str, Any]) -> list[str]:
 def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "PRE_COMMIT"))}
     env["PRE_COMMIT_HOME"] = str(tmp_path / "pre-commit-home")
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])  # `language: system` finds our eventgen
+    env["PATH"] = os.pathsep.join(
+        [str(Path(sys.executable).parent), env.get("PATH", "")]
+    )  # `language: system` finds our eventgen
     return env
 
 
@@ -61,7 +63,14 @@ def test_manifest_parses_and_names_the_installed_console_script() -> None:
         assert scripts[entry[0]] == "generator.cli:main"
         assert [*entry[1:], *hook["args"]] == [command]
         files = re.compile(hook["files"])
-        for path in ("events/feature.yaml", "events/chat.yml", "eventgen.toml", "backend/open_webui/socket/main.py", "src/lib/A.svelte", "src/lib/socket/events.ts"):
+        for path in (
+            "events/feature.yaml",
+            "events/chat.yml",
+            "eventgen.toml",
+            "backend/open_webui/socket/main.py",
+            "src/lib/A.svelte",
+            "src/lib/socket/events.ts",
+        ):
             assert files.search(path), path
         for path in ("README.md", "static/logo.png", "yarn.lock"):
             assert not files.search(path), path
@@ -84,7 +93,9 @@ def test_each_hook_entry_does_its_job(tmp_path: Path) -> None:
     assert after != before and "backend/open_webui/socket/event_models.py" in after
     again = subprocess.run(generate, cwd=root, env=_env(tmp_path), check=False, capture_output=True, text=True)
     assert again.returncode == 0 and snapshot(root) == after  # a second run changes nothing
-    assert subprocess.run(check, cwd=root, env=_env(tmp_path), check=False, capture_output=True, text=True).returncode == 0
+    assert (
+        subprocess.run(check, cwd=root, env=_env(tmp_path), check=False, capture_output=True, text=True).returncode == 0
+    )
     # Invalid input is exit 2 through the hook too, and nothing is written.
     (root / "events/feature.yaml").write_text(FEATURE_SPEC.replace("action: join", "action: jump"))
     bad = subprocess.run(generate, cwd=root, env=_env(tmp_path), check=False, capture_output=True, text=True)
@@ -98,15 +109,27 @@ def test_hooks_under_pre_commit_itself(tmp_path: Path) -> None:
     root = make_project(tmp_path / "app", specs={"feature": FEATURE_SPEC})
     local = []
     for hook in _hooks().values():
-        local.append({k: hook[k] for k in ("id", "name", "entry", "args", "pass_filenames", "files", "require_serial")} | {"language": "system"})
-    (root / ".pre-commit-config.yaml").write_text(yaml.safe_dump({"repos": [{"repo": "local", "hooks": local}]}, sort_keys=False))
+        local.append(
+            {k: hook[k] for k in ("id", "name", "entry", "args", "pass_filenames", "files", "require_serial")}
+            | {"language": "system"}
+        )
+    (root / ".pre-commit-config.yaml").write_text(
+        yaml.safe_dump({"repos": [{"repo": "local", "hooks": local}]}, sort_keys=False)
+    )
     (root / "README.md").write_text("app\n")
     git(root, "init", "-q")
     git(root, "add", "-A")
     env = _env(tmp_path)
 
     def pre_commit(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "pre_commit", "run", *args], cwd=root, env=env, check=False, capture_output=True, text=True)
+        return subprocess.run(
+            [sys.executable, "-m", "pre_commit", "run", *args],
+            cwd=root,
+            env=env,
+            check=False,
+            capture_output=True,
+            text=True,
+        )
 
     checked = pre_commit("eventgen-check", "--all-files")
     assert checked.returncode == 1 and re.search(r"eventgen check\.+Failed", checked.stdout), checked.stdout
@@ -115,7 +138,9 @@ def test_hooks_under_pre_commit_itself(tmp_path: Path) -> None:
     git(root, "add", "-A")
     clean = pre_commit("--all-files")
     assert clean.returncode == 0, clean.stdout
-    assert re.search(r"eventgen check\.+Passed", clean.stdout) and re.search(r"eventgen generate\.+Passed", clean.stdout)
+    assert re.search(r"eventgen check\.+Passed", clean.stdout) and re.search(
+        r"eventgen generate\.+Passed", clean.stdout
+    )
     git(root, "commit", "-qm", "generated")
     (root / "README.md").write_text("app, documented\n")
     git(root, "add", "README.md")

@@ -55,19 +55,55 @@ def _validate(tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[st
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("    presence_ttl_s: 10\n", "    presence_ttl_s: 1\n"), "events/desk.yaml:7:21: rooms.desk.presence_ttl_s: must be 2 or more, got 1"),
-        (("    presence_ttl_s: 10\n", "    presence_ttl_s: 3601\n"), "events/desk.yaml:7:21: rooms.desk.presence_ttl_s: must be less than or equal to 3600"),
-        (("    presence_ttl_s: 10\n", "    presence_ttl_s: soon\n"), "events/desk.yaml:7:21: rooms.desk.presence_ttl_s:"),
+        (
+            ("    presence_ttl_s: 10\n", "    presence_ttl_s: 1\n"),
+            "events/desk.yaml:7:21: rooms.desk.presence_ttl_s: must be 2 or more, got 1",
+        ),
+        (
+            ("    presence_ttl_s: 10\n", "    presence_ttl_s: 3601\n"),
+            "events/desk.yaml:7:21: rooms.desk.presence_ttl_s: must be less than or equal to 3600",
+        ),
+        (
+            ("    presence_ttl_s: 10\n", "    presence_ttl_s: soon\n"),
+            "events/desk.yaml:7:21: rooms.desk.presence_ttl_s:",
+        ),
         (("    presence: true\n", "    presence: yes please\n"), "events/desk.yaml:6:15: rooms.desk.presence:"),
-        (("    presence: true\n", ""), "events/desk.yaml:6:5: rooms.desk.presence_ttl_s: 'presence_ttl_s' is for rooms with 'presence: true'"),
-        (("    access: authenticated\n", "    owner: app\n"), "events/desk.yaml:6:5: rooms.desk.presence: presence is recorded by generated joins; an 'owner: app' room has none"),
-        (("    action: join\n", "    action: leave\n"), "events/desk.yaml:6:5: rooms.desk.presence: room 'desk' has presence but no join event: presence is recorded by its join"),
-        (('"desk:{desk_id}"', '"desk:{version}"'), "events/desk.yaml:4:14: rooms.desk.pattern: room parameter {version} is reserved in a presence room"),
-        (("  - name: desk:leave\n", "  - name: desk:desk:presence\n"), "events/desk.yaml:6:5: rooms.desk.presence: event 'desk:desk:presence' is this room's presence event; rename the declared one"),
+        (
+            ("    presence: true\n", ""),
+            "events/desk.yaml:6:5: rooms.desk.presence_ttl_s: 'presence_ttl_s' is for rooms with 'presence: true'",
+        ),
+        (
+            ("    access: authenticated\n", "    owner: app\n"),
+            "events/desk.yaml:6:5: rooms.desk.presence: presence is recorded by generated joins; an 'owner: app' room has none",
+        ),
+        (
+            ("    action: join\n", "    action: leave\n"),
+            "events/desk.yaml:6:5: rooms.desk.presence: room 'desk' has presence but no join event: presence is recorded by its join",
+        ),
+        (
+            ('"desk:{desk_id}"', '"desk:{version}"'),
+            "events/desk.yaml:4:14: rooms.desk.pattern: room parameter {version} is reserved in a presence room",
+        ),
+        (
+            ("  - name: desk:leave\n", "  - name: desk:desk:presence\n"),
+            "events/desk.yaml:6:5: rooms.desk.presence: event 'desk:desk:presence' is this room's presence event; rename the declared one",
+        ),
     ],
-    ids=["ttl-low", "ttl-high", "ttl-text", "presence-not-bool", "ttl-without-presence", "owner-app", "no-join", "reserved-param", "event-clash"],
+    ids=[
+        "ttl-low",
+        "ttl-high",
+        "ttl-text",
+        "presence-not-bool",
+        "ttl-without-presence",
+        "owner-app",
+        "no-join",
+        "reserved-param",
+        "event-clash",
+    ],
 )
-def test_bad_values_are_reported_at_their_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], change: tuple[str, str], expected: str) -> None:
+def test_bad_values_are_reported_at_their_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: tuple[str, str], expected: str
+) -> None:
     text = SPEC.replace(*change)
     assert text != SPEC
     if "desk:{version}" in text:
@@ -77,7 +113,9 @@ def test_bad_values_are_reported_at_their_line(tmp_path: Path, capsys: pytest.Ca
     assert any(line.startswith(expected) for line in lines), lines
 
 
-def test_the_presence_event_is_a_name_no_other_spec_may_take(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_presence_event_is_a_name_no_other_spec_may_take(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     other = """\
 name: other
 events:
@@ -88,7 +126,11 @@ events:
 """
     code, lines = _validate(tmp_path, capsys, {"desk.yaml": SPEC, "other.yaml": other})
     assert code == 2
-    assert any(line.startswith("events/other.yaml:3:11: ") and "event name 'desk:desk:presence' is already used at events/desk.yaml:6" in line for line in lines), lines
+    assert any(
+        line.startswith("events/other.yaml:3:11: ")
+        and "event name 'desk:desk:presence' is already used at events/desk.yaml:6" in line
+        for line in lines
+    ), lines
 
 
 @settings(max_examples=40, deadline=None)
@@ -123,11 +165,27 @@ def test_generated_server_code_is_clean_and_imports_the_runtime_once(generated: 
     assert "MIN_TTL_S = 10" in text and "HEARTBEAT_S = MIN_TTL_S / 4" in text
     main_py = (socket / "main.py").read_text()
     assert main_py.count("from open_webui.socket import eventgen_presence") == 1
-    assert 'eventgen_presence.track(sio, sid, room, user, "desk:desk:presence", {"desk_id": payload.desk_id}, 10)' in main_py
+    assert (
+        'eventgen_presence.track(sio, sid, room, user, "desk:desk:presence", {"desk_id": payload.desk_id}, 10)'
+        in main_py
+    )
     assert "await eventgen_models.untracked(eventgen_presence.untrack(sio, sid, room), 10.0)" in main_py
     assert "eventgen_presence" not in (socket / "event_models.py").read_text()
     lint = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--select", "E,F,W", "--ignore", "E501", str(runtime), str(socket / "main.py")],
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--no-cache",
+            "--isolated",
+            "--select",
+            "E,F,W",
+            "--ignore",
+            "E501",
+            str(runtime),
+            str(socket / "main.py"),
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -161,7 +219,9 @@ def test_json_schema_export_documents_the_keys() -> None:
     assert "presence_ttl_s" in reference
 
 
-def test_asyncapi_shows_the_presence_event_and_the_members_ack(generated: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_asyncapi_shows_the_presence_event_and_the_members_ack(
+    generated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run = eventgen(generated, "export", "asyncapi", "--format", "json")
     assert run.exit == 0, run.output
     doc = json.loads(run.stdout)

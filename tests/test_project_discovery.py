@@ -63,7 +63,9 @@ def test_every_command_outside_a_project_exits_2_with_the_same_message(
     assert snapshot(outside.parent) == {"deeper": DIR}  # nothing written, not even a folder
 
 
-def test_json_schema_needs_no_project(outside: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_schema_needs_no_project(
+    outside: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The spec format's schema is the same for every project (editors fetch it before there is one)."""
     monkeypatch.chdir(outside)
     run = run_cli("export", "json-schema")
@@ -75,12 +77,24 @@ def test_commands_find_the_project_from_any_folder_inside_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], subfolder: str
 ) -> None:
     root = make_project(tmp_path / "here" / "app", specs={"feature": FEATURE_SPEC})
-    reference = make_project(tmp_path / "there" / "app", specs={"feature": FEATURE_SPEC})  # same name: same AsyncAPI title
+    reference = make_project(
+        tmp_path / "there" / "app", specs={"feature": FEATURE_SPEC}
+    )  # same name: same AsyncAPI title
     monkeypatch.chdir(root / subfolder)
-    for command in (["validate"], ["list", "--format", "json"], ["export", "asyncapi"], ["diff"], ["check", "--no-diff"]):
+    for command in (
+        ["validate"],
+        ["list", "--format", "json"],
+        ["export", "asyncapi"],
+        ["diff"],
+        ["check", "--no-diff"],
+    ):
         here = run_cli(*command)
         there = run_cli("--project", str(reference), *command)
-        assert (here.exit, here.stdout, here.stderr) == (there.exit, there.stdout.replace(str(reference), str(root)), there.stderr), command
+        assert (here.exit, here.stdout, here.stderr) == (
+            there.exit,
+            there.stdout.replace(str(reference), str(root)),
+            there.stderr,
+        ), command
     assert run_cli("generate").exit == 0
     assert run_cli("--project", str(reference), "generate").exit == 0
     assert snapshot(root) == snapshot(reference)
@@ -115,7 +129,9 @@ def test_the_events_folder_marks_a_project_without_configuration(tmp_path: Path)
     assert find_project_root(root / "events") == root.resolve()
 
 
-def test_project_flag_wins_over_the_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_project_flag_wins_over_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     here = make_project(tmp_path / "here", specs={"feature": FEATURE_SPEC.replace("action: join", "action: jump")})
     there = make_project(tmp_path / "there", specs={"feature": FEATURE_SPEC})
     monkeypatch.chdir(here / "backend")
@@ -124,18 +140,30 @@ def test_project_flag_wins_over_the_current_folder(tmp_path: Path, monkeypatch: 
     assert run_cli("-C", "../../there", "validate").exit == 0  # relative to the current folder
 
 
-def test_a_mistyped_specs_folder_is_exit_2_for_every_reading_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_mistyped_specs_folder_is_exit_2_for_every_reading_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A configured project whose `specs` names no folder: never "0 specs, valid" (a pre-commit
     `validate` hook would pass silently)."""
     root = make_project(tmp_path / "app")
     write(root, "eventgen.toml", 'specs = "event"\n')
     monkeypatch.chdir(root / "backend")
-    for command in (["validate"], ["list"], ["export", "asyncapi"], ["export", "typescript"], ["check"], ["diff"], ["generate"]):
+    for command in (
+        ["validate"],
+        ["list"],
+        ["export", "asyncapi"],
+        ["export", "typescript"],
+        ["check"],
+        ["diff"],
+        ["generate"],
+    ):
         run = run_cli(*command)
         assert (run.exit, run.stderr.splitlines()[0]) == (2, "event: specs folder not found"), command
 
 
-def test_init_in_a_subfolder_of_a_configured_project_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_in_a_subfolder_of_a_configured_project_refuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = make_project(tmp_path / "app")
     write(root, "eventgen.toml", "")
     monkeypatch.chdir(root / "backend")
@@ -147,7 +175,9 @@ def test_init_in_a_subfolder_of_a_configured_project_refuses(tmp_path: Path, mon
     assert snapshot(root) == before  # no second configuration in backend/
 
 
-def test_init_in_a_subfolder_of_an_unconfigured_project_configures_its_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_in_a_subfolder_of_an_unconfigured_project_configures_its_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = make_project(tmp_path / "app")
     monkeypatch.chdir(root / "backend")
     run = run_cli("init")
@@ -156,7 +186,9 @@ def test_init_in_a_subfolder_of_an_unconfigured_project_configures_its_root(tmp_
     assert not (root / "backend" / "events").exists()
 
 
-def test_init_outside_any_project_starts_one_here(outside: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_outside_any_project_starts_one_here(
+    outside: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(outside)
     assert run_cli("init").exit == 0
     assert (outside / "eventgen.toml").is_file() and (outside / "events").is_dir()

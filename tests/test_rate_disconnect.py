@@ -38,10 +38,19 @@ def _app(tmp_path: Path, config: str) -> Path:
     ("text", "message"),
     [
         ("rate_limit_disconnect_after = -1\n", "'rate_limit_disconnect_after' must be between 0 and 100000, not -1"),
-        ("rate_limit_disconnect_after = 2.5\n", "'rate_limit_disconnect_after' must be a whole number, not the number 2.5"),
+        (
+            "rate_limit_disconnect_after = 2.5\n",
+            "'rate_limit_disconnect_after' must be a whole number, not the number 2.5",
+        ),
         ('rate_limit_disconnect_after = "3"\n', "'rate_limit_disconnect_after' must be a whole number, not a str"),
-        ("rate_limit_disconnect_window_s = 0\n", "'rate_limit_disconnect_window_s' must be between 0.001 and 3600, not 0"),
-        ("rate_limit_disconnect_window_s = true\n", "'rate_limit_disconnect_window_s' must be a number of seconds, not the boolean true"),
+        (
+            "rate_limit_disconnect_window_s = 0\n",
+            "'rate_limit_disconnect_window_s' must be between 0.001 and 3600, not 0",
+        ),
+        (
+            "rate_limit_disconnect_window_s = true\n",
+            "'rate_limit_disconnect_window_s' must be a number of seconds, not the boolean true",
+        ),
     ],
 )
 def test_the_keys_are_checked(tmp_path: Path, text: str, message: str) -> None:
@@ -119,7 +128,15 @@ def test_the_generated_counter_slides_over_the_window_and_prunes(tmp_path: Path)
     root = _app(tmp_path, "rate_limit_disconnect_after = 3\nrate_limit_disconnect_window_s = 5\n")
     backend = root / "backend"
     env = {**os.environ, "PYTHONPATH": str(backend), "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(DRIVER)], cwd=backend, env=env, capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(DRIVER)],
+        cwd=backend,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["spread"] == []

@@ -46,8 +46,22 @@ def test_the_exit_code_table_names_every_command() -> None:
     assert sorted(_exit_codes()) == sorted(cli.commands)
 
 
-@pytest.mark.parametrize("command", [["validate"], ["list"], ["diff"], ["check"], ["generate"], ["export", "asyncapi"], ["export", "typescript"], ["remove", "feature"]])
-def test_every_command_documented_with_2_exits_2_on_an_invalid_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["validate"],
+        ["list"],
+        ["diff"],
+        ["check"],
+        ["generate"],
+        ["export", "asyncapi"],
+        ["export", "typescript"],
+        ["remove", "feature"],
+    ],
+)
+def test_every_command_documented_with_2_exits_2_on_an_invalid_spec(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
     root = make_project(tmp_path / "app", specs={"feature": FEATURE_SPEC.replace("action: join", "action: jump")})
     run = run_cli("-C", str(root), *command)
     assert run.exit == 2, run
@@ -63,7 +77,9 @@ def test_diff_exit_codes_are_as_documented(tmp_path: Path, capsys: pytest.Captur
     assert run_cli("-C", str(root), "diff", "--exit-code").exit == 0
 
 
-def test_the_summary_quoted_in_the_readme_is_what_generate_prints(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_summary_quoted_in_the_readme_is_what_generate_prints(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     quoted = re.search(r"`(eventgen: changed \d+ files \(generated items: [^)]*\))`", README)
     assert quoted
     root = make_project(tmp_path / "app", specs={"feature": FEATURE_SPEC})
@@ -79,8 +95,16 @@ def test_the_new_example_runs_as_written(tmp_path: Path, capsys: pytest.CaptureF
     argv = shlex.split(example.replace("\\\n", " "))
     root = make_project(tmp_path / "app", specs={})
     (root / "events").mkdir()
-    write(root, "backend/open_webui/routers/polls.py", (REPO / "tests" / "test_new_actions.py").read_text().split("POLLS_ROUTER = '''\\\n", 1)[1].split("'''", 1)[0])
-    write(root, "backend/open_webui/models/polls.py", "class Polls:\n    @staticmethod\n    def vote(poll_id, user_id, option):\n        return {}\n")
+    write(
+        root,
+        "backend/open_webui/routers/polls.py",
+        (REPO / "tests" / "test_new_actions.py").read_text().split("POLLS_ROUTER = '''\\\n", 1)[1].split("'''", 1)[0],
+    )
+    write(
+        root,
+        "backend/open_webui/models/polls.py",
+        "class Polls:\n    @staticmethod\n    def vote(poll_id, user_id, option):\n        return {}\n",
+    )
     run = run_cli("-C", str(root), *argv[1:])
     assert run.exit == 0, run.stderr + run.stdout
     assert run_cli("-C", str(root), "check").exit == 0
@@ -111,7 +135,14 @@ def test_the_pre_commit_config_works_as_written(tmp_path: Path, hook: str) -> No
     git(root, "add", "-A")
 
     def pre_commit(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "pre_commit", "run", hook, *args], cwd=root, env=_env(tmp_path), check=False, capture_output=True, text=True)
+        return subprocess.run(
+            [sys.executable, "-m", "pre_commit", "run", hook, *args],
+            cwd=root,
+            env=_env(tmp_path),
+            check=False,
+            capture_output=True,
+            text=True,
+        )
 
     first = pre_commit("--all-files")
     assert first.returncode == 1 and "Failed" in first.stdout, first.stdout

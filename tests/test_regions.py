@@ -24,7 +24,7 @@ from generator.plan.types import RegionEdit
 from generator.report import Report
 from generator.sources import Sources
 
-MODULE = '''\
+MODULE = """\
 import socketio
 
 SESSION_POOL = {}
@@ -38,16 +38,20 @@ async def ping(sid, data=None):
 
 def helper():
     return 1
-'''
+"""
 
 BODY = '@sio.on("demo:hello")\nasync def on_demo_hello(sid, data=None):\n    return {"ok": True, "hello": "world"}'
 
 
 def _edit(body: str = BODY, rid: str = "demo") -> RegionEdit:
-    return RegionEdit(file="main.py", id=rid, source="events/demo.yaml", body=body, where="handlers", blank_before=2, server="sio")
+    return RegionEdit(
+        file="main.py", id=rid, source="events/demo.yaml", body=body, where="handlers", blank_before=2, server="sio"
+    )
 
 
-def _patch(tmp_path: Path, text: str, edits: list[RegionEdit], *, force: bool = False, orphans: bool = True) -> tuple[str, Report]:
+def _patch(
+    tmp_path: Path, text: str, edits: list[RegionEdit], *, force: bool = False, orphans: bool = True
+) -> tuple[str, Report]:
     (tmp_path / "main.py").write_bytes(text.encode("utf-8"))
     sources = Sources(tmp_path)
     report = Report()
@@ -67,7 +71,13 @@ def test_insert_update_remove_round_trip(tmp_path: Path) -> None:
     # After the last handler, two blank lines before it, the file's own two blank lines after it.
     assert inserted == MODULE.replace(
         '    return {"ok": True}\n\n\n',
-        '    return {"ok": True}\n\n\n' + begin_line("demo", sha, "events/demo.yaml") + "\n" + BODY + "\n" + end_line("demo") + "\n\n\n",
+        '    return {"ok": True}\n\n\n'
+        + begin_line("demo", sha, "events/demo.yaml")
+        + "\n"
+        + BODY
+        + "\n"
+        + end_line("demo")
+        + "\n\n\n",
     )
 
     same, report = _patch(tmp_path, inserted, [_edit()])
@@ -85,7 +95,10 @@ def test_insert_update_remove_round_trip(tmp_path: Path) -> None:
 
 def test_restyled_region_is_in_sync(tmp_path: Path) -> None:
     inserted, _ = _patch(tmp_path, MODULE, [_edit()])
-    restyled = inserted.replace('return {"ok": True, "hello": "world"}', "return {  # reformatted\n        'ok': True,\n        'hello': 'world',\n    }")
+    restyled = inserted.replace(
+        'return {"ok": True, "hello": "world"}',
+        "return {  # reformatted\n        'ok': True,\n        'hello': 'world',\n    }",
+    )
     assert restyled != inserted
     text, report = _patch(tmp_path, restyled, [_edit()])
     assert _kinds(report) == ["unchanged"] and text == restyled
@@ -153,7 +166,15 @@ def test_regions_added_one_by_one_go_after_the_previous_ones(tmp_path: Path) -> 
 
 def test_call_region_follows_indentation_and_is_removed_alone(tmp_path: Path) -> None:
     router = "async def update(x):\n\tif x:\n\t\ty = save(x)\n\t\treturn y\n\treturn None\n"
-    edit = RegionEdit(file="main.py", id="demo/demo:saved@update", source="events/demo.yaml", body="await emit_saved(x=x)", where="call", function="update", after="save")
+    edit = RegionEdit(
+        file="main.py",
+        id="demo/demo:saved@update",
+        source="events/demo.yaml",
+        body="await emit_saved(x=x)",
+        where="call",
+        function="update",
+        after="save",
+    )
     text, _ = _patch(tmp_path, router, [edit])
     assert "\t\ty = save(x)\n\t\t# eventgen:begin demo/demo:saved@update sha=" in text
     assert "\n\t\tawait emit_saved(x=x)\n\t\t# eventgen:end demo/demo:saved@update\n\t\treturn y\n" in text
@@ -162,8 +183,18 @@ def test_call_region_follows_indentation_and_is_removed_alone(tmp_path: Path) ->
 
 
 MARKER_PROBLEMS = {
-    "begin-without-end": ("# eventgen:begin demo sha=0123456789ab -- x\nx = 1\n", 1, 1, "region 'demo' has no end marker"),
-    "end-without-begin": ("x = 1\n    # eventgen:end demo\n", 2, 5, "end marker of region 'demo' has no matching begin marker"),
+    "begin-without-end": (
+        "# eventgen:begin demo sha=0123456789ab -- x\nx = 1\n",
+        1,
+        1,
+        "region 'demo' has no end marker",
+    ),
+    "end-without-begin": (
+        "x = 1\n    # eventgen:end demo\n",
+        2,
+        5,
+        "end marker of region 'demo' has no matching begin marker",
+    ),
     "nested": (
         "# eventgen:begin a sha=0123456789ab -- x\n# eventgen:begin b sha=0123456789ab -- x\n# eventgen:end b\n",
         2,
@@ -192,7 +223,14 @@ def test_broken_markers_are_reported_with_their_position(name: str) -> None:
 
 def test_broken_markers_stop_the_cli_before_anything_is_written(tmp_path: Path) -> None:
     root = tmp_path / "app"
-    write_tree(root, {SOCKET_MODULE: MODULE, "events/feature.yaml": FEATURE_SPEC_NO_CALL_SITES, "backend/open_webui/socket/access.py": "def can_read_feature(user, feature_id):\n    return True\n"})
+    write_tree(
+        root,
+        {
+            SOCKET_MODULE: MODULE,
+            "events/feature.yaml": FEATURE_SPEC_NO_CALL_SITES,
+            "backend/open_webui/socket/access.py": "def can_read_feature(user, feature_id):\n    return True\n",
+        },
+    )
     assert eventgen(root, "generate").exit == 0
     path = root / SOCKET_MODULE
     path.write_text(path.read_text().replace("# eventgen:end feature\n", ""))

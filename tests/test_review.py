@@ -71,7 +71,10 @@ def test_example_pr_shows_both_findings_at_their_lines(example: Path, capsys: py
     text = review(example, "--format", "text")
     assert text.exit == 1
     assert f"\n  {base}:{SPEC}:{field_line}: field 'data' of event 'feature:updated': removed\n" in text.stdout
-    assert f"\n  {SPEC}:{access_line}: room 'feature' (feature:{{feature_id}}): access changed from open_webui.socket.access:can_read_feature to authenticated\n" in text.stdout
+    assert (
+        f"\n  {SPEC}:{access_line}: room 'feature' (feature:{{feature_id}}): access changed from open_webui.socket.access:can_read_feature to authenticated\n"
+        in text.stdout
+    )
     assert text.stdout.rstrip().endswith("(once reviewed, acknowledge with --allow-breaking and --allow-security)")
 
     markdown = review(example, "--format", "markdown").stdout
@@ -81,9 +84,13 @@ def test_example_pr_shows_both_findings_at_their_lines(example: Path, capsys: py
 
     github = review(example, "--format", "github").stdout.splitlines()
     payload_line = line_of(after, "payload:", after="- name: feature:updated")
-    assert github[0].startswith(f"::error file={SPEC},line={payload_line},title=eventgen review%3A breaking for deployed clients::field 'data'")
+    assert github[0].startswith(
+        f"::error file={SPEC},line={payload_line},title=eventgen review%3A breaking for deployed clients::field 'data'"
+    )
     assert github[0].endswith(f"(was {base}:{SPEC}:{field_line})")
-    assert github[1].startswith(f"::error file={SPEC},line={access_line},title=eventgen review%3A security-relevant::room 'feature'")
+    assert github[1].startswith(
+        f"::error file={SPEC},line={access_line},title=eventgen review%3A security-relevant::room 'feature'"
+    )
 
 
 @pytest.mark.parametrize(
@@ -91,7 +98,9 @@ def test_example_pr_shows_both_findings_at_their_lines(example: Path, capsys: py
     [((), 1), (("--allow-breaking",), 1), (("--allow-security",), 1), (("--allow-breaking", "--allow-security"), 0)],
     ids=["none", "breaking", "security", "both"],
 )
-def test_each_class_is_acknowledged_separately(example: Path, capsys: pytest.CaptureFixture[str], flags: tuple[str, ...], code: int) -> None:
+def test_each_class_is_acknowledged_separately(
+    example: Path, capsys: pytest.CaptureFixture[str], flags: tuple[str, ...], code: int
+) -> None:
     weaken(example)
     result = review(example, "--format", "json", *flags)
     assert result.exit == code == result.doc["exit_code"]
@@ -103,7 +112,9 @@ def test_each_class_is_acknowledged_separately(example: Path, capsys: pytest.Cap
     assert github.count("::error ") == 2 - len(flags) and github.count("::warning ") == len(flags)
 
 
-def test_flags_from_the_environment(example: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_flags_from_the_environment(
+    example: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The CI recipe sets these from pull-request labels: "true" acknowledges, "false" does not."""
     weaken(example)
     monkeypatch.setenv("EVENTGEN_ALLOW_BREAKING", "true")
@@ -125,7 +136,10 @@ def test_unchanged_example_passes_and_writes_nothing(example: Path, capsys: pyte
     index = (example / ".git" / "index").read_bytes()
     result = review(example, "--format", "text")
     assert result.exit == 0
-    assert result.stdout.splitlines()[-1] == f"eventgen: review against {git(example, 'rev-parse', '--short', 'HEAD').stdout.strip()}: no changes to the specs' events"
+    assert (
+        result.stdout.splitlines()[-1]
+        == f"eventgen: review against {git(example, 'rev-parse', '--short', 'HEAD').stdout.strip()}: no changes to the specs' events"
+    )
     weaken(example)
     review(example, "--format", "json")
     assert git(example, "status", "--porcelain").stdout == f" M {SPEC}\n"  # only the edit: review wrote nothing
@@ -147,11 +161,20 @@ def test_default_is_the_merge_base_with_main(tmp_path: Path, capsys: pytest.Capt
     git(root, "checkout", "-q", "topic")
     result = review(root, "--format", "json")
     base = git(root, "merge-base", "HEAD", "main").stdout.strip()
-    assert result.doc["against"] == {"ref": git(root, "rev-parse", "--short", base).stdout.strip(), "commit": base, "how": "merge base of HEAD and main"}
-    assert [(f["kind"], f["subject"]) for f in result.doc["findings"]] == [("field-removed", "field 'count' of event 'chat:ask'")]
+    assert result.doc["against"] == {
+        "ref": git(root, "rev-parse", "--short", base).stdout.strip(),
+        "commit": base,
+        "how": "merge base of HEAD and main",
+    }
+    assert [(f["kind"], f["subject"]) for f in result.doc["findings"]] == [
+        ("field-removed", "field 'count' of event 'chat:ask'")
+    ]
     # Against main's tip the comparison would also see main's newer field as "removed".
     against_main = review(root, "--format", "json", "--against", "main")
-    assert {f["subject"] for f in against_main.doc["findings"]} == {"field 'count' of event 'chat:ask'", "field 'version' of event 'feature:updated'"}
+    assert {f["subject"] for f in against_main.doc["findings"]} == {
+        "field 'count' of event 'chat:ask'",
+        "field 'version' of event 'feature:updated'",
+    }
 
 
 def test_default_follows_origin_head(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -172,7 +195,11 @@ def test_without_a_default_branch_head_is_the_base(tmp_path: Path, capsys: pytes
     root = init_repo(tmp_path / "repo", BASE_SPECS, branch="dev")
     edit(root, "events/chat.yaml", "      count: int\n", "")  # not committed: HEAD still has it
     result = review(root, "--format", "json")
-    assert result.doc["against"] == {"ref": "HEAD", "commit": git(root, "rev-parse", "HEAD").stdout.strip(), "how": "HEAD (no default branch to take a merge base with)"}
+    assert result.doc["against"] == {
+        "ref": "HEAD",
+        "commit": git(root, "rev-parse", "HEAD").stdout.strip(),
+        "how": "HEAD (no default branch to take a merge base with)",
+    }
     assert [f["kind"] for f in result.doc["findings"]] == ["field-removed"]
 
 
@@ -204,14 +231,24 @@ def test_first_commit_everything_is_new(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_project_in_a_subfolder_of_the_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    root = init_repo(tmp_path / "repo", {f"app/{rel}": text for rel, text in BASE_SPECS.items()} | {"app/eventgen.toml": 'specs = "events"\n', "README.md": "x\n"})
+    root = init_repo(
+        tmp_path / "repo",
+        {f"app/{rel}": text for rel, text in BASE_SPECS.items()}
+        | {"app/eventgen.toml": 'specs = "events"\n', "README.md": "x\n"},
+    )
     edit(root, "app/events/chat.yaml", "      count: int\n", "")
     result = review(root / "app", "--format", "json")
-    assert found(result) == {("breaking", "field-removed", "events/chat.yaml", line_of(CHAT_REVIEW_SPEC, "count: int"), "old")}
+    assert found(result) == {
+        ("breaking", "field-removed", "events/chat.yaml", line_of(CHAT_REVIEW_SPEC, "count: int"), "old")
+    }
     # Annotations name files from the checkout's root, where GitHub looks for them.
     github = subprocess.run(
         [sys.executable, "-m", "generator.cli", "-C", "app", "review", "--format", "github"],
-        cwd=root, capture_output=True, text=True, check=False, env={**os.environ, "GITHUB_WORKSPACE": str(root)},
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "GITHUB_WORKSPACE": str(root)},
     )
     assert github.returncode == 1, github.stderr
     assert github.stdout.startswith("::error file=app/events/chat.yaml,line=")
@@ -234,13 +271,19 @@ def test_specs_folder_moved_since_the_ref(tmp_path: Path, capsys: pytest.Capture
 
 def test_the_ref_is_read_like_the_working_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`.yml` counts, subfolders (events/examples/) do not, a symlinked spec is read where it points."""
-    files = {"events/feature.yml": FEATURE_SPEC, "shared/chat.yaml": CHAT_REVIEW_SPEC, "events/examples/feature.yaml": "not: [a spec"}
+    files = {
+        "events/feature.yml": FEATURE_SPEC,
+        "shared/chat.yaml": CHAT_REVIEW_SPEC,
+        "events/examples/feature.yaml": "not: [a spec",
+    }
     root = init_repo(tmp_path / "repo", files)
     os.symlink("../shared/chat.yaml", root / "events" / "chat.yaml")
     commit_all(root, "link")
     assert review(root, "--format", "json").doc["findings"] == []
     edit(root, "shared/chat.yaml", "      count: int\n", "")
-    assert found(review(root, "--format", "json")) == {("breaking", "field-removed", "events/chat.yaml", line_of(CHAT_REVIEW_SPEC, "count: int"), "old")}
+    assert found(review(root, "--format", "json")) == {
+        ("breaking", "field-removed", "events/chat.yaml", line_of(CHAT_REVIEW_SPEC, "count: int"), "old")
+    }
 
 
 def test_specs_folder_gone_from_the_working_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -267,13 +310,18 @@ def test_a_ref_that_does_not_exist(tmp_path: Path, capsys: pytest.CaptureFixture
     assert result.exit == 2 and result.stdout == ""
     assert result.stderr.startswith("--against 'origin/nope': not a commit in this repository\n  hint: ")
     doc = review(root, "--against", "origin/nope", "--format", "json").doc
-    assert doc["exit_code"] == 2 and doc["errors"][0]["message"] == "--against 'origin/nope': not a commit in this repository"
+    assert (
+        doc["exit_code"] == 2
+        and doc["errors"][0]["message"] == "--against 'origin/nope': not a commit in this repository"
+    )
     # A ref that looks like an option is a ref, not an option to git.
     assert review(root, "--against=--output=/tmp/x").exit == 2
     assert review(root, "--against", "HEAD~5").exit == 2
 
 
-def test_not_a_git_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_not_a_git_repository(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = tmp_path / "plain"
     for rel, text in BASE_SPECS.items():
         write(root, rel, text)
@@ -292,20 +340,29 @@ def test_spec_invalid_on_the_old_side(tmp_path: Path, capsys: pytest.CaptureFixt
     result = review(root, "--against", "HEAD")
     assert result.exit == 2 and result.stdout == ""
     line = line_of(broken, "action: jump")
-    assert result.stderr.startswith(f"HEAD:events/chat.yaml:{line}:13: events[1].action: must be 'join', 'leave', 'relay' or 'handle', got the string 'jump'\n")
+    assert result.stderr.startswith(
+        f"HEAD:events/chat.yaml:{line}:13: events[1].action: must be 'join', 'leave', 'relay' or 'handle', got the string 'jump'\n"
+    )
     assert "hint: the specs were already invalid at HEAD" in result.stderr
     doc = review(root, "--against", "HEAD", "--format", "json").doc
     assert doc["errors"][0]["path"] == "HEAD:events/chat.yaml" and doc["errors"][0]["line"] == line
     # No file of the checkout holds that line: the annotation has no file=, its message names the place.
     github = review(root, "--against", "HEAD", "--format", "github").stdout
-    assert github.startswith(f"::error title=eventgen review%3A invalid input::HEAD:events/chat.yaml:{line}:13: events[1].action")
+    assert github.startswith(
+        f"::error title=eventgen review%3A invalid input::HEAD:events/chat.yaml:{line}:13: events[1].action"
+    )
     markdown = review(root, "--against", "HEAD", "--format", "markdown")
-    assert markdown.exit == 2 and markdown.stdout.startswith("### eventgen review: invalid input (exit 2)\n\n- HEAD:events/chat.yaml:")
+    assert markdown.exit == 2 and markdown.stdout.startswith(
+        "### eventgen review: invalid input (exit 2)\n\n- HEAD:events/chat.yaml:"
+    )
 
 
 def test_old_side_yaml_error_and_cross_spec_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     duplicate = FEATURE_SPEC.replace("- name: feature:unsubscribe", "- name: chat:join")
-    root = init_repo(tmp_path / "repo", {"events/chat.yaml": CHAT_REVIEW_SPEC, SPEC: duplicate, "events/broken.yaml": "name: broken\nevents: [\n"})
+    root = init_repo(
+        tmp_path / "repo",
+        {"events/chat.yaml": CHAT_REVIEW_SPEC, SPEC: duplicate, "events/broken.yaml": "name: broken\nevents: [\n"},
+    )
     for rel in ("events/broken.yaml",):
         (root / rel).unlink()
     write(root, SPEC, FEATURE_SPEC)
@@ -313,7 +370,10 @@ def test_old_side_yaml_error_and_cross_spec_rule(tmp_path: Path, capsys: pytest.
     assert result.exit == 2
     lines = [line for line in result.stderr.splitlines() if not line.startswith("  hint:")]
     assert lines[0].startswith("HEAD:events/broken.yaml:3:1: YAML syntax error")
-    assert lines[1].startswith(f"HEAD:events/feature.yaml:{line_of(duplicate, '- name: chat:join')}:") and "event name 'chat:join' is already used at events/chat.yaml:" in lines[1]
+    assert (
+        lines[1].startswith(f"HEAD:events/feature.yaml:{line_of(duplicate, '- name: chat:join')}:")
+        and "event name 'chat:join' is already used at events/chat.yaml:" in lines[1]
+    )
 
 
 def test_old_side_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -322,11 +382,21 @@ def test_old_side_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     commit_all(root, "latin-1")
     (root / "events" / "latin.yaml").unlink()
     result = review(root, "--against", "HEAD")
-    assert result.exit == 2 and result.stderr.startswith("HEAD:events/latin.yaml:2: the spec is not valid UTF-8 (byte 0xe9)")
+    assert result.exit == 2 and result.stderr.startswith(
+        "HEAD:events/latin.yaml:2: the spec is not valid UTF-8 (byte 0xe9)"
+    )
 
 
 def test_spec_invalid_on_both_sides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    root = init_repo(tmp_path / "repo", {"events/chat.yaml": CHAT_REVIEW_SPEC.replace("direction: server_to_client\n    broadcast", "direction: sideways\n    broadcast"), SPEC: FEATURE_SPEC})
+    root = init_repo(
+        tmp_path / "repo",
+        {
+            "events/chat.yaml": CHAT_REVIEW_SPEC.replace(
+                "direction: server_to_client\n    broadcast", "direction: sideways\n    broadcast"
+            ),
+            SPEC: FEATURE_SPEC,
+        },
+    )
     write(root, "events/chat.yaml", CHAT_REVIEW_SPEC)
     edit(root, SPEC, "action: leave", "action: jump")
     doc = review(root, "--against", "HEAD", "--format", "json").doc
@@ -364,11 +434,15 @@ def test_markdown_of_compatible_and_of_nothing(tmp_path: Path, capsys: pytest.Ca
     assert "<details><summary>Compatible (1)</summary>" in result.stdout
 
 
-def test_github_is_the_default_under_actions(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_github_is_the_default_under_actions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = init_repo(tmp_path / "repo", BASE_SPECS)
     edit(root, "events/chat.yaml", "max_length: 2000", "max_length: 4000")
     out = review(root, env={"GITHUB_ACTIONS": "true"}).stdout
-    assert out.startswith(f"::notice file=events/chat.yaml,line={line_of(CHAT_REVIEW_SPEC, 'max_length: 2000')},title=eventgen review%3A compatible::")
+    assert out.startswith(
+        f"::notice file=events/chat.yaml,line={line_of(CHAT_REVIEW_SPEC, 'max_length: 2000')},title=eventgen review%3A compatible::"
+    )
     assert review(root, env={"GITHUB_ACTIONS": "false"}).stdout.startswith("eventgen review: the working tree against ")
 
 
@@ -376,7 +450,10 @@ def test_github_is_the_default_under_actions(tmp_path: Path, capsys: pytest.Capt
 
 
 def _json_blocks(page: Path) -> list[dict]:
-    return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.DOTALL)]
+    return [
+        json.loads(block)
+        for block in re.findall(r"```json\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+    ]
 
 
 def _shape(value: object) -> object:
@@ -469,19 +546,26 @@ def test_readme_precommit_recipe_works_as_written(tmp_path: Path) -> None:
     """The README's `repo: local` hook, run by pre-commit itself: a breaking commit stops, a compatible one passes."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     config = next(b for b in _yaml_blocks(readme) if "eventgen-review" in b)
-    assert config == next(b for b in _yaml_blocks((DOCS / "review.md").read_text(encoding="utf-8")) if "eventgen-review" in b).replace(
-        "repos:\n", "# .pre-commit-config.yaml: review each commit against the one before it\nrepos:\n", 1
-    )
+    assert config == next(
+        b for b in _yaml_blocks((DOCS / "review.md").read_text(encoding="utf-8")) if "eventgen-review" in b
+    ).replace("repos:\n", "# .pre-commit-config.yaml: review each commit against the one before it\nrepos:\n", 1)
     root = init_repo(tmp_path / "repo", BASE_SPECS | {".pre-commit-config.yaml": config})
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "PRE_COMMIT", "EVENTGEN_"))}
     env["PRE_COMMIT_HOME"] = str(tmp_path / "pre-commit-home")
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])  # language: system finds this eventgen
+    env["PATH"] = os.pathsep.join(
+        [str(Path(sys.executable).parent), env.get("PATH", "")]
+    )  # language: system finds this eventgen
 
     def commit() -> subprocess.CompletedProcess[str]:
         git(root, "add", "-A")
         return subprocess.run(
             [sys.executable, "-m", "pre_commit", "run", "--hook-stage", "pre-commit"],
-            cwd=root, env=env, capture_output=True, text=True, check=False, timeout=300,
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
         )
 
     edit(root, "events/chat.yaml", "max_length: 2000", "max_length: 4000")

@@ -122,15 +122,23 @@ ROOM_USERS = (
     "description: What the assistant is doing.\n    direction: server_to_client\n",
 )
 
-NEWS_SPEC = """\
+NEWS_SPEC = (
+    """\
 name: news
 events:
-""" + ANNOUNCE_BLOCK.rstrip("\n") + "\n"
+"""
+    + ANNOUNCE_BLOCK.rstrip("\n")
+    + "\n"
+)
 
 
 CASES = [
     # -- events as a whole ------------------------------------------------------------
-    Case("s2c-event-removed", ((CHAT, STATUS_BLOCK, ""),), (E("breaking", "event-removed", "- name: chat:status", "old"),)),
+    Case(
+        "s2c-event-removed",
+        ((CHAT, STATUS_BLOCK, ""),),
+        (E("breaking", "event-removed", "- name: chat:status", "old"),),
+    ),
     Case(
         "c2s-event-removed",
         ((FEATURE, UNSUBSCRIBE_BLOCK, ""),),
@@ -187,7 +195,11 @@ CASES = [
         ),
     ),
     # -- server -> client payloads ----------------------------------------------------
-    Case("s2c-field-removed", ((CHAT, "      note: str | None\n", ""),), (E("breaking", "field-removed", "note: str | None", "old"),)),
+    Case(
+        "s2c-field-removed",
+        ((CHAT, "      note: str | None\n", ""),),
+        (E("breaking", "field-removed", "note: str | None", "old"),),
+    ),
     Case(
         "s2c-field-type-changed",
         ((FEATURE, "data: dict", "data: str"),),
@@ -220,7 +232,13 @@ CASES = [
     ),
     Case(
         "s2c-bound-changed",
-        ((CHAT, "level: {type: int, ge: 0, le: 5, required: false}", "level: {type: int, ge: 0, le: 9, required: false}"),),
+        (
+            (
+                CHAT,
+                "level: {type: int, ge: 0, le: 5, required: false}",
+                "level: {type: int, ge: 0, le: 9, required: false}",
+            ),
+        ),
         (E("compatible", "field-constraint-compatible", "le: 9"),),
     ),
     # -- client -> server payloads ----------------------------------------------------
@@ -234,7 +252,9 @@ CASES = [
         ((CHAT, "      count: int\n", "      count: int\n      model: {type: str, required: false}\n"),),
         (E("compatible", "field-added", "model: {type: str"),),
     ),
-    Case("c2s-field-removed", ((CHAT, "      count: int\n", ""),), (E("breaking", "field-removed", "count: int", "old"),)),
+    Case(
+        "c2s-field-removed", ((CHAT, "      count: int\n", ""),), (E("breaking", "field-removed", "count: int", "old"),)
+    ),
     Case(
         "c2s-type-narrowed",
         ((CHAT, "temperature: {type: float,", "temperature: {type: int,"),),
@@ -338,12 +358,24 @@ CASES = [
     ),
     Case(
         "broadcast-enabled",
-        ((CHAT, "    direction: server_to_client\n    room: chat\n", "    direction: server_to_client\n    broadcast: true\n"),),
+        (
+            (
+                CHAT,
+                "    direction: server_to_client\n    room: chat\n",
+                "    direction: server_to_client\n    broadcast: true\n",
+            ),
+        ),
         (E("security", "broadcast-enabled", "broadcast: true", after="- name: chat:status"),),
     ),
     Case(
         "broadcast-disabled",
-        ((CHAT, "    broadcast: true\n    payload:\n      text: str\n", "    room: chat\n    payload:\n      chat_id: str\n      text: str\n"),),
+        (
+            (
+                CHAT,
+                "    broadcast: true\n    payload:\n      text: str\n",
+                "    room: chat\n    payload:\n      chat_id: str\n      text: str\n",
+            ),
+        ),
         (
             E("breaking", "broadcast-disabled", "room: chat", after="- name: chat:announce"),
             E("compatible", "field-added", "chat_id: str", after="- name: chat:announce"),
@@ -353,7 +385,11 @@ CASES = [
         "event-moved-to-another-room",
         (
             (CHAT, "  inbox:\n", '  team:\n    pattern: "team:{chat_id}"\n    access: authenticated\n  inbox:\n'),
-            (CHAT, "    room: chat\n    payload:\n      chat_id: str\n      state:", "    room: team\n    payload:\n      chat_id: str\n      state:"),
+            (
+                CHAT,
+                "    room: chat\n    payload:\n      chat_id: str\n      state:",
+                "    room: team\n    payload:\n      chat_id: str\n      state:",
+            ),
         ),
         (
             E("breaking", "event-room-changed", "room: team"),
@@ -362,7 +398,13 @@ CASES = [
     ),
     Case(
         "membership-check-removed",
-        ((CHAT, "handler: open_webui.socket.chat_handlers:vote\n    room: chat\n", "handler: open_webui.socket.chat_handlers:vote\n"),),
+        (
+            (
+                CHAT,
+                "handler: open_webui.socket.chat_handlers:vote\n    room: chat\n",
+                "handler: open_webui.socket.chat_handlers:vote\n",
+            ),
+        ),
         (E("security", "membership-check-removed", "- name: chat:vote"),),
     ),
     # -- compatible only ----------------------------------------------------------------
@@ -394,7 +436,11 @@ CASES = [
     ),
     Case("comment-and-layout-only", ((CHAT, "events:\n", "# the events\nevents:\n\n"),), ()),
     # -- whole specs ------------------------------------------------------------------
-    Case("spec-added", (("events/notes.yaml", None, NOTES_SPEC),), (E("compatible", "spec-added", "name: notes", file="events/notes.yaml"),)),
+    Case(
+        "spec-added",
+        (("events/notes.yaml", None, NOTES_SPEC),),
+        (E("compatible", "spec-added", "name: notes", file="events/notes.yaml"),),
+    ),
     Case(
         "event-moved-to-a-new-spec",
         ((CHAT, ANNOUNCE_BLOCK, ""), ("events/news.yaml", None, NEWS_SPEC)),
@@ -404,6 +450,7 @@ CASES = [
         ),
     ),
 ]
+
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -449,10 +496,16 @@ def test_whole_spec_removed(template: Path, tmp_path: Path, capsys: pytest.Captu
     assert found(result) == expected
     github = review(root, "--format", "github").stdout.splitlines()
     # No file= for a file that is gone: each annotation names the old line in its message instead.
-    assert [line.split("::")[1] for line in github[:-1]] == ["error title=eventgen review%3A breaking for deployed clients"] * 7 + ["notice title=eventgen review%3A compatible"]
+    assert [line.split("::")[1] for line in github[:-1]] == [
+        "error title=eventgen review%3A breaking for deployed clients"
+    ] * 7 + ["notice title=eventgen review%3A compatible"]
     short = git(root, "rev-parse", "--short", "HEAD").stdout.strip()
     for name in names:
-        assert any(f"event '{name}': removed" in line and line.endswith(f"(was {short}:{CHAT}:{line_of(BASE_SPECS[CHAT], f'- name: {name}')})") for line in github), name
+        assert any(
+            f"event '{name}': removed" in line
+            and line.endswith(f"(was {short}:{CHAT}:{line_of(BASE_SPECS[CHAT], f'- name: {name}')})")
+            for line in github
+        ), name
 
 
 def test_renamed_spec_file_keeps_its_events(template: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -463,5 +516,8 @@ def test_renamed_spec_file_keeps_its_events(template: Path, tmp_path: Path, caps
     (root / "events/talk.yaml").write_text(text, encoding="utf-8")
     result = review(root, "--format", "json")
     kinds = sorted((f["class"], f["kind"]) for f in result.doc["findings"])
-    assert kinds == [("compatible", "event-moved")] * 7 + [("compatible", "room-renamed")] * 2 + [("compatible", "spec-added"), ("compatible", "spec-removed")]
+    assert kinds == [("compatible", "event-moved")] * 7 + [("compatible", "room-renamed")] * 2 + [
+        ("compatible", "spec-added"),
+        ("compatible", "spec-removed"),
+    ]
     assert result.exit == 0

@@ -43,34 +43,74 @@ PATH = "events/notes.yaml"
 # -- every key of the models has a rule --------------------------------------------------------
 
 
-@pytest.mark.parametrize(("level", "model"), [("spec", Spec), ("room", RoomSpec), ("event", EventSpec), ("field", FieldSpec)])
+@pytest.mark.parametrize(
+    ("level", "model"), [("spec", Spec), ("room", RoomSpec), ("event", EventSpec), ("field", FieldSpec)]
+)
 def test_every_key_of_the_models_has_a_rule(level: str, model: type) -> None:
     """A key added to the models fails here until review knows whether changing it breaks clients or security."""
     keys = keys_of(level, model)
     assert set(model.model_fields) <= set(keys) and set(FUTURE_KEYS[level]) <= set(keys)
     missing = [key for key in keys if not has_rule(level, key)]
-    assert missing == [], f"review has no rule for {level} key(s) {missing}: add `_Compare._{level}_<key>` in generator/review/compare.py"
+    assert missing == [], (
+        f"review has no rule for {level} key(s) {missing}: add `_Compare._{level}_<key>` in generator/review/compare.py"
+    )
 
 
 def test_emit_is_compared_as_one_value() -> None:
     """emit and its call sites are server-side only: one `emit-changed` rule covers all their keys."""
     assert has_rule("event", "emit")
-    assert set(EmitSpec.model_fields) == {"helper", "from_"} and set(EmitCallSite.model_fields) == {"file", "function", "after", "before", "args"}
+    assert set(EmitSpec.model_fields) == {"helper", "from_"} and set(EmitCallSite.model_fields) == {
+        "file",
+        "function",
+        "after",
+        "before",
+        "args",
+    }
 
 
 # -- the lattice ------------------------------------------------------------------------------------
 
-TYPES = ["str", "int", "float", "bool", "any", "dict", "list", "str | None", "int | None", "float | None", "list[int]", "list[float]", "list[str]",
-         "list[int | None]", "dict[str, int]", "dict[str, float]", "dict[str, str] | None", "list[list[int]]", "list[list[float]]"]
+TYPES = [
+    "str",
+    "int",
+    "float",
+    "bool",
+    "any",
+    "dict",
+    "list",
+    "str | None",
+    "int | None",
+    "float | None",
+    "list[int]",
+    "list[float]",
+    "list[str]",
+    "list[int | None]",
+    "dict[str, int]",
+    "dict[str, float]",
+    "dict[str, str] | None",
+    "list[list[int]]",
+    "list[list[float]]",
+]
 
 
 @pytest.mark.parametrize(
     ("a", "b", "expected"),
     [
-        ("int", "float", True), ("float", "int", False), ("str", "str | None", True), ("str | None", "str", False),
-        ("str", "any", True), ("any", "str", False), ("list[int]", "list[float]", True), ("list[float]", "list[int]", False),
-        ("list[int]", "list", True), ("list", "list[int]", False), ("dict[str, int]", "dict", True), ("bool", "int", False),
-        ("list[int | None]", "list[int]", False), ("list[list[int]]", "list[list[float]]", True), ("str", "int", False),
+        ("int", "float", True),
+        ("float", "int", False),
+        ("str", "str | None", True),
+        ("str | None", "str", False),
+        ("str", "any", True),
+        ("any", "str", False),
+        ("list[int]", "list[float]", True),
+        ("list[float]", "list[int]", False),
+        ("list[int]", "list", True),
+        ("list", "list[int]", False),
+        ("dict[str, int]", "dict", True),
+        ("bool", "int", False),
+        ("list[int | None]", "list[int]", False),
+        ("list[list[int]]", "list[list[float]]", True),
+        ("str", "int", False),
     ],
 )
 def test_subtype(a: str, b: str, expected: bool) -> None:
@@ -88,10 +128,16 @@ def test_subtype_is_a_preorder() -> None:
 
 def test_bounds_and_enums() -> None:
     assert lower_bound_delta(None, 1) == Delta(narrowed=True) and lower_bound_delta(1, None) == Delta(widened=True)
-    assert lower_bound_delta(1, 2) == Delta(narrowed=True) and lower_bound_delta(2, 1) == Delta(widened=True) and not lower_bound_delta(1, 1)
+    assert (
+        lower_bound_delta(1, 2) == Delta(narrowed=True)
+        and lower_bound_delta(2, 1) == Delta(widened=True)
+        and not lower_bound_delta(1, 1)
+    )
     assert upper_bound_delta(None, 9) == Delta(narrowed=True) and upper_bound_delta(9, None) == Delta(widened=True)
     assert upper_bound_delta(9, 5) == Delta(narrowed=True) and upper_bound_delta(5, 9) == Delta(widened=True)
-    assert enum_delta(["a", "b"], ["a"]) == Delta(narrowed=True) and enum_delta(["a"], ["a", "b"]) == Delta(widened=True)
+    assert enum_delta(["a", "b"], ["a"]) == Delta(narrowed=True) and enum_delta(["a"], ["a", "b"]) == Delta(
+        widened=True
+    )
     assert enum_delta(["a", "b"], ["a", "c"]) == Delta(narrowed=True, widened=True)
     assert enum_delta(None, ["a"]) == Delta(narrowed=True) and enum_delta(["a"], None) == Delta(widened=True)
     assert not enum_delta([1, 2], [2.0, 1.0])  # one JSON number
@@ -113,9 +159,15 @@ def test_rate_limits() -> None:
     assert rate_delta({"rate": 5, "per_s": 1}, {"rate": 5, "per_s": 2}) == Delta(narrowed=True)
     assert rate_delta({"rate": 5, "per_s": 1, "burst": 5}, {"rate": 5, "per_s": 1, "burst": 20}) == Delta(widened=True)
     assert not rate_delta({"rate": 2, "per_s": 1, "burst": 4}, {"rate": 4, "per_s": 2, "burst": 4})
-    assert rate_delta({"rate": 5, "per_s": 1}, None) == Delta(widened=True) and rate_delta(None, {"rate": 5, "per_s": 1}) == Delta(narrowed=True)
-    assert rate_delta({"rate": 5, "per_s": 1, "burst": 50}, {"rate": 10, "per_s": 1, "burst": 10}) == Delta(narrowed=True, widened=True)
-    assert rate_delta({"rate": "x"}, {"rate": "y"}) == Delta(narrowed=True, widened=True)  # not comparable: a person reads it
+    assert rate_delta({"rate": 5, "per_s": 1}, None) == Delta(widened=True) and rate_delta(
+        None, {"rate": 5, "per_s": 1}
+    ) == Delta(narrowed=True)
+    assert rate_delta({"rate": 5, "per_s": 1, "burst": 50}, {"rate": 10, "per_s": 1, "burst": 10}) == Delta(
+        narrowed=True, widened=True
+    )
+    assert rate_delta({"rate": "x"}, {"rate": "y"}) == Delta(
+        narrowed=True, widened=True
+    )  # not comparable: a person reads it
 
 
 # -- identity: a spec compared with itself has nothing to say --------------------------------------
@@ -220,20 +272,61 @@ class V2Case:
 
 V2_CASES = [
     # rooms: owner, delivery, history, presence, presence_ttl_s
-    V2Case("owner-app-dropped", (room_key("owner", "app"),), (), (("security", "owner-app-dropped", "  note:", "new"),)),
-    V2Case("owner-app-added", (), (room_key("owner", "app"),), (("compatible", "owner-app-added", "owner: app", "new"),)),
-    V2Case("delivery-unsequenced", (room_key("delivery", "sequenced"),), (room_key("delivery", "best_effort"),), (("breaking", "delivery-unsequenced", "delivery: best_effort", "new"),)),
-    V2Case("delivery-key-removed", (room_key("delivery", "sequenced"),), (), (("breaking", "delivery-unsequenced", "  note:", "new"),)),
-    V2Case("delivery-sequenced", (), (room_key("delivery", "sequenced"),), (("compatible", "delivery-sequenced", "delivery: sequenced", "new"),)),
+    V2Case(
+        "owner-app-dropped", (room_key("owner", "app"),), (), (("security", "owner-app-dropped", "  note:", "new"),)
+    ),
+    V2Case(
+        "owner-app-added", (), (room_key("owner", "app"),), (("compatible", "owner-app-added", "owner: app", "new"),)
+    ),
+    V2Case(
+        "delivery-unsequenced",
+        (room_key("delivery", "sequenced"),),
+        (room_key("delivery", "best_effort"),),
+        (("breaking", "delivery-unsequenced", "delivery: best_effort", "new"),),
+    ),
+    V2Case(
+        "delivery-key-removed",
+        (room_key("delivery", "sequenced"),),
+        (),
+        (("breaking", "delivery-unsequenced", "  note:", "new"),),
+    ),
+    V2Case(
+        "delivery-sequenced",
+        (),
+        (room_key("delivery", "sequenced"),),
+        (("compatible", "delivery-sequenced", "delivery: sequenced", "new"),),
+    ),
     V2Case("delivery-default-spelt-out", (), (room_key("delivery", "best_effort"),), ()),
     V2Case(
         "history-shorter",
-        (room_key("delivery", "sequenced"), (ROOM_END + "    delivery: sequenced\n", ROOM_END + "    delivery: sequenced\n    history: {size: 1000, ttl_s: 600}\n")),
-        (room_key("delivery", "sequenced"), (ROOM_END + "    delivery: sequenced\n", ROOM_END + "    delivery: sequenced\n    history: {size: 100, ttl_s: 600}\n")),
+        (
+            room_key("delivery", "sequenced"),
+            (
+                ROOM_END + "    delivery: sequenced\n",
+                ROOM_END + "    delivery: sequenced\n    history: {size: 1000, ttl_s: 600}\n",
+            ),
+        ),
+        (
+            room_key("delivery", "sequenced"),
+            (
+                ROOM_END + "    delivery: sequenced\n",
+                ROOM_END + "    delivery: sequenced\n    history: {size: 100, ttl_s: 600}\n",
+            ),
+        ),
         (("compatible", "history-changed", "size: 100", "new"),),
     ),
-    V2Case("presence-enabled", (), (room_key("presence", "true"),), (("security", "presence-enabled", "presence: true", "new"),)),
-    V2Case("presence-disabled", (room_key("presence", "true"),), (room_key("presence", "false"),), (("breaking", "presence-disabled", "presence: false", "new"),)),
+    V2Case(
+        "presence-enabled",
+        (),
+        (room_key("presence", "true"),),
+        (("security", "presence-enabled", "presence: true", "new"),),
+    ),
+    V2Case(
+        "presence-disabled",
+        (room_key("presence", "true"),),
+        (room_key("presence", "false"),),
+        (("breaking", "presence-disabled", "presence: false", "new"),),
+    ),
     V2Case(
         "presence-ttl",
         ((ROOM_END, ROOM_END + "    presence: true\n    presence_ttl_s: 30\n"),),
@@ -241,27 +334,110 @@ V2_CASES = [
         (("compatible", "presence-ttl-changed", "presence_ttl_s: 90", "new"),),
     ),
     # events: rate_limit, max_bytes, timeout_s, timeout_ms, idempotent
-    V2Case("rate-limit-raised", (edit_key("rate_limit", "{rate: 5, per_s: 1}"),), (edit_key("rate_limit", "{rate: 50, per_s: 1}"),), (("security", "rate-limit-loosened", "rate_limit:", "new"),)),
-    V2Case("rate-limit-burst-raised", (edit_key("rate_limit", "{rate: 5, per_s: 1, burst: 5}"),), (edit_key("rate_limit", "{rate: 5, per_s: 1, burst: 100}"),), (("security", "rate-limit-loosened", "rate_limit:", "new"),)),
-    V2Case("rate-limit-removed", (edit_key("rate_limit", "{rate: 5, per_s: 1}"),), (), (("security", "rate-limit-loosened", "- name: note:edit", "new"),)),
-    V2Case("rate-limit-added", (), (edit_key("rate_limit", "{rate: 5, per_s: 1}"),), (("compatible", "rate-limit-tightened", "rate_limit:", "new"),)),
-    V2Case("rate-limit-lowered", (edit_key("rate_limit", "{rate: 5, per_s: 1}"),), (edit_key("rate_limit", "{rate: 1, per_s: 1}"),), (("compatible", "rate-limit-tightened", "rate_limit:", "new"),)),
-    V2Case("rate-limit-respelt", (edit_key("rate_limit", "{rate: 2, per_s: 1, burst: 4}"),), (edit_key("rate_limit", "{rate: 4, per_s: 2, burst: 4}"),), ()),
-    V2Case("max-bytes-raised", (edit_key("max_bytes", "65536"),), (edit_key("max_bytes", "1048576"),), (("security", "max-bytes-raised", "max_bytes:", "new"),)),
-    V2Case("max-bytes-lowered", (edit_key("max_bytes", "65536"),), (edit_key("max_bytes", "1024"),), (("breaking", "max-bytes-lowered", "max_bytes:", "new"),)),
-    V2Case("max-bytes-removed-to-larger-default", (edit_key("max_bytes", "1024"),), (), (("security", "max-bytes-raised", "- name: note:edit", "new"),)),
-    V2Case("max-bytes-removed-to-smaller-default", (edit_key("max_bytes", "1048576"),), (), (("breaking", "max-bytes-lowered", "- name: note:edit", "new"),)),
-    V2Case("max-bytes-default-from-config", (edit_key("max_bytes", "4096"),), (), (("breaking", "max-bytes-lowered", "- name: note:edit", "new"),), max_bytes=1024),
-    V2Case("max-bytes-default-spelt-out", (), (edit_key("max_bytes", "65536"),), (("compatible", "max-bytes-unchanged", "max_bytes:", "new"),)),
-    V2Case("timeout-s", (edit_key("timeout_s", "10"),), (edit_key("timeout_s", "30"),), (("compatible", "timeout-changed", "timeout_s:", "new"),)),
-    V2Case("timeout-ms", (), (edit_key("timeout_ms", "2000"),), (("compatible", "timeout-changed", "timeout_ms:", "new"),)),
-    V2Case("idempotent-dropped", (edit_key("idempotent", "true"),), (), (("breaking", "idempotent-dropped", "- name: note:edit", "new"),)),
-    V2Case("idempotent-added", (), (edit_key("idempotent", "true"),), (("compatible", "idempotent-added", "idempotent: true", "new"),)),
+    V2Case(
+        "rate-limit-raised",
+        (edit_key("rate_limit", "{rate: 5, per_s: 1}"),),
+        (edit_key("rate_limit", "{rate: 50, per_s: 1}"),),
+        (("security", "rate-limit-loosened", "rate_limit:", "new"),),
+    ),
+    V2Case(
+        "rate-limit-burst-raised",
+        (edit_key("rate_limit", "{rate: 5, per_s: 1, burst: 5}"),),
+        (edit_key("rate_limit", "{rate: 5, per_s: 1, burst: 100}"),),
+        (("security", "rate-limit-loosened", "rate_limit:", "new"),),
+    ),
+    V2Case(
+        "rate-limit-removed",
+        (edit_key("rate_limit", "{rate: 5, per_s: 1}"),),
+        (),
+        (("security", "rate-limit-loosened", "- name: note:edit", "new"),),
+    ),
+    V2Case(
+        "rate-limit-added",
+        (),
+        (edit_key("rate_limit", "{rate: 5, per_s: 1}"),),
+        (("compatible", "rate-limit-tightened", "rate_limit:", "new"),),
+    ),
+    V2Case(
+        "rate-limit-lowered",
+        (edit_key("rate_limit", "{rate: 5, per_s: 1}"),),
+        (edit_key("rate_limit", "{rate: 1, per_s: 1}"),),
+        (("compatible", "rate-limit-tightened", "rate_limit:", "new"),),
+    ),
+    V2Case(
+        "rate-limit-respelt",
+        (edit_key("rate_limit", "{rate: 2, per_s: 1, burst: 4}"),),
+        (edit_key("rate_limit", "{rate: 4, per_s: 2, burst: 4}"),),
+        (),
+    ),
+    V2Case(
+        "max-bytes-raised",
+        (edit_key("max_bytes", "65536"),),
+        (edit_key("max_bytes", "1048576"),),
+        (("security", "max-bytes-raised", "max_bytes:", "new"),),
+    ),
+    V2Case(
+        "max-bytes-lowered",
+        (edit_key("max_bytes", "65536"),),
+        (edit_key("max_bytes", "1024"),),
+        (("breaking", "max-bytes-lowered", "max_bytes:", "new"),),
+    ),
+    V2Case(
+        "max-bytes-removed-to-larger-default",
+        (edit_key("max_bytes", "1024"),),
+        (),
+        (("security", "max-bytes-raised", "- name: note:edit", "new"),),
+    ),
+    V2Case(
+        "max-bytes-removed-to-smaller-default",
+        (edit_key("max_bytes", "1048576"),),
+        (),
+        (("breaking", "max-bytes-lowered", "- name: note:edit", "new"),),
+    ),
+    V2Case(
+        "max-bytes-default-from-config",
+        (edit_key("max_bytes", "4096"),),
+        (),
+        (("breaking", "max-bytes-lowered", "- name: note:edit", "new"),),
+        max_bytes=1024,
+    ),
+    V2Case(
+        "max-bytes-default-spelt-out",
+        (),
+        (edit_key("max_bytes", "65536"),),
+        (("compatible", "max-bytes-unchanged", "max_bytes:", "new"),),
+    ),
+    V2Case(
+        "timeout-s",
+        (edit_key("timeout_s", "10"),),
+        (edit_key("timeout_s", "30"),),
+        (("compatible", "timeout-changed", "timeout_s:", "new"),),
+    ),
+    V2Case(
+        "timeout-ms", (), (edit_key("timeout_ms", "2000"),), (("compatible", "timeout-changed", "timeout_ms:", "new"),)
+    ),
+    V2Case(
+        "idempotent-dropped",
+        (edit_key("idempotent", "true"),),
+        (),
+        (("breaking", "idempotent-dropped", "- name: note:edit", "new"),),
+    ),
+    V2Case(
+        "idempotent-added",
+        (),
+        (edit_key("idempotent", "true"),),
+        (("compatible", "idempotent-added", "idempotent: true", "new"),),
+    ),
     # renames: renamed_from and sunset
     V2Case(
         "renamed-with-alias",
         (),
-        (("- name: note:changed\n", "- name: note:updated\n    renamed_from: [note:changed]\n    sunset: 2027-06-30\n"),),
+        (
+            (
+                "- name: note:changed\n",
+                "- name: note:updated\n    renamed_from: [note:changed]\n    sunset: 2027-06-30\n",
+            ),
+        ),
         (("compatible", "event-renamed-aliased", "- name: note:updated", "new"),),
     ),
     V2Case(
@@ -272,7 +448,12 @@ V2_CASES = [
     ),
     V2Case(
         "alias-removed-before-sunset",
-        (("- name: note:changed\n", "- name: note:updated\n    renamed_from: [note:changed]\n    sunset: 2027-06-30\n"),),
+        (
+            (
+                "- name: note:changed\n",
+                "- name: note:updated\n    renamed_from: [note:changed]\n    sunset: 2027-06-30\n",
+            ),
+        ),
         (("- name: note:changed\n", "- name: note:updated\n"),),
         (("breaking", "alias-removed", "- name: note:updated", "new"),),
     ),
@@ -284,32 +465,70 @@ V2_CASES = [
     ),
     V2Case(
         "alias-removed-after-sunset",
-        (("- name: note:changed\n", "- name: note:updated\n    renamed_from: [note:changed]\n    sunset: 2027-01-31\n"),),
+        (
+            (
+                "- name: note:changed\n",
+                "- name: note:updated\n    renamed_from: [note:changed]\n    sunset: 2027-01-31\n",
+            ),
+        ),
         (("- name: note:changed\n", "- name: note:updated\n"),),
         (("compatible", "alias-removed-after-sunset", "- name: note:updated", "new"),),
     ),
     V2Case(
         "sunset-reached",
-        (("- name: note:changed\n", "- name: note:updated\n    renamed_from: [note:changed]\n    sunset: 2027-01-31\n"),),
-        (("- name: note:changed\n", "- name: note:updated\n    renamed_from: [note:changed]\n    sunset: 2027-01-31\n"),),
+        (
+            (
+                "- name: note:changed\n",
+                "- name: note:updated\n    renamed_from: [note:changed]\n    sunset: 2027-01-31\n",
+            ),
+        ),
+        (
+            (
+                "- name: note:changed\n",
+                "- name: note:updated\n    renamed_from: [note:changed]\n    sunset: 2027-01-31\n",
+            ),
+        ),
         (("breaking", "sunset-reached", "sunset: 2027-01-31", "new"),),
     ),
     V2Case(
         "sunset-today-is-reached",
         (),
-        (("- name: note:changed\n", "- name: note:changed\n    renamed_from: [note:modified]\n    sunset: '2027-03-01'\n"),),
-        (("compatible", "alias-added", "renamed_from:", "new"), ("breaking", "sunset-reached", "sunset: '2027-03-01'", "new")),
+        (
+            (
+                "- name: note:changed\n",
+                "- name: note:changed\n    renamed_from: [note:modified]\n    sunset: '2027-03-01'\n",
+            ),
+        ),
+        (
+            ("compatible", "alias-added", "renamed_from:", "new"),
+            ("breaking", "sunset-reached", "sunset: '2027-03-01'", "new"),
+        ),
     ),
     V2Case(
         "sunset-moved",
-        (("- name: note:changed\n", "- name: note:updated\n    renamed_from: [note:changed]\n    sunset: 2027-06-30\n"),),
-        (("- name: note:changed\n", "- name: note:updated\n    renamed_from: [note:changed]\n    sunset: 2027-12-31\n"),),
+        (
+            (
+                "- name: note:changed\n",
+                "- name: note:updated\n    renamed_from: [note:changed]\n    sunset: 2027-06-30\n",
+            ),
+        ),
+        (
+            (
+                "- name: note:changed\n",
+                "- name: note:updated\n    renamed_from: [note:changed]\n    sunset: 2027-12-31\n",
+            ),
+        ),
         (("compatible", "sunset-changed", "sunset: 2027-12-31", "new"),),
     ),
     V2Case(
         "alias-added",
         (),
-        (("- name: note:changed\n", "- name: note:changed\n    renamed_from: [note:modified]\n    sunset: 2027-12-31\n"),),
+        (
+            (
+                "- name: note:changed\n",
+                "- name: note:changed\n    renamed_from: [note:modified]\n    sunset: 2027-12-31\n",
+            ),
+        ),
         (("compatible", "alias-added", "renamed_from:", "new"),),
     ),
     # a key review does not know yet
@@ -345,7 +564,11 @@ def test_v2_rate_limit_as_a_model() -> None:
         per_s: int
         burst: int | None = None
 
-    assert rate_delta(Limit(5, 1), Limit(10, 1)) == rate_delta({"rate": 5, "per_s": 1}, {"rate": 10, "per_s": 1}) == Delta(widened=True)
+    assert (
+        rate_delta(Limit(5, 1), Limit(10, 1))
+        == rate_delta({"rate": 5, "per_s": 1}, {"rate": 10, "per_s": 1})
+        == Delta(widened=True)
+    )
 
 
 # -- every kind is tested somewhere ---------------------------------------------------------------
@@ -357,7 +580,9 @@ ELSEWHERE = {"spec-removed", "room-removed", "alias-added"}
 def test_room_removed_from_a_spec_that_stays() -> None:
     text = with_(NOTES, ("events:\n", '  other:\n    pattern: "other:{x}"\n    access: authenticated\nevents:\n'))
     findings = compare(Snapshot([v2(text)]), Snapshot([v2(NOTES)]))
-    assert [(f.kind, f.where.side, f.where.line, f.where.anchor) for f in findings] == [("room-removed", "old", line_of(text, "  other:"), (PATH, 2))]
+    assert [(f.kind, f.where.side, f.where.line, f.where.anchor) for f in findings] == [
+        ("room-removed", "old", line_of(text, "  other:"), (PATH, 2))
+    ]
 
 
 def test_every_kind_is_exercised() -> None:

@@ -36,8 +36,19 @@ router = APIRouter()
 """
 
 
-def _router(body: str, *, signature: str = "async def update_feature(feature_id: str, form_data: dict, user=Depends(get_verified_user)):") -> str:
-    return HEADER + "\n@router.post(\"/{feature_id}\")\n" + signature + "\n" + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n"
+def _router(
+    body: str,
+    *,
+    signature: str = "async def update_feature(feature_id: str, form_data: dict, user=Depends(get_verified_user)):",
+) -> str:
+    return (
+        HEADER
+        + '\n@router.post("/{feature_id}")\n'
+        + signature
+        + "\n"
+        + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ")
+        + "\n"
+    )
 
 
 def _project(tmp_path: Path, router: str, spec: str, extra: dict[str, str] | None = None) -> Path:
@@ -77,11 +88,19 @@ def _emits_after_anchor(text: str, function: str, anchor: str) -> list[str]:
     fn = _find_function(ast.parse(text), function)
     for stmts in _statement_lists(fn):
         for i, stmt in enumerate(stmts):
-            own = stmt if not isinstance(stmt, (ast.If, ast.Try, ast.With, ast.For, ast.While, ast.AsyncWith, ast.AsyncFor)) else None
+            own = (
+                stmt
+                if not isinstance(stmt, (ast.If, ast.Try, ast.With, ast.For, ast.While, ast.AsyncWith, ast.AsyncFor))
+                else None
+            )
             if own is not None and _calls(own, anchor):
                 out = []
                 for nxt in stmts[i + 1 :]:
-                    if isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Await) and isinstance(nxt.value.value, ast.Call):
+                    if (
+                        isinstance(nxt, ast.Expr)
+                        and isinstance(nxt.value, ast.Await)
+                        and isinstance(nxt.value.value, ast.Call)
+                    ):
                         out.append(ast.unparse(nxt.value.value))
                     else:
                         break
@@ -107,12 +126,36 @@ def _life_cycle(root: Path) -> str:
 
 
 PLACEMENTS = {
-    "assignment": ("feature = Features.update_feature(feature_id, form_data)\nreturn feature", "update_feature", "Features.update_feature"),
-    "expression": ("Features.update_feature(feature_id, form_data)\nreturn {'ok': True}", "update_feature", "Features.update_feature"),
-    "await": ("feature = await Features.update_feature(feature_id, form_data)\nreturn feature", "update_feature", "Features.update_feature"),
-    "nested-in-argument": ("log(len(Features.update_feature(feature_id, form_data)))\nreturn None", "update_feature", "Features.update_feature"),
-    "annotated-assignment": ("feature: dict = Features.update_feature(feature_id, form_data)\nreturn feature", "update_feature", "Features.update_feature"),
-    "multi-line-call": ("feature = Features.update_feature(\n    feature_id,\n    form_data,\n)  # saved\nreturn feature", "update_feature", "Features.update_feature"),
+    "assignment": (
+        "feature = Features.update_feature(feature_id, form_data)\nreturn feature",
+        "update_feature",
+        "Features.update_feature",
+    ),
+    "expression": (
+        "Features.update_feature(feature_id, form_data)\nreturn {'ok': True}",
+        "update_feature",
+        "Features.update_feature",
+    ),
+    "await": (
+        "feature = await Features.update_feature(feature_id, form_data)\nreturn feature",
+        "update_feature",
+        "Features.update_feature",
+    ),
+    "nested-in-argument": (
+        "log(len(Features.update_feature(feature_id, form_data)))\nreturn None",
+        "update_feature",
+        "Features.update_feature",
+    ),
+    "annotated-assignment": (
+        "feature: dict = Features.update_feature(feature_id, form_data)\nreturn feature",
+        "update_feature",
+        "Features.update_feature",
+    ),
+    "multi-line-call": (
+        "feature = Features.update_feature(\n    feature_id,\n    form_data,\n)  # saved\nreturn feature",
+        "update_feature",
+        "Features.update_feature",
+    ),
     "in-try": (
         "try:\n    feature = Features.update_feature(feature_id, form_data)\nexcept ValueError:\n    raise\nelse:\n    pass\nfinally:\n    pass\nreturn feature",
         "update_feature",
@@ -163,7 +206,11 @@ PLACEMENTS = {
         "update_feature",
         "Features.update_feature",
     ),
-    "plain-function-anchor": ("feature = save_feature(feature_id, form_data)\nreturn feature", "update_feature", "save_feature"),
+    "plain-function-anchor": (
+        "feature = save_feature(feature_id, form_data)\nreturn feature",
+        "update_feature",
+        "save_feature",
+    ),
 }
 
 
@@ -192,8 +239,10 @@ def test_method_of_a_class(tmp_path: Path) -> None:
     )
     root = _project(tmp_path, router, emit_spec([_site("FeatureEndpoints.update")]))
     patched = _life_cycle(root)
-    assert _emits_after_anchor(patched, "FeatureEndpoints.update", "Features.update_feature") == ["emit_feature_updated(feature_id=feature_id)"]
-    assert "    def helper(self):\n        return Features.update_feature(\"x\", {})\n\n" in patched
+    assert _emits_after_anchor(patched, "FeatureEndpoints.update", "Features.update_feature") == [
+        "emit_feature_updated(feature_id=feature_id)"
+    ]
+    assert '    def helper(self):\n        return Features.update_feature("x", {})\n\n' in patched
 
 
 def test_several_call_sites_in_one_file(tmp_path: Path) -> None:
@@ -211,8 +260,12 @@ def test_several_call_sites_in_one_file(tmp_path: Path) -> None:
     sites = [_site(), _site("archive_feature", "Features.archive", args="{feature_id: feature_id.strip()}")]
     root = _project(tmp_path, router, emit_spec(sites))
     patched = _life_cycle(root)
-    assert _emits_after_anchor(patched, "update_feature", "Features.update_feature") == ["emit_feature_updated(feature_id=feature_id)"]
-    assert _emits_after_anchor(patched, "archive_feature", "Features.archive") == ["emit_feature_updated(feature_id=feature_id.strip())"]
+    assert _emits_after_anchor(patched, "update_feature", "Features.update_feature") == [
+        "emit_feature_updated(feature_id=feature_id)"
+    ]
+    assert _emits_after_anchor(patched, "archive_feature", "Features.archive") == [
+        "emit_feature_updated(feature_id=feature_id.strip())"
+    ]
     assert patched.count("import emit_feature_updated") == 1
 
 
@@ -247,11 +300,15 @@ def test_router_that_already_imports_from_the_socket_module(tmp_path: Path) -> N
     root = _project(tmp_path, router, emit_spec([_site()]))
     patched = _life_cycle(root)
     assert "from open_webui.socket.main import sio, get_event_emitter\n" in patched
-    assert _emits_after_anchor(patched, "update_feature", "Features.update_feature") == ["emit_feature_updated(feature_id=feature_id)"]
+    assert _emits_after_anchor(patched, "update_feature", "Features.update_feature") == [
+        "emit_feature_updated(feature_id=feature_id)"
+    ]
 
 
 def test_router_style_tabs_crlf_single_quotes(tmp_path: Path) -> None:
-    body = "feature = Features.update_feature(feature_id, form_data)\nif feature:\n    return {'ok': True}\nreturn feature"
+    body = (
+        "feature = Features.update_feature(feature_id, form_data)\nif feature:\n    return {'ok': True}\nreturn feature"
+    )
     router = _router(body).replace('"', "'").replace("    ", "\t").replace("\n", "\r\n")
     root = _project(tmp_path, router, emit_spec([_site(args="{feature_id: \"feature_id.replace('-', '_')\"}")]))
     before = (root / ROUTER).read_bytes()
@@ -268,7 +325,10 @@ def test_router_style_tabs_crlf_single_quotes(tmp_path: Path) -> None:
 ERRORS = {
     # name: (router file, function, anchor, expected message fragment, where it must point)
     "sync-endpoint": (
-        _router("feature = Features.update_feature(feature_id, form_data)\nreturn feature", signature="def update_feature(feature_id: str, form_data: dict):"),
+        _router(
+            "feature = Features.update_feature(feature_id, form_data)\nreturn feature",
+            signature="def update_feature(feature_id: str, form_data: dict):",
+        ),
         "update_feature",
         "Features.update_feature",
         "function 'update_feature' is not async: the emit helper must be awaited",
@@ -296,13 +356,21 @@ ERRORS = {
         "events/feature.yaml:17:18",
     ),
     "anchor-twice": (
-        _router("Features.update_feature(feature_id, form_data)\nif form_data:\n    Features.update_feature(feature_id, form_data)\nreturn None"),
+        _router(
+            "Features.update_feature(feature_id, form_data)\nif form_data:\n    Features.update_feature(feature_id, form_data)\nreturn None"
+        ),
         "update_feature",
         "Features.update_feature",
         "'Features.update_feature' is called by 2 statements in 'update_feature' (lines 11, 13); the anchor must match exactly one",
         f"{ROUTER}:13:9",
     ),
-    "return-anchor": (_router("return Features.update_feature(feature_id, form_data)"), "update_feature", "Features.update_feature", "is in a return/raise statement, so code after it never runs", f"{ROUTER}:11:5"),
+    "return-anchor": (
+        _router("return Features.update_feature(feature_id, form_data)"),
+        "update_feature",
+        "Features.update_feature",
+        "is in a return/raise statement, so code after it never runs",
+        f"{ROUTER}:11:5",
+    ),
     "one-line-suite": (
         _router("if form_data: Features.update_feature(feature_id, form_data)\nreturn None"),
         "update_feature",
@@ -374,7 +442,9 @@ def test_router_file_missing(tmp_path: Path) -> None:
 
 def test_function_defined_twice_patches_the_one_python_keeps(tmp_path: Path) -> None:
     first = _router("feature = Features.update_feature(feature_id, form_data)\nreturn 'dead'")
-    second = "\n\n" + _router("feature = Features.update_feature(feature_id, form_data)\nreturn feature").replace(HEADER, "")
+    second = "\n\n" + _router("feature = Features.update_feature(feature_id, form_data)\nreturn feature").replace(
+        HEADER, ""
+    )
     root = _project(tmp_path, first + second, emit_spec([_site()]))
     patched = _life_cycle(root)
     tree = ast.parse(patched)
@@ -389,16 +459,23 @@ def test_function_defined_twice_patches_the_one_python_keeps(tmp_path: Path) -> 
     [
         # One blank line before the region, as isort ends an import block (removed with the region).
         ("#!/usr/bin/env python3\n# -*- coding: utf-8 -*-\n", "#!/usr/bin/env python3\n# -*- coding: utf-8 -*-\n\n"),
-        ("# Copyright 2024 Example\n# SPDX-License-Identifier: MIT\n\n", "# Copyright 2024 Example\n# SPDX-License-Identifier: MIT\n\n"),
+        (
+            "# Copyright 2024 Example\n# SPDX-License-Identifier: MIT\n\n",
+            "# Copyright 2024 Example\n# SPDX-License-Identifier: MIT\n\n",
+        ),
         ("", ""),
     ],
     ids=["shebang-and-coding", "licence-block", "nothing"],
 )
-def test_import_region_without_leading_imports_stays_below_the_header(tmp_path: Path, header: str, expected_before_region: str) -> None:
+def test_import_region_without_leading_imports_stays_below_the_header(
+    tmp_path: Path, header: str, expected_before_region: str
+) -> None:
     """No import run to follow (the file opens with a try/except import): the region goes on
     top, but never above a shebang, an encoding cookie or a licence block."""
-    router = header + "try:\n    import orjson as json\nexcept ImportError:\n    import json\n" + _router(
-        "feature = Features.update_feature(feature_id, form_data)\nreturn feature"
+    router = (
+        header
+        + "try:\n    import orjson as json\nexcept ImportError:\n    import json\n"
+        + _router("feature = Features.update_feature(feature_id, form_data)\nreturn feature")
     )
     root = _project(tmp_path, router, emit_spec([_site()]))
     patched = _life_cycle(root)
@@ -409,7 +486,9 @@ def test_anchor_on_the_last_line_of_a_file_without_final_newline(tmp_path: Path)
     router = _router("Features.update_feature(feature_id, form_data)").rstrip("\n")
     root = _project(tmp_path, router, emit_spec([_site()]))
     patched = _life_cycle(root)
-    assert _emits_after_anchor(patched, "update_feature", "Features.update_feature") == ["emit_feature_updated(feature_id=feature_id)"]
+    assert _emits_after_anchor(patched, "update_feature", "Features.update_feature") == [
+        "emit_feature_updated(feature_id=feature_id)"
+    ]
     assert patched.endswith("    # eventgen:end feature/feature:updated@update_feature")
 
 
@@ -464,31 +543,49 @@ BEFORE_RETURN = {
 
 @pytest.mark.parametrize("name", list(BEFORE_RETURN))
 def test_before_return_places_the_call_before_the_final_return(tmp_path: Path, name: str) -> None:
-    root = _project(tmp_path, _router(BEFORE_RETURN[name]), emit_spec([{"file": ROUTER, "function": "update_feature", "before": "return"}]))
+    root = _project(
+        tmp_path,
+        _router(BEFORE_RETURN[name]),
+        emit_spec([{"file": ROUTER, "function": "update_feature", "before": "return"}]),
+    )
     patched = _life_cycle(root)
     assert _emits_before_final_return(patched, "update_feature") == ["emit_feature_updated(feature_id=feature_id)"]
     if name == "comment-above-the-return":
-        assert "    # eventgen:end feature/feature:updated@update_feature\n\n    # the caller gets the new state\n    return feature\n" not in patched
-        assert "    # eventgen:end feature/feature:updated@update_feature\n    # the caller gets the new state\n    return feature\n" in patched
+        assert (
+            "    # eventgen:end feature/feature:updated@update_feature\n\n    # the caller gets the new state\n    return feature\n"
+            not in patched
+        )
+        assert (
+            "    # eventgen:end feature/feature:updated@update_feature\n    # the caller gets the new state\n    return feature\n"
+            in patched
+        )
     if name == "validation-after-the-store-call":
         # The early raise comes first: a request for a missing poll emits nothing.
         assert patched.index("raise HTTPException") < patched.index("await emit_feature_updated(")
 
 
 def test_before_return_follows_a_return_that_moved(tmp_path: Path) -> None:
-    root = _project(tmp_path, _router("feature = Features.update_feature(feature_id, form_data)\nreturn feature"), emit_spec([{"file": ROUTER, "function": "update_feature", "before": "return"}]))
+    root = _project(
+        tmp_path,
+        _router("feature = Features.update_feature(feature_id, form_data)\nreturn feature"),
+        emit_spec([{"file": ROUTER, "function": "update_feature", "before": "return"}]),
+    )
     assert eventgen(root, "generate").exit == 0
     router = root / ROUTER
     router.write_text(router.read_text().replace("    return feature\n", "    log(feature)\n    return feature\n"))
     check = eventgen(root, "check", "--no-diff")
     assert check.exit == 1 and "moved: it no longer followed its anchor" in check.stdout, check.output
     assert eventgen(root, "generate").exit == 0
-    assert _emits_before_final_return(router.read_text(), "update_feature") == ["emit_feature_updated(feature_id=feature_id)"]
+    assert _emits_before_final_return(router.read_text(), "update_feature") == [
+        "emit_feature_updated(feature_id=feature_id)"
+    ]
     assert eventgen(root, "check").exit == 0
 
 
 def test_two_calls_before_one_return_keep_their_order(tmp_path: Path) -> None:
-    spec = emit_spec([{"file": ROUTER, "function": "update_feature", "before": "return"}], events=("updated", "touched"))
+    spec = emit_spec(
+        [{"file": ROUTER, "function": "update_feature", "before": "return"}], events=("updated", "touched")
+    )
     root = _project(tmp_path, _router("feature = Features.update_feature(feature_id, form_data)\nreturn feature"), spec)
     patched = _life_cycle(root)
     assert _emits_before_final_return(patched, "update_feature") == [
@@ -499,11 +596,17 @@ def test_two_calls_before_one_return_keep_their_order(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    ["Features.update_feature(feature_id, form_data)", "if form_data:\n    return 1\nelse:\n    return 2", "raise HTTPException(status_code=400)"],
+    [
+        "Features.update_feature(feature_id, form_data)",
+        "if form_data:\n    return 1\nelse:\n    return 2",
+        "raise HTTPException(status_code=400)",
+    ],
     ids=["no-return", "return-in-both-branches", "ends-with-raise"],
 )
 def test_before_return_without_a_final_return_is_invalid_input_at_the_spec(tmp_path: Path, body: str) -> None:
-    root = _project(tmp_path, _router(body), emit_spec([{"file": ROUTER, "function": "update_feature", "before": "return"}]))
+    root = _project(
+        tmp_path, _router(body), emit_spec([{"file": ROUTER, "function": "update_feature", "before": "return"}])
+    )
     before = snapshot(root)
     run = eventgen(root, "generate")
     assert run.exit == 2
@@ -517,9 +620,18 @@ def test_before_return_without_a_final_return_is_invalid_input_at_the_spec(tmp_p
 @pytest.mark.parametrize(
     ("lines", "message"),
     [
-        ("          after: Features.update_feature\n          before: return\n", "events/feature.yaml:18:11: events[0].emit.from[0].before: give either 'after' or 'before', not both"),
-        ("", "events/feature.yaml:15:11: events[0].emit.from[0]: an emit.from entry needs an anchor: 'after: Callee.name' or 'before: return'"),
-        ("          before: end\n", "events/feature.yaml:17:19: events[0].emit.from[0].before: must be 'return', got the string 'end'"),
+        (
+            "          after: Features.update_feature\n          before: return\n",
+            "events/feature.yaml:18:11: events[0].emit.from[0].before: give either 'after' or 'before', not both",
+        ),
+        (
+            "",
+            "events/feature.yaml:15:11: events[0].emit.from[0]: an emit.from entry needs an anchor: 'after: Callee.name' or 'before: return'",
+        ),
+        (
+            "          before: end\n",
+            "events/feature.yaml:17:19: events[0].emit.from[0].before: must be 'return', got the string 'end'",
+        ),
     ],
     ids=["both", "neither", "before-not-return"],
 )

@@ -40,7 +40,9 @@ def error_code(reply: dict[str, Any]) -> str | None:
 # ---------------------------------------------------------------- sessions
 
 
-@pytest.mark.parametrize("token", [None, "alice.0000", "mallory.not-a-signature", 42], ids=["none", "bad-mac", "garbage", "not-str"])
+@pytest.mark.parametrize(
+    "token", [None, "alice.0000", "mallory.not-a-signature", 42], ids=["none", "bad-mac", "garbage", "not-str"]
+)
 @run_async()
 async def test_a_socket_without_a_session_is_unauthenticated_on_every_event(
     server: ServerProcess, tokens: dict[str, str], token: Any
@@ -84,7 +86,7 @@ OVERSIZED = "x" * 129  # feature_id has max_length 128
         ("board:compute", ({"x": 2, "mode": "cube"},), ["mode"], "literal_error"),
         ("mailbox:watch", ({"user_id": "a" * 65},), ["user_id"], "string_too_long"),
     ],
-    ids=lambda v: (json.dumps(v)[:40] if not isinstance(v, str) else v),
+    ids=lambda v: json.dumps(v)[:40] if not isinstance(v, str) else v,
 )
 @run_async()
 async def test_malformed_payloads_are_invalid_payload_with_details(
@@ -119,7 +121,9 @@ async def test_a_huge_invalid_payload_is_answered_briefly(server: ServerProcess,
 
 
 @run_async()
-async def test_a_frame_over_the_transport_limit_closes_that_socket_only(server: ServerProcess, tokens: dict[str, str]) -> None:
+async def test_a_frame_over_the_transport_limit_closes_that_socket_only(
+    server: ServerProcess, tokens: dict[str, str]
+) -> None:
     """Over engine.io's max_http_buffer_size (1 MB) no handler runs: the server drops the socket, and keeps serving.
 
     No ack can answer this (the frame is never parsed), so the client learns it from the disconnect.

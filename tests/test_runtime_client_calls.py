@@ -45,7 +45,9 @@ TIMER_MS = 1  # how early a Node timer may fire, measured with Date.now()
 
 @pytest.fixture(scope="module")
 def calls_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_app(tmp_path_factory.mktemp("calls") / "app", (RUNTIME_SPECS / "board.yaml", RUNTIME_SPECS / "calls.yaml"))
+    return build_app(
+        tmp_path_factory.mktemp("calls") / "app", (RUNTIME_SPECS / "board.yaml", RUNTIME_SPECS / "calls.yaml")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +156,9 @@ def test_old_names_compile_and_carry_the_deprecation_diagnostic(calls_app: Path,
 
 
 @run_async(timeout=90)
-async def test_a_call_never_hangs_and_a_call_may_set_its_own_timeout(calls_server: ServerProcess, calls_tokens: dict[str, str], calls_js: Path) -> None:
+async def test_a_call_never_hangs_and_a_call_may_set_its_own_timeout(
+    calls_server: ServerProcess, calls_tokens: dict[str, str], calls_js: Path
+) -> None:
     node = await Node.start(calls_js, "timeouts", calls_server.url, calls_tokens["alice"])
     try:
         step = await node.step()
@@ -167,7 +171,10 @@ async def test_a_call_never_hangs_and_a_call_may_set_its_own_timeout(calls_serve
         assert timeout_ack(overridden["result"]), overridden
         assert 1200 - TIMER_MS <= overridden["ms"] < 1200 + LOADED_SLACK_MS, overridden
         # calls:slow answers after 800 ms: too late for its spec's 300 ms, in time for 20 s.
-        assert timeout_ack(step["slowDefault"]["result"]) and 300 - TIMER_MS <= step["slowDefault"]["ms"] < 300 + LOADED_SLACK_MS
+        assert (
+            timeout_ack(step["slowDefault"]["result"])
+            and 300 - TIMER_MS <= step["slowDefault"]["ms"] < 300 + LOADED_SLACK_MS
+        )
         assert step["slowOverridden"]["result"] == {"ok": True, "data": {"slept_ms": 800}}
         assert 800 - TIMER_MS <= step["slowOverridden"]["ms"] < 800 + 5000
         assert step["connected"] is True  # a timeout is not a disconnection
@@ -180,7 +187,9 @@ async def test_a_call_never_hangs_and_a_call_may_set_its_own_timeout(calls_serve
 
 
 @run_async(timeout=90)
-async def test_a_timeout_comes_within_100_ms_of_timeout_ms_when_the_machine_is_quiet(calls_server: ServerProcess, calls_tokens: dict[str, str], calls_js: Path) -> None:
+async def test_a_timeout_comes_within_100_ms_of_timeout_ms_when_the_machine_is_quiet(
+    calls_server: ServerProcess, calls_tokens: dict[str, str], calls_js: Path
+) -> None:
     """The issue's bound (timeoutMs + 100 ms), judged on the best of three runs so one scheduling hiccup of a
     shared machine does not decide it; every run must still be inside the loaded bound."""
     best: list[int] = []
@@ -200,7 +209,9 @@ async def test_a_timeout_comes_within_100_ms_of_timeout_ms_when_the_machine_is_q
 
 
 @run_async(timeout=120)
-async def test_a_server_killed_mid_call_resolves_to_disconnected(calls_app: Path, calls_tokens: dict[str, str], calls_js: Path, tmp_path: Path) -> None:
+async def test_a_server_killed_mid_call_resolves_to_disconnected(
+    calls_app: Path, calls_tokens: dict[str, str], calls_js: Path, tmp_path: Path
+) -> None:
     server = serve(calls_app, tmp_path, "doomed")
     node = await Node.start(calls_js, "disconnect", server.url, calls_tokens["alice"])
     try:
@@ -222,7 +233,9 @@ async def test_a_server_killed_mid_call_resolves_to_disconnected(calls_app: Path
 async def test_lost_acks_with_retries_run_the_handler_once_per_key_and_every_caller_gets_the_first_result(
     calls_app: Path, calls_tokens: dict[str, str], calls_js: Path, tmp_path: Path
 ) -> None:
-    server = serve(calls_app, tmp_path, "lossy", EVENTGEN_TEST_DROP_RATE="0.2", EVENTGEN_TEST_DROP_EVENTS="calls:charge")
+    server = serve(
+        calls_app, tmp_path, "lossy", EVENTGEN_TEST_DROP_RATE="0.2", EVENTGEN_TEST_DROP_EVENTS="calls:charge"
+    )
     # 15 keys x 2 callers on one socket: 30 calls in flight, under max_inflight_per_socket (32).
     node = await Node.start(calls_js, "retries", server.url, calls_tokens["carol"], "15")
     try:

@@ -76,7 +76,9 @@ def near_valid(event: str) -> st.SearchStrategy[dict[str, Any]]:
 
 def with_stranger(event: str) -> st.SearchStrategy[dict[str, Any]]:
     """A near-valid object plus a key the event does not have."""
-    return st.builds(lambda known, key, value: {**known, "x_" + key: value}, near_valid(event), st.text(max_size=8), json_values)
+    return st.builds(
+        lambda known, key, value: {**known, "x_" + key: value}, near_valid(event), st.text(max_size=8), json_values
+    )
 
 
 EVENTS = sorted(VALID_PAYLOADS)
@@ -84,8 +86,13 @@ payloads = st.sampled_from(EVENTS).flatmap(
     lambda event: st.tuples(
         st.just(event),
         st.one_of(
-            near_valid(event), near_valid(event), near_valid(event), with_stranger(event),
-            json_values, huge_strings, deep_values,
+            near_valid(event),
+            near_valid(event),
+            near_valid(event),
+            with_stranger(event),
+            json_values,
+            huge_strings,
+            deep_values,
         ),
     )
 )

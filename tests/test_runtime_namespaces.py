@@ -76,7 +76,9 @@ def quiet_log(awkward_server: ServerProcess) -> Iterator[None]:
 
 @pytest.mark.usefixtures("quiet_log")
 @run_async()
-async def test_escaped_rooms_keep_two_cells_apart(awkward_server: ServerProcess, awkward_tokens: dict[str, str]) -> None:
+async def test_escaped_rooms_keep_two_cells_apart(
+    awkward_server: ServerProcess, awkward_tokens: dict[str, str]
+) -> None:
     """alice may enter cell (1:2, 3), bob cell (1, 2:3): unescaped, both were grid:1:2:3."""
     async with Peers(awkward_server.url, awkward_tokens, ("grid:tick",)) as peers:
         alice, bob = await peers.user("alice"), await peers.user("bob")
@@ -86,7 +88,16 @@ async def test_escaped_rooms_keep_two_cells_apart(awkward_server: ServerProcess,
         assert (await alice.ack("grid:enter", {"user": "1", "check": "2:3"}))["error"]["code"] == "forbidden"
         assert (await bob.ack("grid:enter", {"user": "1:2", "check": "3"}))["error"]["code"] == "forbidden"
 
-        ask = {"user": "1", "check": "2:3", "sid": "s", "data": 7, "room": "r", "payload": {}, "extra": [], "result": "emit"}
+        ask = {
+            "user": "1",
+            "check": "2:3",
+            "sid": "s",
+            "data": 7,
+            "room": "r",
+            "payload": {},
+            "extra": [],
+            "result": "emit",
+        }
         assert await bob.ack("awkward:ask", ask) == {"ok": True, "data": {"emitted": True}}
         await alice.barrier()
         await bob.barrier()
@@ -96,7 +107,9 @@ async def test_escaped_rooms_keep_two_cells_apart(awkward_server: ServerProcess,
 
 @pytest.mark.usefixtures("quiet_log")
 @run_async()
-async def test_params_named_like_the_generated_locals_join_and_refuse(awkward_server: ServerProcess, awkward_tokens: dict[str, str]) -> None:
+async def test_params_named_like_the_generated_locals_join_and_refuse(
+    awkward_server: ServerProcess, awkward_tokens: dict[str, str]
+) -> None:
     spot = {"sid": "open", "data": "d", "room": "r:1", "payload": "p", "extra": "e", "result": "%", "sio": "s"}
     async with Peers(awkward_server.url, awkward_tokens, ()) as peers:
         alice = await peers.user("alice")
@@ -107,8 +120,19 @@ async def test_params_named_like_the_generated_locals_join_and_refuse(awkward_se
 
 @pytest.mark.usefixtures("quiet_log")
 @run_async()
-async def test_payload_fields_named_like_the_generated_locals_reach_the_handler(awkward_server: ServerProcess, awkward_tokens: dict[str, str]) -> None:
-    ask = {"user": "u", "sid": "s", "data": 1, "room": "r", "payload": {"k": [1]}, "extra": [2], "check": "c", "result": "echo"}
+async def test_payload_fields_named_like_the_generated_locals_reach_the_handler(
+    awkward_server: ServerProcess, awkward_tokens: dict[str, str]
+) -> None:
+    ask = {
+        "user": "u",
+        "sid": "s",
+        "data": 1,
+        "room": "r",
+        "payload": {"k": [1]},
+        "extra": [2],
+        "check": "c",
+        "result": "echo",
+    }
     async with Peers(awkward_server.url, awkward_tokens, ()) as peers:
         alice = await peers.user("alice")
         assert await alice.ack("awkward:ask", ask) == {"ok": True, "data": ask}
@@ -116,17 +140,42 @@ async def test_payload_fields_named_like_the_generated_locals_reach_the_handler(
 
 @pytest.mark.usefixtures("quiet_log")
 @run_async()
-async def test_a_handler_refuses_on_purpose_with_its_own_code(awkward_server: ServerProcess, awkward_tokens: dict[str, str]) -> None:
-    ask = {"user": "u", "sid": "s", "data": 1, "room": "r", "payload": {}, "extra": [], "check": "c:1", "result": "refuse"}
+async def test_a_handler_refuses_on_purpose_with_its_own_code(
+    awkward_server: ServerProcess, awkward_tokens: dict[str, str]
+) -> None:
+    ask = {
+        "user": "u",
+        "sid": "s",
+        "data": 1,
+        "room": "r",
+        "payload": {},
+        "extra": [],
+        "check": "c:1",
+        "result": "refuse",
+    }
     async with Peers(awkward_server.url, awkward_tokens, ()) as peers:
         alice = await peers.user("alice")
         reply = await alice.client.call("awkward:ask", ask, timeout=5)
-        assert reply == {"ok": False, "error": {"code": "not_today", "message": "come back tomorrow", "details": {"check": "c:1"}}}
+        assert reply == {
+            "ok": False,
+            "error": {"code": "not_today", "message": "come back tomorrow", "details": {"check": "c:1"}},
+        }
 
 
 @run_async()
-async def test_refused_details_nothing_can_encode_still_ack(awkward_server: ServerProcess, awkward_tokens: dict[str, str]) -> None:
-    ask = {"user": "u", "sid": "s", "data": 1, "room": "r", "payload": {}, "extra": [], "check": "c", "result": "bad-details"}
+async def test_refused_details_nothing_can_encode_still_ack(
+    awkward_server: ServerProcess, awkward_tokens: dict[str, str]
+) -> None:
+    ask = {
+        "user": "u",
+        "sid": "s",
+        "data": 1,
+        "room": "r",
+        "payload": {},
+        "extra": [],
+        "check": "c",
+        "result": "bad-details",
+    }
     mark = awkward_server.mark()
     async with Peers(awkward_server.url, awkward_tokens, ()) as peers:
         alice = await peers.user("alice")
@@ -152,10 +201,20 @@ process.stdout.write(JSON.stringify(values.map(([x, n]) => mod.exports.gridCellR
 def _random_values(count: int) -> list[tuple[str, int]]:
     rng = random.Random(1106)
     alphabet = ["%", ":", "%25", "%3A", "a", "Z", "0", " ", "/", "é", "中", "🚀", "\u200b", "\\", '"', "{x}", "\n"]
-    fixed = [("", 0), ("%", -1), (":", 2**53 - 1), ("%3A", -(2**53) + 1), ("%%::", 10), ("0b7e4c3a-6f0e-4a57-9c1e-2b8f3d1e9a77", 42)]
+    fixed = [
+        ("", 0),
+        ("%", -1),
+        (":", 2**53 - 1),
+        ("%3A", -(2**53) + 1),
+        ("%%::", 10),
+        ("0b7e4c3a-6f0e-4a57-9c1e-2b8f3d1e9a77", 42),
+    ]
     out = list(fixed)
     while len(out) < count:
-        text = "".join(rng.choice(alphabet) if rng.random() < 0.7 else chr(rng.randrange(0x20, 0x2FFF)) for _ in range(rng.randrange(0, 12)))
+        text = "".join(
+            rng.choice(alphabet) if rng.random() < 0.7 else chr(rng.randrange(0x20, 0x2FFF))
+            for _ in range(rng.randrange(0, 12))
+        )
         out.append((text, rng.randrange(-(10**12), 10**12)))
     return out
 

@@ -29,6 +29,7 @@ from support.runtime import (
 pytest_plugins = ["support.runtime"]
 pytestmark = [pytest.mark.node, pytest.mark.usefixtures("clean_log")]
 
+
 @pytest.fixture(scope="module")
 def client_js(runtime_app: Path) -> Path:
     project = node_project(runtime_app, "node_client")

@@ -47,7 +47,11 @@ FLOOD_S = 2.0
 
 
 def build_policies_app(dest: Path) -> Path:
-    shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit", "build", ".pytest_cache"))
+    shutil.copytree(
+        EXAMPLE,
+        dest,
+        ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit", "build", ".pytest_cache"),
+    )
     shutil.copy2(POLICIES / "policies_handlers.py", dest / "backend/open_webui/socket/policies_handlers.py")
     shutil.copy2(POLICIES / "policies.yaml", dest / "events/policies.yaml")
     run = eventgen(dest, "generate")
@@ -75,7 +79,9 @@ def memory_server(policies_app: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture(scope="module")
-def redis_pair(policies_app: Path, redis_server: RedisProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+def redis_pair(
+    policies_app: Path, redis_server: RedisProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     logs = tmp_path_factory.mktemp("policies-redis-logs")
     env = {"WEBSOCKET_MANAGER": "redis", "WEBSOCKET_REDIS_URL": redis_server.url}
     a = ServerProcess(policies_app, logs / "a.log", env=env).start()
@@ -103,7 +109,9 @@ def code(reply: dict[str, Any]) -> str | None:
 
 
 @run_async()
-async def test_a_payload_one_byte_over_the_cap_is_refused_before_the_handler(memory_server: ServerProcess, policies_tokens: dict[str, str]) -> None:
+async def test_a_payload_one_byte_over_the_cap_is_refused_before_the_handler(
+    memory_server: ServerProcess, policies_tokens: dict[str, str]
+) -> None:
     watch = LogWatch([memory_server])
     async with Peers(memory_server.url, policies_tokens, ()) as peers:
         alice = await peers.user("alice")
@@ -125,7 +133,9 @@ async def test_a_payload_one_byte_over_the_cap_is_refused_before_the_handler(mem
 
 
 @run_async()
-async def test_the_config_default_cap_applies_to_events_without_max_bytes(memory_server: ServerProcess, policies_tokens: dict[str, str]) -> None:
+async def test_the_config_default_cap_applies_to_events_without_max_bytes(
+    memory_server: ServerProcess, policies_tokens: dict[str, str]
+) -> None:
     """feature:subscribe has no max_bytes: the default 65536 applies, before its max_length check."""
     async with Peers(memory_server.url, policies_tokens, ()) as peers:
         alice = await peers.user("alice")
@@ -138,7 +148,9 @@ async def test_the_config_default_cap_applies_to_events_without_max_bytes(memory
 # ---------------------------------------------------------------- rate_limit
 
 
-async def _flood(sender: Peer, topic: str, label: str, until: float) -> tuple[list[str], list[dict[str, Any]], float, float, float]:
+async def _flood(
+    sender: Peer, topic: str, label: str, until: float
+) -> tuple[list[str], list[dict[str, Any]], float, float, float]:
     """Send policy:say back to back until `until`; the accepted texts, the refusals, and the times of
     the first send, the first ack and the last send."""
     accepted: list[str] = []
@@ -191,7 +203,9 @@ async def _flood_two_sockets(senders: tuple[Peer, Peer], listener: Peer, sentine
 
 
 @run_async(timeout=90)
-async def test_rate_limit_in_memory_across_two_sockets_of_one_user(memory_server: ServerProcess, policies_tokens: dict[str, str]) -> None:
+async def test_rate_limit_in_memory_across_two_sockets_of_one_user(
+    memory_server: ServerProcess, policies_tokens: dict[str, str]
+) -> None:
     watch = LogWatch([memory_server])
     topic = uuid.uuid4().hex[:12]
     async with Peers(memory_server.url, policies_tokens, ("policy:say",)) as peers:
@@ -205,11 +219,16 @@ async def test_rate_limit_in_memory_across_two_sockets_of_one_user(memory_server
 
 @pytest.mark.redis
 @run_async(timeout=90)
-async def test_rate_limit_through_redis_across_two_processes(redis_pair: tuple[ServerProcess, ServerProcess], policies_tokens: dict[str, str]) -> None:
+async def test_rate_limit_through_redis_across_two_processes(
+    redis_pair: tuple[ServerProcess, ServerProcess], policies_tokens: dict[str, str]
+) -> None:
     a, b = redis_pair
     watch = LogWatch([a, b])
     topic = uuid.uuid4().hex[:12]
-    async with Peers(a.url, policies_tokens, ("policy:say",)) as on_a, Peers(b.url, policies_tokens, ("policy:say",)) as on_b:
+    async with (
+        Peers(a.url, policies_tokens, ("policy:say",)) as on_a,
+        Peers(b.url, policies_tokens, ("policy:say",)) as on_b,
+    ):
         one, two = await on_a.user("alice", "alice-a"), await on_b.user("alice", "alice-b")
         bob, carol = await on_b.user("bob"), await on_a.user("carol")
         for peer in (one, two, bob, carol):

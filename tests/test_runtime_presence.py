@@ -201,7 +201,9 @@ async def test_memory_mode_in_one_process(presence_app: Path, presence_tokens: d
 
 @pytest.mark.redis
 @run_async(timeout=60)
-async def test_a_flushed_redis_is_listed_again(two_servers: list[ServerProcess], presence_tokens: dict[str, str], redis_server: RedisProcess) -> None:
+async def test_a_flushed_redis_is_listed_again(
+    two_servers: list[ServerProcess], presence_tokens: dict[str, str], redis_server: RedisProcess
+) -> None:
     """Redis loses everything (FLUSHALL) while the tabs stay connected: every process lists its sockets again
     at its next beat, with versions above the lost ones, so every list (a new tab's too) is the truth again."""
     urls = [s.url for s in two_servers]

@@ -68,7 +68,9 @@ async def _timed(tab: Tab, event: str, board: str) -> tuple[dict[str, Any], floa
 
 def _listed(redis_url: str) -> list[str]:
     """Who Redis lists in board b1 (user keys, one per socket)."""
-    return sorted(v.decode() for v in redis.Redis.from_url(redis_url).hgetall("eventgen:presence:{board:b1}:conns").values())
+    return sorted(
+        v.decode() for v in redis.Redis.from_url(redis_url).hgetall("eventgen:presence:{board:b1}:conns").values()
+    )
 
 
 class RestartableRedis:
@@ -81,7 +83,19 @@ class RestartableRedis:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(self.workdir)],
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
             stdout=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
@@ -103,12 +117,16 @@ class RestartableRedis:
 
 
 @run_async(timeout=60)
-async def test_a_leave_and_a_disconnect_while_redis_is_down_leave_no_ghost(fault_app: Path, fault_tokens: dict[str, str], tmp_path: Path) -> None:
+async def test_a_leave_and_a_disconnect_while_redis_is_down_leave_no_ghost(
+    fault_app: Path, fault_tokens: dict[str, str], tmp_path: Path
+) -> None:
     """Finding 1: a leave and a disconnect whose Redis remove fails (Redis is down; it comes back with its
     data): once Redis answers again, neither user is listed, for anyone, nor in Redis."""
     store = RestartableRedis(tmp_path)
     store.start()
-    server = ServerProcess(fault_app, tmp_path / "server.log", env={"WEBSOCKET_MANAGER": "redis", "WEBSOCKET_REDIS_URL": store.url}).start()
+    server = ServerProcess(
+        fault_app, tmp_path / "server.log", env={"WEBSOCKET_MANAGER": "redis", "WEBSOCKET_REDIS_URL": store.url}
+    ).start()
     try:
         tabs = [Tab(u, 0) for u in USERS[:3]]
         for tab in tabs:
@@ -117,7 +135,9 @@ async def test_a_leave_and_a_disconnect_while_redis_is_down_leave_no_ghost(fault
         leaver, gone, stays = tabs
         store.stop(save=True)
         with contextlib.suppress(Exception):  # no ack (the manager cannot publish), or an error ack
-            await asyncio.gather(leaver.client.call("lobby:leave", {"board_id": "b1"}, timeout=TIMEOUT_S + 1), gone.close())
+            await asyncio.gather(
+                leaver.client.call("lobby:leave", {"board_id": "b1"}, timeout=TIMEOUT_S + 1), gone.close()
+            )
         leaver.views.pop("b1")
         store.start()
         assert await converge(tabs, ["b1"], within=TTL_S + 2.0) == []

@@ -37,7 +37,9 @@ SIDS = ["s0", "s1", "s2", "s3"]
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
     """The generated eventgen_presence module, imported from a generated app (it imports nothing of the app)."""
     app = build_presence_app(tmp_path_factory.mktemp("store") / "app", users=0)
-    spec = importlib.util.spec_from_file_location("eventgen_presence_under_test", app / "backend/open_webui/socket/eventgen_presence.py")
+    spec = importlib.util.spec_from_file_location(
+        "eventgen_presence_under_test", app / "backend/open_webui/socket/eventgen_presence.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -69,7 +71,9 @@ async def _scenario(runtime: ModuleType, url: str, ops: list[tuple[str, int, str
     for kind, p, room, sid, user in ops:
         store = stores[p]
         if kind == "add":
-            version, changed, members, _ = await store.add(room, sid, user, {"id": user, "name": user.upper()}, {"e": "x", "p": {}, "t": 60000})
+            version, changed, members, _ = await store.add(
+                room, sid, user, {"id": user, "name": user.upper()}, {"e": "x", "p": {}, "t": 60000}
+            )
             fresh = (p, room, sid) not in model
             model.setdefault((p, room, sid), user)
             assert (changed is not None) == fresh
@@ -95,10 +99,14 @@ async def _scenario(runtime: ModuleType, url: str, ops: list[tuple[str, int, str
             assert reaped is not None
             version, meta, changed = reaped
             assert meta == {"e": "x", "p": {}, "t": 60000} and version > versions.get(room, 0)
-            assert {m["id"]: m["connections"] for m in changed} == {u: after.get(u, 0) for u in before if before[u] != after.get(u, 0)}
+            assert {m["id"]: m["connections"] for m in changed} == {
+                u: after.get(u, 0) for u in before if before[u] != after.get(u, 0)
+            }
         else:
             assert reaped is None
-        _, _, members, _ = await stores[0].add(room, "probe", "probe", {"id": "probe", "name": None}, {"e": "x", "p": {}, "t": 60000})
+        _, _, members, _ = await stores[0].add(
+            room, "probe", "probe", {"id": "probe", "name": None}, {"e": "x", "p": {}, "t": 60000}
+        )
         assert _listed(members) == {**after, "probe": 1}
     assert await stores[0].rooms_of(stores[1].process) == []
     await client.aclose()
@@ -106,7 +114,9 @@ async def _scenario(runtime: ModuleType, url: str, ops: list[tuple[str, int, str
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(op, max_size=30))
-def test_scripts_follow_the_model(runtime: ModuleType, redis_server: RedisProcess, ops: list[tuple[str, int, str, str, str]]) -> None:
+def test_scripts_follow_the_model(
+    runtime: ModuleType, redis_server: RedisProcess, ops: list[tuple[str, int, str, str, str]]
+) -> None:
     redis.Redis.from_url(redis_server.url).flushall()
     asyncio.run(_scenario(runtime, redis_server.url, ops))
 
@@ -121,7 +131,9 @@ async def _remove(store: Any, room: str, sid: str, last: bool) -> tuple[int, Any
     return await store.remove(room, sid)  # type: ignore[no-any-return]
 
 
-def test_a_remove_keeps_the_room_while_the_process_has_sockets_in_it(runtime: ModuleType, redis_server: RedisProcess) -> None:
+def test_a_remove_keeps_the_room_while_the_process_has_sockets_in_it(
+    runtime: ModuleType, redis_server: RedisProcess
+) -> None:
     """Finding 1 (the race, and a clean stop): a remove never forgets the room of a process that still has
     a socket in it (a concurrent add's), so the reaper finds that socket once the process falls silent;
     the beat's sync forgets the room once the process has none there."""
@@ -187,8 +199,12 @@ def test_sentinel_urls_and_unsupported_schemes(runtime: ModuleType, redis_server
     """Finding 4: a redis+sentinel:// URL (what Open WebUI deploys) reaches the master the Sentinel names;
     a scheme socketio.AsyncRedisManager does not know fails when the store is made, not at a join."""
     port = free_port()
-    (tmp_path / "sentinel.conf").write_text(f"port {port}\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 {redis_server.port} 1\n")
-    sentinel = subprocess.Popen(["redis-server", str(tmp_path / "sentinel.conf"), "--sentinel"], stdout=subprocess.DEVNULL)
+    (tmp_path / "sentinel.conf").write_text(
+        f"port {port}\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 {redis_server.port} 1\n"
+    )
+    sentinel = subprocess.Popen(
+        ["redis-server", str(tmp_path / "sentinel.conf"), "--sentinel"], stdout=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 10
         while True:
@@ -214,7 +230,9 @@ def test_sentinel_urls_and_unsupported_schemes(runtime: ModuleType, redis_server
         runtime.RedisStore("memcached://127.0.0.1:11211", {})
 
 
-def test_the_heartbeat_does_not_run_in_the_first_joiners_context(runtime: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_heartbeat_does_not_run_in_the_first_joiners_context(
+    runtime: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Finding 6: the heartbeat task starts inside the first join's handler, yet runs in a context of its
     own (not the joiner's OpenTelemetry trace, nor eventgen's caller sid)."""
     seen: list[str | None] = []
@@ -233,7 +251,9 @@ def test_the_heartbeat_does_not_run_in_the_first_joiners_context(runtime: Module
     async def disconnect(*args: Any, **kwargs: Any) -> None:
         return None
 
-    manager = SimpleNamespace(disconnect=disconnect, is_connected=lambda sid, ns: True, rooms={"/": {"board:a": {"s1": "s1"}}})
+    manager = SimpleNamespace(
+        disconnect=disconnect, is_connected=lambda sid, ns: True, rooms={"/": {"board:a": {"s1": "s1"}}}
+    )
     server = SimpleNamespace(manager=manager, emit=emit)
 
     async def scenario() -> None:

@@ -39,10 +39,16 @@ AFTER, WINDOW_S, BURST = 3, 5.0, 5
 @pytest.fixture(scope="module")
 def strict_app(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     app = tmp_path_factory.mktemp("disconnect") / "app"
-    shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit", "build", ".pytest_cache"))
+    shutil.copytree(
+        EXAMPLE,
+        app,
+        ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit", "build", ".pytest_cache"),
+    )
     shutil.copy2(POLICIES / "policies_handlers.py", app / "backend/open_webui/socket/policies_handlers.py")
     shutil.copy2(POLICIES / "policies.yaml", app / "events/policies.yaml")
-    (app / "eventgen.toml").write_text(f"rate_limit_disconnect_after = {AFTER}\nrate_limit_disconnect_window_s = {WINDOW_S}\n")
+    (app / "eventgen.toml").write_text(
+        f"rate_limit_disconnect_after = {AFTER}\nrate_limit_disconnect_window_s = {WINDOW_S}\n"
+    )
     run = eventgen(app, "generate")
     assert run.exit == 0, run.output
     return app, mint_tokens(app)
@@ -59,10 +65,14 @@ def strict_server(strict_app: tuple[Path, dict[str, str]]) -> Iterator[tuple[Ser
 
 
 @pytest.fixture(scope="module")
-def strict_redis_server(strict_app: tuple[Path, dict[str, str]], redis_server: RedisProcess) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
+def strict_redis_server(
+    strict_app: tuple[Path, dict[str, str]], redis_server: RedisProcess
+) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
     """Behind AsyncRedisManager: the limit is counted in Redis, the refusals per socket in the process."""
     app, tokens = strict_app
-    proc = ServerProcess(app, app / "redis-server.log", env={"WEBSOCKET_MANAGER": "redis", "WEBSOCKET_REDIS_URL": redis_server.url}).start()
+    proc = ServerProcess(
+        app, app / "redis-server.log", env={"WEBSOCKET_MANAGER": "redis", "WEBSOCKET_REDIS_URL": redis_server.url}
+    ).start()
     try:
         yield proc, tokens
     finally:
@@ -96,7 +106,9 @@ def _assert_rate_limited(refused: list[dict[str, Any]]) -> None:
 
 
 @run_async()
-async def test_a_socket_refused_n_times_in_the_window_is_disconnected_after_its_last_ack(strict_server: tuple[ServerProcess, dict[str, str]]) -> None:
+async def test_a_socket_refused_n_times_in_the_window_is_disconnected_after_its_last_ack(
+    strict_server: tuple[ServerProcess, dict[str, str]],
+) -> None:
     await _flood_until_disconnected(*strict_server)
 
 
@@ -110,7 +122,11 @@ async def _flood_until_disconnected(server: ServerProcess, tokens: dict[str, str
     watch = LogWatch([server])
     topic = uuid.uuid4().hex[:12]
     async with Peers(server.url, tokens, ("policy:say",)) as peers:
-        flooder, sibling, bob = await peers.user("alice", "alice-1"), await peers.user("alice", "alice-2"), await peers.user("bob")
+        flooder, sibling, bob = (
+            await peers.user("alice", "alice-1"),
+            await peers.user("alice", "alice-2"),
+            await peers.user("bob"),
+        )
         for peer in (flooder, sibling, bob):
             assert (await peer.ack("policy:join", {"topic_id": topic}))["ok"]
         accepted, refused = await _say_until_refused(flooder, topic, AFTER)

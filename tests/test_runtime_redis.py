@@ -105,7 +105,9 @@ async def test_the_router_on_server_b_reaches_members_on_both_servers_and_no_one
 
 
 @run_async()
-async def test_relay_crosses_servers_and_skips_the_sender(pair: Pair, tokens: dict[str, str], pair_log: LogWatch) -> None:
+async def test_relay_crosses_servers_and_skips_the_sender(
+    pair: Pair, tokens: dict[str, str], pair_log: LogWatch
+) -> None:
     async with Peers(pair.a.url, tokens, LISTEN) as on_a, Peers(pair.b.url, tokens, LISTEN) as on_b:
         alice = await on_a.user("alice", "alice@A")
         bob = await on_b.user("bob", "bob@B")

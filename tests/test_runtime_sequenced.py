@@ -74,8 +74,19 @@ def test_chaos_two_processes_redis_nothing_lost_duplicated_or_out_of_order(
     events = int(os.environ.get("EVENTGEN_SEQ_EVENTS", "10000"))
     figures = asyncio.run(
         asyncio.wait_for(
-            chaos_run(app=seq_app, tmp=tmp_path, node_client=node_client, token=seq_tokens["alice"], redis_proc=seq_redis,
-                   events=events, rooms=50, clients=40, rooms_per_client=4, kills=20, restart=True),  # fmt: skip
+            chaos_run(
+                app=seq_app,
+                tmp=tmp_path,
+                node_client=node_client,
+                token=seq_tokens["alice"],
+                redis_proc=seq_redis,
+                events=events,
+                rooms=50,
+                clients=40,
+                rooms_per_client=4,
+                kills=20,
+                restart=True,
+            ),  # fmt: skip
             180,
         )
     )
@@ -85,11 +96,24 @@ def test_chaos_two_processes_redis_nothing_lost_duplicated_or_out_of_order(
     assert figures["events"] == events - events % 20
 
 
-def test_single_process_memory_mode_same_scenario(seq_app: Path, seq_tokens: dict[str, str], node_client: Path, tmp_path: Path) -> None:
+def test_single_process_memory_mode_same_scenario(
+    seq_app: Path, seq_tokens: dict[str, str], node_client: Path, tmp_path: Path
+) -> None:
     figures = asyncio.run(
         asyncio.wait_for(
-            chaos_run(app=seq_app, tmp=tmp_path, node_client=node_client, token=seq_tokens["alice"], redis_proc=None,
-                   events=2000, rooms=20, clients=16, rooms_per_client=3, kills=15, restart=False),  # fmt: skip
+            chaos_run(
+                app=seq_app,
+                tmp=tmp_path,
+                node_client=node_client,
+                token=seq_tokens["alice"],
+                redis_proc=None,
+                events=2000,
+                rooms=20,
+                clients=16,
+                rooms_per_client=3,
+                kills=15,
+                restart=False,
+            ),  # fmt: skip
             120,
         )
     )
@@ -151,7 +175,9 @@ async def _join_protocol(app: Path, tmp: Path, token: str, redis_url: str | None
             server.stop()
 
 
-def test_join_protocol_with_redis(seq_app: Path, seq_tokens: dict[str, str], seq_redis: RedisProcess, tmp_path: Path) -> None:
+def test_join_protocol_with_redis(
+    seq_app: Path, seq_tokens: dict[str, str], seq_redis: RedisProcess, tmp_path: Path
+) -> None:
     _join_protocol(seq_app, tmp_path, seq_tokens["alice"], seq_redis.url)
 
 
@@ -181,7 +207,15 @@ async def _resync_once(app: Path, tmp: Path, node_client: Path, token: str, seq_
         urls = [s.url for s in servers]
         notes = [{"kind": "note", "key": f"r{i}"} for i in range(4)]
         memos = [{"kind": "memo", "key": f"m{i}"} for i in range(4)]
-        config = {"urls": urls, "token": token, "clients": 8, "rooms": notes + memos, "roomsPerClient": 1, "holdMs": 300, "checkMs": 1000}
+        config = {
+            "urls": urls,
+            "token": token,
+            "clients": 8,
+            "rooms": notes + memos,
+            "roomsPerClient": 1,
+            "holdMs": 300,
+            "checkMs": 1000,
+        }
         async with NodeClients(node_client, config) as node, Emitter(token) as emitter:
             await node.expect("ready", timeout=60)
             seq_redis.wait_subscribers(2)
@@ -219,7 +253,9 @@ async def _resync_once(app: Path, tmp: Path, node_client: Path, token: str, seq_
                 if s["kind"] == "note":
                     # 0-2 live; 3 and 4 (the new epoch) live only if the reload came first (else the reloaded
                     # state has them); then 5.
-                    assert s["ns"][:3] == [0, 1, 2] and s["ns"][3:] in ([5], [4, 5], [3, 4, 5]) and len(s["epochs"]) == 2, s
+                    assert (
+                        s["ns"][:3] == [0, 1, 2] and s["ns"][3:] in ([5], [4, 5], [3, 4, 5]) and len(s["epochs"]) == 2
+                    ), s
                 else:
                     assert s["ns"] == [12] and len(s["epochs"]) == 2, s
         no_handler_failures(servers)

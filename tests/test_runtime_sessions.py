@@ -37,7 +37,7 @@ from support.runtime import (
 SOCKET = "backend/open_webui/socket"
 WARNING = 'WARNING open_webui.socket.event_models: eventgen: the session pool holds user ids, not dicts: set session_value = "id" in eventgen.toml'
 
-ERA_A_SOCKET = '''\
+ERA_A_SOCKET = """\
 import logging
 
 import socketio
@@ -108,7 +108,7 @@ async def disconnect(sid):
     user_id = SESSION_POOL.pop(sid, None)
     if user_id in USER_POOL:
         USER_POOL[user_id] = [s for s in USER_POOL[user_id] if s != sid]
-'''
+"""
 
 
 def _build(dest: Path, socket_module: str | None, config: str = "", init: bool = False) -> Path:
@@ -173,7 +173,10 @@ async def _joined(peers: Peers, user: str, *listen: str) -> Peer:
         peer.inbox.attach(peer.client, event)
     reply = await peer.client.call("user-join", {"auth": {"token": peers.tokens[user]}}, timeout=5)
     assert reply == {"id": user}
-    assert await peer.client.call("usage:ping", timeout=5) == {"ok": True, "user_id": user}  # the pool holds the id string
+    assert await peer.client.call("usage:ping", timeout=5) == {
+        "ok": True,
+        "user_id": user,
+    }  # the pool holds the id string
     return peer
 
 
@@ -219,7 +222,9 @@ async def test_id_sessions_join_relay_self_and_handle(id_server: ServerProcess, 
 
 @pytest.mark.usefixtures("quiet_log")
 @run_async()
-async def test_a_relay_to_a_room_not_joined_is_refused_with_id_sessions(id_server: ServerProcess, tokens: dict[str, str]) -> None:
+async def test_a_relay_to_a_room_not_joined_is_refused_with_id_sessions(
+    id_server: ServerProcess, tokens: dict[str, str]
+) -> None:
     async with Peers(id_server.url, tokens, ()) as peers:
         carol = await _joined(peers, "carol")
         assert code(await carol.ack("board:say", {"feature_id": "f1", "text": "hi"})) == "forbidden"

@@ -99,7 +99,9 @@ async def _pings(peer: Peer, until: asyncio.Future[Any] | None = None, count: in
 
 
 @run_async()
-async def test_a_slow_sync_access_check_does_not_delay_another_clients_ack(stress_server: ServerProcess, stress_tokens: dict[str, str]) -> None:
+async def test_a_slow_sync_access_check_does_not_delay_another_clients_ack(
+    stress_server: ServerProcess, stress_tokens: dict[str, str]
+) -> None:
     async with Peers(stress_server.url, stress_tokens, ()) as peers:
         alice, bob = await peers.user("alice"), await peers.user("bob")
         baseline = await _pings(bob, count=20)
@@ -113,7 +115,9 @@ async def test_a_slow_sync_access_check_does_not_delay_another_clients_ack(stres
 
 
 @run_async()
-async def test_ten_slow_sync_checks_run_side_by_side(stress_server: ServerProcess, stress_tokens: dict[str, str]) -> None:
+async def test_ten_slow_sync_checks_run_side_by_side(
+    stress_server: ServerProcess, stress_tokens: dict[str, str]
+) -> None:
     async with Peers(stress_server.url, stress_tokens, ()) as peers:
         clients = [await peers.user("alice", f"alice{i}") for i in range(10)]
         start = time.perf_counter()
@@ -124,7 +128,9 @@ async def test_ten_slow_sync_checks_run_side_by_side(stress_server: ServerProces
 
 
 @run_async()
-async def test_a_sync_handler_runs_in_a_worker_thread(stress_server: ServerProcess, stress_tokens: dict[str, str]) -> None:
+async def test_a_sync_handler_runs_in_a_worker_thread(
+    stress_server: ServerProcess, stress_tokens: dict[str, str]
+) -> None:
     async with Peers(stress_server.url, stress_tokens, ()) as peers:
         alice = await peers.user("alice")
         reply = await alice.ack("stress:sync", {"sleep": 0})
@@ -152,7 +158,10 @@ async def test_a_call_past_its_timeout_is_acked_timeout_in_time(
         start = time.perf_counter()
         reply = await alice.ack(event, payload, timeout=10)
         elapsed = time.perf_counter() - start
-        assert reply == {"ok": False, "error": {"code": "timeout", "message": "no answer within 1 s", "details": {"timeout_s": 1.0}}}
+        assert reply == {
+            "ok": False,
+            "error": {"code": "timeout", "message": "no answer within 1 s", "details": {"timeout_s": 1.0}},
+        }
         assert 0.9 < elapsed < 1.5, elapsed  # timeout_s: 1, + 0.5 s
         # The socket keeps being served.
         assert (await alice.ack("stress:async", {"sleep": 0}))["ok"] is True
@@ -185,7 +194,11 @@ async def test_the_101st_room_is_limit_exceeded(stress_server: ServerProcess, st
             assert (await alice.ack("lobby:join", {"lobby_id": f"l{i}"}))["ok"] is True, i
         assert await alice.ack("lobby:join", {"lobby_id": "l100"}) == {
             "ok": False,
-            "error": {"code": "limit_exceeded", "message": "max_rooms_per_socket is 100", "details": {"limit": 100, "name": "max_rooms_per_socket"}},
+            "error": {
+                "code": "limit_exceeded",
+                "message": "max_rooms_per_socket is 100",
+                "details": {"limit": 100, "name": "max_rooms_per_socket"},
+            },
         }
         assert code(await alice.ack("board:join", {"feature_id": "f1"})) == "limit_exceeded"
         assert code(await alice.ack("aslow:join", {"room_id": "x"})) == "limit_exceeded"
@@ -204,7 +217,9 @@ async def test_the_101st_room_is_limit_exceeded(stress_server: ServerProcess, st
 
 
 @run_async()
-async def test_leaving_makes_space_for_another_room(stress_server: ServerProcess, stress_tokens: dict[str, str]) -> None:
+async def test_leaving_makes_space_for_another_room(
+    stress_server: ServerProcess, stress_tokens: dict[str, str]
+) -> None:
     async with Peers(stress_server.url, stress_tokens, ()) as peers:
         bob = await peers.user("bob")
         for i in range(100):
@@ -216,7 +231,9 @@ async def test_leaving_makes_space_for_another_room(stress_server: ServerProcess
 
 
 @run_async()
-async def test_the_33rd_call_in_flight_is_limit_exceeded_and_all_48_are_acked(stress_server: ServerProcess, stress_tokens: dict[str, str]) -> None:
+async def test_the_33rd_call_in_flight_is_limit_exceeded_and_all_48_are_acked(
+    stress_server: ServerProcess, stress_tokens: dict[str, str]
+) -> None:
     async with Peers(stress_server.url, stress_tokens, ()) as peers:
         alice = await peers.user("alice")
         replies = await asyncio.gather(*(alice.ack("stress:async", {"sleep": 0.5}) for _ in range(48)))
@@ -232,7 +249,9 @@ async def test_the_33rd_call_in_flight_is_limit_exceeded_and_all_48_are_acked(st
 
 
 @run_async()
-async def test_a_sync_call_keeps_its_slot_until_its_thread_returns(stress_server: ServerProcess, stress_tokens: dict[str, str]) -> None:
+async def test_a_sync_call_keeps_its_slot_until_its_thread_returns(
+    stress_server: ServerProcess, stress_tokens: dict[str, str]
+) -> None:
     """A timed-out sync handler is acked at once, but its thread runs on: it still counts for the socket."""
     async with Peers(stress_server.url, stress_tokens, ()) as peers:
         alice = await peers.user("alice")
@@ -247,7 +266,9 @@ async def test_a_sync_call_keeps_its_slot_until_its_thread_returns(stress_server
 
 
 @run_async()
-async def test_a_socket_without_a_session_can_leave(stress_server: ServerProcess, stress_tokens: dict[str, str]) -> None:
+async def test_a_socket_without_a_session_can_leave(
+    stress_server: ServerProcess, stress_tokens: dict[str, str]
+) -> None:
     async with Peers(stress_server.url, stress_tokens, ()) as peers:
         stranger = await peers.user(None)
         assert await stranger.ack("board:leave", {"feature_id": "f1"}) == {"ok": True, "room": "board:f1"}
@@ -285,11 +306,15 @@ async def test_values_that_are_not_json_are_invalid_payload(
 
 
 @run_async()
-async def test_nesting_between_64_levels_and_the_decoders_limit_is_invalid_payload(stress_server: ServerProcess, stress_tokens: dict[str, str]) -> None:
+async def test_nesting_between_64_levels_and_the_decoders_limit_is_invalid_payload(
+    stress_server: ServerProcess, stress_tokens: dict[str, str]
+) -> None:
     async with Peers(stress_server.url, stress_tokens, ()) as peers:
         alice = await peers.user("alice")
         deep: Any = "bottom"
         for _ in range(200):  # python-socketio's client recurses twice per level while encoding
             deep = [deep]
         reply = await alice.ack("board:say", {"feature_id": "f1", "text": "hi", "meta": {"deep": deep}})
-        assert code(reply) == "invalid_payload" and "nested deeper than 64" in reply["error"]["details"][0]["msg"], reply
+        assert code(reply) == "invalid_payload" and "nested deeper than 64" in reply["error"]["details"][0]["msg"], (
+            reply
+        )

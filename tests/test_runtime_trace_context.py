@@ -31,7 +31,7 @@ HANDSHAKE_TRACE, HANDSHAKE_PARENT = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7
 PAYLOAD = {"feature_id": "f1"}  # feature:subscribe, a join the example grants every signed-in user
 
 # Serves the app with an SDK tracer provider; every finished span is one JSON line in $SPANS_FILE.
-TRACED_APP = '''
+TRACED_APP = """
 import json, os
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -57,13 +57,17 @@ provider.add_span_processor(SimpleSpanProcessor(FileExporter()))
 trace.set_tracer_provider(provider)
 
 from open_webui.main import app  # noqa: E402
-'''
+"""
 
 
 @pytest.fixture(scope="module")
 def traced_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, Path, dict[str, str]]]:
     app = tmp_path_factory.mktemp("trace") / "app"
-    shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit", "build", ".pytest_cache"))
+    shutil.copytree(
+        EXAMPLE,
+        app,
+        ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit", "build", ".pytest_cache"),
+    )
     (app / "eventgen.toml").write_text('telemetry = "opentelemetry"\n')
     run = eventgen(app, "generate")
     assert run.exit == 0, run.output
@@ -78,7 +82,14 @@ def traced_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Se
 
 async def _client(url: str, token: str, headers: dict[str, str] | None = None) -> socketio.AsyncClient:
     client = socketio.AsyncClient(reconnection=False)
-    await client.connect(url, socketio_path=SOCKET_PATH, transports=["websocket"], auth={"token": token}, headers=headers or {}, wait_timeout=ACK_TIMEOUT)
+    await client.connect(
+        url,
+        socketio_path=SOCKET_PATH,
+        transports=["websocket"],
+        auth={"token": token},
+        headers=headers or {},
+        wait_timeout=ACK_TIMEOUT,
+    )
     return client
 
 
@@ -101,7 +112,9 @@ async def _handled(client: socketio.AsyncClient, spans: Path, payload: Any) -> d
 
 
 @run_async()
-async def test_a_payload_traceparent_parents_the_handler_span_and_is_not_user_data(traced_server: tuple[ServerProcess, Path, dict[str, str]]) -> None:
+async def test_a_payload_traceparent_parents_the_handler_span_and_is_not_user_data(
+    traced_server: tuple[ServerProcess, Path, dict[str, str]],
+) -> None:
     server, spans, tokens = traced_server
     watch = LogWatch([server])
     client = await _client(server.url, tokens["alice"])
@@ -121,9 +134,13 @@ async def test_a_payload_traceparent_parents_the_handler_span_and_is_not_user_da
 
 
 @run_async()
-async def test_a_handshake_traceparent_is_the_fallback_and_a_payload_one_wins(traced_server: tuple[ServerProcess, Path, dict[str, str]]) -> None:
+async def test_a_handshake_traceparent_is_the_fallback_and_a_payload_one_wins(
+    traced_server: tuple[ServerProcess, Path, dict[str, str]],
+) -> None:
     server, spans, tokens = traced_server
-    client = await _client(server.url, tokens["bob"], headers={"traceparent": f"00-{HANDSHAKE_TRACE}-{HANDSHAKE_PARENT}-01"})
+    client = await _client(
+        server.url, tokens["bob"], headers={"traceparent": f"00-{HANDSHAKE_TRACE}-{HANDSHAKE_PARENT}-01"}
+    )
     try:
         span = await _handled(client, spans, PAYLOAD)
         assert (span["trace_id"], span["parent_id"]) == (HANDSHAKE_TRACE, HANDSHAKE_PARENT)
@@ -165,7 +182,10 @@ async def test_malformed_or_oversized_trace_context_starts_a_new_trace_and_the_h
     client = await _client(server.url, tokens["carol"], headers={"traceparent": "garbage"})
     try:
         span = await _handled(client, spans, PAYLOAD)
-        assert span["parent_id"] not in (PARENT_ID, HANDSHAKE_PARENT) and span["trace_id"] not in (TRACE_ID, HANDSHAKE_TRACE)
+        assert span["parent_id"] not in (PARENT_ID, HANDSHAKE_PARENT) and span["trace_id"] not in (
+            TRACE_ID,
+            HANDSHAKE_TRACE,
+        )
     finally:
         await client.disconnect()
     watch.check()

@@ -57,7 +57,9 @@ class RawSocket:
 
 
 @run_async()
-async def test_a_frame_deeper_than_the_decoder_never_reaches_a_handler(server: ServerProcess, tokens: dict[str, str]) -> None:
+async def test_a_frame_deeper_than_the_decoder_never_reaches_a_handler(
+    server: ServerProcess, tokens: dict[str, str]
+) -> None:
     mark = server.mark()
     url = server.url.replace("http://", "ws://") + f"/{SOCKET_PATH}/?EIO=4&transport=websocket"
     async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
@@ -72,7 +74,10 @@ async def test_a_frame_deeper_than_the_decoder_never_reaches_a_handler(server: S
         assert await raw.call(2, _say(2, 3)) == [{"ok": True}]
         for ack_id, depth in ((3, 65), (4, 900)):
             (reply,) = await raw.call(ack_id, _say(ack_id, depth))
-            assert reply["error"]["code"] == "invalid_payload" and "nested deeper than 64" in reply["error"]["details"][0]["msg"], reply
+            assert (
+                reply["error"]["code"] == "invalid_payload"
+                and "nested deeper than 64" in reply["error"]["details"][0]["msg"]
+            ), reply
         # Past the decoder's limit: no ack at all, the socket still served (the ping after each is acked).
         for ack_id, depth in ((5, 1_000), (6, 100_000)):
             assert await raw.call(ack_id, _say(ack_id, depth)) == []

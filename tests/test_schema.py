@@ -78,8 +78,15 @@ GOOD: dict[str, Any] = {
             "name": "feature:updated",
             "direction": "server_to_client",
             "room": "feature",
-            "payload": {"feature_id": "str", "data": "dict", "kind": {"type": "str", "enum": ["a", "b"], "default": "a"}},
-            "emit": {"helper": "notify", "from": [{"file": "r.py", "function": "f", "after": "A.b", "args": {"data": "x"}}]},
+            "payload": {
+                "feature_id": "str",
+                "data": "dict",
+                "kind": {"type": "str", "enum": ["a", "b"], "default": "a"},
+            },
+            "emit": {
+                "helper": "notify",
+                "from": [{"file": "r.py", "function": "f", "after": "A.b", "args": {"data": "x"}}],
+            },
             "listener": "FeatureUpdates",
         },
     ],

@@ -14,7 +14,14 @@ from generator.render import render
 
 def delivery_module(redis_url: str = "") -> types.ModuleType:
     module = types.ModuleType("eventgen_delivery_under_test")
-    exec(compile(render("python/eventgen_delivery.py.j2", rooms="note:{note_id}", redis_url=redis_url), "eventgen_delivery.py", "exec"), module.__dict__)
+    exec(
+        compile(
+            render("python/eventgen_delivery.py.j2", rooms="note:{note_id}", redis_url=redis_url),
+            "eventgen_delivery.py",
+            "exec",
+        ),
+        module.__dict__,
+    )
     return module
 
 
@@ -86,7 +93,9 @@ def test_concurrent_emits_to_one_room_leave_in_seq_order_and_locks_are_dropped()
     server = Server()
 
     async def scenario() -> None:
-        await asyncio.gather(*(d.emit(server, "note:changed", {"n": n}, "note:a", size=100, ttl_s=60) for n in range(50)))
+        await asyncio.gather(
+            *(d.emit(server, "note:changed", {"n": n}, "note:a", size=100, ttl_s=60) for n in range(50))
+        )
         assert [m["seq"] for _, m, _ in server.sent] == list(range(1, 51))
         assert d._locks == {}
 
@@ -102,7 +111,11 @@ def test_store_follows_the_client_manager() -> None:
     d = delivery_module()
     redis_manager = Manager(redis_url="redis://127.0.0.1:1/0", redis_options={"socket_timeout": 1})
     store = d.store_for(Server(redis_manager))
-    assert isinstance(store, d.RedisStore) and store.url == "redis://127.0.0.1:1/0" and store.options == {"socket_timeout": 1}
+    assert (
+        isinstance(store, d.RedisStore)
+        and store.url == "redis://127.0.0.1:1/0"
+        and store.options == {"socket_timeout": 1}
+    )
     assert isinstance(d.store_for(Server()), d.MemoryStore)
     # A write-only AsyncRedisManager of a background job stands in for the server.
     job = Manager(redis_url="redis://127.0.0.1:2/0", redis_options=None)

@@ -38,7 +38,7 @@ def _src(text: str) -> bytes:
     return text.encode("utf-8")
 
 
-SERVER_THEN_APP = '''\
+SERVER_THEN_APP = """\
 import socketio
 
 SESSION_POOL = {}
@@ -55,9 +55,9 @@ async def connect(sid, environ, auth):
 @sio.event
 async def disconnect(sid):
     SESSION_POOL.pop(sid, None)
-'''
+"""
 
-SERVER_IN_IF_ELSE = '''\
+SERVER_IN_IF_ELSE = """\
 import socketio
 
 from open_webui.env import WEBSOCKET_MANAGER, WEBSOCKET_REDIS_URL
@@ -89,9 +89,9 @@ async def user_list(sid, data=None):
 
 def get_session_user(sid):
     return SESSION_POOL.get(sid)
-'''
+"""
 
-HELPERS_BEFORE_SERVER = '''\
+HELPERS_BEFORE_SERVER = """\
 import logging
 
 import socketio
@@ -119,7 +119,7 @@ async def usage_ping(sid, data=None):
 
 def get_active_user_ids():
     return sorted(SESSION_POOL)
-'''
+"""
 
 SINGLE_QUOTES_FUTURE = """\
 from __future__ import annotations
@@ -142,7 +142,7 @@ async def chat_typing(sid, data=None):
     await sio.emit('chat:typing', {'sid': sid}, skip_sid=sid)
 """
 
-COMMENTS_ON_DECORATORS = '''\
+COMMENTS_ON_DECORATORS = """\
 import socketio
 
 SESSION_POOL = {}
@@ -165,7 +165,7 @@ async def usage(sid, data=None):
 # a comment that belongs to the next definition
 def helper():
     return 1
-'''
+"""
 
 DOCSTRING_BEFORE_IMPORTS = '''\
 """The Socket.IO server of the app.
@@ -184,15 +184,15 @@ async def connect(sid, environ, auth):
     pass
 '''
 
-NO_HANDLERS = '''\
+NO_HANDLERS = """\
 import socketio
 
 SESSION_POOL = {}
 sio = socketio.AsyncServer(async_mode="asgi")
 app = socketio.ASGIApp(sio)
-'''
+"""
 
-TWO_SPACES = '''\
+TWO_SPACES = """\
 import socketio
 
 SESSION_POOL = {}
@@ -204,9 +204,9 @@ async def ping(sid, data=None):
   if data:
     return {"ok": True}
   return {"ok": False}
-'''
+"""
 
-ALIGNED_CONTINUATIONS = '''\
+ALIGNED_CONTINUATIONS = """\
 import socketio
 
 SESSION_POOL = {}
@@ -222,7 +222,7 @@ async def ping(sid, data=None):
     if data:
         return {"ok": True}
     return {"ok": False}
-'''
+"""
 
 SHAPES = [
     Shape("server-then-app", _src(SERVER_THEN_APP)),
@@ -236,7 +236,12 @@ SHAPES = [
     Shape("no-trailing-newline", _src(SERVER_THEN_APP.rstrip("\n"))),
     Shape("no-trailing-newline-no-handlers", _src(NO_HANDLERS.rstrip("\n"))),
     Shape("bom", codecs.BOM_UTF8 + _src(SERVER_THEN_APP)),
-    Shape("bom-crlf-single-quotes", codecs.BOM_UTF8 + _src(SINGLE_QUOTES_FUTURE.replace("\n", "\r\n")), quote="'", newline=b"\r\n"),
+    Shape(
+        "bom-crlf-single-quotes",
+        codecs.BOM_UTF8 + _src(SINGLE_QUOTES_FUTURE.replace("\n", "\r\n")),
+        quote="'",
+        newline=b"\r\n",
+    ),
     Shape("docstring-before-imports", _src(DOCSTRING_BEFORE_IMPORTS)),
     # Two-space aligned continuation lines in a four-space file: blocks still indent by four.
     Shape("aligned-continuations", _src(ALIGNED_CONTINUATIONS)),
@@ -244,7 +249,12 @@ SHAPES = [
     Shape("one-stray-crlf", _src(SERVER_THEN_APP.replace("SESSION_POOL = {}\n", "SESSION_POOL = {}\r\n"))),
     Shape("no-handlers", _src(NO_HANDLERS)),
     # A form feed is a line break for str.splitlines but not for Python: line numbers must not drift.
-    Shape("form-feed", _src(SERVER_THEN_APP.replace("\n\n@sio.event\nasync def disconnect", "\n\x0c\n@sio.event\nasync def disconnect"))),
+    Shape(
+        "form-feed",
+        _src(
+            SERVER_THEN_APP.replace("\n\n@sio.event\nasync def disconnect", "\n\x0c\n@sio.event\nasync def disconnect")
+        ),
+    ),
 ]
 
 
@@ -304,7 +314,11 @@ def test_shape_life_cycle(tmp_path: Path, shape: Shape) -> None:
     handler_body = b"".join(regions["feature"]).decode("utf-8")
     indents = {line[: len(line) - len(line.lstrip(" \t"))] for line in handler_body.splitlines() if line.strip()}
     body_lines = [line for line in handler_body.splitlines() if line.strip()]
-    first_level = {body_lines[i + 1][: len(body_lines[i + 1]) - len(body_lines[i + 1].lstrip(" \t"))] for i, line in enumerate(body_lines) if line.startswith("async def ")}
+    first_level = {
+        body_lines[i + 1][: len(body_lines[i + 1]) - len(body_lines[i + 1].lstrip(" \t"))]
+        for i, line in enumerate(body_lines)
+        if line.startswith("async def ")
+    }
     assert first_level == {shape.indent}, first_level
     assert all(set(ind) <= set(shape.indent) for ind in indents), indents
     literals = _strings(handler_body.replace("\r\n", "\n"))
@@ -314,13 +328,16 @@ def test_shape_life_cycle(tmp_path: Path, shape: Shape) -> None:
     # The handlers come after the server exists, and after the file's own handlers.
     tree = ast.parse(patched.decode("utf-8-sig"))
     top = [n for n in tree.body]
-    generated = [i for i, n in enumerate(top) if isinstance(n, ast.AsyncFunctionDef) and n.name.startswith("on_feature_")]
+    generated = [
+        i for i, n in enumerate(top) if isinstance(n, ast.AsyncFunctionDef) and n.name.startswith("on_feature_")
+    ]
     assert generated
     server_at = next(i for i, n in enumerate(top) if "AsyncServer" in ast.unparse(n))
     own_handlers = [
         i
         for i, n in enumerate(top)
-        if isinstance(n, ast.AsyncFunctionDef) and not n.name.startswith(("on_feature_", "notify_"))
+        if isinstance(n, ast.AsyncFunctionDef)
+        and not n.name.startswith(("on_feature_", "notify_"))
         and any(ast.unparse(d).startswith("sio.") for d in n.decorator_list)
     ]
     assert min(generated) > server_at
@@ -342,7 +359,9 @@ def test_shape_life_cycle(tmp_path: Path, shape: Shape) -> None:
     assert not (root / "events/feature.yaml").exists()
 
 
-@pytest.mark.parametrize("shape", [s for s in SHAPES if s.id in ("single-quotes-future-annotations", "tabs", "crlf")], ids=lambda s: s.id)
+@pytest.mark.parametrize(
+    "shape", [s for s in SHAPES if s.id in ("single-quotes-future-annotations", "tabs", "crlf")], ids=lambda s: s.id
+)
 def test_reformatted_region_is_not_a_hand_edit(tmp_path: Path, shape: Shape) -> None:
     """Restyling generated code (quotes, line wrapping, comments) keeps its syntax tree: still in sync."""
     root = _project(tmp_path, shape)
@@ -350,9 +369,14 @@ def test_reformatted_region_is_not_a_hand_edit(tmp_path: Path, shape: Shape) -> 
     target = root / SOCKET_MODULE
     text = target.read_bytes().decode("utf-8-sig")
     nl = "\r\n" if shape.newline == b"\r\n" else "\n"
-    restyled = text.replace("return eventgen_models.ok(room=room)", f"return eventgen_models.ok(  # formatted{nl}{shape.indent * 2}room=room,{nl}{shape.indent})")
+    restyled = text.replace(
+        "return eventgen_models.ok(room=room)",
+        f"return eventgen_models.ok(  # formatted{nl}{shape.indent * 2}room=room,{nl}{shape.indent})",
+    )
     assert restyled != text
-    target.write_bytes((codecs.BOM_UTF8 if shape.source.startswith(codecs.BOM_UTF8) else b"") + restyled.encode("utf-8"))
+    target.write_bytes(
+        (codecs.BOM_UTF8 if shape.source.startswith(codecs.BOM_UTF8) else b"") + restyled.encode("utf-8")
+    )
     check = eventgen(root, "check")
     assert check.exit == 0, check.output
 
@@ -384,4 +408,7 @@ def test_indented_comment_after_last_handler_stays_with_it(tmp_path: Path) -> No
     root = _project(tmp_path, shape)
     assert eventgen(root, "generate").exit == 0
     text = (root / SOCKET_MODULE).read_text()
-    assert '    return {"ok": True}\n    # a note at the end of the handler, indented like its body\n\n\n# eventgen:begin feature ' in text
+    assert (
+        '    return {"ok": True}\n    # a note at the end of the handler, indented like its body\n\n\n# eventgen:begin feature '
+        in text
+    )

@@ -73,7 +73,9 @@ CASES = [
     Case(
         "yaml-syntax-unclosed-flow",
         {"feature.yaml": "name: feature\nevents: [\n"},
-        ["events/feature.yaml:3:1: YAML syntax error: expected the node content, but found '<stream end>' (while parsing a flow node)"],
+        [
+            "events/feature.yaml:3:1: YAML syntax error: expected the node content, but found '<stream end>' (while parsing a flow node)"
+        ],
     ),
     Case(
         "yaml-syntax-bad-indent",
@@ -83,7 +85,9 @@ CASES = [
     Case(
         "yaml-tab-indent",
         {"feature.yaml": "name: feature\n\tevents: []\n"},
-        ["events/feature.yaml:2:1: YAML syntax error: found character '\\t' that cannot start any token (while scanning for the next token)"],
+        [
+            "events/feature.yaml:2:1: YAML syntax error: found character '\\t' that cannot start any token (while scanning for the next token)"
+        ],
     ),
     Case(
         "two-documents",
@@ -98,26 +102,36 @@ CASES = [
     Case(
         "yaml11-on-key",
         {"feature.yaml": BASE + "on: connect\n"},
-        ["events/feature.yaml:14:1: ambiguous key 'on': YAML 1.1 reads it as a boolean; quote it ('on') for text, or write true/false"],
+        [
+            "events/feature.yaml:14:1: ambiguous key 'on': YAML 1.1 reads it as a boolean; quote it ('on') for text, or write true/false"
+        ],
     ),
     Case(
         "yaml11-no-value",
         {"feature.yaml": BASE.replace("feature_id: str", "feature_id: {type: str, required: no}")},
-        ["events/feature.yaml:13:41: ambiguous value 'no': YAML 1.1 reads it as a boolean; quote it ('no') for text, or write true/false"],
+        [
+            "events/feature.yaml:13:41: ambiguous value 'no': YAML 1.1 reads it as a boolean; quote it ('no') for text, or write true/false"
+        ],
     ),
     Case(
         "yaml11-yes-value",
-        {"feature.yaml": base_plus("""\
+        {
+            "feature.yaml": base_plus("""\
           - name: feature:ping
             direction: server_to_client
             broadcast: yes
-        """)},
-        ["events/feature.yaml:16:16: ambiguous value 'yes': YAML 1.1 reads it as a boolean; quote it ('yes') for text, or write true/false"],
+        """)
+        },
+        [
+            "events/feature.yaml:16:16: ambiguous value 'yes': YAML 1.1 reads it as a boolean; quote it ('yes') for text, or write true/false"
+        ],
     ),
     Case(
         "yaml11-base60",
         {"feature.yaml": BASE + "      delay: {type: int, default: 1:30}\n"},
-        ["events/feature.yaml:14:35: ambiguous value '1:30': YAML 1.1 reads it as a base-60 number (90); quote it ('1:30') for text"],
+        [
+            "events/feature.yaml:14:35: ambiguous value '1:30': YAML 1.1 reads it as a base-60 number (90); quote it ('1:30') for text"
+        ],
     ),
     Case(
         "merge-key",
@@ -133,8 +147,14 @@ CASES = [
     ),
     Case(
         "python-tag",
-        {"feature.yaml": BASE.replace("description: Live updates for features.", "description: !!python/name:os.system x")},
-        ["events/feature.yaml:2:14: YAML tag 'tag:yaml.org,2002:python/name:os.system' is not allowed in specs; remove it"],
+        {
+            "feature.yaml": BASE.replace(
+                "description: Live updates for features.", "description: !!python/name:os.system x"
+            )
+        },
+        [
+            "events/feature.yaml:2:14: YAML tag 'tag:yaml.org,2002:python/name:os.system' is not allowed in specs; remove it"
+        ],
     ),
     Case(
         "self-referencing-alias",
@@ -151,8 +171,16 @@ CASES = [
         {"feature.yaml": BASE.replace("Live updates", "Caf\xe9 updates").encode("latin-1")},
         ["events/feature.yaml:2:17: the spec is not valid UTF-8 (byte 0xe9); save it as UTF-8"],
     ),
-    Case("empty-file", {"feature.yaml": ""}, ["events/feature.yaml:1:1: the spec is empty: it needs at least 'name' and 'events'"]),
-    Case("only-comments", {"feature.yaml": "# todo\n"}, ["events/feature.yaml:1:1: the spec is empty: it needs at least 'name' and 'events'"]),
+    Case(
+        "empty-file",
+        {"feature.yaml": ""},
+        ["events/feature.yaml:1:1: the spec is empty: it needs at least 'name' and 'events'"],
+    ),
+    Case(
+        "only-comments",
+        {"feature.yaml": "# todo\n"},
+        ["events/feature.yaml:1:1: the spec is empty: it needs at least 'name' and 'events'"],
+    ),
     Case(
         "list-instead-of-mapping",
         {"feature.yaml": "- name: feature\n- events: []\n"},
@@ -167,7 +195,9 @@ CASES = [
     Case(
         "unknown-top-level-key",
         {"feature.yaml": BASE + "colour: red\n"},
-        ["events/feature.yaml:14:1: unknown top-level key 'colour'; allowed here: version, name, description, rooms, events"],
+        [
+            "events/feature.yaml:14:1: unknown top-level key 'colour'; allowed here: version, name, description, rooms, events"
+        ],
     ),
     Case(
         "unknown-event-key",
@@ -182,17 +212,28 @@ CASES = [
     Case(
         "unknown-room-key",
         {"feature.yaml": BASE.replace("    access: authenticated\n", "    access: authenticated\n    colour: red\n")},
-        ["events/feature.yaml:7:5: rooms.feature: unknown key 'colour'; allowed here: pattern, access, owner, delivery, history, presence, presence_ttl_s"],
+        [
+            "events/feature.yaml:7:5: rooms.feature: unknown key 'colour'; allowed here: pattern, access, owner, delivery, history, presence, presence_ttl_s"
+        ],
     ),
     Case(
         "history-without-sequenced",
-        {"feature.yaml": BASE.replace("    access: authenticated\n", "    access: authenticated\n    history: {size: 10, ttl_s: 60}\n")},
+        {
+            "feature.yaml": BASE.replace(
+                "    access: authenticated\n", "    access: authenticated\n    history: {size: 10, ttl_s: 60}\n"
+            )
+        },
         ["events/feature.yaml:7:5: rooms.feature.history: 'history' is for rooms with 'delivery: sequenced'"],
     ),
     Case(
         "sequenced-reserved-names",
-        {"feature.yaml": BASE.replace("    access: authenticated\n", "    access: authenticated\n    delivery: sequenced\n").replace("      feature_id: str\n", "      feature_id: str\n      since: dict\n")
-         + UPDATED + "      seq: int\n      epoch: str\n"},
+        {
+            "feature.yaml": BASE.replace(
+                "    access: authenticated\n", "    access: authenticated\n    delivery: sequenced\n"
+            ).replace("      feature_id: str\n", "      feature_id: str\n      since: dict\n")
+            + UPDATED
+            + "      seq: int\n      epoch: str\n"
+        },
         [
             "events/feature.yaml:15:7: events[0].payload.since: payload field 'since' is reserved here; room 'feature' is sequenced: its join takes 'since: {epoch, seq}' to recover missed events",
             "events/feature.yaml:21:7: events[1].payload.seq: payload field 'seq' is reserved here; room 'feature' is sequenced: the server adds 'seq' and 'epoch' to every message",
@@ -201,7 +242,12 @@ CASES = [
     ),
     Case(
         "history-size-zero",
-        {"feature.yaml": BASE.replace("    access: authenticated\n", "    access: authenticated\n    delivery: sequenced\n    history: {size: 0}\n")},
+        {
+            "feature.yaml": BASE.replace(
+                "    access: authenticated\n",
+                "    access: authenticated\n    delivery: sequenced\n    history: {size: 0}\n",
+            )
+        },
         ["events/feature.yaml:8:21: rooms.feature.history.size: must be 1 or more, got 0"],
     ),
     Case(
@@ -211,11 +257,13 @@ CASES = [
     ),
     Case(
         "wrong-type-quoted-bool",
-        {"feature.yaml": base_plus("""\
+        {
+            "feature.yaml": base_plus("""\
           - name: feature:ping
             direction: server_to_client
             broadcast: "true"
-        """)},
+        """)
+        },
         ["events/feature.yaml:16:16: events[1].broadcast: expected true or false, got the string 'true'"],
     ),
     Case(
@@ -226,14 +274,20 @@ CASES = [
     Case(
         "field-is-a-number",
         {"feature.yaml": BASE + "      count: 5\n"},
-        ["events/feature.yaml:14:14: events[0].payload.count: expected a type such as 'str' or a mapping with 'type', got 5"],
+        [
+            "events/feature.yaml:14:14: events[0].payload.count: expected a type such as 'str' or a mapping with 'type', got 5"
+        ],
     ),
     Case(
         "missing-direction",
         {"feature.yaml": BASE.replace("    direction: client_to_server\n", "")},
         ["events/feature.yaml:8:5: events[0]: missing required key 'direction'"],
     ),
-    Case("missing-events", {"feature.yaml": "name: feature\n"}, ["events/feature.yaml:1:1: missing required top-level key 'events'"]),
+    Case(
+        "missing-events",
+        {"feature.yaml": "name: feature\n"},
+        ["events/feature.yaml:1:1: missing required top-level key 'events'"],
+    ),
     Case(
         "no-events",
         {"feature.yaml": "name: feature\nevents: []\n"},
@@ -242,7 +296,9 @@ CASES = [
     Case(
         "bad-direction",
         {"feature.yaml": BASE.replace("direction: client_to_server", "direction: up")},
-        ["events/feature.yaml:9:16: events[0].direction: must be 'client_to_server' or 'server_to_client', got the string 'up'"],
+        [
+            "events/feature.yaml:9:16: events[0].direction: must be 'client_to_server' or 'server_to_client', got the string 'up'"
+        ],
     ),
     Case(
         "bad-version",
@@ -254,24 +310,32 @@ CASES = [
         "bad-type-word",
         {"feature.yaml": BASE + "      tags: lst[str]\n"},
         [
-            ("events/feature.yaml:14:13: events[0].payload.tags.type: invalid type 'lst[str]': unknown type 'lst' "
-            "(use str, int, float, bool, dict, list, any, list[T], dict[str, T], T | None)")
+            (
+                "events/feature.yaml:14:13: events[0].payload.tags.type: invalid type 'lst[str]': unknown type 'lst' "
+                "(use str, int, float, bool, dict, list, any, list[T], dict[str, T], T | None)"
+            )
         ],
     ),
     Case(
         "bad-type-dict-key",
         {"feature.yaml": BASE + "      tags: 'dict[int, str]'\n"},
-        ["events/feature.yaml:14:13: events[0].payload.tags.type: invalid type 'dict[int, str]': dict keys must be str (JSON objects have string keys)"],
+        [
+            "events/feature.yaml:14:13: events[0].payload.tags.type: invalid type 'dict[int, str]': dict keys must be str (JSON objects have string keys)"
+        ],
     ),
     Case(
         "bad-type-union",
         {"feature.yaml": BASE + "      tags: str | int\n"},
-        ["events/feature.yaml:14:13: events[0].payload.tags.type: invalid type 'str | int': a union must be 'T | None' (a type or null)"],
+        [
+            "events/feature.yaml:14:13: events[0].payload.tags.type: invalid type 'str | int': a union must be 'T | None' (a type or null)"
+        ],
     ),
     Case(
         "max-length-on-int",
         {"feature.yaml": BASE + "      count: {type: int, max_length: 3}\n"},
-        ["events/feature.yaml:14:26: events[0].payload.count.max_length: 'max_length' applies to str, list and dict fields, not int"],
+        [
+            "events/feature.yaml:14:26: events[0].payload.count.max_length: 'max_length' applies to str, list and dict fields, not int"
+        ],
     ),
     Case(
         "ge-on-str",
@@ -281,7 +345,9 @@ CASES = [
     Case(
         "min-greater-than-max",
         {"feature.yaml": BASE + "      label: {type: str, min_length: 5, max_length: 3}\n"},
-        ["events/feature.yaml:14:38: events[0].payload.label.min_length: min_length (5) is greater than max_length (3)"],
+        [
+            "events/feature.yaml:14:38: events[0].payload.label.min_length: min_length (5) is greater than max_length (3)"
+        ],
     ),
     Case(
         "ge-greater-than-le",
@@ -312,7 +378,9 @@ CASES = [
     Case(
         "default-and-required",
         {"feature.yaml": BASE + "      count: {type: int, default: 1, required: true}\n"},
-        ["events/feature.yaml:14:48: events[0].payload.count.required: a field with a default is optional: drop 'required: true' or the default"],
+        [
+            "events/feature.yaml:14:48: events[0].payload.count.required: a field with a default is optional: drop 'required: true' or the default"
+        ],
     ),
     # -- rooms and access -----------------------------------------------------------
     Case(
@@ -323,17 +391,23 @@ CASES = [
     Case(
         "unbalanced-braces",
         {"feature.yaml": BASE.replace("feature:{feature_id}", "feature:{feature_id")},
-        ["events/feature.yaml:5:14: rooms.feature.pattern: room pattern 'feature:{feature_id' has an unbalanced '{' or '}'"],
+        [
+            "events/feature.yaml:5:14: rooms.feature.pattern: room pattern 'feature:{feature_id' has an unbalanced '{' or '}'"
+        ],
     ),
     Case(
         "room-param-not-in-payload",
         {"feature.yaml": BASE.replace("feature_id: str", "id: str")},
-        ["events/feature.yaml:12:5: event 'feature:subscribe' uses room 'feature' (feature:{feature_id}) but its payload has no field 'feature_id'"],
+        [
+            "events/feature.yaml:12:5: event 'feature:subscribe' uses room 'feature' (feature:{feature_id}) but its payload has no field 'feature_id'"
+        ],
     ),
     Case(
         "room-param-of-wrong-type",
         {"feature.yaml": BASE.replace("feature_id: str", "feature_id: dict")},
-        ["events/feature.yaml:13:19: event 'feature:subscribe': room parameter 'feature_id' must be a required str or int field, not dict"],
+        [
+            "events/feature.yaml:13:19: event 'feature:subscribe': room parameter 'feature_id' must be a required str or int field, not dict"
+        ],
     ),
     Case(
         "unknown-room",
@@ -344,24 +418,36 @@ CASES = [
         "missing-access",
         {"feature.yaml": BASE.replace("    access: authenticated\n", "")},
         [
-            ("events/feature.yaml:4:3: rooms.feature: room 'feature:{feature_id}' needs 'access' "
-            "(authenticated, self or pkg.module:func), or 'owner: app' when the app puts sockets in it; only user:{...} rooms default to self")
+            (
+                "events/feature.yaml:4:3: rooms.feature: room 'feature:{feature_id}' needs 'access' "
+                "(authenticated, self or pkg.module:func), or 'owner: app' when the app puts sockets in it; only user:{...} rooms default to self"
+            )
         ],
     ),
     Case(
         "bad-access-form",
         {"feature.yaml": BASE.replace("access: authenticated", "access: open_webui.access.can_read")},
-        ["events/feature.yaml:6:13: rooms.feature.access: access 'open_webui.access.can_read' must be 'authenticated', 'self' or 'pkg.module:func'"],
+        [
+            "events/feature.yaml:6:13: rooms.feature.access: access 'open_webui.access.can_read' must be 'authenticated', 'self' or 'pkg.module:func'"
+        ],
     ),
     Case(
         "self-access-needs-one-param",
-        {"feature.yaml": BASE.replace("feature:{feature_id}", "feature:{feature_id}:{user_id}").replace("access: authenticated", "access: self")},
-        ["events/feature.yaml:6:13: rooms.feature.access: access 'self' needs a pattern with exactly one {param}, compared with the user's id"],
+        {
+            "feature.yaml": BASE.replace("feature:{feature_id}", "feature:{feature_id}:{user_id}").replace(
+                "access: authenticated", "access: self"
+            )
+        },
+        [
+            "events/feature.yaml:6:13: rooms.feature.access: access 'self' needs a pattern with exactly one {param}, compared with the user's id"
+        ],
     ),
     Case(
         "room-key-not-snake-case",
         {"feature.yaml": BASE.replace("  feature:\n", "  Feature:\n")},
-        ["events/feature.yaml:4:3: rooms.Feature: room key 'Feature' must be snake_case (lowercase letters, digits and '_')"],
+        [
+            "events/feature.yaml:4:3: rooms.Feature: room key 'Feature' must be snake_case (lowercase letters, digits and '_')"
+        ],
     ),
     # -- names ------------------------------------------------------------------------
     Case(
@@ -373,8 +459,10 @@ CASES = [
         "bad-event-name",
         {"feature.yaml": BASE.replace("name: feature:subscribe", "name: feature subscribe")},
         [
-            ("events/feature.yaml:8:11: events[0].name: 'feature subscribe' is not a valid event name: "
-            "start with a letter; use letters, digits, '_', '.', ':' or '-' (64 characters at most)")
+            (
+                "events/feature.yaml:8:11: events[0].name: 'feature subscribe' is not a valid event name: "
+                "start with a letter; use letters, digits, '_', '.', ':' or '-' (64 characters at most)"
+            )
         ],
     ),
     Case(
@@ -385,47 +473,65 @@ CASES = [
     Case(
         "spec-name-not-snake-case",
         {"Feature.yaml": BASE.replace("name: feature\n", "name: Feature\n", 1)},
-        ["events/Feature.yaml:1:7: name: 'Feature' must be snake_case: a lowercase letter, then lowercase letters, digits or '_' (63 characters at most)"],
+        [
+            "events/Feature.yaml:1:7: name: 'Feature' must be snake_case: a lowercase letter, then lowercase letters, digits or '_' (63 characters at most)"
+        ],
     ),
     Case(
         "field-name-with-dash",
         {"feature.yaml": BASE + "      feature-name: str\n"},
-        ["events/feature.yaml:14:7: events[0].payload.feature-name: payload field 'feature-name' is not a Python identifier (letters, digits and '_', not starting with a digit)"],
+        [
+            "events/feature.yaml:14:7: events[0].payload.feature-name: payload field 'feature-name' is not a Python identifier (letters, digits and '_', not starting with a digit)"
+        ],
     ),
     Case(
         "field-name-keyword",
         {"feature.yaml": BASE + "      class: str\n"},
-        ["events/feature.yaml:14:7: events[0].payload.class: payload field 'class' is a Python keyword; choose another name"],
+        [
+            "events/feature.yaml:14:7: events[0].payload.class: payload field 'class' is a Python keyword; choose another name"
+        ],
     ),
     Case(
         "field-name-reserved-by-pydantic",
         {"feature.yaml": BASE + "      model_config: str\n"},
-        ["events/feature.yaml:14:7: events[0].payload.model_config: payload field 'model_config' may not start with '_' or 'model_' (reserved by pydantic)"],
+        [
+            "events/feature.yaml:14:7: events[0].payload.model_config: payload field 'model_config' may not start with '_' or 'model_' (reserved by pydantic)"
+        ],
     ),
     Case(
         "helper-not-identifier",
         {"feature.yaml": BASE + UPDATED + "    emit: {helper: 2notify}\n"},
-        ["events/feature.yaml:19:20: events[1].emit.helper: '2notify' is not a Python identifier (letters, digits and '_', not starting with a digit)"],
+        [
+            "events/feature.yaml:19:20: events[1].emit.helper: '2notify' is not a Python identifier (letters, digits and '_', not starting with a digit)"
+        ],
     ),
     Case(
         "helper-keyword",
         {"feature.yaml": BASE + UPDATED + "    emit: {helper: lambda}\n"},
-        ["events/feature.yaml:19:20: events[1].emit.helper: helper 'lambda' must be a public Python identifier (not a keyword, no leading underscore)"],
+        [
+            "events/feature.yaml:19:20: events[1].emit.helper: helper 'lambda' must be a public Python identifier (not a keyword, no leading underscore)"
+        ],
     ),
     Case(
         "listener-not-pascal-case",
         {"feature.yaml": BASE + UPDATED + "    listener: featureUpdates\n"},
-        ["events/feature.yaml:19:15: events[1].listener: 'featureUpdates' is not a component name: PascalCase, letters and digits, starting with an uppercase letter"],
+        [
+            "events/feature.yaml:19:15: events[1].listener: 'featureUpdates' is not a component name: PascalCase, letters and digits, starting with an uppercase letter"
+        ],
     ),
     Case(
         "bad-handler-reference",
-        {"feature.yaml": base_plus("""\
+        {
+            "feature.yaml": base_plus("""\
           - name: feature:rename
             direction: client_to_server
             action: handle
             handler: rename_feature
-        """)},
-        ["events/feature.yaml:17:14: events[1].handler: 'rename_feature' is not a callable reference: write pkg.module:func"],
+        """)
+        },
+        [
+            "events/feature.yaml:17:14: events[1].handler: 'rename_feature' is not a callable reference: write pkg.module:func"
+        ],
     ),
     # -- rules between keys -------------------------------------------------------------
     Case(
@@ -441,15 +547,19 @@ CASES = [
     Case(
         "client-event-without-action",
         {"feature.yaml": BASE.replace("    action: join\n", "")},
-        ["events/feature.yaml:8:5: events[0]: a client_to_server event needs an 'action' (join, leave, relay or handle)"],
+        [
+            "events/feature.yaml:8:5: events[0]: a client_to_server event needs an 'action' (join, leave, relay or handle)"
+        ],
     ),
     Case(
         "handle-without-handler",
-        {"feature.yaml": base_plus("""\
+        {
+            "feature.yaml": base_plus("""\
           - name: feature:rename
             direction: client_to_server
             action: handle
-        """)},
+        """)
+        },
         ["events/feature.yaml:16:13: events[1].action: action 'handle' needs a 'handler' (pkg.module:func)"],
     ),
     Case(
@@ -459,23 +569,32 @@ CASES = [
     ),
     Case(
         "relay-payload-with-user",
-        {"feature.yaml": base_plus("""\
+        {
+            "feature.yaml": base_plus("""\
           - name: feature:typing
             direction: client_to_server
             action: relay
             room: feature
             payload: {feature_id: str, user: str}
-        """)},
-        ["events/feature.yaml:18:32: events[1].payload.user: a relay payload may not have a field 'user': the server adds the sender there"],
+        """)
+        },
+        [
+            "events/feature.yaml:18:32: events[1].payload.user: a relay payload may not have a field 'user': the server adds the sender there"
+        ],
     ),
     Case(
         "listener-without-join",
         {"feature.yaml": BASE.replace("action: join", "action: leave") + UPDATED + "    listener: FeatureUpdates\n"},
-        ["events/feature.yaml:19:15: listener 'FeatureUpdates' needs a join event for room 'feature' in this spec, to subscribe with"],
+        [
+            "events/feature.yaml:19:15: listener 'FeatureUpdates' needs a join event for room 'feature' in this spec, to subscribe with"
+        ],
     ),
     Case(
         "emit-arg-not-in-payload",
-        {"feature.yaml": BASE + UPDATED + keys("""\
+        {
+            "feature.yaml": BASE
+            + UPDATED
+            + keys("""\
                 emit:
                   helper: notify_feature_update
                   from:
@@ -483,12 +602,16 @@ CASES = [
                       function: update_feature
                       after: Features.update_feature
                       args: {feature_id: feature_id, colour: "'red'"}
-            """)},
+            """)
+        },
         ["events/feature.yaml:25:42: event 'feature:updated': argument 'colour' is not a payload field"],
     ),
     Case(
         "emit-arg-not-python",
-        {"feature.yaml": BASE + UPDATED + keys("""\
+        {
+            "feature.yaml": BASE
+            + UPDATED
+            + keys("""\
                 emit:
                   helper: notify_feature_update
                   from:
@@ -496,7 +619,8 @@ CASES = [
                       function: update_feature
                       after: Features.update_feature
                       args: {feature_id: "feature_id("}
-            """)},
+            """)
+        },
         [
             "events/feature.yaml:22:17: events[1].emit.from[0].file: file '/srv/app/routers/features.py' must be relative to the project root",
             "events/feature.yaml:25:30: events[1].emit.from[0].args.feature_id: argument 'feature_id': 'feature_id(' is not a Python expression ('(' was never closed)",
@@ -504,14 +628,18 @@ CASES = [
     ),
     Case(
         "emit-keys-misspelled",
-        {"feature.yaml": BASE + UPDATED + keys("""\
+        {
+            "feature.yaml": BASE
+            + UPDATED
+            + keys("""\
                 emit:
                   helpr: notify_feature_update
                   from:
                     - file: backend/open_webui/routers/features.py
                       function: update_feature
                       aftr: Features.update_feature
-            """)},
+            """)
+        },
         [
             "events/feature.yaml:19:5: events[1].emit: missing required key 'helper'",
             "events/feature.yaml:20:7: events[1].emit: unknown key 'helpr' (did you mean 'helper'?)",

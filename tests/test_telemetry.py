@@ -98,7 +98,10 @@ def test_one_span_per_handled_event_and_per_emit_with_the_conventions(tmp_path: 
         assert attributes["messaging.destination.template"] == "feature:{feature_id}"
         assert attributes["messaging.message.body.size"] > 0
     granted, refused, stranger, invalid = process
-    assert granted["attributes"]["messaging.destination.name"] == "feature:f1" and "error.type" not in granted["attributes"]
+    assert (
+        granted["attributes"]["messaging.destination.name"] == "feature:f1"
+        and "error.type" not in granted["attributes"]
+    )
     assert granted["status"] == "UNSET"
     assert refused["attributes"]["error.type"] == "forbidden" and refused["status"] == "ERROR"
     assert stranger["attributes"]["error.type"] == "unauthenticated"
@@ -113,7 +116,9 @@ def test_one_span_per_handled_event_and_per_emit_with_the_conventions(tmp_path: 
 
 def test_off_the_generated_code_imports_nothing_of_opentelemetry(tmp_path: Path) -> None:
     root = _project(tmp_path, telemetry=False)
-    generated = (root / "backend/open_webui/socket/event_models.py").read_text() + (root / "backend/open_webui/socket/main.py").read_text()
+    generated = (root / "backend/open_webui/socket/event_models.py").read_text() + (
+        root / "backend/open_webui/socket/main.py"
+    ).read_text()
     assert "opentelemetry" not in generated and "traced" not in generated
     # python-socketio itself imports opentelemetry when it is installed: after it has, forget those
     # modules and refuse any new import of them, then import the app.
@@ -132,7 +137,9 @@ def test_off_the_generated_code_imports_nothing_of_opentelemetry(tmp_path: Path)
     proc = run_probe(root / "backend", script)
     assert proc.returncode == 0 and proc.stdout.strip() == "imported", proc.stdout + proc.stderr
     on = run_probe(_project(tmp_path / "on", telemetry=True) / "backend", script)
-    assert on.returncode != 0 and "blocked: opentelemetry" in on.stderr, on.stdout + on.stderr  # the check sees an import
+    assert on.returncode != 0 and "blocked: opentelemetry" in on.stderr, (
+        on.stdout + on.stderr
+    )  # the check sees an import
 
 
 def test_a_telemetry_value_other_than_opentelemetry_is_refused(tmp_path: Path) -> None:
@@ -140,15 +147,25 @@ def test_a_telemetry_value_other_than_opentelemetry_is_refused(tmp_path: Path) -
     materialise_input("fresh_insert", root)
     (root / "eventgen.toml").write_text('telemetry = "zipkin"\n')
     run = eventgen(root, "generate")
-    assert run.exit == 2 and "eventgen.toml:1:1: 'telemetry' must be \"opentelemetry\" or \"\" (off), not 'zipkin'" in run.output, run.output
+    assert (
+        run.exit == 2
+        and "eventgen.toml:1:1: 'telemetry' must be \"opentelemetry\" or \"\" (off), not 'zipkin'" in run.output
+    ), run.output
 
 
 def test_a_client_payload_field_named_like_a_trace_key_is_refused_with_telemetry_on(tmp_path: Path) -> None:
     root = tmp_path / "app"
     materialise_input("fresh_insert", root)
     spec = root / "events" / "feature.yaml"
-    spec.write_text(spec.read_text().replace("feature_id: {type: str", "traceparent: {type: str, required: false}\n      feature_id: {type: str", 1))
+    spec.write_text(
+        spec.read_text().replace(
+            "feature_id: {type: str", "traceparent: {type: str, required: false}\n      feature_id: {type: str", 1
+        )
+    )
     assert eventgen(root, "generate").exit == 0  # off: an ordinary field name
     (root / "eventgen.toml").write_text('telemetry = "opentelemetry"\n')
     run = eventgen(root, "generate")
-    assert run.exit != 0 and "'traceparent' is where a client sends its W3C trace context while telemetry is on" in run.output, run.output
+    assert (
+        run.exit != 0
+        and "'traceparent' is where a client sends its W3C trace context while telemetry is on" in run.output
+    ), run.output

@@ -68,13 +68,18 @@ def handlers_insertion(loc: Located, server: str, region_ends: list[int], lines:
         # A server made some other way (a factory): follow the first statement binding its name.
         for stmt in loc.module.body:
             if isinstance(stmt, cst.SimpleStatementLine) and any(
-                isinstance(s, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == server for t in s.targets)
+                isinstance(s, cst.Assign)
+                and any(isinstance(t.target, cst.Name) and t.target.value == server for t in s.targets)
                 for s in stmt.body
             ):
                 line = loc.end(stmt)
                 break
         if not line:
-            raise loc.error(None, f"no assignment to the socketio server '{server}' found at module level", hint="set server_name in eventgen.toml")
+            raise loc.error(
+                None,
+                f"no assignment to the socketio server '{server}' found at module level",
+                hint="set server_name in eventgen.toml",
+            )
     for stmt in loc.module.body:
         if _is_handler(stmt, server):
             line = max(line, _past_indented_comments(loc.end(stmt), lines))
@@ -111,7 +116,12 @@ def imports_insertion(loc: Located, lines: list[str]) -> Insertion:
         smalls = stmt.body
         if all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in smalls):
             line = loc.end(stmt)
-        elif i == 0 and len(smalls) == 1 and isinstance(smalls[0], cst.Expr) and isinstance(smalls[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+        elif (
+            i == 0
+            and len(smalls) == 1
+            and isinstance(smalls[0], cst.Expr)
+            and isinstance(smalls[0].value, (cst.SimpleString, cst.ConcatenatedString))
+        ):
             line = loc.end(stmt)  # module docstring
         else:
             break
@@ -142,7 +152,11 @@ def _find_function(module: cst.Module, name: str) -> cst.FunctionDef | None:
     *classes, function = name.split(".")
     body: list[cst.CSTNode] = list(module.body)
     for part in classes:
-        found = [s for s in body if isinstance(s, cst.ClassDef) and s.name.value == part and isinstance(s.body, cst.IndentedBlock)]
+        found = [
+            s
+            for s in body
+            if isinstance(s, cst.ClassDef) and s.name.value == part and isinstance(s.body, cst.IndentedBlock)
+        ]
         if not found:
             return None
         body = list(found[-1].body.body)
@@ -227,7 +241,11 @@ def call_insertion(
             raise EventgenError(Diagnostic(asked_at.path, asked_at.line, asked_at.col, message, hint=hint))
         raise loc.error(None, message, hint=hint)
     if fn.asynchronous is None:
-        raise loc.error(fn, f"function '{function}' is not async: the emit helper must be awaited", hint="make the endpoint `async def`")
+        raise loc.error(
+            fn,
+            f"function '{function}' is not async: the emit helper must be awaited",
+            hint="make the endpoint `async def`",
+        )
     if before == "return":
         return _before_final_return(loc, fn, function, lines, anchor_at)
     matches: list[cst.SimpleStatementLine | cst.SimpleStatementSuite] = []
@@ -258,12 +276,19 @@ def call_insertion(
         raise loc.error(fn, message, hint=hint)
     if len(matches) > 1:
         where = ", ".join(str(loc.start(m)) for m in matches)
-        raise loc.error(matches[1], f"'{after}' is called by {len(matches)} statements in '{function}' (lines {where}); the anchor must match exactly one")
+        raise loc.error(
+            matches[1],
+            f"'{after}' is called by {len(matches)} statements in '{function}' (lines {where}); the anchor must match exactly one",
+        )
     stmt = matches[0]
     if isinstance(stmt, cst.SimpleStatementSuite):
         raise loc.error(stmt, f"the call to '{after}' sits on one line with its block header; put it on its own line")
     if any(isinstance(s, (cst.Return, cst.Raise)) for s in stmt.body):
-        raise loc.error(stmt, f"the call to '{after}' is in a return/raise statement, so code after it never runs", hint="assign the result to a name, then return it")
+        raise loc.error(
+            stmt,
+            f"the call to '{after}' is in a return/raise statement, so code after it never runs",
+            hint="assign the result to a name, then return it",
+        )
     first = lines[loc.start(stmt) - 1]
     indent = first[: len(first) - len(first.lstrip(" \t"))]
     return Insertion(loc.end(stmt), indent)
@@ -274,18 +299,24 @@ def final_return_block(body: cst.BaseSuite) -> cst.BaseSuite | None:
     with/try statement that is its last statement (followed down)."""
     while isinstance(body, cst.IndentedBlock) and body.body:
         last = body.body[-1]
-        if isinstance(last, (cst.With, cst.Try)) and not (isinstance(last, cst.Try) and (last.orelse or last.finalbody)):
+        if isinstance(last, (cst.With, cst.Try)) and not (
+            isinstance(last, cst.Try) and (last.orelse or last.finalbody)
+        ):
             body = last.body
             continue
         return body
     return None
 
 
-def _before_final_return(loc: Located, fn: cst.FunctionDef, function: str, lines: list[str], anchor_at: SpecRef | None) -> Insertion:
+def _before_final_return(
+    loc: Located, fn: cst.FunctionDef, function: str, lines: list[str], anchor_at: SpecRef | None
+) -> Insertion:
     block = final_return_block(fn.body)
     last = block.body[-1] if isinstance(block, cst.IndentedBlock) and block.body else None
     if not (isinstance(last, cst.SimpleStatementLine) and len(last.body) == 1 and isinstance(last.body[0], cst.Return)):
-        message = f"'{function}' ({loc.path}) does not end with a return statement, so `before: return` has nowhere to go"
+        message = (
+            f"'{function}' ({loc.path}) does not end with a return statement, so `before: return` has nowhere to go"
+        )
         hint = "end the endpoint with `return ...`, or anchor the call with `after: Callee.name`"
         if anchor_at is not None:
             raise EventgenError(Diagnostic(anchor_at.path, anchor_at.line, anchor_at.col, message, hint=hint))
@@ -294,7 +325,9 @@ def _before_final_return(loc: Located, fn: cst.FunctionDef, function: str, lines
     indent = first[: len(first) - len(first.lstrip(" \t"))]
     # Comments right above the return belong to it: the call goes above them.
     line = loc.start(last) - 1
-    while line > 0 and lines[line - 1].strip().startswith("#") and not lines[line - 1].lstrip().startswith("# eventgen:"):
+    while (
+        line > 0 and lines[line - 1].strip().startswith("#") and not lines[line - 1].lstrip().startswith("# eventgen:")
+    ):
         line -= 1
     return Insertion(line, indent)
 

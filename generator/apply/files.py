@@ -75,7 +75,7 @@ def edited_since_generated(text: str, kind: str) -> bool:
 
 
 def kind_of(path: str) -> str:
-    return {".py": "python", ".ts": "ts"}.get(path[path.rfind("."):], "svelte")
+    return {".py": "python", ".ts": "ts"}.get(path[path.rfind(".") :], "svelte")
 
 
 def generated_owner(text: str) -> tuple[bool, str | None]:

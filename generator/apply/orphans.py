@@ -15,7 +15,9 @@ from ..sources import SKIP_DIRS, Sources
 from .files import edited_since_generated, generated_owner, kind_of
 
 
-def orphan_files(plan: Plan, config: Config, sources: Sources, report: Report, new_text: dict[str, str | None], *, force: bool) -> list[str]:
+def orphan_files(
+    plan: Plan, config: Config, sources: Sources, report: Report, new_text: dict[str, str | None], *, force: bool
+) -> list[str]:
     """Delete generated whole files no spec plans any more (kept when edited by hand, unless forced).
     Returns the generated files found outside the configured places."""
     planned = {f.file for f in plan.files}
@@ -38,7 +40,9 @@ def orphan_files(plan: Plan, config: Config, sources: Sources, report: Report, n
     return sorted(strays)
 
 
-def killed_run_leftovers(config: Config, plan: Plan, new_text: dict[str, str | None], sources: Sources, report: Report) -> None:
+def killed_run_leftovers(
+    config: Config, plan: Plan, new_text: dict[str, str | None], sources: Sources, report: Report
+) -> None:
     """Temporary files a killed run left beside the files eventgen writes (CONTRACT 7.7): `check`
     reports them, `generate` removes them. A run in progress holds the project lock, so any such
     file seen under the lock belongs to a dead run."""
@@ -49,7 +53,12 @@ def killed_run_leftovers(config: Config, plan: Plan, new_text: dict[str, str | N
         if not inside_root(config.root, folder) or not base.is_dir():
             continue
         for path in sorted(base.iterdir()):
-            if path.name.startswith(".") and path.name.endswith((TEMP_SUFFIX, ASIDE_SUFFIX)) and path.is_file() and not path.is_symlink():
+            if (
+                path.name.startswith(".")
+                and path.name.endswith((TEMP_SUFFIX, ASIDE_SUFFIX))
+                and path.is_file()
+                and not path.is_symlink()
+            ):
                 rel = path.relative_to(config.root).as_posix()
                 if rel in new_text:
                     continue

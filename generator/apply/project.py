@@ -52,7 +52,14 @@ def apply_plan(
 
 
 def _patch_region_files(
-    plan: Plan, config: Config, sources: Sources, report: Report, new_text: dict[str, str | None], *, force: bool, only: set[str] | None
+    plan: Plan,
+    config: Config,
+    sources: Sources,
+    report: Report,
+    new_text: dict[str, str | None],
+    *,
+    force: bool,
+    only: set[str] | None,
 ) -> None:
     """Python files holding regions: planned ones, and any other file that still has markers."""
     problems: list[Diagnostic] = []
@@ -84,7 +91,9 @@ def _patch_region_files(
 
 
 def _missing_file(rel: str, edits: list[RegionEdit], config: Config) -> list[Diagnostic]:
-    refs: list[SpecRef] = sorted({e.file_ref for e in edits if e.file_ref is not None}, key=lambda r: (r.path, r.line, r.col))
+    refs: list[SpecRef] = sorted(
+        {e.file_ref for e in edits if e.file_ref is not None}, key=lambda r: (r.path, r.line, r.col)
+    )
     if refs:
         # Point at the spec's words: the missing file has no position of its own.
         from ..suggest import closest_path
@@ -127,5 +136,7 @@ def _check_python(rel: str, before: str, after: str) -> None:
         try:
             ast.parse(before, rel)
         except SyntaxError as orig:
-            raise EventgenError(Diagnostic(rel, orig.lineno or 0, orig.offset or 0, f"cannot parse Python: {orig.msg}")) from None
+            raise EventgenError(
+                Diagnostic(rel, orig.lineno or 0, orig.offset or 0, f"cannot parse Python: {orig.msg}")
+            ) from None
         raise RuntimeError(f"eventgen produced invalid Python in {rel}:{exc.lineno}: {exc.msg}") from None

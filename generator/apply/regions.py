@@ -75,7 +75,9 @@ class _FilePatcher:
     """One Python file's regions: each edit becomes a splice of its lines; the file is parsed
     (stdlib, then libcst) only when an edit needs to know where its anchor is."""
 
-    def __init__(self, src: SourceFile, edits: list[RegionEdit], sources: Sources, report: Report, *, force: bool) -> None:
+    def __init__(
+        self, src: SourceFile, edits: list[RegionEdit], sources: Sources, report: Report, *, force: bool
+    ) -> None:
         self.src, self.sources, self.report, self.force = src, sources, report, force
         self.lines = split_lines(src.text)
         self.found = scan_regions(self.lines, src.path)
@@ -120,7 +122,9 @@ class _FilePatcher:
             return False
         from ..read.call_sites import in_place
 
-        return not in_place(self.parsed(), region, edit.function, edit.after, self.found, before=edit.before, lines=self.lines)
+        return not in_place(
+            self.parsed(), region, edit.function, edit.after, self.found, before=edit.before, lines=self.lines
+        )
 
     def _unbound(self, edit: RegionEdit) -> list[Diagnostic]:
         """Names the generated call reads that the endpoint does not define, each said at the
@@ -166,7 +170,9 @@ class _FilePatcher:
     def _insertion(self, edit: RegionEdit, regions: list[FoundRegion]) -> Insertion | None:
         """Where a new or moved region goes; None (the problems noted) when its anchor is wrong."""
         try:
-            insertion = _insertion(edit, self.locate, regions, self.lines, self.src, self.imported, generated=self.found)
+            insertion = _insertion(
+                edit, self.locate, regions, self.lines, self.src, self.imported, generated=self.found
+            )
         except EventgenError as exc:
             if exc.exit_code != Exit.INVALID:
                 raise
@@ -186,15 +192,26 @@ class _FilePatcher:
             return
         sha = digest(normalize_python(edit.body))
         self.splices.append(_Splice(current.begin, current.end + 1, "", order))
-        self.splices.append(_Splice(insertion.after_line, insertion.after_line, _region_text(edit, sha, self.styles.file(), insertion.indent), order))
-        self.report.add(Item("outdated", self.src.path, _what(edit.id), current.line, "moved: it no longer followed its anchor"))
+        self.splices.append(
+            _Splice(
+                insertion.after_line,
+                insertion.after_line,
+                _region_text(edit, sha, self.styles.file(), insertion.indent),
+                order,
+            )
+        )
+        self.report.add(
+            Item("outdated", self.src.path, _what(edit.id), current.line, "moved: it no longer followed its anchor")
+        )
 
     def _update(self, order: int, edit: RegionEdit, current: FoundRegion) -> None:
         expected_norm = normalize_python(edit.body)
         sha = digest(expected_norm)
         path, what = self.src.path, _what(edit.id)
         # The region as this run would write it proves it unchanged without a parse.
-        if current.sha == sha and any(current.body == _body_text(edit, s, current.indent) for s in self.styles.guesses(current.body)):
+        if current.sha == sha and any(
+            current.body == _body_text(edit, s, current.indent) for s in self.styles.guesses(current.body)
+        ):
             self.report.add(Item("unchanged", path, what, current.line))
             return
         actual_norm = normalize_python(current.body)
@@ -207,7 +224,9 @@ class _FilePatcher:
                 return
         else:
             self.report.add(Item("outdated", path, what, current.line))
-        self.splices.append(_Splice(current.begin, current.end + 1, _region_text(edit, sha, self.styles.file(), current.indent), order))
+        self.splices.append(
+            _Splice(current.begin, current.end + 1, _region_text(edit, sha, self.styles.file(), current.indent), order)
+        )
 
     def _insert(self, order: int, edit: RegionEdit) -> None:
         insertion = self._insertion(edit, self.found)
@@ -279,9 +298,13 @@ def _what(region_id: str) -> str:
 def _region_text(edit: RegionEdit, sha: str, style: Style, indent: str) -> str:
     nl = style.newline
     return (
-        indent + begin_line(edit.id, sha, edit.source) + nl
+        indent
+        + begin_line(edit.id, sha, edit.source)
+        + nl
         + _body_text(edit, style, indent)
-        + indent + end_line(edit.id) + nl
+        + indent
+        + end_line(edit.id)
+        + nl
     )
 
 
@@ -357,7 +380,9 @@ def _insertion(
             if missing:
                 problems.append(
                     Diagnostic(
-                        src.path, 0, 0,
+                        src.path,
+                        0,
+                        0,
                         f"the handlers of spec '{edit.id}' use {', '.join(sorted(missing))}, which this module does not define",
                         hint="set session_pool (and server_name) in eventgen.toml to the names this module uses",
                     )
@@ -367,7 +392,14 @@ def _insertion(
         ends = [r.end + 1 for r in found if r.indent == "" and r.id != "imports"]
         return handlers_insertion(loc, edit.server, ends, lines)
     insertion = call_insertion(
-        loc, edit.function, edit.after, lines, edit.function_ref, before=edit.before, anchor_at=edit.anchor_ref, skip=[(r.begin + 1, r.end + 1) for r in generated]
+        loc,
+        edit.function,
+        edit.after,
+        lines,
+        edit.function_ref,
+        before=edit.before,
+        anchor_at=edit.anchor_ref,
+        skip=[(r.begin + 1, r.end + 1) for r in generated],
     )
     # Calls generated earlier may already follow the anchor: a new one goes after them, so
     # their order is the order they were added in, and a second run finds them in place.

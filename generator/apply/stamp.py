@@ -51,7 +51,9 @@ def stamp_changes(
         return changes
     covered = covered_files(config, overlay)
     spec_rels = spec_files(config, overlay)
-    reads = sorted(rel for rel in sources.consulted() - set(covered) - set(spec_rels) if overlay.get(rel, b"") is not None)
+    reads = sorted(
+        rel for rel in sources.consulted() - set(covered) - set(spec_rels) if overlay.get(rel, b"") is not None
+    )
     if not all(plain_path(rel) for rel in reads):
         return changes  # not listable on one line: no stamp, every check takes the full path
 
@@ -59,7 +61,9 @@ def stamp_changes(
         data = overlay[rel] if rel in overlay else disk(rel)
         return data if data is not None else ABSENT  # not reached: deleted paths are left out above
 
-    digest = run_digest(config, tool, covered, [(rel, state(rel)) for rel in spec_rels], [(rel, state(rel)) for rel in reads])
+    digest = run_digest(
+        config, tool, covered, [(rel, state(rel)) for rel in spec_rels], [(rel, state(rel)) for rel in reads]
+    )
     line = with_stamp(first.decode("utf-8"), stamp_fields(digest, tool, items, _until(specs), reads))
     if line is None:
         return changes
@@ -67,10 +71,14 @@ def stamp_changes(
     if stamped == current:
         return changes
     before = next((c.before for c in changes if c.path == models), current)
-    return sorted([c for c in changes if c.path != models] + [FileChange(models, before, stamped)], key=lambda c: c.path)
+    return sorted(
+        [c for c in changes if c.path != models] + [FileChange(models, before, stamped)], key=lambda c: c.path
+    )
 
 
 def _until(specs: Sequence[LoadedSpec]) -> str | None:
     """The first day `check` reports an old event name past its sunset."""
-    days = [event.sunset for item in specs for event in item.spec.events if event.renamed_from and event.sunset is not None]
+    days = [
+        event.sunset for item in specs for event in item.spec.events if event.renamed_from and event.sunset is not None
+    ]
     return min(days).isoformat() if days else None

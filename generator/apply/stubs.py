@@ -42,5 +42,11 @@ def retire_stubs(stubs: list[StubEdit], new_text: dict[str, str | None], sources
             taken += 1
         if not taken:
             continue
-        report.add(Item("orphaned", file, f"untouched handler stub{'s' if taken > 1 else ''} {', '.join(s.function + '()' for s in own[len(own) - taken:])}"))
+        report.add(
+            Item(
+                "orphaned",
+                file,
+                f"untouched handler stub{'s' if taken > 1 else ''} {', '.join(s.function + '()' for s in own[len(own) - taken :])}",
+            )
+        )
         new_text[file] = None if text == header else text

@@ -15,7 +15,10 @@ def spec_schema() -> dict[str, Any]:
     # The models accept a field's short form (just the type string) through a
     # before-validator that pydantic cannot see; say so in the schema.
     field_ref = {"$ref": "#/$defs/FieldSpec"}
-    short = {"type": "string", "description": "Short form: the field type, e.g. str, list[int], dict[str, any], str | None."}
+    short = {
+        "type": "string",
+        "description": "Short form: the field type, e.g. str, list[int], dict[str, any], str | None.",
+    }
     payload = schema["$defs"]["EventSpec"]["properties"]["payload"]
     payload["additionalProperties"] = {"anyOf": [short, field_ref]}
     return {

@@ -73,7 +73,14 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
     plan = Plan()
     plan.region_files.add(config.socket_module)
     plan.generated_files.update(
-        {config.models_module, config.types, delivery_module_file(config), delivery_ts_file(config), presence_module_file(config), presence_ts_file(config)}
+        {
+            config.models_module,
+            config.types,
+            delivery_module_file(config),
+            delivery_ts_file(config),
+            presence_module_file(config),
+            presence_ts_file(config),
+        }
     )
     plan.generated_dirs.add(config.components)
     if only is not None:
@@ -97,7 +104,9 @@ class _Shared:
     rooms: list[RoomView] = field(default_factory=list)
     models: list[ModelView] = field(default_factory=list)
     typing_names: set[str] = field(default_factory=lambda: {"Any"})
-    pydantic_names: set[str] = field(default_factory=lambda: {"BaseModel", "ConfigDict", "ValidationError", "model_validator"})
+    pydantic_names: set[str] = field(
+        default_factory=lambda: {"BaseModel", "ConfigDict", "ValidationError", "model_validator"}
+    )
     sequenced_rooms: list[str] = field(default_factory=list)
     presence_rooms: list[RoomSpec] = field(default_factory=list)
     router_helpers: dict[str, set[str]] = field(default_factory=dict)
@@ -117,8 +126,19 @@ class _Planner:
         self.shared = _Shared()
         # An imported callable must not rebind a name of the module, a builtin or a generated name (6.3).
         # Generated handlers' own locals too: `room = ...` then `allowed(room, ...)` would call the room name.
-        self.used_locals: set[str] = {MODELS_ALIAS, DELIVERY_ALIAS, PRESENCE_ALIAS, *BUILTINS, *HANDLER_LOCALS, *socket_bindings(config, sources).lines}
-        self.used_locals.update(f"on_{e.snake}" if e.direction == "client_to_server" else e.helper or "" for s in specs for e in s.spec.events)
+        self.used_locals: set[str] = {
+            MODELS_ALIAS,
+            DELIVERY_ALIAS,
+            PRESENCE_ALIAS,
+            *BUILTINS,
+            *HANDLER_LOCALS,
+            *socket_bindings(config, sources).lines,
+        }
+        self.used_locals.update(
+            f"on_{e.snake}" if e.direction == "client_to_server" else e.helper or ""
+            for s in specs
+            for e in s.spec.events
+        )
 
     def import_callable(self, ref: str) -> str:
         """The local name of an imported `module:function`, aliased around every name it could rebind."""
@@ -144,7 +164,9 @@ class _Planner:
             if room.presence:
                 self.shared.presence_rooms.append(room)
             signature = ("*, " + ", ".join(f"{p}: object" for p in room.params)) if room.params else ""
-            self.shared.rooms.append(RoomView(room_func(spec.name, key), room.pattern, signature, room_expr(room.pattern)))
+            self.shared.rooms.append(
+                RoomView(room_func(spec.name, key), room.pattern, signature, room_expr(room.pattern))
+            )
         self._plan_events(item)
 
     def _plan_events(self, item: LoadedSpec) -> None:
@@ -170,7 +192,15 @@ class _Planner:
             telemetry=self.config.telemetry == "opentelemetry",
         ).strip("\n")
         self.plan.regions.append(
-            RegionEdit(file=self.config.socket_module, id=spec.name, source=item.path, body=body, where="handlers", blank_before=2, server=self.server)
+            RegionEdit(
+                file=self.config.socket_module,
+                id=spec.name,
+                source=item.path,
+                body=body,
+                where="handlers",
+                blank_before=2,
+                server=self.server,
+            )
         )
 
     def _model(self, event: EventSpec, room: RoomSpec | None) -> ModelView:
@@ -178,7 +208,9 @@ class _Planner:
         fields = [field_decl(n, f, room_param=n in room_params) for n, f in event.payload.items()]
         if room is not None and room.sequenced and event.action == "join":
             # CONTRACT 8: the join of a sequenced room takes an optional position to recover from.
-            fields.append('since: SincePosition | None = Field(None, description="Recover every event after this position.")')
+            fields.append(
+                'since: SincePosition | None = Field(None, description="Recover every event after this position.")'
+            )
         if event.idempotent:
             # Sent by the generated emit function; excluded from model_dump(), so handlers see only their fields.
             fields.append(f"{IDEMPOTENCY_KEY}: str | None = Field(None, min_length=1, max_length=128, exclude=True)")
@@ -199,7 +231,12 @@ class _Planner:
     def _handler(self, item: LoadedSpec, i: int, event: EventSpec, room: RoomSpec | None) -> HandlerView:
         self.shared.client_events = True
         for key in sorted(TRACE_KEYS & set(event.payload)) if self.config.telemetry == "opentelemetry" else ():
-            self.problems.append(item.at(("events", i, "payload", key), f"'{key}' is where a client sends its W3C trace context while telemetry is on: rename the field"))
+            self.problems.append(
+                item.at(
+                    ("events", i, "payload", key),
+                    f"'{key}' is where a client sends its W3C trace context while telemetry is on: rename the field",
+                )
+            )
         limit = event.rate_limit
         self.shared.rate_limits = self.shared.rate_limits or limit is not None
         sequenced_join = room is not None and room.sequenced and event.action == "join"
@@ -216,7 +253,9 @@ class _Planner:
             timeout=seconds(event.timeout_s if event.timeout_s is not None else self.config.timeout_s),
             # Validation runs either way; a join or leave of a room without params reads
             # nothing from the result, and an unused `payload` is ruff's F841.
-            payload_var="payload" if (room and room.params) or event.action in ("relay", "handle") or sequenced_join else "_",
+            payload_var="payload"
+            if (room and room.params) or event.action in ("relay", "handle") or sequenced_join
+            else "_",
             sequenced=sequenced_join,
             presence=_presence_args(item.spec.name, event, room),
             idempotent=event.idempotent,
@@ -257,7 +296,10 @@ class _Planner:
         required = [(n, f) for n, f in event.payload.items() if f.is_required]
         optional = [(n, f) for n, f in event.payload.items() if not f.is_required]
         signature = [f"{n}: {builtin_annotation(f)}" for n, f in required]
-        signature += [f"{n}: {builtin_annotation(f)} = {py_value(f.default) if 'default' in f.model_fields_set else 'None'}" for n, f in optional]
+        signature += [
+            f"{n}: {builtin_annotation(f)} = {py_value(f.default) if 'default' in f.model_fields_set else 'None'}"
+            for n, f in optional
+        ]
         sequenced = room is not None and room.sequenced
         target = f"room {room.pattern}" if room else "every connected client"
         return EmitterView(
@@ -290,7 +332,9 @@ class _Planner:
             for name, f in event.payload.items():
                 if name in site.args:
                     args.append(f"{name}={site.args[name].strip()}")
-                    call_args.append(CallArg(name, site.args[name].strip(), True, _ref(item, loc[:-1] + ("args", name))))
+                    call_args.append(
+                        CallArg(name, site.args[name].strip(), True, _ref(item, loc[:-1] + ("args", name)))
+                    )
                 elif f.is_required:
                     args.append(f"{name}={name}")
                     call_args.append(CallArg(name, name, False, implicit_ref))
@@ -320,13 +364,21 @@ class _Planner:
         config, shared = self.config, self.shared
         sources_label = ", ".join(s.path for s in self.specs)
         if shared.sequenced_rooms:
-            shared.imports[("", DELIVERY_ALIAS)] = _Import(delivery_module_dotted(config).rpartition(".")[0], DELIVERY_ALIAS)
-            body = render("python/eventgen_delivery.py.j2", rooms=", ".join(shared.sequenced_rooms), redis_url=config.redis_url)
-            self.plan.files.append(FileEdit(file=delivery_module_file(config), body=body, kind="python", source=sources_label))
+            shared.imports[("", DELIVERY_ALIAS)] = _Import(
+                delivery_module_dotted(config).rpartition(".")[0], DELIVERY_ALIAS
+            )
+            body = render(
+                "python/eventgen_delivery.py.j2", rooms=", ".join(shared.sequenced_rooms), redis_url=config.redis_url
+            )
+            self.plan.files.append(
+                FileEdit(file=delivery_module_file(config), body=body, kind="python", source=sources_label)
+            )
             shared.models.insert(0, SINCE_POSITION)
             shared.pydantic_names.add("Field")
         if shared.presence_rooms:
-            shared.imports[("", PRESENCE_ALIAS)] = _Import(presence_module_dotted(config).rpartition(".")[0], PRESENCE_ALIAS)
+            shared.imports[("", PRESENCE_ALIAS)] = _Import(
+                presence_module_dotted(config).rpartition(".")[0], PRESENCE_ALIAS
+            )
             body = render(
                 "python/eventgen_presence.py.j2",
                 rooms=", ".join(r.pattern for r in shared.presence_rooms),
@@ -334,12 +386,24 @@ class _Planner:
                 min_ttl_s=min(r.ttl_s for r in shared.presence_rooms),
                 timeout_s=seconds(config.timeout_s),
             )
-            self.plan.files.append(FileEdit(file=presence_module_file(config), body=body, kind="python", source=sources_label))
+            self.plan.files.append(
+                FileEdit(file=presence_module_file(config), body=body, kind="python", source=sources_label)
+            )
         self.plan.regions.insert(0, self._socket_imports())
         for file, helpers in sorted(shared.router_helpers.items()):
-            body = render("python/router_imports.py.j2", socket_import=config.socket_dotted, helpers=sorted(helpers)).strip("\n")
-            self.plan.regions.append(RegionEdit(file=file, id="imports", source=f"{config.specs}/*.yaml", body=body, where="imports", blank_before=1))
-        self.plan.files.append(FileEdit(file=config.models_module, body=self._models_module(sources_label), kind="python", source=sources_label))
+            body = render(
+                "python/router_imports.py.j2", socket_import=config.socket_dotted, helpers=sorted(helpers)
+            ).strip("\n")
+            self.plan.regions.append(
+                RegionEdit(
+                    file=file, id="imports", source=f"{config.specs}/*.yaml", body=body, where="imports", blank_before=1
+                )
+            )
+        self.plan.files.append(
+            FileEdit(
+                file=config.models_module, body=self._models_module(sources_label), kind="python", source=sources_label
+            )
+        )
 
     def _socket_imports(self) -> RegionEdit:
         body = render(
@@ -349,7 +413,14 @@ class _Planner:
         ).strip("\n")
         # One label whatever the number of specs: adding or removing a spec must not
         # rewrite a region whose code did not change.
-        return RegionEdit(file=self.config.socket_module, id="imports", source=f"{self.config.specs}/*.yaml", body=body, where="imports", blank_before=1)
+        return RegionEdit(
+            file=self.config.socket_module,
+            id="imports",
+            source=f"{self.config.specs}/*.yaml",
+            body=body,
+            where="imports",
+            blank_before=1,
+        )
 
     def _models_module(self, sources_label: str) -> str:
         config, shared = self.config, self.shared
@@ -359,7 +430,12 @@ class _Planner:
             rooms=shared.rooms,
             models=shared.models,
             typing_imports=", ".join(sorted(shared.typing_names)),
-            limits=Limits(seconds(config.timeout_s), config.max_rooms_per_socket, config.max_inflight_per_socket, config.session_value),
+            limits=Limits(
+                seconds(config.timeout_s),
+                config.max_rooms_per_socket,
+                config.max_inflight_per_socket,
+                config.session_value,
+            ),
             idempotency=shared.idempotency,
             renames=shared.renames,
             rate_limits=shared.rate_limits,

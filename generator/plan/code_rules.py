@@ -54,7 +54,9 @@ def _server_trees(config: Config, sources: Sources, server: str, also: tuple[str
     return out
 
 
-def _app_rooms(specs: list[LoadedSpec], via: list[RoomParam], modules: list[tuple[str, ast.Module]]) -> list[Diagnostic]:
+def _app_rooms(
+    specs: list[LoadedSpec], via: list[RoomParam], modules: list[tuple[str, ast.Module]]
+) -> list[Diagnostic]:
     """A spec room that can build a name of a room the app enters by hand is the app's (6.2)."""
     entered = [room for rel, tree in modules for room in entered_rooms(tree, rel, via)]
     problems: list[Diagnostic] = []
@@ -69,7 +71,12 @@ def _app_rooms(specs: list[LoadedSpec], via: list[RoomParam], modules: list[tupl
                     f"room '{key}' ({room.pattern}) can build a name of a room the app enters by hand at {clash.path}:{clash.line} "
                     f"({clash.source}): generated joins would let users into the app's room, and leaves take the app's members out",
                 )
-                problems.append(_hinted(d, f"declare the room 'owner: app' (no join or leave is generated for it), or start its pattern with other literal text than '{room.shape.segments[0]}'"))
+                problems.append(
+                    _hinted(
+                        d,
+                        f"declare the room 'owner: app' (no join or leave is generated for it), or start its pattern with other literal text than '{room.shape.segments[0]}'",
+                    )
+                )
     return problems
 
 
@@ -77,11 +84,35 @@ def _socket_names(specs: list[LoadedSpec], bound: Bindings, path: str) -> list[D
     """Handlers and emit helpers are module-level names of the socket module (6.3)."""
     problems: list[Diagnostic] = []
     if MODELS_ALIAS in bound:
-        problems.append(Diagnostic(path, bound.lines[MODELS_ALIAS], 0, f"'{MODELS_ALIAS}' is bound here, and eventgen imports the payload models under that name", hint="rename it in this module"))
+        problems.append(
+            Diagnostic(
+                path,
+                bound.lines[MODELS_ALIAS],
+                0,
+                f"'{MODELS_ALIAS}' is bound here, and eventgen imports the payload models under that name",
+                hint="rename it in this module",
+            )
+        )
     if DELIVERY_ALIAS in bound and any(room.sequenced for item in specs for room in item.spec.rooms.values()):
-        problems.append(Diagnostic(path, bound.lines[DELIVERY_ALIAS], 0, f"'{DELIVERY_ALIAS}' is bound here, and eventgen imports the sequenced-delivery runtime under that name", hint="rename it in this module"))
+        problems.append(
+            Diagnostic(
+                path,
+                bound.lines[DELIVERY_ALIAS],
+                0,
+                f"'{DELIVERY_ALIAS}' is bound here, and eventgen imports the sequenced-delivery runtime under that name",
+                hint="rename it in this module",
+            )
+        )
     if PRESENCE_ALIAS in bound and any(room.presence for item in specs for room in item.spec.rooms.values()):
-        problems.append(Diagnostic(path, bound.lines[PRESENCE_ALIAS], 0, f"'{PRESENCE_ALIAS}' is bound here, and eventgen imports the presence runtime under that name", hint="rename it in this module"))
+        problems.append(
+            Diagnostic(
+                path,
+                bound.lines[PRESENCE_ALIAS],
+                0,
+                f"'{PRESENCE_ALIAS}' is bound here, and eventgen imports the presence runtime under that name",
+                hint="rename it in this module",
+            )
+        )
     for item in specs:
         for i, event in enumerate(item.spec.events):
             if event.direction == "client_to_server":
@@ -92,12 +123,27 @@ def _socket_names(specs: list[LoadedSpec], bound: Bindings, path: str) -> list[D
                 at = ("events", i, "emit", "helper") if event.emit else ("events", i, "name")
                 what = f"the emit helper of event '{event.name}'"
             if name in bound:
-                d = item.at(at, f"{what} is generated as {name}(), but {path}:{bound.lines[name]} already binds '{name}': one would replace the other")
-                problems.append(_hinted(d, "rename that name in the module" + (", or choose another emit.helper" if event.direction == "server_to_client" else ", or the event")))
+                d = item.at(
+                    at,
+                    f"{what} is generated as {name}(), but {path}:{bound.lines[name]} already binds '{name}': one would replace the other",
+                )
+                problems.append(
+                    _hinted(
+                        d,
+                        "rename that name in the module"
+                        + (
+                            ", or choose another emit.helper"
+                            if event.direction == "server_to_client"
+                            else ", or the event"
+                        ),
+                    )
+                )
     return problems
 
 
-def _handled_events(specs: list[LoadedSpec], config: Config, modules: list[tuple[str, ast.Module]], server: str) -> list[Diagnostic]:
+def _handled_events(
+    specs: list[LoadedSpec], config: Config, modules: list[tuple[str, ast.Module]], server: str
+) -> list[Diagnostic]:
     """python-socketio keeps one handler per event: a spec event the code handles is refused (6.4)."""
     handled: dict[str, tuple[str, Registration]] = {}
     for rel, tree in modules:
@@ -111,14 +157,21 @@ def _handled_events(specs: list[LoadedSpec], config: Config, modules: list[tuple
             if event.direction != "client_to_server":
                 continue
             names: list[tuple[str, tuple[object, ...], str]] = [(event.name, ("events", i, "name"), "event")]
-            names += [(alias, ("events", i, "renamed_from", j), "old name") for j, alias in enumerate(event.renamed_from)]
+            names += [
+                (alias, ("events", i, "renamed_from", j), "old name") for j, alias in enumerate(event.renamed_from)
+            ]
             for name, loc, what in names:
                 if name not in handled:
                     continue
                 rel, reg = handled[name]
                 by = f" ({reg.function})" if reg.function else ""
-                d = item.at(loc, f"{what} '{name}' is already handled at {rel}:{reg.line} by {reg.form}{by}: python-socketio would run only one of the two handlers")
-                problems.append(_hinted(d, "delete or rename the hand-written handler, or rename the event in the spec"))
+                d = item.at(
+                    loc,
+                    f"{what} '{name}' is already handled at {rel}:{reg.line} by {reg.form}{by}: python-socketio would run only one of the two handlers",
+                )
+                problems.append(
+                    _hinted(d, "delete or rename the hand-written handler, or rename the event in the spec")
+                )
     return problems
 
 
@@ -141,12 +194,18 @@ def _router_names(specs: list[LoadedSpec], config: Config, sources: Sources) -> 
                 at = ("events", i, "emit", "helper")
                 bound = module_bindings(tree)
                 if site.file != config.socket_module and helper in bound:  # the socket module is checked above
-                    d = item.at(at, f"emit helper '{helper}' is imported into {site.file} (emit.from[{j}]), but {site.file}:{bound.lines[helper]} already binds '{helper}'")
+                    d = item.at(
+                        at,
+                        f"emit helper '{helper}' is imported into {site.file} (emit.from[{j}]), but {site.file}:{bound.lines[helper]} already binds '{helper}'",
+                    )
                     problems.append(_hinted(d, "choose another emit.helper, or rename that name in the router"))
                 fn = endpoint(tree, site.function)
                 local = function_locals(fn) if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) else {}
                 if helper in local:
-                    d = item.at(at, f"emit helper '{helper}' is called inside {site.function}() (emit.from[{j}]), which binds '{helper}' itself at {site.file}:{local[helper]}: the call would not reach the helper")
+                    d = item.at(
+                        at,
+                        f"emit helper '{helper}' is called inside {site.function}() (emit.from[{j}]), which binds '{helper}' itself at {site.file}:{local[helper]}: the call would not reach the helper",
+                    )
                     problems.append(_hinted(d, "choose another emit.helper"))
     return problems
 
@@ -178,7 +237,13 @@ def missing_callable(ref: str, config: Config, sources: Sources, params: list[st
     except SyntaxError:
         return None  # reported where the file is patched, or by Python at start-up
     defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-    defined |= {t.id for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign)) for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
+    defined |= {
+        t.id
+        for n in tree.body
+        if isinstance(n, (ast.Assign, ast.AnnAssign))
+        for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+        if isinstance(t, ast.Name)
+    }
     defined |= {a.asname or a.name for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
     if name not in defined:
         return f"'{name}' is not defined at the top level of {src.path}"

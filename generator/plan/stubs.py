@@ -23,7 +23,12 @@ def handler_stub(item: LoadedSpec, i: int, event: EventSpec, config: Config, pro
         # The socket module imports handlers at its top (a module cannot import from itself
         # half-built), and the models module is rewritten whole on every run.
         what = "socket module" if file == config.socket_module else "generated models module"
-        problems.append(item.at(("events", i, "handler"), f"handler module {module!r} is the {what} ({file}); put handlers in a module of their own"))
+        problems.append(
+            item.at(
+                ("events", i, "handler"),
+                f"handler module {module!r} is the {what} ({file}); put handlers in a module of their own",
+            )
+        )
     elif package := _package_handler(module, file, config):
         problems.append(item.at(("events", i, "handler"), package))
     text = render(

@@ -134,7 +134,8 @@ def room_expr(pattern: str) -> str:
     """Python expression building the room name from its params (no f-string: no escaping traps).
     Each value is escaped (CONTRACT 6.1) inline, with builtins only: a param may have any name."""
     return " + ".join(
-        f'str({text}).replace("%", "%25").replace(":", "%3A")' if param else py_str(text) for text, param in pattern_parts(pattern)
+        f'str({text}).replace("%", "%25").replace(":", "%3A")' if param else py_str(text)
+        for text, param in pattern_parts(pattern)
     )
 
 

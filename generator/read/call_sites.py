@@ -16,8 +16,17 @@ from ..markers import FoundRegion
 from ..pyast import dotted_name as _dotted
 
 _COMPOUND = (
-    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor,
-    ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.If,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.With,
+    ast.AsyncWith,
+    ast.Try,
+    ast.Match,
 ) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
 
 
@@ -58,7 +67,11 @@ def _module_bound(tree: ast.Module) -> frozenset[str]:
     """Names the module binds at top level (imports, assignments, definitions, also inside if/try)."""
     bound: set[str] = set()
     for stmt in tree.body:
-        for node in ast.walk(stmt) if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.If, ast.Try)) else [stmt]:
+        for node in (
+            ast.walk(stmt)
+            if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.If, ast.Try))
+            else [stmt]
+        ):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 bound.update((a.asname or a.name).split(".")[0] for a in node.names)
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
@@ -102,7 +115,9 @@ def _final_return(fn: ast.AsyncFunctionDef) -> ast.Return | None:
     body: list[ast.stmt] = fn.body
     while body:
         last = body[-1]
-        if isinstance(last, (ast.With, ast.AsyncWith)) or (isinstance(last, ast.Try) and not last.orelse and not last.finalbody):
+        if isinstance(last, (ast.With, ast.AsyncWith)) or (
+            isinstance(last, ast.Try) and not last.orelse and not last.finalbody
+        ):
             body = last.body
             continue
         return last if isinstance(last, ast.Return) else None
@@ -110,7 +125,14 @@ def _final_return(fn: ast.AsyncFunctionDef) -> ast.Return | None:
 
 
 def in_place(
-    tree: ast.Module, region: FoundRegion, function: str, after: str, found: list[FoundRegion], *, before: str = "", lines: list[str] | None = None
+    tree: ast.Module,
+    region: FoundRegion,
+    function: str,
+    after: str,
+    found: list[FoundRegion],
+    *,
+    before: str = "",
+    lines: list[str] | None = None,
 ) -> bool:
     """Whether `region` follows the one statement of async `function` that calls `after`,
     directly or behind other generated calls at the same anchor; with `before="return"`,
@@ -180,6 +202,8 @@ def unbound_names(tree: ast.Module, function: str, expr: str, bound: set[str] | 
     node = ast.parse(expr.strip(), mode="eval")
     local = set(bound)
     local.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
-    local.update(a.arg for n in ast.walk(node) if isinstance(n, ast.Lambda) for a in ast.walk(n.args) if isinstance(a, ast.arg))
+    local.update(
+        a.arg for n in ast.walk(node) if isinstance(n, ast.Lambda) for a in ast.walk(n.args) if isinstance(a, ast.arg)
+    )
     used = [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
     return sorted({name for name in used if name not in local})

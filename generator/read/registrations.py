@@ -57,7 +57,11 @@ def registrations(tree: ast.Module, refs: set[str]) -> list[Registration]:
         elif isinstance(node, ast.Call):
             callee = dotted_name(node.func)
             if callee in register:
-                arg = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "namespace_handler"), None)
+                arg = (
+                    node.args[0]
+                    if node.args
+                    else next((k.value for k in node.keywords if k.arg == "namespace_handler"), None)
+                )
                 if arg is not None:
                     registered.append(arg)
             elif callee in event and node.args:
@@ -69,8 +73,14 @@ def registrations(tree: ast.Module, refs: set[str]) -> list[Registration]:
         if isinstance(node, ast.Call) and id(node) not in decorated and dotted_name(node.func) in on:
             name = _literal(node)
             if name is not None and not _elsewhere(node):
-                handler: ast.expr | None = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "handler"), None)
-                form = f"{dotted_name(node.func)}(..., f)" if handler is not None else f"{dotted_name(node.func)}(...)(f)"
+                handler: ast.expr | None = (
+                    node.args[1]
+                    if len(node.args) > 1
+                    else next((k.value for k in node.keywords if k.arg == "handler"), None)
+                )
+                form = (
+                    f"{dotted_name(node.func)}(..., f)" if handler is not None else f"{dotted_name(node.func)}(...)(f)"
+                )
                 found.append(_at(node, name, form, (dotted_name(handler) or "") if handler is not None else ""))
     namespaces = _namespace_classes(classes)
     for arg in registered:
@@ -128,14 +138,20 @@ def _namespace_classes(classes: dict[str, ast.ClassDef]) -> set[str]:
     return found
 
 
-def _methods(cls: str, classes: dict[str, ast.ClassDef], namespaces: set[str]) -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+def _methods(
+    cls: str, classes: dict[str, ast.ClassDef], namespaces: set[str]
+) -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
     """`on_x` methods of the class and of its namespace bases in this module (the nearest wins)."""
     out: dict[str, tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]] = {}
     queue = [cls]
     while queue:
         name = queue.pop(0)
         for item in classes[name].body:
-            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name.startswith("on_") and len(item.name) > 3:
+            if (
+                isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and item.name.startswith("on_")
+                and len(item.name) > 3
+            ):
                 out.setdefault(item.name, (name, item))
         queue.extend(b for b in (dotted_name(base) for base in classes[name].bases) if b in namespaces)
     return list(out.values())

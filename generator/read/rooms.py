@@ -69,7 +69,11 @@ def entered_rooms(tree: ast.Module, path: str, via: list[RoomParam] = ()) -> lis
             param = by_name.get(name or "")
             if param is None:
                 continue
-            arg = node.args[param.index] if len(node.args) > param.index else next((k.value for k in node.keywords if k.arg == param.name), None)
+            arg = (
+                node.args[param.index]
+                if len(node.args) > param.index
+                else next((k.value for k in node.keywords if k.arg == param.name), None)
+            )
             if arg is None:
                 continue
         for glob in reader.read(arg, fn):
@@ -136,14 +140,21 @@ class _Reader:
                 if isinstance(value, ast.Constant) and isinstance(value.value, str):
                     parts.append([(value.value,)])
                 else:
-                    parts.append(self._or_hole(value.value if isinstance(value, ast.FormattedValue) else value, scope, depth))
+                    parts.append(
+                        self._or_hole(value.value if isinstance(value, ast.FormattedValue) else value, scope, depth)
+                    )
             return _concat(parts)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             left, right = self.read(node.left, scope, depth + 1), self.read(node.right, scope, depth + 1)
             if not left and not right:
                 return []  # two unknowns added: not a name we can read
             return _concat([left or [(_HOLE,)], right or [(_HOLE,)]])
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str):
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Mod)
+            and isinstance(node.left, ast.Constant)
+            and isinstance(node.left.value, str)
+        ):
             return [_percent(node.left.value)]
         if isinstance(node, ast.Name):
             return self._variable(node.id, scope, depth)
@@ -156,7 +167,11 @@ class _Reader:
 
     def _call(self, node: ast.Call, scope: ast.AST | None, depth: int) -> list[Glob]:
         func = node.func
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Constant) and isinstance(func.value.value, str):
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Constant)
+            and isinstance(func.value.value, str)
+        ):
             if func.attr == "format":
                 formatted = _format(func.value.value)
                 return [formatted] if formatted is not None else []
@@ -191,7 +206,12 @@ def _assignments(owner: ast.AST, name: str) -> list[ast.expr]:
     for node in nodes:
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
             out.append(node.value)
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == name and node.value is not None:
+        elif (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and node.target.id == name
+            and node.value is not None
+        ):
             out.append(node.value)
     return out
 

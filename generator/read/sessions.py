@@ -71,7 +71,12 @@ def _handlers(tree: ast.Module, server: str) -> list[tuple[str, ast.FunctionDef 
         call = stmt.value if isinstance(stmt, ast.Expr) else None
         if isinstance(call, ast.Call) and dotted_name(call.func) == f"{server}.on" and len(call.args) == 2:
             event, handler = call.args
-            if isinstance(event, ast.Constant) and isinstance(event.value, str) and isinstance(handler, ast.Name) and handler.id in functions:
+            if (
+                isinstance(event, ast.Constant)
+                and isinstance(event.value, str)
+                and isinstance(handler, ast.Name)
+                and handler.id in functions
+            ):
                 out.append((event.value, functions[handler.id]))
     out.sort(key=lambda item: item[1].lineno)
     return out
@@ -177,16 +182,27 @@ def _name_shape(name: str, fn: ast.FunctionDef | ast.AsyncFunctionDef, line: int
     """The shape of every assignment to a local `name` in fn before `line` (a parameter, a loop
     variable or any other binding does not tell)."""
     args = fn.args
-    if name in {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs} | {a.arg for a in (args.vararg, args.kwarg) if a}:
+    if name in {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs} | {
+        a.arg for a in (args.vararg, args.kwarg) if a
+    }:
         return None
     shapes: set[str | None] = set()
     for node in ast.walk(fn):
         if isinstance(node, ast.Assign) and node.lineno < line:
             if any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
                 shapes.add(_shape(node.value, fn, node.lineno, depth + 1))
-            elif any(name in {n.id for n in ast.walk(t) if isinstance(n, ast.Name)} for t in node.targets if not isinstance(t, ast.Name)):
+            elif any(
+                name in {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
+                for t in node.targets
+                if not isinstance(t, ast.Name)
+            ):
                 return None  # unpacked or otherwise bound: do not guess
-        elif isinstance(node, ast.AnnAssign) and node.lineno < line and isinstance(node.target, ast.Name) and node.target.id == name:
+        elif (
+            isinstance(node, ast.AnnAssign)
+            and node.lineno < line
+            and isinstance(node.target, ast.Name)
+            and node.target.id == name
+        ):
             if node.value is not None:
                 shapes.add(_shape(node.value, fn, node.lineno, depth + 1))
         elif isinstance(node, (ast.AugAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.NamedExpr)):

@@ -1,8 +1,8 @@
 """`eventgen review`: what a spec change means for deployed clients and for security, against a git ref.
 
-    gitref   the specs at the ref, read with git (nothing checked out, nothing written)
-    compare  both sides event by event -> classified findings
-    output   text | markdown | json | github
+gitref   the specs at the ref, read with git (nothing checked out, nothing written)
+compare  both sides event by event -> classified findings
+output   text | markdown | json | github
 """
 
 from __future__ import annotations
@@ -42,11 +42,18 @@ def review_project(
     new, new_problems = _working_tree(config, notes)
     if old_problems or new_problems:
         raise EventgenError(old_problems + new_problems)
-    findings = compare(Snapshot(old, base.label), Snapshot(new, "working tree"), today=today, max_bytes=getattr(config, "max_bytes", None))
+    findings = compare(
+        Snapshot(old, base.label),
+        Snapshot(new, "working tree"),
+        today=today,
+        max_bytes=getattr(config, "max_bytes", None),
+    )
     return ReviewReport(findings, base.label, base.commit, base.note, allow_breaking, allow_security, notes)
 
 
-def _at_ref(repo: Repo, commit: str, label: str, current_specs: str, notes: list[str]) -> tuple[list[LoadedSpec], list[Diagnostic]]:
+def _at_ref(
+    repo: Repo, commit: str, label: str, current_specs: str, notes: list[str]
+) -> tuple[list[LoadedSpec], list[Diagnostic]]:
     """The specs as they were at the commit; problems are named `<ref>:<path>:line:col`, as `git show` names the file."""
     from ..spec.load import load_spec_text
     from ..spec.rules import check_specs
@@ -73,7 +80,11 @@ def _at_ref(repo: Repo, commit: str, label: str, current_specs: str, notes: list
     problems.extend(check_specs(loaded))
     named = sorted(replace(d, path=f"{label}:{d.path}") for d in problems)
     if named:  # one hint for the lot: the reader did not necessarily touch these specs
-        named[0] = replace(named[0], hint=named[0].hint or f"the specs were already invalid at {label}: compare with another ref (--against REF)")
+        named[0] = replace(
+            named[0],
+            hint=named[0].hint
+            or f"the specs were already invalid at {label}: compare with another ref (--against REF)",
+        )
     return loaded, named
 
 

@@ -58,34 +58,82 @@ DEFAULT_MAX_BYTES = 65536  # CONTRACT.md section 10, when the config says nothin
 # (tests/test_review.py keeps the page equal to this table).
 KINDS: dict[str, tuple[Category, str]] = {
     # -- breaking for deployed clients
-    "event-removed": ("breaking", "Deployed clients still send or listen for it: their calls go unanswered or their listeners never fire."),
-    "event-renamed": ("breaking", "Deployed clients use the old name; keep it served with `renamed_from` until they have reloaded."),
+    "event-removed": (
+        "breaking",
+        "Deployed clients still send or listen for it: their calls go unanswered or their listeners never fire.",
+    ),
+    "event-renamed": (
+        "breaking",
+        "Deployed clients use the old name; keep it served with `renamed_from` until they have reloaded.",
+    ),
     "alias-removed": ("breaking", "Deployed clients may still use the old name, and its sunset has not passed."),
-    "sunset-reached": ("breaking", "Past the sunset, server events are no longer sent under the old name; clients still on it receive nothing."),
+    "sunset-reached": (
+        "breaking",
+        "Past the sunset, server events are no longer sent under the old name; clients still on it receive nothing.",
+    ),
     "direction-changed": ("breaking", "Deployed clients send or listen for the event the other way round."),
     "action-changed": ("breaking", "Deployed clients expect the old behaviour and acknowledgement of this event."),
-    "event-room-changed": ("breaking", "Deployed clients are members of the old room, so they stop receiving the event or are refused."),
+    "event-room-changed": (
+        "breaking",
+        "Deployed clients are members of the old room, so they stop receiving the event or are refused.",
+    ),
     "broadcast-disabled": ("breaking", "Clients that never joined a room received the event before and now do not."),
-    "room-pattern-changed": ("breaking", "Deployed clients and servers build the room's name differently: members end up in a room nothing is sent to."),
-    "field-removed": ("breaking", "Deployed clients still send this key (the server refuses unknown keys) or read it from what they receive."),
-    "field-added-required": ("breaking", "Deployed clients do not send the new field, so the server refuses their calls (invalid_payload)."),
+    "room-pattern-changed": (
+        "breaking",
+        "Deployed clients and servers build the room's name differently: members end up in a room nothing is sent to.",
+    ),
+    "field-removed": (
+        "breaking",
+        "Deployed clients still send this key (the server refuses unknown keys) or read it from what they receive.",
+    ),
+    "field-added-required": (
+        "breaking",
+        "Deployed clients do not send the new field, so the server refuses their calls (invalid_payload).",
+    ),
     "field-required": ("breaking", "Deployed clients that omit the field are refused (invalid_payload)."),
-    "field-type-changed": ("breaking", "Values deployed clients send are refused, or values they receive are not of the type they were built for."),
-    "field-constraint-narrowed": ("breaking", "Values deployed clients send within the old limits are now refused (invalid_payload)."),
+    "field-type-changed": (
+        "breaking",
+        "Values deployed clients send are refused, or values they receive are not of the type they were built for.",
+    ),
+    "field-constraint-narrowed": (
+        "breaking",
+        "Values deployed clients send within the old limits are now refused (invalid_payload).",
+    ),
     "field-enum-widened": ("breaking", "Deployed clients may receive a value they do not know."),
-    "max-bytes-lowered": ("breaking", "Payloads deployed clients send within the old size are refused (payload_too_large)."),
-    "delivery-unsequenced": ("breaking", "Deployed clients rely on seq/epoch and recovery on reconnect; messages lose them."),
+    "max-bytes-lowered": (
+        "breaking",
+        "Payloads deployed clients send within the old size are refused (payload_too_large).",
+    ),
+    "delivery-unsequenced": (
+        "breaking",
+        "Deployed clients rely on seq/epoch and recovery on reconnect; messages lose them.",
+    ),
     "presence-disabled": ("breaking", "Deployed listeners expect the member list on join and presence events."),
-    "idempotent-dropped": ("breaking", "Deployed clients retry with the same message id; the handler may now run twice."),
+    "idempotent-dropped": (
+        "breaking",
+        "Deployed clients retry with the same message id; the handler may now run twice.",
+    ),
     # -- security-relevant
     "access-weakened": ("security", "More users can join the room and receive everything sent to it."),
     "access-replaced": ("security", "A different function now decides who may join; read it before trusting the room."),
-    "owner-app-dropped": ("security", "eventgen now generates join and leave for a room the app managed by hand: whoever passes `access` can enter it."),
-    "room-param-bound-widened": ("security", "Room names are built from this field: looser bounds let clients name rooms the old rules refused."),
-    "membership-check-removed": ("security", "Callers no longer need to be members of the room: any user with a session can call the handler."),
+    "owner-app-dropped": (
+        "security",
+        "eventgen now generates join and leave for a room the app managed by hand: whoever passes `access` can enter it.",
+    ),
+    "room-param-bound-widened": (
+        "security",
+        "Room names are built from this field: looser bounds let clients name rooms the old rules refused.",
+    ),
+    "membership-check-removed": (
+        "security",
+        "Callers no longer need to be members of the room: any user with a session can call the handler.",
+    ),
     "relay-added": ("security", "Members of the room can now send messages to every other member."),
     "handle-added": ("security", "Members of the room can now run the server handler."),
-    "broadcast-enabled": ("security", "Every connected client receives the payload, including users who could not join any room of it."),
+    "broadcast-enabled": (
+        "security",
+        "Every connected client receives the payload, including users who could not join any room of it.",
+    ),
     "rate-limit-loosened": ("security", "A client can call the event more often before it is refused."),
     "max-bytes-raised": ("security", "The server accepts larger payloads from clients before validating them."),
     "presence-enabled": ("security", "Members of the room can now see who else is in it."),
@@ -99,19 +147,40 @@ KINDS: dict[str, tuple[Category, str]] = {
     "alias-removed-after-sunset": ("compatible", "The announced sunset has passed; clients were given until then."),
     "room-added": ("compatible", "A new room; nobody is in it yet."),
     "room-removed": ("compatible", "No event of the specs uses it any more."),
-    "room-renamed": ("compatible", "Same room name on the wire; only the key in the spec (and generated helper names) changed."),
+    "room-renamed": (
+        "compatible",
+        "Same room name on the wire; only the key in the spec (and generated helper names) changed.",
+    ),
     "access-tightened": ("compatible", "Fewer users can join; clients that no longer pass get `forbidden` acks."),
-    "owner-app-added": ("compatible", "The app decides who is in the room; eventgen generates no join or leave for it."),
-    "field-added": ("compatible", "Deployed clients ignore a field they do not read, and need not send an optional one."),
+    "owner-app-added": (
+        "compatible",
+        "The app decides who is in the room; eventgen generates no join or leave for it.",
+    ),
+    "field-added": (
+        "compatible",
+        "Deployed clients ignore a field they do not read, and need not send an optional one.",
+    ),
     "field-optional": ("compatible", "The server accepts calls with or without the field."),
-    "field-type-compatible": ("compatible", "Every value deployed clients send is still accepted, or every value they receive is one they know."),
+    "field-type-compatible": (
+        "compatible",
+        "Every value deployed clients send is still accepted, or every value they receive is one they know.",
+    ),
     "field-constraint-compatible": ("compatible", "Deployed clients' values stay valid."),
     "field-default-changed": ("compatible", "Calls that omit the field get the new default."),
-    "rate-limit-tightened": ("compatible", "Clients that call faster than the new limit get `rate_limited` acks and retry later."),
+    "rate-limit-tightened": (
+        "compatible",
+        "Clients that call faster than the new limit get `rate_limited` acks and retry later.",
+    ),
     "max-bytes-unchanged": ("compatible", "The effective limit is the same."),
-    "delivery-sequenced": ("compatible", "Messages gain `seq` and `epoch` keys; clients that ignore them are unaffected."),
+    "delivery-sequenced": (
+        "compatible",
+        "Messages gain `seq` and `epoch` keys; clients that ignore them are unaffected.",
+    ),
     "idempotent-added": ("compatible", "Retries with the same message id now run the handler once."),
-    "history-changed": ("compatible", "How far back a reconnecting client can recover; past it, clients reload as they must anyway."),
+    "history-changed": (
+        "compatible",
+        "How far back a reconnecting client can recover; past it, clients reload as they must anyway.",
+    ),
     "presence-ttl-changed": ("compatible", "How soon a dead server's members disappear."),
     "timeout-changed": ("compatible", "How long a call may take before its ack is `timeout`."),
     "sunset-changed": ("compatible", "When the old names stop being served."),
@@ -177,7 +246,9 @@ class Snapshot:
         self.rooms = {(s.spec.name, k): RoomRef(s, k, r) for s in self.specs for k, r in s.spec.rooms.items()}
 
 
-def compare(old: Snapshot, new: Snapshot, *, today: datetime.date | None = None, max_bytes: int | None = None) -> list[Finding]:
+def compare(
+    old: Snapshot, new: Snapshot, *, today: datetime.date | None = None, max_bytes: int | None = None
+) -> list[Finding]:
     """Every classified change from `old` to `new`."""
     return _Compare(old, new, today or datetime.date.today(), max_bytes or DEFAULT_MAX_BYTES).run()
 
@@ -291,7 +362,9 @@ class _Compare:
 
     # -- output ---------------------------------------------------------------
 
-    def add(self, kind: str, subject: str, change: str, where: Where, *, why: str | None = None, **context: Any) -> None:
+    def add(
+        self, kind: str, subject: str, change: str, where: Where, *, why: str | None = None, **context: Any
+    ) -> None:
         category, default_why = KINDS[kind]
         self.findings.append(Finding(category, kind, subject, change, why or default_why, where, **context))
 
@@ -299,7 +372,14 @@ class _Compare:
         line, col = item.positions.locate(loc, prefer_key=key)
         return Where(item.path, line, col, "new")
 
-    def at_old(self, item: LoadedSpec, loc: tuple[Any, ...], *, key: bool = False, anchor: tuple[LoadedSpec, tuple[Any, ...]] | None = None) -> Where:
+    def at_old(
+        self,
+        item: LoadedSpec,
+        loc: tuple[Any, ...],
+        *,
+        key: bool = False,
+        anchor: tuple[LoadedSpec, tuple[Any, ...]] | None = None,
+    ) -> Where:
         line, col = item.positions.locate(loc, prefer_key=key)
         near = None
         if anchor is not None:
@@ -328,7 +408,13 @@ class _Compare:
             old = self.old.by_name.get(name)
             if old is None:
                 events = ", ".join(e.name for e in item.spec.events)
-                self.add("spec-added", f"spec '{name}'", f"added with {len(item.spec.events)} event(s): {events}", self.at_new(item, ("name",)), spec=name)
+                self.add(
+                    "spec-added",
+                    f"spec '{name}'",
+                    f"added with {len(item.spec.events)} event(s): {events}",
+                    self.at_new(item, ("name",)),
+                    spec=name,
+                )
                 continue
             for key in _walk("spec", old.spec, item.spec):
                 if key in STRUCTURAL["spec"]:
@@ -338,7 +424,13 @@ class _Compare:
                     self.key_rule("spec", key, a, b, f"spec '{name}'", self.at_key(item, (key,)), spec=name)
         for name, old in self.old.by_name.items():
             if name not in self.new.by_name:
-                self.add("spec-removed", f"spec '{name}'", f"removed with its {len(old.spec.events)} event(s)", self.at_old(old, ("name",)), spec=name)
+                self.add(
+                    "spec-removed",
+                    f"spec '{name}'",
+                    f"removed with its {len(old.spec.events)} event(s)",
+                    self.at_old(old, ("name",)),
+                    spec=name,
+                )
 
     def key_rule(self, level: str, key: str, a: Any, b: Any, subject: str, where: Where, **context: Any) -> None:
         rule = getattr(self, f"_{level}_{key}", None)
@@ -379,10 +471,24 @@ class _Compare:
         for ref in old_left.values():
             if ref.item.spec.name in self.new.by_name:
                 anchor = (self.new.by_name[ref.item.spec.name], ("rooms",))
-                self.add("room-removed", ref.subject, "removed", self.at_old(ref.item, ref.loc, key=True, anchor=anchor), spec=ref.item.spec.name, room=ref.key)
+                self.add(
+                    "room-removed",
+                    ref.subject,
+                    "removed",
+                    self.at_old(ref.item, ref.loc, key=True, anchor=anchor),
+                    spec=ref.item.spec.name,
+                    room=ref.key,
+                )
         for ref in new_left.values():
             if ref.item.spec.name in self.old.by_name:
-                self.add("room-added", ref.subject, "added", self.at_new(ref.item, ref.loc, key=True), spec=ref.item.spec.name, room=ref.key)
+                self.add(
+                    "room-added",
+                    ref.subject,
+                    "added",
+                    self.at_new(ref.item, ref.loc, key=True),
+                    spec=ref.item.spec.name,
+                    room=ref.key,
+                )
 
     def room_pair(self, old: RoomRef, new: RoomRef) -> None:
         context = {"spec": new.item.spec.name, "room": new.key}
@@ -447,7 +553,9 @@ class _Compare:
             self.add("presence-disabled", subject, "presence disabled", where, **context)
 
     def _room_presence_ttl_s(self, a: Any, b: Any, subject: str, where: Where, context: dict[str, Any]) -> None:
-        self.add("presence-ttl-changed", subject, f"presence_ttl_s changed from {_shown(a)} to {_shown(b)}", where, **context)
+        self.add(
+            "presence-ttl-changed", subject, f"presence_ttl_s changed from {_shown(a)} to {_shown(b)}", where, **context
+        )
 
     # -- events ---------------------------------------------------------------
 
@@ -499,11 +607,21 @@ class _Compare:
         survivor = self.new.by_name.get(ref.item.spec.name)
         anchor = (survivor, ("events",)) if survivor is not None else None
         if ref.event.direction == "server_to_client":
-            change, why = "removed (it was sent to clients)", "Deployed clients listen for it and never receive it again."
+            change, why = (
+                "removed (it was sent to clients)",
+                "Deployed clients listen for it and never receive it again.",
+            )
         else:
             change = "removed (it was sent by clients)"
             why = "Deployed clients still send it and get no acknowledgement: a call awaiting its ack waits until it times out."
-        self.add("event-removed", f"event '{ref.name}'", change, self.at_old(ref.item, ref.loc + ("name",), anchor=anchor), why=why, **self.context(ref))
+        self.add(
+            "event-removed",
+            f"event '{ref.name}'",
+            change,
+            self.at_old(ref.item, ref.loc + ("name",), anchor=anchor),
+            why=why,
+            **self.context(ref),
+        )
 
     def event_added(self, ref: EventRef) -> None:
         event = ref.event
@@ -513,9 +631,21 @@ class _Compare:
             self.add("event-added", subject, "added", self.at_new(ref.item, ref.loc + ("name",)), **context)
         room = ref.room
         if room is not None and event.action in ("relay", "handle") and self.old_room_of(room) is not None:
-            self.add(f"{event.action}-added", subject, f"new {event.action} event in existing {room.subject}", self.at_new(ref.item, ref.loc + ("action",)), **context)
+            self.add(
+                f"{event.action}-added",
+                subject,
+                f"new {event.action} event in existing {room.subject}",
+                self.at_new(ref.item, ref.loc + ("action",)),
+                **context,
+            )
         if event.broadcast:
-            self.add("broadcast-enabled", subject, "new event sent to every connected client (broadcast: true)", self.at_new(ref.item, ref.loc + ("broadcast",)), **context)
+            self.add(
+                "broadcast-enabled",
+                subject,
+                "new event sent to every connected client (broadcast: true)",
+                self.at_new(ref.item, ref.loc + ("broadcast",)),
+                **context,
+            )
 
     def old_room_of(self, new_room: RoomRef) -> RoomRef | None:
         for rid, ref in self.room_pairs.items():
@@ -528,11 +658,29 @@ class _Compare:
         context = self.context(new)
         subject = f"event '{new.name}'"
         if how == "aliased":
-            self.add("event-renamed-aliased", subject, f"renamed from '{old.name}', which stays served (renamed_from)", self.at_new(new.item, new.loc + ("name",)), **context)
+            self.add(
+                "event-renamed-aliased",
+                subject,
+                f"renamed from '{old.name}', which stays served (renamed_from)",
+                self.at_new(new.item, new.loc + ("name",)),
+                **context,
+            )
         elif how == "renamed":
-            self.add("event-renamed", subject, f"renamed from '{old.name}' without renamed_from", self.at_new(new.item, new.loc + ("name",)), **context)
+            self.add(
+                "event-renamed",
+                subject,
+                f"renamed from '{old.name}' without renamed_from",
+                self.at_new(new.item, new.loc + ("name",)),
+                **context,
+            )
         elif old.item.spec.name != new.item.spec.name:
-            self.add("event-moved", subject, f"moved from spec '{old.item.spec.name}' to spec '{new.item.spec.name}'", self.at_new(new.item, new.loc + ("name",)), **context)
+            self.add(
+                "event-moved",
+                subject,
+                f"moved from spec '{old.item.spec.name}' to spec '{new.item.spec.name}'",
+                self.at_new(new.item, new.loc + ("name",)),
+                **context,
+            )
         self.aliases(old, new, subject, context)
         if old.event.direction != new.event.direction:
             self.add(
@@ -544,10 +692,22 @@ class _Compare:
             )
             return  # another event in all but name: its payload is compared by nobody
         if old.event.action != new.event.action:
-            self.add("action-changed", subject, f"action changed from {old.event.action} to {new.event.action}", self.at_new(new.item, new.loc + ("action",)), **context)
+            self.add(
+                "action-changed",
+                subject,
+                f"action changed from {old.event.action} to {new.event.action}",
+                self.at_new(new.item, new.loc + ("action",)),
+                **context,
+            )
             room = new.room
             if new.event.action in ("relay", "handle") and room is not None and self.old_room_of(room) is not None:
-                self.add(f"{new.event.action}-added", subject, f"now a {new.event.action} event in existing {room.subject}", self.at_new(new.item, new.loc + ("action",)), **context)
+                self.add(
+                    f"{new.event.action}-added",
+                    subject,
+                    f"now a {new.event.action} event in existing {room.subject}",
+                    self.at_new(new.item, new.loc + ("action",)),
+                    **context,
+                )
         self.event_room(old, new, subject, context)
         for key in _walk("event", old.event, new.event):
             if key in STRUCTURAL["event"]:
@@ -568,9 +728,21 @@ class _Compare:
             key = "broadcast" if new.event.broadcast else "room"
             where = self.at_key(new.item, new.loc + (key,))
             if new.event.broadcast:
-                self.add("broadcast-enabled", subject, f"now sent to every connected client instead of {a.subject if a else 'a room'}", where, **context)
+                self.add(
+                    "broadcast-enabled",
+                    subject,
+                    f"now sent to every connected client instead of {a.subject if a else 'a room'}",
+                    where,
+                    **context,
+                )
             else:
-                self.add("broadcast-disabled", subject, f"now sent only to {b.subject if b else 'a room'} instead of every connected client", where, **context)
+                self.add(
+                    "broadcast-disabled",
+                    subject,
+                    f"now sent only to {b.subject if b else 'a room'} instead of every connected client",
+                    where,
+                    **context,
+                )
             return
         if a is None and b is None:
             return
@@ -592,16 +764,34 @@ class _Compare:
                 continue
             where = self.at_key(new.item, new.loc + ("renamed_from",))
             if sunset is not None and sunset <= self.today:
-                self.add("alias-removed-after-sunset", subject, f"old name '{alias}' removed (sunset {sunset.isoformat()})", where, **context)
+                self.add(
+                    "alias-removed-after-sunset",
+                    subject,
+                    f"old name '{alias}' removed (sunset {sunset.isoformat()})",
+                    where,
+                    **context,
+                )
             else:
                 until = f" (sunset {sunset.isoformat()} not reached)" if sunset else ""
                 self.add("alias-removed", subject, f"old name '{alias}' no longer served{until}", where, **context)
         for alias in after:
             if alias not in before and alias != old.name:
-                self.add("alias-added", subject, f"also served as '{alias}'", self.at_new(new.item, new.loc + ("renamed_from",)), **context)
+                self.add(
+                    "alias-added",
+                    subject,
+                    f"also served as '{alias}'",
+                    self.at_new(new.item, new.loc + ("renamed_from",)),
+                    **context,
+                )
         a, b = _sunset(old.event), _sunset(new.event)
         if a != b and b is not None and before and after:  # a sunset that comes with a new alias is part of alias-added
-            self.add("sunset-changed", subject, f"sunset changed from {a.isoformat() if a else 'none'} to {b.isoformat()}", self.at_new(new.item, new.loc + ("sunset",)), **context)
+            self.add(
+                "sunset-changed",
+                subject,
+                f"sunset changed from {a.isoformat() if a else 'none'} to {b.isoformat()}",
+                self.at_new(new.item, new.loc + ("sunset",)),
+                **context,
+            )
 
     def sunset_reached(self, ref: EventRef) -> None:
         aliases, sunset = _aliases(ref.event), _sunset(ref.event)
@@ -633,18 +823,32 @@ class _Compare:
         if delta.widened:
             self.add("rate-limit-loosened", subject, change, where, **context)
         elif delta.narrowed:
-            self.add("rate-limit-tightened", subject, change if a is not None else f"rate limit added: {_shown(b)}", where, **context)
+            self.add(
+                "rate-limit-tightened",
+                subject,
+                change if a is not None else f"rate limit added: {_shown(b)}",
+                where,
+                **context,
+            )
 
     def _event_max_bytes(self, a: Any, b: Any, subject: str, where: Where, context: dict[str, Any]) -> None:
         before, after = a if a is not None else self.max_bytes, b if b is not None else self.max_bytes
-        shown = f"max_bytes changed from {before} to {after}" + (" (the project default)" if a is None or b is None else "")
+        shown = f"max_bytes changed from {before} to {after}" + (
+            " (the project default)" if a is None or b is None else ""
+        )
         delta = size_delta(before, after)
         if delta.widened:
             self.add("max-bytes-raised", subject, shown, where, **context)
         elif delta.narrowed:
             self.add("max-bytes-lowered", subject, shown, where, **context)
         else:
-            self.add("max-bytes-unchanged", subject, f"max_bytes {_shown(a)} -> {_shown(b)}, {after} in effect either way", where, **context)
+            self.add(
+                "max-bytes-unchanged",
+                subject,
+                f"max_bytes {_shown(a)} -> {_shown(b)}, {after} in effect either way",
+                where,
+                **context,
+            )
 
     def _event_timeout_s(self, a: Any, b: Any, subject: str, where: Where, context: dict[str, Any]) -> None:
         self.add("timeout-changed", subject, f"timeout_s changed from {_shown(a)} to {_shown(b)}", where, **context)
@@ -672,11 +876,27 @@ class _Compare:
             subject = f"field '{name}' of event '{new.name}'"
             if name not in before:
                 if accepts and spec.is_required:
-                    self.add("field-added-required", subject, f"added as required ({spec.type})", self.at_new(new.item, loc, key=True), **context)
+                    self.add(
+                        "field-added-required",
+                        subject,
+                        f"added as required ({spec.type})",
+                        self.at_new(new.item, loc, key=True),
+                        **context,
+                    )
                 else:
-                    self.add("field-added", subject, f"added ({spec.type}{'' if spec.is_required else ', optional'})", self.at_new(new.item, loc, key=True), **context)
+                    self.add(
+                        "field-added",
+                        subject,
+                        f"added ({spec.type}{'' if spec.is_required else ', optional'})",
+                        self.at_new(new.item, loc, key=True),
+                        **context,
+                    )
                 continue
-            sent = self.field(before[name], spec, "accepts", name in params, subject, new, name, context) if accepts else []
+            sent = (
+                self.field(before[name], spec, "accepts", name in params, subject, new, name, context)
+                if accepts
+                else []
+            )
             seen = self.field(before[name], spec, "receives", False, subject, new, name, context) if receives else []
             # A relay is read twice (by the server, then by the other members): one change, the graver reading.
             for finding in seen:
@@ -696,7 +916,14 @@ class _Compare:
                     if accepts
                     else "Deployed clients read this key from what they receive, and it is no longer sent."
                 )
-                self.add("field-removed", subject, "removed", self.at_old(old.item, loc, key=True, anchor=anchor), why=why, **context)
+                self.add(
+                    "field-removed",
+                    subject,
+                    "removed",
+                    self.at_old(old.item, loc, key=True, anchor=anchor),
+                    why=why,
+                    **context,
+                )
 
     def field(
         self, a: Any, b: Any, mode: str, is_param: bool, subject: str, new: EventRef, name: str, context: dict[str, Any]
@@ -730,7 +957,11 @@ class _Compare:
                 add("changed", f"'{key}' changed from {_shown(x)} to {_shown(y)}", key)
         old_type, new_type = self.seen_type(a, mode), self.seen_type(b, mode)
         delta = type_delta(old_type, new_type)
-        change = f"type changed from {a.type} to {b.type}" if a.type != b.type else f"may now be null ({b.type}, optional without a default)"
+        change = (
+            f"type changed from {a.type} to {b.type}"
+            if a.type != b.type
+            else f"may now be null ({b.type}, optional without a default)"
+        )
         if mode == "accepts" and delta.narrowed or mode == "receives" and delta.widened:
             add("field-type-changed", change, "type" if a.type != b.type else None)
         elif delta:
@@ -740,8 +971,14 @@ class _Compare:
                 add("field-required", "now required", "required")
             else:
                 add("field-optional", "now optional", "required" if "required" in b.model_fields_set else "default")
-        if _value(a, "default") != _value(b, "default") and ("default" in a.model_fields_set or "default" in b.model_fields_set):
-            add("field-default-changed", f"default changed from {_shown(_value(a, 'default'))} to {_shown(_value(b, 'default'))}", "default")
+        if _value(a, "default") != _value(b, "default") and (
+            "default" in a.model_fields_set or "default" in b.model_fields_set
+        ):
+            add(
+                "field-default-changed",
+                f"default changed from {_shown(_value(a, 'default'))} to {_shown(_value(b, 'default'))}",
+                "default",
+            )
         return out
 
     @staticmethod

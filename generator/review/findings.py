@@ -41,7 +41,9 @@ class Where:
 class Finding:
     category: Category
     kind: str  # stable identifier, e.g. "field-removed", "access-weakened"
-    subject: str  # what changed, as a reviewer names it: "event 'feature:updated'", "room 'feature' (feature:{feature_id})"
+    subject: (
+        str  # what changed, as a reviewer names it: "event 'feature:updated'", "room 'feature' (feature:{feature_id})"
+    )
     change: str  # what happened to it, one clause
     why: str  # one sentence: why it matters
     where: Where
@@ -107,5 +109,13 @@ class ReviewReport:
 def sort_findings(findings: Sequence[Finding]) -> list[Finding]:
     return sorted(
         findings,
-        key=lambda f: (_ORDER.index(f.category), f.where.path, f.where.side != "new", f.where.line, f.where.col, f.kind, f.subject),
+        key=lambda f: (
+            _ORDER.index(f.category),
+            f.where.path,
+            f.where.side != "new",
+            f.where.line,
+            f.where.col,
+            f.kind,
+            f.subject,
+        ),
     )

@@ -106,7 +106,9 @@ class Repo:
         """Blobs by object name (`<oid>` or `<commit>:<path>`), in order; None where there is no blob. One `git cat-file --batch`."""
         if not names:
             return []
-        done = self.git("cat-file", "--batch", stdin=b"".join(f"{n}\n".encode("utf-8", errors="surrogateescape") for n in names))
+        done = self.git(
+            "cat-file", "--batch", stdin=b"".join(f"{n}\n".encode("utf-8", errors="surrogateescape") for n in names)
+        )
         if done.returncode != 0:
             raise EventgenError(f"git cat-file failed: {done.stderr.decode(errors='replace').strip()}")
         out: list[bytes | None] = []
@@ -207,7 +209,9 @@ def _run(args: list[str], cwd: Path, stdin: bytes | None) -> subprocess.Complete
     try:
         return subprocess.run(args, cwd=cwd, input=stdin, capture_output=True, check=False, env=_env())
     except FileNotFoundError:
-        raise EventgenError(Diagnostic("", message="git is not installed (or not on PATH): review reads the specs at a git ref")) from None
+        raise EventgenError(
+            Diagnostic("", message="git is not installed (or not on PATH): review reads the specs at a git ref")
+        ) from None
 
 
 def _env() -> dict[str, str]:

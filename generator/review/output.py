@@ -49,7 +49,17 @@ def render_review_error(error: EventgenError, fmt: str, root: Path) -> str:
         # A problem in the spec at the ref (`<ref>:events/x.yaml`) has no file in the checkout to annotate.
         here = bool(d.path) and (root / d.path).is_file()
         message = d.message if here else d.format()
-        lines.append(_gh_command("error", root, d.path if here else "", d.line, d.col, "eventgen review: invalid input", message + (f"\nhint: {d.hint}" if here and d.hint else "")))
+        lines.append(
+            _gh_command(
+                "error",
+                root,
+                d.path if here else "",
+                d.line,
+                d.col,
+                "eventgen review: invalid input",
+                message + (f"\nhint: {d.hint}" if here and d.hint else ""),
+            )
+        )
     lines.append(summary)
     return "\n".join(lines) + "\n"
 
@@ -95,7 +105,11 @@ _MD_TITLES = {"breaking": "Breaking for deployed clients", "security": "Security
 def _markdown(report: ReviewReport, root: Path) -> str:
     counts = report.counts
     if report.findings:
-        parts = ", ".join(f"**{counts[c]} {CATEGORIES[c].split(' for ')[0]}**" if c != "compatible" else f"{counts[c]} compatible" for c in CATEGORIES if counts[c])
+        parts = ", ".join(
+            f"**{counts[c]} {CATEGORIES[c].split(' for ')[0]}**" if c != "compatible" else f"{counts[c]} compatible"
+            for c in CATEGORIES
+            if counts[c]
+        )
     else:
         parts = "no changes to the specs' events"
     verdict = {0: "passes", 1: "fails"}.get(report.exit_code, "fails")
@@ -111,7 +125,13 @@ def _markdown(report: ReviewReport, root: Path) -> str:
         items = report.of(category)
         if not items:
             continue
-        lines += ["", f"#### {_MD_TITLES[category]} ({len(items)})", "", "| where | change | why it matters |", "| --- | --- | --- |"]
+        lines += [
+            "",
+            f"#### {_MD_TITLES[category]} ({len(items)})",
+            "",
+            "| where | change | why it matters |",
+            "| --- | --- | --- |",
+        ]
         for f in items:
             lines.append(f"| {_md_where(f, report)} | {_md(f.text)} | {_md(f.why)} |")
     compatible = report.of("compatible")
@@ -198,4 +218,3 @@ def _github(report: ReviewReport, root: Path) -> str:
         lines.append(_gh_command(level, root, path, line, 0, title, message))
     lines.append(report.summary())
     return "\n".join(lines) + "\n"
-

@@ -36,6 +36,10 @@ def run(
             outcome.changes.extend(also(outcome.config))
         if sink is Sink.WRITE and outcome.report.exit_code == Exit.OK and outcome.changes:
             config = outcome.config
-            write_changes(config.root, swap_order(outcome.changes, config.socket_module, config.models_module), prune=outcome.generated_dirs)
+            write_changes(
+                config.root,
+                swap_order(outcome.changes, config.socket_module, config.models_module),
+                prune=outcome.generated_dirs,
+            )
             outcome.report.written = [c.path for c in outcome.changes]
     return outcome

@@ -130,7 +130,15 @@ def _refuse_read_only(steps: list[_Step]) -> None:
         except OSError:
             continue
         if step.change.before is not None and not mode & 0o222:
-            locked.append(Diagnostic(step.change.path, 0, 0, "is read-only (no write permission bit): eventgen will not overwrite it; nothing was written", hint="make it writable (chmod u+w) if eventgen should update it"))
+            locked.append(
+                Diagnostic(
+                    step.change.path,
+                    0,
+                    0,
+                    "is read-only (no write permission bit): eventgen will not overwrite it; nothing was written",
+                    hint="make it writable (chmod u+w) if eventgen should update it",
+                )
+            )
     if locked:
         raise EventgenError(locked)
 
@@ -159,7 +167,9 @@ def _make_parents(root: Path, target: Path) -> list[Path]:
     parent = target.parent
     while not parent.is_dir():
         if parent.exists() or parent.is_symlink():
-            raise NotADirectoryError(errno.ENOTDIR, f"{_rel(root, parent)} is a file, but a folder is needed there", str(parent))
+            raise NotADirectoryError(
+                errno.ENOTDIR, f"{_rel(root, parent)} is a file, but a folder is needed there", str(parent)
+            )
         missing.append(parent)
         parent = parent.parent
     made: list[Path] = []
@@ -202,7 +212,9 @@ def _verify(steps: list[_Step]) -> None:
             raise _failure(step, exc, "nothing was changed") from None
         if current != step.change.before:
             raise EventgenError(
-                Diagnostic(step.change.path, 0, 0, "changed on disk while eventgen ran; nothing was written, run again"),
+                Diagnostic(
+                    step.change.path, 0, 0, "changed on disk while eventgen ran; nothing was written, run again"
+                ),
                 exit_code=Exit.DRIFT,
             )
 
@@ -225,7 +237,12 @@ def _swap(steps: list[_Step]) -> None:
             if unrestored:
                 # Nothing more can be done automatically: say exactly which files need a look.
                 raise EventgenError(
-                    Diagnostic(step.change.path, 0, 0, f"cannot write: {_reason(exc)}; could not restore {', '.join(unrestored)}"),
+                    Diagnostic(
+                        step.change.path,
+                        0,
+                        0,
+                        f"cannot write: {_reason(exc)}; could not restore {', '.join(unrestored)}",
+                    ),
                     exit_code=Exit.UNEXPECTED,
                 ) from None
             raise _failure(step, exc, "every file was restored") from None

@@ -28,7 +28,12 @@ def _too_deep(text: str, path: str) -> Diagnostic:
 
     from .models import MAX_DEPTH
 
-    opening = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken, yaml.FlowMappingStartToken, yaml.FlowSequenceStartToken)
+    opening = (
+        yaml.BlockMappingStartToken,
+        yaml.BlockSequenceStartToken,
+        yaml.FlowMappingStartToken,
+        yaml.FlowSequenceStartToken,
+    )
     closing = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
     message = f"the spec is nested more than {MAX_DEPTH} levels deep; flatten it"
     depth = 0
@@ -50,7 +55,9 @@ def _load_spec_text(text: str, path: str) -> tuple[LoadedSpec | None, list[Diagn
     if data is None:
         return None, problems
     if not isinstance(data, dict):
-        return None, problems + [Diagnostic(path, 1, 1, f"a spec must be a mapping with 'name' and 'events', not a {_yaml_kind(data)}")]
+        return None, problems + [
+            Diagnostic(path, 1, 1, f"a spec must be a mapping with 'name' and 'events', not a {_yaml_kind(data)}")
+        ]
     # Checked on the raw value, so a name that differs from the file name is reported
     # together with the spec's other errors, not instead of them.
     refused = {(d.line, d.col) for d in problems}
@@ -73,7 +80,9 @@ def _load_spec_text(text: str, path: str) -> tuple[LoadedSpec | None, list[Diagn
 def load_spec_file(file: Path, root: Path) -> tuple[LoadedSpec | None, list[Diagnostic]]:
     rel = relpath(file, root)
     if file.exists() and not file.is_file() and not file.is_dir():
-        return None, [Diagnostic(rel, 0, 0, "not a regular file: a spec must be a plain YAML file")]  # a FIFO would block the read
+        return None, [
+            Diagnostic(rel, 0, 0, "not a regular file: a spec must be a plain YAML file")
+        ]  # a FIFO would block the read
     try:
         raw = file.read_bytes()
     except OSError as exc:
@@ -114,4 +123,6 @@ def load_specs(files: list[Path], root: Path) -> list[LoadedSpec]:
 
 
 def _yaml_kind(data: Any) -> str:
-    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(data), type(data).__name__)
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(data), type(data).__name__
+    )

@@ -75,7 +75,9 @@ def _rewrite(err: dict[str, Any], positions: Positions, path: str) -> list[Diagn
     if kind == "missing":
         parent, name = loc[:-1], loc[-1]
         line, col = positions.locate(parent, prefer_key=True)
-        text = f"{where(parent)}: missing required key '{name}'" if parent else f"missing required top-level key '{name}'"
+        text = (
+            f"{where(parent)}: missing required key '{name}'" if parent else f"missing required top-level key '{name}'"
+        )
         return [Diagnostic(path, line, col, text)]
     return [at(_message(kind, loc, ctx, value, err.get("msg", "")))]
 

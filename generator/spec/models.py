@@ -53,7 +53,9 @@ RESERVED_MODELS = frozenset({"ClientPayload", "ServerPayload"})  # base classes 
 _BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
 # A payload field with a default binds its name in the model's class body, where later
 # annotations and Field(...) calls would then find the default instead of the type.
-_MODEL_MODULE_NAMES = frozenset({"str", "int", "float", "bool", "dict", "list", "Any", "Literal", "Field", MODELS_ALIAS})
+_MODEL_MODULE_NAMES = frozenset(
+    {"str", "int", "float", "bool", "dict", "list", "Any", "Literal", "Field", MODELS_ALIAS}
+)
 # pycodestyle's E741/E743: names easily misread as 1 and 0; generated code must pass ruff's E rules.
 _AMBIGUOUS = frozenset({"l", "I", "O"})
 _PYDANTIC_ATTRIBUTES = frozenset(name for name in dir(BaseModel) if not name.startswith("_"))
@@ -65,7 +67,9 @@ MAX_TIMEOUT_MS = 3_600_000
 IDEMPOTENCY_KEY = "idempotency_key"
 
 # `message` is the event Socket.IO's send() uses.
-RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener", "message"})
+RESERVED_EVENTS = frozenset(
+    {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener", "message"}
+)
 # pydantic reserves these on models; a payload field with such a name would break the model.
 _RESERVED_FIELD_PREFIXES = ("model_", "_")
 
@@ -78,8 +82,12 @@ class _Strict(BaseModel):
 class FieldSpec(_Strict):
     """One payload field in long form (the short form is just the type string)."""
 
-    type: str = Field(description="Field type: str, int, float, bool, dict, list, any, list[T], dict[str, T] or T | None.")
-    required: bool = Field(True, description="Whether the field must be present. A field with a default is never required.")
+    type: str = Field(
+        description="Field type: str, int, float, bool, dict, list, any, list[T], dict[str, T] or T | None."
+    )
+    required: bool = Field(
+        True, description="Whether the field must be present. A field with a default is never required."
+    )
     default: Any = Field(None, description="Default value used when the field is absent (implies required: false).")
     description: str | None = Field(None, description="Human description, copied into generated docstrings and types.")
     min_length: int | None = Field(None, ge=0, description="Minimum length of a str, list or dict.")
@@ -118,24 +126,34 @@ class FieldSpec(_Strict):
         problems: list[Problem] = []
         for key in ("min_length", "max_length"):
             if getattr(self, key) is not None and not t.sized:
-                problems.append(Problem((key,), f"'{key}' applies to str, list and dict fields, not {self.type}", key=True))
+                problems.append(
+                    Problem((key,), f"'{key}' applies to str, list and dict fields, not {self.type}", key=True)
+                )
         for key in ("ge", "le"):
             if getattr(self, key) is not None and not t.numeric:
                 problems.append(Problem((key,), f"'{key}' applies to int and float fields, not {self.type}", key=True))
         if self.min_length is not None and self.max_length is not None and self.min_length > self.max_length:
-            problems.append(Problem(("min_length",), f"min_length ({self.min_length}) is greater than max_length ({self.max_length})"))
+            problems.append(
+                Problem(
+                    ("min_length",), f"min_length ({self.min_length}) is greater than max_length ({self.max_length})"
+                )
+            )
         if self.ge is not None and self.le is not None and self.ge > self.le:
             problems.append(Problem(("ge",), f"ge ({_num(self.ge)}) is greater than le ({_num(self.le)})"))
         if self.enum is not None:
             if t.kind not in ("str", "int", "float"):
-                problems.append(Problem(("enum",), f"'enum' applies to str, int and float fields, not {self.type}", key=True))
+                problems.append(
+                    Problem(("enum",), f"'enum' applies to str, int and float fields, not {self.type}", key=True)
+                )
             else:
                 for i, value in enumerate(self.enum):
                     if not t.accepts(value):
                         problems.append(Problem(("enum", i), f"enum value {_shown(value)} is not {t.noun}"))
         if "default" in self.model_fields_set:
             if self.required and "required" in self.model_fields_set:
-                problems.append(Problem(("required",), "a field with a default is optional: drop 'required: true' or the default"))
+                problems.append(
+                    Problem(("required",), "a field with a default is optional: drop 'required: true' or the default")
+                )
             if not t.accepts(self.default):
                 hint = f" (write '{self.type} | None' to allow null)" if self.default is None else ""
                 problems.append(Problem(("default",), f"default {_shown(self.default)} is not {t.noun}{hint}"))
@@ -293,7 +311,9 @@ class RoomSpec(_Strict):
             if not re.match(IDENT_RE, param) or keyword.iskeyword(param):
                 raise ValueError(f"room parameter {{{param}}} must be a Python identifier")
             if param in _AMBIGUOUS:
-                raise ValueError(f"room parameter {{{param}}} reads like 1 or 0 (pycodestyle E741); choose a longer name")
+                raise ValueError(
+                    f"room parameter {{{param}}} reads like 1 or 0 (pycodestyle E741); choose a longer name"
+                )
         if len(set(params)) != len(params):
             raise ValueError(f"room pattern {value!r} repeats a parameter")
         return value
@@ -310,19 +330,40 @@ class RoomSpec(_Strict):
     @model_validator(mode="after")
     def _access_rules(self) -> RoomSpec:
         if self.access is None and not self.is_user_room and not self.app_owned:
-            raise Problems([Problem(
-                (),
-                f"room {self.pattern!r} needs 'access' (authenticated, self or pkg.module:func), or 'owner: app' when the app puts sockets in it; only user:{{...}} rooms default to self",
-                key=True,
-            )])
+            raise Problems(
+                [
+                    Problem(
+                        (),
+                        f"room {self.pattern!r} needs 'access' (authenticated, self or pkg.module:func), or 'owner: app' when the app puts sockets in it; only user:{{...}} rooms default to self",
+                        key=True,
+                    )
+                ]
+            )
         if self.access == "self" and len(self.params) != 1:
-            raise Problems([Problem(("access",), "access 'self' needs a pattern with exactly one {param}, compared with the user's id")])
+            raise Problems(
+                [
+                    Problem(
+                        ("access",),
+                        "access 'self' needs a pattern with exactly one {param}, compared with the user's id",
+                    )
+                ]
+            )
         if self.history is not None and not self.sequenced:
             raise Problems([Problem(("history",), "'history' is for rooms with 'delivery: sequenced'", key=True)])
         if self.presence_ttl_s is not None and not self.presence:
-            raise Problems([Problem(("presence_ttl_s",), "'presence_ttl_s' is for rooms with 'presence: true'", key=True)])
+            raise Problems(
+                [Problem(("presence_ttl_s",), "'presence_ttl_s' is for rooms with 'presence: true'", key=True)]
+            )
         if self.presence and self.app_owned:
-            raise Problems([Problem(("presence",), "presence is recorded by generated joins; an 'owner: app' room has none", key=True)])
+            raise Problems(
+                [
+                    Problem(
+                        ("presence",),
+                        "presence is recorded by generated joins; an 'owner: app' room has none",
+                        key=True,
+                    )
+                ]
+            )
         return self
 
 
@@ -330,7 +371,10 @@ class EmitCallSite(_Strict):
     """A router endpoint into which eventgen patches a call to the emit helper."""
 
     file: str = Field(description="Router file, relative to the project root.", min_length=1)
-    function: str = Field(description="Name of the async endpoint function (Class.method for a method).", pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+    function: str = Field(
+        description="Name of the async endpoint function (Class.method for a method).",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$",
+    )
     after: str | None = Field(
         None,
         description=(
@@ -364,7 +408,9 @@ class EmitCallSite(_Strict):
     @model_validator(mode="after")
     def _one_anchor(self) -> EmitCallSite:
         if self.after is None and self.before is None:
-            raise Problems([Problem((), "an emit.from entry needs an anchor: 'after: Callee.name' or 'before: return'")])
+            raise Problems(
+                [Problem((), "an emit.from entry needs an anchor: 'after: Callee.name' or 'before: return'")]
+            )
         if self.after is not None and self.before is not None:
             raise Problems([Problem(("before",), "give either 'after' or 'before', not both", key=True)])
         return self
@@ -398,18 +444,24 @@ class EmitSpec(_Strict):
     @classmethod
     def _not_keyword(cls, value: str) -> str:
         if keyword.iskeyword(value) or value.startswith("_"):
-            raise ValueError(f"helper {value!r} must be a public Python identifier (not a keyword, no leading underscore)")
+            raise ValueError(
+                f"helper {value!r} must be a public Python identifier (not a keyword, no leading underscore)"
+            )
         # The helper is defined at module level in the socket module, beside the generated handlers.
         if value.startswith("on_"):
             raise ValueError(f"helper {value!r} may not start with 'on_': generated handlers use those names")
         if value == MODELS_ALIAS:
             raise ValueError(f"helper {value!r} is the name the socket module imports the payload models under")
         if value == DELIVERY_ALIAS:
-            raise ValueError(f"helper {value!r} is the name the socket module imports the sequenced-delivery runtime under")
+            raise ValueError(
+                f"helper {value!r} is the name the socket module imports the sequenced-delivery runtime under"
+            )
         if value == PRESENCE_ALIAS:
             raise ValueError(f"helper {value!r} is the name the socket module imports the presence runtime under")
         if value in _BUILTINS:
-            raise ValueError(f"helper {value!r} would hide Python's built-in {value}() in the socket module; choose another name")
+            raise ValueError(
+                f"helper {value!r} would hide Python's built-in {value}() in the socket module; choose another name"
+            )
         if value in _AMBIGUOUS:
             raise ValueError(f"helper {value!r} reads like 1 or 0 (pycodestyle E743); choose a longer name")
         return value
@@ -454,7 +506,9 @@ class EventSpec(_Strict):
         ),
     )
     room: str | None = Field(None, description="Key of a room in this spec's 'rooms'.")
-    broadcast: bool = Field(False, description="server_to_client only: send to every connected client instead of a room.")
+    broadcast: bool = Field(
+        False, description="server_to_client only: send to every connected client instead of a room."
+    )
     handler: str | None = Field(
         None,
         description="action handle: 'pkg.module:func', awaited as func(user, payload, sid); its return value is the ack's data.",
@@ -581,17 +635,49 @@ class EventSpec(_Strict):
         problems: list[Problem] = []
         for name in value:
             if not re.match(IDENT_RE, name):
-                problems.append(Problem((name,), f"payload field {name!r} is not a Python identifier (letters, digits and '_', not starting with a digit)", key=True))
+                problems.append(
+                    Problem(
+                        (name,),
+                        f"payload field {name!r} is not a Python identifier (letters, digits and '_', not starting with a digit)",
+                        key=True,
+                    )
+                )
             elif keyword.iskeyword(name):
-                problems.append(Problem((name,), f"payload field {name!r} is a Python keyword; choose another name", key=True))
+                problems.append(
+                    Problem((name,), f"payload field {name!r} is a Python keyword; choose another name", key=True)
+                )
             elif name.startswith(_RESERVED_FIELD_PREFIXES):
-                problems.append(Problem((name,), f"payload field {name!r} may not start with '_' or 'model_' (reserved by pydantic)", key=True))
+                problems.append(
+                    Problem(
+                        (name,),
+                        f"payload field {name!r} may not start with '_' or 'model_' (reserved by pydantic)",
+                        key=True,
+                    )
+                )
             elif name in _AMBIGUOUS:
-                problems.append(Problem((name,), f"payload field {name!r} reads like 1 or 0 (pycodestyle E741); choose a longer name", key=True))
+                problems.append(
+                    Problem(
+                        (name,),
+                        f"payload field {name!r} reads like 1 or 0 (pycodestyle E741); choose a longer name",
+                        key=True,
+                    )
+                )
             elif name in _PYDANTIC_ATTRIBUTES:
-                problems.append(Problem((name,), f"payload field {name!r} would hide pydantic's BaseModel.{name}; choose another name", key=True))
+                problems.append(
+                    Problem(
+                        (name,),
+                        f"payload field {name!r} would hide pydantic's BaseModel.{name}; choose another name",
+                        key=True,
+                    )
+                )
             elif name in _MODEL_MODULE_NAMES:
-                problems.append(Problem((name,), f"payload field {name!r} would hide the name {name} that the generated models use; choose another name", key=True))
+                problems.append(
+                    Problem(
+                        (name,),
+                        f"payload field {name!r} would hide the name {name} that the generated models use; choose another name",
+                        key=True,
+                    )
+                )
         raise_any(problems)
         return value
 
@@ -602,7 +688,9 @@ class EventSpec(_Strict):
             raise ValueError(f"'{value}' is reserved by Socket.IO; choose another event name")
         model = pascal(value) + "Payload"
         if model in RESERVED_MODELS:
-            raise ValueError(f"event name {value!r} would name its payload model {model}, a base class eventgen generates; choose another name")
+            raise ValueError(
+                f"event name {value!r} would name its payload model {model}, a base class eventgen generates; choose another name"
+            )
         return value
 
     @model_validator(mode="after")
@@ -614,7 +702,9 @@ class EventSpec(_Strict):
 
         if self.direction == "client_to_server":
             if self.action is None:
-                problems.append(Problem((), "a client_to_server event needs an 'action' (join, leave, relay or handle)"))
+                problems.append(
+                    Problem((), "a client_to_server event needs an 'action' (join, leave, relay or handle)")
+                )
             elif self.action in ("join", "leave", "relay") and self.room is None:
                 problems.append(Problem(("action",), f"action '{self.action}' needs a 'room'"))
             elif self.action == "handle" and self.handler is None:
@@ -624,19 +714,40 @@ class EventSpec(_Strict):
             if self.broadcast:
                 only("broadcast", "'broadcast' is only for server_to_client events")
             if self.timeout_s is not None and self.action in ("leave", "relay"):
-                only("timeout_s", f"'timeout_s' bounds an access check or a handler; action '{self.action}' calls neither")
+                only(
+                    "timeout_s",
+                    f"'timeout_s' bounds an access check or a handler; action '{self.action}' calls neither",
+                )
             if self.emit is not None:
                 only("emit", "'emit' is only for server_to_client events")
             if self.listener is not None and self.action != "relay":
                 only("listener", "'listener' is for events clients receive: server_to_client or relay")
             if self.action == "relay" and "user" in self.payload:
-                problems.append(Problem(("payload", "user"), "a relay payload may not have a field 'user': the server adds the sender there", key=True))
+                problems.append(
+                    Problem(
+                        ("payload", "user"),
+                        "a relay payload may not have a field 'user': the server adds the sender there",
+                        key=True,
+                    )
+                )
             if self.idempotent and self.action != "handle":
-                only("idempotent", "'idempotent' is for action 'handle': joins, leaves and relays are safe to repeat or not worth remembering")
+                only(
+                    "idempotent",
+                    "'idempotent' is for action 'handle': joins, leaves and relays are safe to repeat or not worth remembering",
+                )
             if self.rate_limit is not None and self.action == "leave":
-                only("rate_limit", "'rate_limit' counts calls per user; a 'leave' needs no session, so there is no user to count against")
+                only(
+                    "rate_limit",
+                    "'rate_limit' counts calls per user; a 'leave' needs no session, so there is no user to count against",
+                )
             if self.idempotent and IDEMPOTENCY_KEY in self.payload:
-                problems.append(Problem(("payload", IDEMPOTENCY_KEY), f"payload field '{IDEMPOTENCY_KEY}' is the key an idempotent event's retries carry; choose another name", key=True))
+                problems.append(
+                    Problem(
+                        ("payload", IDEMPOTENCY_KEY),
+                        f"payload field '{IDEMPOTENCY_KEY}' is the key an idempotent event's retries carry; choose another name",
+                        key=True,
+                    )
+                )
         else:
             if self.action is not None:
                 only("action", "'action' is only for client_to_server events")
@@ -649,7 +760,9 @@ class EventSpec(_Strict):
             if not self.broadcast and self.room is None:
                 problems.append(Problem((), "a server_to_client event needs a 'room' or 'broadcast: true'"))
             if self.timeout_ms is not None:
-                only("timeout_ms", "'timeout_ms' is for client_to_server events: clients wait for their acknowledgement")
+                only(
+                    "timeout_ms", "'timeout_ms' is for client_to_server events: clients wait for their acknowledgement"
+                )
             if self.idempotent:
                 only("idempotent", "'idempotent' is for client_to_server events with action 'handle'")
             if self.rate_limit is not None:
@@ -657,7 +770,12 @@ class EventSpec(_Strict):
             if self.max_bytes is not None:
                 only("max_bytes", "'max_bytes' is for client_to_server events: the server caps what clients send")
         if self.name in self.renamed_from:
-            problems.append(Problem(("renamed_from", self.renamed_from.index(self.name)), f"'{self.name}' is the event's current name, not an old one"))
+            problems.append(
+                Problem(
+                    ("renamed_from", self.renamed_from.index(self.name)),
+                    f"'{self.name}' is the event's current name, not an old one",
+                )
+            )
         if self.sunset is not None and not self.renamed_from:
             only("sunset", "'sunset' dates the old names in 'renamed_from'; there are none")
         raise_any(problems)
@@ -687,9 +805,13 @@ class Spec(_Strict):
     """One feature's real-time events: the content of events/<name>.yaml."""
 
     version: Literal[1] = Field(1, description="Spec format version.")
-    name: str = Field(description="Feature name in snake_case; must equal the file name without .yaml.", pattern=SPEC_NAME_RE)
+    name: str = Field(
+        description="Feature name in snake_case; must equal the file name without .yaml.", pattern=SPEC_NAME_RE
+    )
     description: str | None = Field(None, description="Human description of the feature.")
-    rooms: dict[str, RoomSpec] = Field(default_factory=dict, description="Rooms by key; events refer to them with 'room'.")
+    rooms: dict[str, RoomSpec] = Field(
+        default_factory=dict, description="Rooms by key; events refer to them with 'room'."
+    )
     events: list[EventSpec] = Field(min_length=1, description="The feature's events.")
 
     @model_validator(mode="before")
@@ -728,7 +850,9 @@ class Spec(_Strict):
                 why = f"room '{event.room}' is sequenced: the server adds 'seq' and 'epoch' to every message"
             elif event.action == "join":
                 taken = ["since"] if "since" in event.payload else []
-                why = f"room '{event.room}' is sequenced: its join takes 'since: {{epoch, seq}}' to recover missed events"
+                why = (
+                    f"room '{event.room}' is sequenced: its join takes 'since: {{epoch, seq}}' to recover missed events"
+                )
             else:
                 taken = []
             problems.extend(
@@ -737,7 +861,6 @@ class Spec(_Strict):
             )
         raise_any(problems)
         return self
-
 
     @model_validator(mode="after")
     def _presence_rooms(self) -> Spec:
@@ -749,21 +872,39 @@ class Spec(_Strict):
             if not room.presence:
                 continue
             if not any(e.room == key and e.action == "join" for e in self.events):
-                problems.append(Problem(("rooms", key, "presence"), f"room '{key}' has presence but no join event: presence is recorded by its join", key=True))
+                problems.append(
+                    Problem(
+                        ("rooms", key, "presence"),
+                        f"room '{key}' has presence but no join event: presence is recorded by its join",
+                        key=True,
+                    )
+                )
             taken = [p for p in room.params if p in PRESENCE_KEYS]
             problems.extend(
-                Problem(("rooms", key, "pattern"), f"room parameter {{{p}}} is reserved in a presence room: its presence event carries {', '.join(PRESENCE_KEYS)}")
+                Problem(
+                    ("rooms", key, "pattern"),
+                    f"room parameter {{{p}}} is reserved in a presence room: its presence event carries {', '.join(PRESENCE_KEYS)}",
+                )
                 for p in taken
             )
             if presence_event(self.name, key) in names:
-                problems.append(Problem(("rooms", key, "presence"), f"event '{presence_event(self.name, key)}' is this room's presence event; rename the declared one", key=True))
+                problems.append(
+                    Problem(
+                        ("rooms", key, "presence"),
+                        f"event '{presence_event(self.name, key)}' is this room's presence event; rename the declared one",
+                        key=True,
+                    )
+                )
         raise_any(problems)
         return self
+
 
 MAX_DEPTH = 32  # far beyond a real spec (about 7 levels); Python's parser stops at 200 nested brackets
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
-_SURROGATE = "this text holds a lone surrogate (an unpaired \\ud800-\\udfff escape), which is not a character; remove it"
+_SURROGATE = (
+    "this text holds a lone surrogate (an unpaired \\ud800-\\udfff escape), which is not a character; remove it"
+)
 _NOT_FINITE = "{value} is not allowed in a spec: JSON payloads cannot carry it, and generated code cannot spell it"
 
 
@@ -779,9 +920,13 @@ def _unwritable(value: Any, at: tuple[str | int, ...]) -> list[Problem]:
     if isinstance(value, str):
         return [Problem(at, _SURROGATE)] if _SURROGATES.search(value) else []
     if isinstance(value, float) and not math.isfinite(value):
-        return [Problem(at, _NOT_FINITE.format(value=".nan" if math.isnan(value) else ".inf" if value > 0 else "-.inf"))]
+        return [
+            Problem(at, _NOT_FINITE.format(value=".nan" if math.isnan(value) else ".inf" if value > 0 else "-.inf"))
+        ]
     if isinstance(value, dict):
-        found = [Problem(at + (key,), _SURROGATE, key=True) for key in value if isinstance(key, str) and _unwritable(key, ())]
+        found = [
+            Problem(at + (key,), _SURROGATE, key=True) for key in value if isinstance(key, str) and _unwritable(key, ())
+        ]
         return found + [p for key, item in value.items() for p in _unwritable(item, at + (key,))]
     if isinstance(value, list):
         return [p for i, item in enumerate(value) for p in _unwritable(item, at + (i,))]

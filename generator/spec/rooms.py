@@ -47,13 +47,17 @@ def parse_pattern(pattern: str) -> tuple[Shape, list[str]]:
         m = PARAM.match(part)
         if m:
             if i == 0:
-                raise PatternError(f"room pattern {pattern!r} starts with a parameter; start with literal text such as 'feature:{{{m.group(1)}}}', so rooms of different features can never share a name")
+                raise PatternError(
+                    f"room pattern {pattern!r} starts with a parameter; start with literal text such as 'feature:{{{m.group(1)}}}', so rooms of different features can never share a name"
+                )
             segments.append(None)
             params.append(m.group(1))
         elif part.count("{") != part.count("}"):
             raise PatternError(f"room pattern {pattern!r} has an unbalanced '{{' or '}}'")
         elif "{" in part or "}" in part:
-            raise PatternError(f"room pattern {pattern!r}: segment {part!r} mixes text and a parameter; a segment is literal text or exactly one {{param}} (separate them with ':')")
+            raise PatternError(
+                f"room pattern {pattern!r}: segment {part!r} mixes text and a parameter; a segment is literal text or exactly one {{param}} (separate them with ':')"
+            )
         elif part == "":
             raise PatternError(f"room pattern {pattern!r} has an empty segment; segments are separated by a single ':'")
         else:

@@ -35,7 +35,9 @@ def _check_one(item: LoadedSpec) -> list[Diagnostic]:
             room = spec.rooms.get(event.room)
             if room is None:
                 known = ", ".join(sorted(spec.rooms)) or "none defined"
-                problems.append(item.at(at + ("room",), f"event '{event.name}': unknown room '{event.room}' (rooms: {known})"))
+                problems.append(
+                    item.at(at + ("room",), f"event '{event.name}': unknown room '{event.room}' (rooms: {known})")
+                )
             else:
                 if room.app_owned and event.action in ("join", "leave"):
                     problems.append(
@@ -94,7 +96,12 @@ def _check_one(item: LoadedSpec) -> list[Diagnostic]:
         rooms = {(spec.events[i].room, spec.events[i].broadcast) for i in indexes}
         if len(rooms) > 1:
             i = indexes[1]
-            problems.append(item.at(("events", i, "listener"), f"listener '{name}' groups events of different rooms; one component listens to one room"))
+            problems.append(
+                item.at(
+                    ("events", i, "listener"),
+                    f"listener '{name}' groups events of different rooms; one component listens to one room",
+                )
+            )
     return problems
 
 

@@ -158,7 +158,9 @@ def _parse(text: str) -> TypeRef:
                 take("[")
                 key = take()
                 if key != "str":
-                    raise TypeSyntaxError(f"invalid type '{text}': dict keys must be str (JSON objects have string keys)")
+                    raise TypeSyntaxError(
+                        f"invalid type '{text}': dict keys must be str (JSON objects have string keys)"
+                    )
                 take(",")
                 inner = union()
                 take("]")

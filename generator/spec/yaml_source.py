@@ -72,7 +72,11 @@ def load_yaml(text: str, path: str) -> tuple[Any, Positions, list[Diagnostic]]:
         return None, positions, [_syntax_error(exc, path)]
     except yaml.reader.ReaderError as exc:
         line, col = _line_col(text, exc.position)
-        return None, positions, [Diagnostic(path, line, col, f"character {_char(exc.character)} is not allowed in YAML; remove it")]
+        return (
+            None,
+            positions,
+            [Diagnostic(path, line, col, f"character {_char(exc.character)} is not allowed in YAML; remove it")],
+        )
     except yaml.YAMLError as exc:  # pragma: no cover - every PyYAML parse error is one of the above
         return None, positions, [Diagnostic(path, 1, 1, f"YAML error: {exc}")]
     if node is None:
@@ -82,14 +86,31 @@ def load_yaml(text: str, path: str) -> tuple[Any, Positions, list[Diagnostic]]:
         data = builder.build(node, (), frozenset())
     except _TooBig:
         if builder.aliased:
-            return None, positions, [Diagnostic(path, 1, 1, f"the spec expands to more than {_MAX_VALUES} values through YAML aliases; write it out")]
-        size = f"{len(text.encode('utf-8', 'surrogatepass')) / 1_000_000:.1f} MB"  # each value takes a few bytes: never tiny
-        return None, positions, [
-            Diagnostic(
-                path, 1, 1,
-                f"the spec holds more than {_MAX_VALUES} values ({size}); a spec describes one feature's events: split it into several specs",
+            return (
+                None,
+                positions,
+                [
+                    Diagnostic(
+                        path,
+                        1,
+                        1,
+                        f"the spec expands to more than {_MAX_VALUES} values through YAML aliases; write it out",
+                    )
+                ],
             )
-        ]
+        size = f"{len(text.encode('utf-8', 'surrogatepass')) / 1_000_000:.1f} MB"  # each value takes a few bytes: never tiny
+        return (
+            None,
+            positions,
+            [
+                Diagnostic(
+                    path,
+                    1,
+                    1,
+                    f"the spec holds more than {_MAX_VALUES} values ({size}); a spec describes one feature's events: split it into several specs",
+                )
+            ],
+        )
     return data, positions, problems
 
 
@@ -201,7 +222,9 @@ class _Builder:
         value = self.constructor.construct_object(node, deep=True)
         if plain and node.tag in (_TAG_INT, _TAG_FLOAT) and _YAML11_NUMBER.match(text):
             kind = "a base-60 number" if ":" in text else "an octal number"
-            self.problem(node, f"ambiguous value {text!r}: YAML 1.1 reads it as {kind} ({value}); quote it ('{text}') for text")
+            self.problem(
+                node, f"ambiguous value {text!r}: YAML 1.1 reads it as {kind} ({value}); quote it ('{text}') for text"
+            )
             return text
         return value
 

@@ -41,7 +41,12 @@ async def charge(user: dict[str, Any], payload: Any, sid: str) -> Any:
         await shared.hincrby("calls:runs", key, 1)
     await asyncio.sleep(payload.ms / 1000)
     # A fresh id per run: a caller that got another run's result would show it.
-    return {"run": uuid.uuid4().hex, "amount": payload.amount, "pid": os.getpid(), "fields": sorted(payload.model_dump())}
+    return {
+        "run": uuid.uuid4().hex,
+        "amount": payload.amount,
+        "pid": os.getpid(),
+        "fields": sorted(payload.model_dump()),
+    }
 
 
 async def runs(user: dict[str, Any], payload: Any, sid: str) -> Any:

@@ -44,7 +44,9 @@ def require_node() -> str:
 def _node() -> str:
     node = shutil.which("node")
     if node is None:
-        pytest.fail("node is not installed: the frontend tests compile with the real Svelte and TypeScript compilers (Node >= 20.19 and npm)")
+        pytest.fail(
+            "node is not installed: the frontend tests compile with the real Svelte and TypeScript compilers (Node >= 20.19 and npm)"
+        )
     version = subprocess.run([node, "--version"], capture_output=True, text=True, check=False).stdout.strip()
     major, minor = (int(part) for part in version.lstrip("v").split(".")[:2])
     if (major, minor) < MIN_NODE:
@@ -57,11 +59,15 @@ def _node() -> str:
 def require_chromium() -> str:
     needs("browser", "Chromium")
     if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium (scripts/test.sh does), or set CHROMIUM")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: apt-get install chromium (scripts/test.sh does), or set CHROMIUM"
+        )
     return CHROMIUM
 
 
-def node_run(script: str, *args: str, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def node_run(
+    script: str, *args: str, stdin: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     node = require_node()
     return subprocess.run(
         [node, str(NODE_DIR / script), *args],
@@ -76,7 +82,11 @@ def node_run(script: str, *args: str, stdin: str | None = None, timeout: float =
 
 def copy_example(dest: Path) -> Path:
     """A private copy of examples/openwebui-mini (sources only) to generate into."""
-    shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns("node_modules", ".svelte-kit", "__pycache__", ".ruff_cache", "dist"))
+    shutil.copytree(
+        EXAMPLE,
+        dest,
+        ignore=shutil.ignore_patterns("node_modules", ".svelte-kit", "__pycache__", ".ruff_cache", "dist"),
+    )
     return dest
 
 
@@ -105,10 +115,23 @@ def tool(name: str) -> list[str]:
 
 
 def vite_build(
-    root: Path, out: Path, alias: dict[str, Path], *, ssr: str | None = None, page: str = "index.html", svelte: str = "5"
+    root: Path,
+    out: Path,
+    alias: dict[str, Path],
+    *,
+    ssr: str | None = None,
+    page: str = "index.html",
+    svelte: str = "5",
 ) -> list[str]:
     """Bundle with Vite (Svelte 5 through the official plugin, or Svelte 4); returns the warnings, compiler ones included."""
-    options = {"root": str(root), "outDir": str(out), "alias": {k: str(v) for k, v in alias.items()}, "ssr": ssr, "input": page, "svelte": svelte}
+    options = {
+        "root": str(root),
+        "outDir": str(out),
+        "alias": {k: str(v) for k, v in alias.items()},
+        "ssr": ssr,
+        "input": page,
+        "svelte": svelte,
+    }
     proc = node_run("build.mjs", json.dumps(options))
     assert proc.returncode == 0, f"vite build failed:\n{proc.stderr[-4000:]}"
     return json.loads(proc.stdout)["warnings"]
@@ -140,7 +163,18 @@ def uvicorn_server(app_dir: Path, app: str, env: dict[str, str]) -> Iterator[str
     log = app_dir / f"uvicorn-{port}.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                app,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
             cwd=app_dir,
             env={**os.environ, **env, "PYTHONPATH": str(app_dir)},
             stdout=out,

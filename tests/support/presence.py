@@ -96,7 +96,9 @@ class Tab:
 
     async def connect(self, url: str, token: str) -> None:
         self.client.on(EVENT, self._diff)
-        await self.client.connect(url, socketio_path=SOCKET_PATH, transports=["websocket"], auth={"token": token}, wait_timeout=ACK_TIMEOUT)
+        await self.client.connect(
+            url, socketio_path=SOCKET_PATH, transports=["websocket"], auth={"token": token}, wait_timeout=ACK_TIMEOUT
+        )
         self.alive = True
 
     def _diff(self, diff: dict[str, Any]) -> None:
@@ -142,7 +144,9 @@ def mismatches(tabs: list[Tab], boards: list[str]) -> list[str]:
             if tab.alive and view is not None and view.members != expected:
                 extra = sorted(set(view.members) - set(expected))
                 missing = sorted(set(expected) - set(view.members))
-                found.append(f"tab {i} ({tab.user}, server {tab.server}) on {board}: ghosts {extra}, missing {missing}, counts differ: {view.members != expected}")
+                found.append(
+                    f"tab {i} ({tab.user}, server {tab.server}) on {board}: ghosts {extra}, missing {missing}, counts differ: {view.members != expected}"
+                )
     return found
 
 
@@ -178,7 +182,12 @@ class NodeTab:
 
     async def start(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
-            "node", str(self.script), json.dumps(self.config), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            "node",
+            str(self.script),
+            json.dumps(self.config),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
         for _ in self.config["boards"]:
             assert "joined" in await self._line(), "the Node client should join"

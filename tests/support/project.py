@@ -29,7 +29,7 @@ STUB = "backend/open_webui/handlers/ping.py"
 # -- OPEN_WEBUI_APP ---------------------------------------------------------------------------
 
 
-SOCKET_MAIN = '''\
+SOCKET_MAIN = """\
 import logging
 
 import socketio
@@ -84,10 +84,10 @@ sio.on("legacy:call", legacy_handler)
 
 async def notify_models():
     await sio.emit(event="models:changed", data={})
-'''
+"""
 
 
-ROUTER_FEATURES = '''\
+ROUTER_FEATURES = """\
 from fastapi import APIRouter
 
 from open_webui.models.features import Features
@@ -106,10 +106,10 @@ async def update_feature(feature_id: str, form_data: dict, user=None):
 async def delete_feature(feature_id: str, user=None):
     await socket_server.emit("feature:deleted", {"feature_id": feature_id})
     return True
-'''
+"""
 
 
-ROUTER_CHATS = '''\
+ROUTER_CHATS = """\
 from open_webui.socket.main import sio
 
 
@@ -117,23 +117,23 @@ async def send_chat_event(chat_id: str, event: dict) -> None:
     await sio.emit("chat-events", {"chat_id": chat_id, **event}, room=f"chat:{chat_id}")
     name = "dynamic"
     await sio.emit(name, {})  # not a literal: the catalog cannot know this event
-'''
+"""
 
 
-MODELS_FEATURES = '''\
+MODELS_FEATURES = """\
 class _Features:
     def update_feature(self, feature_id, form_data):
         return {"id": feature_id, **form_data}
 
 
 Features = _Features()
-'''
+"""
 
 
-ACCESS = '''\
+ACCESS = """\
 def can_read_feature(user, feature_id):
     return True
-'''
+"""
 
 
 CHAT_SVELTE = """\
@@ -191,7 +191,7 @@ OPEN_WEBUI_APP: dict[str, str] = {
 # -- TOKEN_APP ------------------------------------------------------------------------------
 
 
-TOKEN_SOCKET_MAIN = '''\
+TOKEN_SOCKET_MAIN = """\
 import socketio
 
 from open_webui.env import WEBSOCKET_MANAGER, WEBSOCKET_REDIS_URL
@@ -217,10 +217,10 @@ async def connect(sid, environ, auth):
 @sio.event
 async def disconnect(sid):
     SESSION_POOL.pop(sid, None)
-'''
+"""
 
 
-TOKEN_ROUTER = '''\
+TOKEN_ROUTER = """\
 from open_webui.models.features import Features
 
 router = None
@@ -229,10 +229,10 @@ router = None
 async def update_feature(feature_id: str, form_data: dict, user=None):
     feature = Features.update_feature(feature_id, form_data)
     return feature
-'''
+"""
 
 
-TOKEN_FEATURES_MODEL = '''\
+TOKEN_FEATURES_MODEL = """\
 class _Feature:
     def __init__(self, feature_id: str, data: dict) -> None:
         self.feature_id = feature_id
@@ -246,19 +246,19 @@ class Features:
     @staticmethod
     def update_feature(feature_id: str, data: dict) -> _Feature:
         return _Feature(feature_id, data)
-'''
+"""
 
 
-TOKEN_ACCESS = '''\
+TOKEN_ACCESS = """\
 def can_read_feature(user: dict, feature_id: str) -> bool:
     return bool(user.get("id"))
-'''
+"""
 
 
-TOKEN_ENV = '''\
+TOKEN_ENV = """\
 WEBSOCKET_MANAGER = ""
 WEBSOCKET_REDIS_URL = "redis://localhost:6379/0"
-'''
+"""
 
 
 PACKAGE_JSON = """\

@@ -60,7 +60,18 @@ VALID_PAYLOADS: dict[str, dict[str, Any]] = {
     "mailbox:watch": {"user_id": "alice"},
     "lobby:join": {"lobby_id": "l1"},
 }
-ERROR_CODES = frozenset({"unauthenticated", "invalid_payload", "forbidden", "internal", "timeout", "limit_exceeded", "payload_too_large", "rate_limited"})
+ERROR_CODES = frozenset(
+    {
+        "unauthenticated",
+        "invalid_payload",
+        "forbidden",
+        "internal",
+        "timeout",
+        "limit_exceeded",
+        "payload_too_large",
+        "rate_limited",
+    }
+)
 
 # The root logger prints every record with its level, so a test can find ERROR lines;
 # uvicorn's own loggers propagate to it instead of using their own handlers.
@@ -263,7 +274,9 @@ class RedisProcess:
         needs("redis", "redis-server")
         binary = shutil.which("redis-server")
         if binary is None:
-            pytest.fail("redis-server is not installed: run scripts/test.sh (it apt-installs it) or apt-get install redis-server")
+            pytest.fail(
+                "redis-server is not installed: run scripts/test.sh (it apt-installs it) or apt-get install redis-server"
+            )
         # redis-server cannot take a pre-bound socket: pick a free port, and try again if another process won the race.
         for _ in range(5):
             self.port = free_port()
@@ -387,7 +400,9 @@ def assert_ack_shape(reply: Any) -> None:
         assert isinstance(error, dict) and error.get("code") in ERROR_CODES, f"bad error ack: {reply!r}"
         assert isinstance(error.get("message"), str) and error["message"], f"error ack without a message: {reply!r}"
         if error["code"] == "invalid_payload":
-            assert isinstance(error.get("details"), list) and error["details"], f"invalid_payload without details: {reply!r}"
+            assert isinstance(error.get("details"), list) and error["details"], (
+                f"invalid_payload without details: {reply!r}"
+            )
 
 
 async def connect(url: str, token: str | None, *listen: str, name: str = "client") -> Peer:

@@ -101,6 +101,7 @@ class NodeClients:
 
     async def expect(self, key: str, timeout: float = 60.0) -> dict[str, Any]:
         """The next line holding `key` (other lines are progress notes)."""
+
         async def find() -> dict[str, Any]:
             while True:
                 line = await self.lines.get()
@@ -183,7 +184,9 @@ def check_deliveries(report: dict[str, Any], sent: dict[str, list[int]], tops: d
         if sub["start"] != 0:
             problems.append(f"client {sub['client']} room {room_key}: first position {sub['start']}, expected 0")
         if sorted(set(ns)) != sorted(set(sent.get(room_key, []))):
-            problems.append(f"client {sub['client']} room {room_key}: numbers differ from those sent ({len(set(ns))} vs {len(set(sent.get(room_key, [])))})")
+            problems.append(
+                f"client {sub['client']} room {room_key}: numbers differ from those sent ({len(set(ns))} vs {len(set(sent.get(room_key, [])))})"
+            )
         if missing:
             problems.append(f"client {sub['client']} room {room_key}: {len(missing)} lost, e.g. {sorted(missing)[:5]}")
     figures = {"deliveries": deliveries, "lost": lost, "duplicated": duplicated, "out_of_order": disordered}

@@ -52,9 +52,11 @@ class Terminal:
                 self._pos = at + len(text)
                 return before
             if time.monotonic() > deadline:
-                raise AssertionError(f"never saw {text!r} (timeout); the terminal showed:\n{self.seen[self._pos:]}")
+                raise AssertionError(f"never saw {text!r} (timeout); the terminal showed:\n{self.seen[self._pos :]}")
             if not self._read(0.2) and self.seen.find(text, self._pos) < 0:
-                raise AssertionError(f"never saw {text!r} (the command ended); the terminal showed:\n{self.seen[self._pos:]}")
+                raise AssertionError(
+                    f"never saw {text!r} (the command ended); the terminal showed:\n{self.seen[self._pos :]}"
+                )
 
     def answer(self, prompt: str, line: str) -> None:
         """Wait for a question, then type an answer and Enter."""
@@ -81,7 +83,7 @@ class Terminal:
         while self._read(0.2):
             if time.monotonic() > deadline:
                 os.kill(self.pid, 9)
-                raise AssertionError(f"the command did not finish; the terminal showed:\n{self.seen[self._pos:]}")
+                raise AssertionError(f"the command did not finish; the terminal showed:\n{self.seen[self._pos :]}")
         _, status = os.waitpid(self.pid, 0)
         os.close(self.fd)
         return os.waitstatus_to_exitcode(status)

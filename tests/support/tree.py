@@ -83,13 +83,17 @@ def tree_diff(expected: Tree, actual: Tree) -> str:
                 )
             )
         else:
-            out.append(f"{rel}: expected {a if isinstance(a, str) else 'a file'}, got {b if isinstance(b, str) else 'a file'}")
+            out.append(
+                f"{rel}: expected {a if isinstance(a, str) else 'a file'}, got {b if isinstance(b, str) else 'a file'}"
+            )
     return "".join(line if line.endswith("\n") else line + "\n" for line in out)
 
 
 def leftovers(root: Path) -> list[str]:
     """Temp or backup files a write left behind."""
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if any(mark in p.name for mark in LEFTOVER_MARKS))
+    return sorted(
+        p.relative_to(root).as_posix() for p in root.rglob("*") if any(mark in p.name for mark in LEFTOVER_MARKS)
+    )
 
 
 def copy_project(src: Path, dest: Path) -> Path:

@@ -133,12 +133,20 @@ def events_view(specs: list[LoadedSpec]) -> EventsView:
             event_room = spec.rooms.get(event.room) if event.room else None
             sequenced = event_room is not None and event_room.sequenced
             view.constants.append((names.constant(event), js_str(event.name)))
-            view.payloads.append(_sequenced_payload(_payload(event, item.path), event) if sequenced else _payload(event, item.path))
+            view.payloads.append(
+                _sequenced_payload(_payload(event, item.path), event) if sequenced else _payload(event, item.path)
+            )
             deprecated = _deprecation(event)
             if event.direction == "client_to_server":
                 ack = _sequenced_ack(_ack(event)) if sequenced and event.action == "join" else _ack(event)
-                view.acks.append(_presence_ack(ack) if event_room is not None and event_room.presence and event.action == "join" else ack)
-                signature = f"(payload: {names.payload_type(event)}, ack: (response: {names.ack_type(event)}) => void) => void"
+                view.acks.append(
+                    _presence_ack(ack)
+                    if event_room is not None and event_room.presence and event.action == "join"
+                    else ack
+                )
+                signature = (
+                    f"(payload: {names.payload_type(event)}, ack: (response: {names.ack_type(event)}) => void) => void"
+                )
                 view.client_to_server.append(EntryView(js_str(event.name), signature))
                 view.client_to_server.extend(EntryView(js_str(a), signature, deprecated(a)) for a in event.renamed_from)
                 view.calls.append(
@@ -170,8 +178,14 @@ def events_view(specs: list[LoadedSpec]) -> EventsView:
                     types += [(old + "Ok", names.ok_type(event)), (old + "Ack", names.ack_type(event))]
                 if event.action == "relay":
                     types.append((old + "Message", names.message_type(event)))
-                func = (names.emit_function(alias), names.emit_function(event.name)) if event.direction == "client_to_server" else None
-                view.aliases.append(AliasView(deprecated(alias), (event_snake(alias).upper(), js_str(alias)), types, func))
+                func = (
+                    (names.emit_function(alias), names.emit_function(event.name))
+                    if event.direction == "client_to_server"
+                    else None
+                )
+                view.aliases.append(
+                    AliasView(deprecated(alias), (event_snake(alias).upper(), js_str(alias)), types, func)
+                )
     return view
 
 
@@ -190,7 +204,8 @@ def _room(spec: Spec, key: str, pattern: str) -> RoomView:
     local = _ts_param_names(params)
     # The same escaping as the Python room functions (CONTRACT 6.1), inline: a param may have any name.
     parts = [
-        f'String({local[text]}).replace(/%/g, "%25").replace(/:/g, "%3A")' if param else js_str(text) for text, param in pattern_parts(pattern)
+        f'String({local[text]}).replace(/%/g, "%25").replace(/:/g, "%3A")' if param else js_str(text)
+        for text, param in pattern_parts(pattern)
     ]
     return RoomView(
         func=names.room_function(spec, key),
@@ -231,7 +246,14 @@ def _payload(event: EventSpec, path: str) -> InterfaceView:
     received = event.direction == "server_to_client"
     fields = _fields(event.payload, received=received)
     if event.idempotent:
-        fields.append(FieldView(IDEMPOTENCY_KEY, "string", optional=True, doc="Retries of one call carry the same key; the emit function adds one."))
+        fields.append(
+            FieldView(
+                IDEMPOTENCY_KEY,
+                "string",
+                optional=True,
+                doc="Retries of one call carry the same key; the emit function adds one.",
+            )
+        )
     return InterfaceView(names.payload_type(event), doc, fields)
 
 
@@ -249,8 +271,12 @@ _POSITION = "{ epoch: string; seq: number }"
 def _sequenced_payload(iface: InterfaceView, event: EventSpec) -> InterfaceView:
     if event.direction == "server_to_client":
         extra = [
-            FieldView("seq", "number", optional=False, doc="Position in the room: 1, 2, 3, ... without gaps within an epoch."),
-            FieldView("epoch", "string", optional=False, doc="Changes whenever the room's counter or history was lost."),
+            FieldView(
+                "seq", "number", optional=False, doc="Position in the room: 1, 2, 3, ... without gaps within an epoch."
+            ),
+            FieldView(
+                "epoch", "string", optional=False, doc="Changes whenever the room's counter or history was lost."
+            ),
         ]
     elif event.action == "join":
         extra = [FieldView("since", _POSITION, optional=True, doc="Recover every event after this position.")]
@@ -263,8 +289,18 @@ def _sequenced_ack(ack: AckView) -> AckView:
     fields = ack.ok.fields + [
         FieldView("position", _POSITION, optional=False, doc="The room's top once the socket is in the room."),
         # The name carries the `?`: the template writes acknowledgement fields by name.
-        FieldView("recovered?", "boolean", optional=False, doc="With `since`: true when `missed` holds every event after it; false: reload."),
-        FieldView("missed?", "Array<{ event: string; data: unknown }>", optional=False, doc="With `since` and `recovered: true`: every event after it, in order."),
+        FieldView(
+            "recovered?",
+            "boolean",
+            optional=False,
+            doc="With `since`: true when `missed` holds every event after it; false: reload.",
+        ),
+        FieldView(
+            "missed?",
+            "Array<{ event: string; data: unknown }>",
+            optional=False,
+            doc="With `since` and `recovered: true`: every event after it, in order.",
+        ),
     ]
     return AckView(ok=InterfaceView(ack.ok.name, ack.ok.doc, fields), name=ack.name, event=ack.event)
 
@@ -277,9 +313,21 @@ def _presence(view: EventsView, spec: Spec, key: str, room: RoomSpec, path: str)
     view.constants.append((event_snake(name).upper(), js_str(name)))
     fields = [FieldView(p, names.room_param_type(spec, key, p), optional=False, doc="") for p in room.params]
     fields += [
-        FieldView("joins", "PresenceMember[]", optional=False, doc="Users who arrived, or whose number of connections changed."),
-        FieldView("leaves", "PresenceMember[]", optional=False, doc="Users whose last socket left the room (connections 0)."),
-        FieldView("version", "number", optional=False, doc="Per room, increasing: apply a change to a member only when newer than the last one applied."),
+        FieldView(
+            "joins",
+            "PresenceMember[]",
+            optional=False,
+            doc="Users who arrived, or whose number of connections changed.",
+        ),
+        FieldView(
+            "leaves", "PresenceMember[]", optional=False, doc="Users whose last socket left the room (connections 0)."
+        ),
+        FieldView(
+            "version",
+            "number",
+            optional=False,
+            doc="Per room, increasing: apply a change to a member only when newer than the last one applied.",
+        ),
     ]
     doc = f"Payload of `{name}` (server to client, {path}): who joined or left room `{room.pattern}`."
     view.payloads.append(InterfaceView(payload, doc, fields))
@@ -288,8 +336,18 @@ def _presence(view: EventsView, spec: Spec, key: str, room: RoomSpec, path: str)
 
 def _presence_ack(ack: AckView) -> AckView:
     fields = ack.ok.fields + [
-        FieldView("members", "PresenceMember[]", optional=False, doc="Every user in the room, across server processes, one entry per user."),
-        FieldView("members_version", "number", optional=False, doc="The room's presence version the list is at; later changes carry higher ones."),
+        FieldView(
+            "members",
+            "PresenceMember[]",
+            optional=False,
+            doc="Every user in the room, across server processes, one entry per user.",
+        ),
+        FieldView(
+            "members_version",
+            "number",
+            optional=False,
+            doc="The room's presence version the list is at; later changes carry higher ones.",
+        ),
     ]
     return AckView(ok=InterfaceView(ack.ok.name, ack.ok.doc, fields), name=ack.name, event=ack.event)
 

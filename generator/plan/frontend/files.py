@@ -31,7 +31,11 @@ def frontend_files(specs: list[LoadedSpec], config: Config, sources: Sources) ->
     if config.types.endswith(".d.ts"):
         # events.ts holds runtime code (room helpers, constants), not only declarations.
         where = config.source or "eventgen.toml"
-        raise EventgenError(Diagnostic(where, 0, 0, f"types = {config.types!r} must be a TypeScript module, not a .d.ts declaration file"))
+        raise EventgenError(
+            Diagnostic(
+                where, 0, 0, f"types = {config.types!r} must be a TypeScript module, not a .d.ts declaration file"
+            )
+        )
     label = ", ".join(s.path for s in specs)
     files = [FileEdit(file=config.types, body=events_module(specs), kind="ts", source=label)]
     sequenced = [room.pattern for s in specs for room in s.spec.rooms.values() if room.sequenced]

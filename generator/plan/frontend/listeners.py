@@ -23,9 +23,25 @@ TEMPLATES: dict[Syntax, str] = {5: "svelte/listener_runes.svelte.j2", 4: "svelte
 # Names the templates declare in the component's top-level scope (both syntaxes). A prop may not take
 # one of them; type names are PascalCase and props camelCase, so those never meet.
 SCOPE_NAMES = frozenset(
-    {"socket", "createEventDispatcher", "onDestroy", "onMount", "retainMembership", "releaseMembership",
-     "current", "listen", "dispatch", "mounted", "active", "sync", "children", "onerror",
-     "SequencedRoom", "sequenced", "onResync"}
+    {
+        "socket",
+        "createEventDispatcher",
+        "onDestroy",
+        "onMount",
+        "retainMembership",
+        "releaseMembership",
+        "current",
+        "listen",
+        "dispatch",
+        "mounted",
+        "active",
+        "sync",
+        "children",
+        "onerror",
+        "SequencedRoom",
+        "sequenced",
+        "onResync",
+    }
 )
 # Keys of the state object beside the per-event payloads.
 _STATE_KEYS = frozenset({"joined", "error", "status"})
@@ -157,7 +173,9 @@ def store_import(config: Config, frontend_folder: str, kit: bool) -> str:
     if kit or not (spec == "$lib" or spec.startswith("$lib/")):
         return spec
     lib = posixpath.normpath(posixpath.join(frontend_folder or ".", "src", "lib"))
-    return _relative(posixpath.normpath(posixpath.join(lib, spec[len("$lib/"):])) if spec != "$lib" else lib, config.components)
+    return _relative(
+        posixpath.normpath(posixpath.join(lib, spec[len("$lib/") :])) if spec != "$lib" else lib, config.components
+    )
 
 
 def _relative(target: str, components: str) -> str:
@@ -165,7 +183,9 @@ def _relative(target: str, components: str) -> str:
     return rel if rel.startswith("../") else "./" + rel
 
 
-def listener_view(group: Group, config: Config, frontend_folder: str, problems: list[Diagnostic], kit: bool = True) -> ListenerView:
+def listener_view(
+    group: Group, config: Config, frontend_folder: str, problems: list[Diagnostic], kit: bool = True
+) -> ListenerView:
     item = group.item
     spec = item.spec
     events = [spec.events[i] for i in group.indexes]
@@ -211,7 +231,20 @@ def listener_view(group: Group, config: Config, frontend_folder: str, problems: 
     if room is not None and room_key is not None and join_i is not None:
         join_event = spec.events[join_i]
         leave_event = spec.events[leave_i] if leave_i is not None else None
-        view.props = _props(item, room_key, room, join_i, leave_i, problems, taken=SCOPE_NAMES | (PRESENCE_SCOPE if presence else set()) | {r.callback for r in received} | {names.room_function(spec, room_key)} | {names.emit_function(e.name) for e in (join_event, leave_event) if e}, component=group.name)
+        view.props = _props(
+            item,
+            room_key,
+            room,
+            join_i,
+            leave_i,
+            problems,
+            taken=SCOPE_NAMES
+            | (PRESENCE_SCOPE if presence else set())
+            | {r.callback for r in received}
+            | {names.room_function(spec, room_key)}
+            | {names.emit_function(e.name) for e in (join_event, leave_event) if e},
+            component=group.name,
+        )
         view.params = "{ " + ", ".join(f"{p.field}: {p.name}" for p in view.props) + " }"
         view.room_call = f"{names.room_function(spec, room_key)}({', '.join(f'params.{p}' for p in room_params)})"
         view.join = _request(join_event, room_params)
@@ -220,7 +253,9 @@ def listener_view(group: Group, config: Config, frontend_folder: str, problems: 
         type_imports |= {"AckError", view.join.ack} | ({view.leave.ack} if view.leave else set())
         # A sequenced room's runtime sends the join itself (with `since`): the listener calls only the leave.
         requests = {r.func for r in (view.join, view.leave) if r and not (room.sequenced and r is view.join)}
-        view.value_imports = sorted({names.room_function(spec, room_key), "retainMembership", "releaseMembership", *requests})
+        view.value_imports = sorted(
+            {names.room_function(spec, room_key), "retainMembership", "releaseMembership", *requests}
+        )
         if room.sequenced:
             view.sequenced = True
             type_imports.discard(view.join.ack)  # the runtime reads the join's acknowledgement
@@ -230,7 +265,9 @@ def listener_view(group: Group, config: Config, frontend_folder: str, problems: 
             name = presence_event(spec.name, room_key)
             view.presence, view.presence_type = js_str(name), pascal(name) + "Payload"
             view.presence_foreign = " || ".join(f"String(payload.{p}) !== String(params.{p})" for p in room_params)
-            view.presence_import = js_str(events_import(config, frontend_folder, kit).rpartition("/")[0] + "/" + PRESENCE_TS)
+            view.presence_import = js_str(
+                events_import(config, frontend_folder, kit).rpartition("/")[0] + "/" + PRESENCE_TS
+            )
             type_imports |= {"PresenceMember", view.presence_type}
     view.type_imports = sorted(type_imports)
     return view
@@ -256,7 +293,14 @@ def _request(event: EventSpec, room_params: list[str]) -> Request:
     )
 
 
-def _keys(events: list[EventSpec], joins: bool, item: LoadedSpec, group: Group, problems: list[Diagnostic], presence: bool = False) -> list[str]:
+def _keys(
+    events: list[EventSpec],
+    joins: bool,
+    item: LoadedSpec,
+    group: Group,
+    problems: list[Diagnostic],
+    presence: bool = False,
+) -> list[str]:
     """`feature:updated` -> `updated`; the whole name when the short one is taken or not a name."""
     reserved = (_STATE_KEYS | ({"members"} if presence else set())) if joins else frozenset()
     keys = [camel(re.split(r"[:.]", e.name)[-1]) for e in events]
@@ -265,7 +309,12 @@ def _keys(events: list[EventSpec], joins: bool, item: LoadedSpec, group: Group, 
         keys = [camel(e.name) if k in clash else k for e, k in zip(events, keys)]
     for e, k, i in zip(events, keys, group.indexes):
         if keys.count(k) > 1 or k in reserved:
-            problems.append(item.at(("events", i, "name"), f"listener '{group.name}': event '{e.name}' has no name of its own in the component ('{k}' is taken); rename it"))
+            problems.append(
+                item.at(
+                    ("events", i, "name"),
+                    f"listener '{group.name}': event '{e.name}' has no name of its own in the component ('{k}' is taken); rename it",
+                )
+            )
     return keys
 
 
@@ -292,7 +341,12 @@ def _props(
             if name in fields:
                 known, _ = fields[name]
                 if names.field_type(known) != names.field_type(f):
-                    problems.append(item.at(at, f"listener '{component}': field '{name}' is {names.field_type(known)} in the join event but {names.field_type(f)} here; one prop fills both"))
+                    problems.append(
+                        item.at(
+                            at,
+                            f"listener '{component}': field '{name}' is {names.field_type(known)} in the join event but {names.field_type(f)} here; one prop fills both",
+                        )
+                    )
             elif name in params or f.is_required:
                 fields[name] = (f, at)
     ordered = [p for p in params if p in fields] + [n for n in fields if n not in params]
@@ -310,7 +364,12 @@ def _props(
             clash = f"is also the prop of field '{seen[prop]}'"
         if clash:
             loc = ("rooms", room_key, "pattern") if name in params else at
-            problems.append(item.at(loc, f"listener '{component}': field '{name}' becomes the prop '{prop}', which {clash}; rename the field"))
+            problems.append(
+                item.at(
+                    loc,
+                    f"listener '{component}': field '{name}' becomes the prop '{prop}', which {clash}; rename the field",
+                )
+            )
             continue
         seen[prop] = name
         doc = f"`{name}` of room `{room.pattern}`." if name in params else f"`{name}` sent with the join."

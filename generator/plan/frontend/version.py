@@ -86,7 +86,7 @@ def svelte_syntax(config: Config, sources: Sources) -> Syntax:
     root = frontend_root(config, sources)
     if root.package_json is None:
         return 5  # nothing to read: the current major
-    src = sources.require(root.package_json, "read for svelte = \"auto\"")
+    src = sources.require(root.package_json, 'read for svelte = "auto"')
     return syntax_from_package_json(src.text, root.package_json)
 
 
