@@ -298,85 +298,71 @@ def _build(root: Path, table: dict[str, Any], text: str, name: str, prefix: tupl
     problems: list[Diagnostic] = []
     values: dict[str, Any] = {}
     for key, value in table.items():
-        line, col = _key_position(text, prefix + (key,))
-
-        def bad(message: str, line: int = line, col: int = col) -> None:
-            problems.append(Diagnostic(name, line, col, message))
-
         if key not in known:
             suggestion = _closest(key, known)
             hint = f" (did you mean '{suggestion}'?)" if suggestion else f"; known keys: {', '.join(sorted(known))}"
-            bad(f"unknown configuration key '{key}'{hint}")
-            continue
-        if key == "svelte" and not isinstance(value, bool) and value in (4, 5):
-            value = str(value)
-        if key == "svelte" and value not in ("auto", "4", "5"):
-            bad(
-                f"'svelte' must be 4, 5 or \"auto\", not {value!r}"
-                if isinstance(value, str)
-                else f"'svelte' must be 4, 5 or \"auto\", not {_kind(value)}"
-            )
-            continue
-        if key in _NUMBERS:
-            problem = _number_problem(key, value)
-            if problem:
-                bad(problem)
-                continue
-            values[key] = float(value) if key.endswith("_s") else value
-            continue
-        if not isinstance(value, str):
-            bad(f"'{key}' must be a string in quotes, not {_kind(value)}")
-            continue
-        if key == "telemetry" and value not in ("", "opentelemetry"):
-            bad(f'\'telemetry\' must be "opentelemetry" or "" (off), not {value!r}')
-            continue
-        if key == "session_value" and value not in ("dict", "id"):
-            bad(
-                f'\'session_value\' must be "dict" (the pool maps a sid to a user dict) or "id" (to the user\'s id), not {value!r}'
-            )
-            continue
-        if key in _PATH_KEYS:
-            value = value.rstrip("/")
-            if any(unsafe(ch) for ch in value):
-                # A newline or NUL in a path would split or cut every message and marker naming it.
-                bad(f"'{key}' = {value!r} holds a control character; write a plain relative path")
-                continue
-            if not inside_root(root, value):
-                bad(f"'{key}' = {value!r} must be a relative path inside the project")
-                continue
-            if key in _SUFFIXES and not value.endswith(_SUFFIXES[key]):
-                bad(f"'{key}' = {value!r} must name a {_SUFFIXES[key]} file")
-                continue
-        if (
-            key in ("server_name", "session_pool")
-            and value != "auto"
-            and (not value.isidentifier() or keyword.iskeyword(value))
-        ):
-            bad(f"'{key}' must be a Python identifier, not {value!r}")
-            continue
-        if (
-            key in ("socket_import", "models_import")
-            and value
-            and not re.match(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$", value)
-        ):
-            bad(f"'{key}' must be a dotted module name such as open_webui.socket.main, not {value!r}")
-            continue
-        if (
-            key == "redis_url"
-            and value
-            and not re.match(r"^(redis|rediss|unix|valkey|valkeys|redis\+sentinel|valkey\+sentinel)://", value)
-        ):
-            bad(
-                f"'redis_url' must be a Redis URL (redis://host:port/db, rediss://, unix://, redis+sentinel://), not {value!r}"
-            )
-            continue
-        if key == "store_import" and not value.strip():
-            bad("'store_import' must name the module that exports the socket store, e.g. \"$lib/stores\"")
+            problem: str | None = f"unknown configuration key '{key}'{hint}"
+        else:
+            value, problem = _checked(root, key, value)
+        if problem is not None:
+            line, col = _key_position(text, prefix + (key,))
+            problems.append(Diagnostic(name, line, col, problem))
             continue
         values[key] = value
     if problems:
         raise EventgenError(problems)
     return Config(root=root, source=name, **values)
+
+
+def _checked(root: Path, key: str, value: Any) -> tuple[Any, str | None]:
+    """A known key's value as Config holds it, or why it is wrong."""
+    if key == "svelte":
+        if not isinstance(value, bool) and value in (4, 5):
+            value = str(value)
+        if value in ("auto", "4", "5"):
+            return value, None
+        shown = repr(value) if isinstance(value, str) else _kind(value)
+        return value, f"'svelte' must be 4, 5 or \"auto\", not {shown}"
+    if key in _NUMBERS:
+        problem = _number_problem(key, value)
+        return (float(value) if key.endswith("_s") and problem is None else value), problem
+    if not isinstance(value, str):
+        return value, f"'{key}' must be a string in quotes, not {_kind(value)}"
+    if key in _PATH_KEYS:
+        value = value.rstrip("/")
+    return value, _string_problem(root, key, value)
+
+
+def _string_problem(root: Path, key: str, value: str) -> str | None:
+    if key == "telemetry" and value not in ("", "opentelemetry"):
+        return f'\'telemetry\' must be "opentelemetry" or "" (off), not {value!r}'
+    if key == "session_value" and value not in ("dict", "id"):
+        return f'\'session_value\' must be "dict" (the pool maps a sid to a user dict) or "id" (to the user\'s id), not {value!r}'
+    if key in _PATH_KEYS:
+        if any(unsafe(ch) for ch in value):
+            # A newline or NUL in a path would split or cut every message and marker naming it.
+            return f"'{key}' = {value!r} holds a control character; write a plain relative path"
+        if not inside_root(root, value):
+            return f"'{key}' = {value!r} must be a relative path inside the project"
+        if key in _SUFFIXES and not value.endswith(_SUFFIXES[key]):
+            return f"'{key}' = {value!r} must name a {_SUFFIXES[key]} file"
+    if (
+        key in ("server_name", "session_pool")
+        and value != "auto"
+        and (not value.isidentifier() or keyword.iskeyword(value))
+    ):
+        return f"'{key}' must be a Python identifier, not {value!r}"
+    if key in ("socket_import", "models_import") and value and not re.match(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$", value):
+        return f"'{key}' must be a dotted module name such as open_webui.socket.main, not {value!r}"
+    if (
+        key == "redis_url"
+        and value
+        and not re.match(r"^(redis|rediss|unix|valkey|valkeys|redis\+sentinel|valkey\+sentinel)://", value)
+    ):
+        return f"'redis_url' must be a Redis URL (redis://host:port/db, rediss://, unix://, redis+sentinel://), not {value!r}"
+    if key == "store_import" and not value.strip():
+        return "'store_import' must name the module that exports the socket store, e.g. \"$lib/stores\""
+    return None
 
 
 def _inside(rel: str) -> bool:

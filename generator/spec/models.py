@@ -695,91 +695,84 @@ class EventSpec(_Strict):
 
     @model_validator(mode="after")
     def _direction_rules(self) -> EventSpec:
+        problems = self._client_rules() if self.direction == "client_to_server" else self._server_rules()
+        if self.name in self.renamed_from:
+            at = ("renamed_from", self.renamed_from.index(self.name))
+            problems.append(Problem(at, f"'{self.name}' is the event's current name, not an old one"))
+        if self.sunset is not None and not self.renamed_from:
+            problems.append(
+                Problem(("sunset",), "'sunset' dates the old names in 'renamed_from'; there are none", key=True)
+            )
+        raise_any(problems)
+        return self
+
+    def _client_rules(self) -> list[Problem]:
         problems: list[Problem] = []
 
         def only(key: str, message: str) -> None:
             problems.append(Problem((key,), message, key=True))
 
-        if self.direction == "client_to_server":
-            if self.action is None:
-                problems.append(
-                    Problem((), "a client_to_server event needs an 'action' (join, leave, relay or handle)")
-                )
-            elif self.action in ("join", "leave", "relay") and self.room is None:
-                problems.append(Problem(("action",), f"action '{self.action}' needs a 'room'"))
-            elif self.action == "handle" and self.handler is None:
-                problems.append(Problem(("action",), "action 'handle' needs a 'handler' (pkg.module:func)"))
-            if self.action != "handle" and self.handler is not None:
-                only("handler", "'handler' is only for action 'handle'")
-            if self.broadcast:
-                only("broadcast", "'broadcast' is only for server_to_client events")
-            if self.timeout_s is not None and self.action in ("leave", "relay"):
-                only(
-                    "timeout_s",
-                    f"'timeout_s' bounds an access check or a handler; action '{self.action}' calls neither",
-                )
-            if self.emit is not None:
-                only("emit", "'emit' is only for server_to_client events")
-            if self.listener is not None and self.action != "relay":
-                only("listener", "'listener' is for events clients receive: server_to_client or relay")
-            if self.action == "relay" and "user" in self.payload:
-                problems.append(
-                    Problem(
-                        ("payload", "user"),
-                        "a relay payload may not have a field 'user': the server adds the sender there",
-                        key=True,
-                    )
-                )
-            if self.idempotent and self.action != "handle":
-                only(
-                    "idempotent",
-                    "'idempotent' is for action 'handle': joins, leaves and relays are safe to repeat or not worth remembering",
-                )
-            if self.rate_limit is not None and self.action == "leave":
-                only(
-                    "rate_limit",
-                    "'rate_limit' counts calls per user; a 'leave' needs no session, so there is no user to count against",
-                )
-            if self.idempotent and IDEMPOTENCY_KEY in self.payload:
-                problems.append(
-                    Problem(
-                        ("payload", IDEMPOTENCY_KEY),
-                        f"payload field '{IDEMPOTENCY_KEY}' is the key an idempotent event's retries carry; choose another name",
-                        key=True,
-                    )
-                )
-        else:
-            if self.action is not None:
-                only("action", "'action' is only for client_to_server events")
-            if self.handler is not None:
-                only("handler", "'handler' is only for client_to_server events with action 'handle'")
-            if self.timeout_s is not None:
-                only("timeout_s", "'timeout_s' is only for client_to_server events")
-            if self.broadcast and self.room is not None:
-                only("broadcast", "use either 'room' or 'broadcast: true', not both")
-            if not self.broadcast and self.room is None:
-                problems.append(Problem((), "a server_to_client event needs a 'room' or 'broadcast: true'"))
-            if self.timeout_ms is not None:
-                only(
-                    "timeout_ms", "'timeout_ms' is for client_to_server events: clients wait for their acknowledgement"
-                )
-            if self.idempotent:
-                only("idempotent", "'idempotent' is for client_to_server events with action 'handle'")
-            if self.rate_limit is not None:
-                only("rate_limit", "'rate_limit' is for client_to_server events: the server limits what clients send")
-            if self.max_bytes is not None:
-                only("max_bytes", "'max_bytes' is for client_to_server events: the server caps what clients send")
-        if self.name in self.renamed_from:
-            problems.append(
-                Problem(
-                    ("renamed_from", self.renamed_from.index(self.name)),
-                    f"'{self.name}' is the event's current name, not an old one",
-                )
+        if self.action is None:
+            problems.append(Problem((), "a client_to_server event needs an 'action' (join, leave, relay or handle)"))
+        elif self.action in ("join", "leave", "relay") and self.room is None:
+            problems.append(Problem(("action",), f"action '{self.action}' needs a 'room'"))
+        elif self.action == "handle" and self.handler is None:
+            problems.append(Problem(("action",), "action 'handle' needs a 'handler' (pkg.module:func)"))
+        if self.action != "handle" and self.handler is not None:
+            only("handler", "'handler' is only for action 'handle'")
+        if self.broadcast:
+            only("broadcast", "'broadcast' is only for server_to_client events")
+        if self.timeout_s is not None and self.action in ("leave", "relay"):
+            only("timeout_s", f"'timeout_s' bounds an access check or a handler; action '{self.action}' calls neither")
+        if self.emit is not None:
+            only("emit", "'emit' is only for server_to_client events")
+        if self.listener is not None and self.action != "relay":
+            only("listener", "'listener' is for events clients receive: server_to_client or relay")
+        if self.action == "relay" and "user" in self.payload:
+            message = "a relay payload may not have a field 'user': the server adds the sender there"
+            problems.append(Problem(("payload", "user"), message, key=True))
+        if self.idempotent and self.action != "handle":
+            only(
+                "idempotent",
+                "'idempotent' is for action 'handle': joins, leaves and relays are safe to repeat or not worth remembering",
             )
-        if self.sunset is not None and not self.renamed_from:
-            only("sunset", "'sunset' dates the old names in 'renamed_from'; there are none")
-        raise_any(problems)
-        return self
+        if self.rate_limit is not None and self.action == "leave":
+            only(
+                "rate_limit",
+                "'rate_limit' counts calls per user; a 'leave' needs no session, so there is no user to count against",
+            )
+        if self.idempotent and IDEMPOTENCY_KEY in self.payload:
+            message = (
+                f"payload field '{IDEMPOTENCY_KEY}' is the key an idempotent event's retries carry; choose another name"
+            )
+            problems.append(Problem(("payload", IDEMPOTENCY_KEY), message, key=True))
+        return problems
+
+    def _server_rules(self) -> list[Problem]:
+        problems: list[Problem] = []
+
+        def only(key: str, message: str) -> None:
+            problems.append(Problem((key,), message, key=True))
+
+        if self.action is not None:
+            only("action", "'action' is only for client_to_server events")
+        if self.handler is not None:
+            only("handler", "'handler' is only for client_to_server events with action 'handle'")
+        if self.timeout_s is not None:
+            only("timeout_s", "'timeout_s' is only for client_to_server events")
+        if self.broadcast and self.room is not None:
+            only("broadcast", "use either 'room' or 'broadcast: true', not both")
+        if not self.broadcast and self.room is None:
+            problems.append(Problem((), "a server_to_client event needs a 'room' or 'broadcast: true'"))
+        if self.timeout_ms is not None:
+            only("timeout_ms", "'timeout_ms' is for client_to_server events: clients wait for their acknowledgement")
+        if self.idempotent:
+            only("idempotent", "'idempotent' is for client_to_server events with action 'handle'")
+        if self.rate_limit is not None:
+            only("rate_limit", "'rate_limit' is for client_to_server events: the server limits what clients send")
+        if self.max_bytes is not None:
+            only("max_bytes", "'max_bytes' is for client_to_server events: the server caps what clients send")
+        return problems
 
     @property
     def snake(self) -> str:

@@ -30,78 +30,64 @@ def _check_one(item: LoadedSpec) -> list[Diagnostic]:
         if event.action == "join" and event.room:
             joins.setdefault(event.room, i)
     for i, event in enumerate(spec.events):
+        problems += _event_room(item, i)
         at = ("events", i)
-        if event.room is not None:
-            room = spec.rooms.get(event.room)
-            if room is None:
-                known = ", ".join(sorted(spec.rooms)) or "none defined"
-                problems.append(
-                    item.at(at + ("room",), f"event '{event.name}': unknown room '{event.room}' (rooms: {known})")
-                )
-            else:
-                if room.app_owned and event.action in ("join", "leave"):
-                    problems.append(
-                        item.at(
-                            at + ("action",),
-                            f"event '{event.name}': room '{event.room}' is owner: app, so the app decides who is in it; eventgen generates no {event.action} for it",
-                        )
-                    )
-                for param in room.params:
-                    field = event.payload.get(param)
-                    if field is None:
-                        problems.append(
-                            item.at(
-                                at + ("payload",) if event.payload else at + ("room",),
-                                f"event '{event.name}' uses room '{event.room}' ({room.pattern}) but its payload has no field '{param}'",
-                                key=True,
-                            )
-                        )
-                    elif field.type_ref.kind not in _ROOM_PARAM_KINDS or field.type_ref.nullable:
-                        problems.append(
-                            item.at(
-                                at + ("payload", param),
-                                f"event '{event.name}': room parameter '{param}' must be a required str or int field, not {field.type}",
-                            )
-                        )
         if event.listener and event.room and event.room in spec.rooms:
             room = spec.rooms[event.room]
             if not room.is_user_room and not room.app_owned and event.room not in joins:
-                problems.append(
-                    item.at(
-                        at + ("listener",),
-                        f"listener '{event.listener}' needs a join event for room '{event.room}' in this spec, to subscribe with",
-                    )
-                )
-        if event.emit:
-            fields = event.payload
-            for j, site in enumerate(event.emit.from_):
-                site_at = at + ("emit", "from", j)
-                for arg in site.args:
-                    if arg not in fields:
-                        from ..suggest import did_you_mean
+                message = f"listener '{event.listener}' needs a join event for room '{event.room}' in this spec, to subscribe with"
+                problems.append(item.at(at + ("listener",), message))
+        for j, site in enumerate(event.emit.from_ if event.emit else []):
+            for arg in site.args:
+                if arg not in event.payload:
+                    from ..suggest import did_you_mean
 
-                        problems.append(
-                            item.at(
-                                site_at + ("args", arg),
-                                f"event '{event.name}': argument '{arg}' is not a payload field{did_you_mean(arg, fields)}",
-                                key=True,
-                            )
-                        )
-    # Events that share a listener component must agree on the room it joins.
+                    message = f"event '{event.name}': argument '{arg}' is not a payload field{did_you_mean(arg, event.payload)}"
+                    problems.append(item.at(at + ("emit", "from", j, "args", arg), message, key=True))
+    return problems + _listener_rooms(item)
+
+
+def _event_room(item: LoadedSpec, i: int) -> list[Diagnostic]:
+    """The event's room exists, may be joined or left by eventgen, and its payload carries the room's params."""
+    event, at = item.spec.events[i], ("events", i)
+    if event.room is None:
+        return []
+    room = item.spec.rooms.get(event.room)
+    if room is None:
+        known = ", ".join(sorted(item.spec.rooms)) or "none defined"
+        return [item.at(at + ("room",), f"event '{event.name}': unknown room '{event.room}' (rooms: {known})")]
+    problems: list[Diagnostic] = []
+    if room.app_owned and event.action in ("join", "leave"):
+        message = f"event '{event.name}': room '{event.room}' is owner: app, so the app decides who is in it; eventgen generates no {event.action} for it"
+        problems.append(item.at(at + ("action",), message))
+    for param in room.params:
+        field = event.payload.get(param)
+        if field is None:
+            message = (
+                f"event '{event.name}' uses room '{event.room}' ({room.pattern}) but its payload has no field '{param}'"
+            )
+            problems.append(item.at(at + ("payload",) if event.payload else at + ("room",), message, key=True))
+        elif field.type_ref.kind not in _ROOM_PARAM_KINDS or field.type_ref.nullable:
+            message = (
+                f"event '{event.name}': room parameter '{param}' must be a required str or int field, not {field.type}"
+            )
+            problems.append(item.at(at + ("payload", param), message))
+    return problems
+
+
+def _listener_rooms(item: LoadedSpec) -> list[Diagnostic]:
+    """Events that share a listener component must agree on the room it joins."""
+    spec = item.spec
     by_listener: dict[str, list[int]] = defaultdict(list)
     for i, event in enumerate(spec.events):
         if event.listener:
             by_listener[event.listener].append(i)
+    problems: list[Diagnostic] = []
     for name, indexes in by_listener.items():
         rooms = {(spec.events[i].room, spec.events[i].broadcast) for i in indexes}
         if len(rooms) > 1:
-            i = indexes[1]
-            problems.append(
-                item.at(
-                    ("events", i, "listener"),
-                    f"listener '{name}' groups events of different rooms; one component listens to one room",
-                )
-            )
+            message = f"listener '{name}' groups events of different rooms; one component listens to one room"
+            problems.append(item.at(("events", indexes[1], "listener"), message))
     return problems
 
 

@@ -229,48 +229,51 @@ def listener_view(
         received=received,
     )
     if room is not None and room_key is not None and join_i is not None:
-        join_event = spec.events[join_i]
-        leave_event = spec.events[leave_i] if leave_i is not None else None
-        view.props = _props(
-            item,
-            room_key,
-            room,
-            join_i,
-            leave_i,
-            problems,
-            taken=SCOPE_NAMES
-            | (PRESENCE_SCOPE if presence else set())
-            | {r.callback for r in received}
-            | {names.room_function(spec, room_key)}
-            | {names.emit_function(e.name) for e in (join_event, leave_event) if e},
-            component=group.name,
-        )
-        view.params = "{ " + ", ".join(f"{p.field}: {p.name}" for p in view.props) + " }"
-        view.room_call = f"{names.room_function(spec, room_key)}({', '.join(f'params.{p}' for p in room_params)})"
-        view.join = _request(join_event, room_params)
-        view.leave = _request(leave_event, room_params) if leave_event else None
-        view.request_events = " | ".join(js_str(r.name) for r in (view.join, view.leave) if r)
-        type_imports |= {"AckError", view.join.ack} | ({view.leave.ack} if view.leave else set())
-        # A sequenced room's runtime sends the join itself (with `since`): the listener calls only the leave.
-        requests = {r.func for r in (view.join, view.leave) if r and not (room.sequenced and r is view.join)}
-        view.value_imports = sorted(
-            {names.room_function(spec, room_key), "retainMembership", "releaseMembership", *requests}
-        )
+        type_imports |= _join_parts(view, group, room_key, room, (join_i, leave_i), problems, presence)
+        events_module = events_import(config, frontend_folder, kit)
         if room.sequenced:
             view.sequenced = True
-            type_imports.discard(view.join.ack)  # the runtime reads the join's acknowledgement
-            events_module = events_import(config, frontend_folder, kit)
+            type_imports.discard(view.join.ack if view.join else "")  # the runtime reads the join's acknowledgement
             view.delivery_import = js_str(events_module.rpartition("/")[0] + "/" + DELIVERY_TS)
         if presence:
             name = presence_event(spec.name, room_key)
             view.presence, view.presence_type = js_str(name), pascal(name) + "Payload"
             view.presence_foreign = " || ".join(f"String(payload.{p}) !== String(params.{p})" for p in room_params)
-            view.presence_import = js_str(
-                events_import(config, frontend_folder, kit).rpartition("/")[0] + "/" + PRESENCE_TS
-            )
+            view.presence_import = js_str(events_module.rpartition("/")[0] + "/" + PRESENCE_TS)
             type_imports |= {"PresenceMember", view.presence_type}
     view.type_imports = sorted(type_imports)
     return view
+
+
+def _join_parts(
+    view: ListenerView,
+    group: Group,
+    room_key: str,
+    room: RoomSpec,
+    requests: tuple[int, int | None],
+    problems: list[Diagnostic],
+    presence: bool,
+) -> set[str]:
+    """The props, room call, join and leave of a listener whose room the spec joins; the types they use."""
+    item, spec = group.item, group.item.spec
+    join_i, leave_i = requests
+    join_event = spec.events[join_i]
+    leave_event = spec.events[leave_i] if leave_i is not None else None
+    room_params = names.room_params(room.pattern)
+    taken = SCOPE_NAMES | (PRESENCE_SCOPE if presence else set()) | {r.callback for r in view.received}
+    taken |= {names.room_function(spec, room_key)} | {
+        names.emit_function(e.name) for e in (join_event, leave_event) if e
+    }
+    view.props = _props(item, room_key, room, join_i, leave_i, problems, taken=taken, component=group.name)
+    view.params = "{ " + ", ".join(f"{p.field}: {p.name}" for p in view.props) + " }"
+    view.room_call = f"{names.room_function(spec, room_key)}({', '.join(f'params.{p}' for p in room_params)})"
+    view.join = join = _request(join_event, room_params)
+    view.leave = _request(leave_event, room_params) if leave_event else None
+    view.request_events = " | ".join(js_str(r.name) for r in (join, view.leave) if r)
+    # A sequenced room's runtime sends the join itself (with `since`): the listener calls only the leave.
+    calls = {r.func for r in (join, view.leave) if r and not (room.sequenced and r is join)}
+    view.value_imports = sorted({names.room_function(spec, room_key), "retainMembership", "releaseMembership", *calls})
+    return {"AckError", join.ack} | ({view.leave.ack} if view.leave else set())
 
 
 def render_listener(view: ListenerView, syntax: Syntax) -> str:
