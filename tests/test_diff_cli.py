@@ -169,3 +169,19 @@ def test_stat_wording_and_scaling_match_git(tmp_path: Path) -> None:
     assert ours[2] == " new.txt  |   1 +"
     single = diff_stat([FileChange("a", b"", b"x\n")])
     assert single.endswith(" 1 file changed, 1 insertion(+)\n")
+
+
+def test_a_forced_dry_run_shows_and_exits_as_the_forced_run(repo: Path) -> None:
+    """`generate --dry-run --force` prints what `generate --force` writes, and exits as it exits:
+    a hand edit that --force overwrites is no conflict there."""
+    assert run_cli("-C", str(repo), "generate").exit == 0
+    router = repo / "backend/open_webui/routers/features.py"
+    router.write_bytes(router.read_bytes().replace(b"data=feature.model_dump())", b"data={})"))
+    before = snapshot(repo)
+    assert run_cli("-C", str(repo), "generate", "--dry-run").exit == 1  # the edit blocks a plain run
+    forced = run_cli("-C", str(repo), "generate", "--dry-run", "--force")
+    assert forced.exit == 0, forced.output
+    assert "+    await notify_feature_update(feature_id=feature_id, data=feature.model_dump())" in forced.stdout
+    assert snapshot(repo) == before
+    assert run_cli("-C", str(repo), "generate", "--force").exit == 0
+    assert run_cli("-C", str(repo), "check").exit == 0
