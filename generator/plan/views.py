@@ -41,8 +41,26 @@ class Renames:
     sunset: str = ""
 
 
+class _Renamed:
+    """The template reads an event's renames as the handler's or helper's own attributes."""
+
+    renames: Renames
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        return self.renames.aliases
+
+    @property
+    def aliases_tuple(self) -> str:
+        return self.renames.aliases_tuple
+
+    @property
+    def sunset(self) -> str:
+        return self.renames.sunset
+
+
 @dataclass(frozen=True)
-class HandlerView:
+class HandlerView(_Renamed):
     """One generated `@sio.on` handler (socket_region.py.j2)."""
 
     name: str
@@ -68,22 +86,9 @@ class HandlerView:
     self_param: str = ""
     handler_call: str = ""
 
-    # The template reads the renames as the handler's own attributes.
-    @property
-    def aliases(self) -> tuple[str, ...]:
-        return self.renames.aliases
-
-    @property
-    def aliases_tuple(self) -> str:
-        return self.renames.aliases_tuple
-
-    @property
-    def sunset(self) -> str:
-        return self.renames.sunset
-
 
 @dataclass(frozen=True)
-class EmitterView:
+class EmitterView(_Renamed):
     """One generated emit helper (socket_region.py.j2)."""
 
     helper: str
@@ -98,18 +103,6 @@ class EmitterView:
     sequenced: bool
     history: str
     renames: Renames
-
-    @property
-    def aliases(self) -> tuple[str, ...]:
-        return self.renames.aliases
-
-    @property
-    def aliases_tuple(self) -> str:
-        return self.renames.aliases_tuple
-
-    @property
-    def sunset(self) -> str:
-        return self.renames.sunset
 
 
 @dataclass(frozen=True)
