@@ -74,10 +74,9 @@ EVENTS = {"plain": ("plain:join", "plain:leave"), "presence": ("lobby:join", "lo
 
 
 class PortServer(rt.ServerProcess):
-    """uvicorn on --host/--port, as deployed. runtime_support hands uvicorn a pre-bound socket with --fd, which
-    uvicorn wraps as AF_UNIX, so asyncio never sets TCP_NODELAY on its connections: Nagle then holds the second
-    of two small frames sent back to back (a presence change, then the ack) until the client's delayed ACK,
-    about 40 ms. Served this way the figures are the code's, not that artefact's."""
+    """uvicorn on --host/--port, as deployed. (support.runtime's ServerProcess hands uvicorn a pre-bound socket
+    with --fd, which uvicorn wraps as AF_UNIX, so asyncio never sets TCP_NODELAY on its connections; it now sets
+    it on the listening socket, which the connections inherit, so --fd measures the same.)"""
 
     def start(self) -> PortServer:
         config = dict(rt._LOG_CONFIG, root={"level": self.log_level, "handlers": ["stderr"]})
@@ -208,7 +207,7 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=100, help="join + leave repetitions per phase")
     parser.add_argument("--rounds", type=int, default=2, help="plain / presence alternations")
     parser.add_argument(
-        "--fd", action="store_true", help="serve as the runtime tests do (uvicorn --fd: no TCP_NODELAY, see PortServer)"
+        "--fd", action="store_true", help="serve as the runtime tests do (uvicorn --fd on a pre-bound socket with TCP_NODELAY)"
     )
     args = parser.parse_args()
     print(

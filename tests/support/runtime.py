@@ -152,6 +152,10 @@ def bound_socket(port: int = 0) -> socket.socket:
     """A listening TCP socket on 127.0.0.1 with a port the kernel picked (or `port`, for a restart)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # uvicorn wraps a socket passed with --fd as AF_UNIX, so asyncio never sets TCP_NODELAY on its
+    # connections, and Nagle would hold the second of two small frames sent back to back ~40 ms.
+    # Accepted sockets inherit it from the listening one (Linux): served as `--host/--port` serves.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", port))
     sock.listen(2048)
     return sock
