@@ -207,7 +207,9 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=100, help="join + leave repetitions per phase")
     parser.add_argument("--rounds", type=int, default=2, help="plain / presence alternations")
     parser.add_argument(
-        "--fd", action="store_true", help="serve as the runtime tests do (uvicorn --fd on a pre-bound socket with TCP_NODELAY)"
+        "--fd",
+        action="store_true",
+        help="serve as the runtime tests do (uvicorn --fd on a pre-bound socket with TCP_NODELAY)",
     )
     args = parser.parse_args()
     print(
