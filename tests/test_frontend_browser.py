@@ -26,17 +26,14 @@ from support.frontend import (
     NODE_DIR,
     Browser,
     copy_example,
+    kit_sync,
+    legacy_listener,
     link_node_modules,
     require_node,
     static_server,
     uvicorn_server,
     vite_build,
 )
-
-from generator.apply.files import render_file
-from generator.pipeline import load_project
-from generator.plan.frontend.files import frontend_files
-from generator.sources import Sources
 
 pytestmark = [pytest.mark.node, pytest.mark.browser]
 
@@ -64,29 +61,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     assert (root / "src/lib/components/realtime/FeatureUpdates.svelte").is_file()
 
     # The same spec in Svelte 4 syntax, written as generate would with svelte = "4".
-    config, specs = load_project(root)
-    legacy_edit = next(
-        f
-        for f in frontend_files(specs, dataclasses.replace(config, svelte="4"), Sources(config.root))
-        if f.kind == "svelte"
-    )
-    legacy = root / "legacy"
-    legacy.mkdir()
-    (legacy / "FeatureUpdates.svelte").write_text(render_file(legacy_edit))
+    legacy = legacy_listener(root)
 
-    # What `svelte-kit sync` writes and the example's tsconfig.json extends.
-    (root / ".svelte-kit").mkdir()
-    (root / ".svelte-kit/tsconfig.json").write_text(
-        json.dumps(
-            {
-                "compilerOptions": {
-                    "paths": {"$lib": ["../src/lib"], "$lib/*": ["../src/lib/*"]},
-                    "verbatimModuleSyntax": True,
-                }
-            }
-        )
-    )
-    link_node_modules(root)
+    kit_sync(root)
     alias = {"$lib": root / "src/lib", "$legacy": legacy}
     www, ssr = root / "www", root / "dist-ssr"
     assert vite_build(PAGE, www / "5", alias) == []
@@ -102,15 +79,6 @@ def served(site: Site) -> Iterator[tuple[str, str]]:
         env = {"CORS_ALLOW_ORIGINS": page, "WEBUI_SECRET_KEY": SECRET, "WEBSOCKET_MANAGER": ""}
         with uvicorn_server(site.root / "backend", "open_webui.main:app", env) as api:
             yield page, api
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    b = Browser(tmp_path_factory.mktemp("chromium-profile"))
-    try:
-        yield b
-    finally:
-        b.close()
 
 
 def update(api: str, feature: str, user: str, data: dict[str, Any]) -> None:

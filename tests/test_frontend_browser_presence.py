@@ -5,7 +5,6 @@ the Svelte 4 syntax one (slot prop and its `members` store), on Svelte 5."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 from collections.abc import Iterator
@@ -14,14 +13,17 @@ from pathlib import Path
 import pytest
 import socketio
 from support.cli import eventgen
-from support.frontend import Browser, copy_example, link_node_modules, static_server, uvicorn_server, vite_build
+from support.frontend import (
+    Browser,
+    copy_example,
+    kit_sync,
+    legacy_listener,
+    static_server,
+    uvicorn_server,
+    vite_build,
+)
 from support.runtime import LoopThread
 from test_frontend_browser import PAGE, SECRET, token
-
-from generator.apply.files import render_file
-from generator.pipeline import load_project
-from generator.plan.frontend.files import frontend_files
-from generator.sources import Sources
 
 pytestmark = [pytest.mark.node, pytest.mark.browser]
 
@@ -39,46 +41,18 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     ))  # fmt: skip
     assert eventgen(root, "generate").exit == 0
     assert "PresenceState" in (root / "src/lib/components/realtime/FeatureUpdates.svelte").read_text()
-    config, specs = load_project(root)
-    legacy_edit = next(
-        f
-        for f in frontend_files(specs, dataclasses.replace(config, svelte="4"), Sources(config.root))
-        if f.kind == "svelte"
-    )
-    legacy = root / "legacy"
-    legacy.mkdir()
-    (legacy / "FeatureUpdates.svelte").write_text(render_file(legacy_edit))
+    legacy = legacy_listener(root)
     page = root / "page"
     shutil.copytree(PAGE, page)  # the listener harness, with harnesses that show the members
     for harness in HARNESSES.glob("*.svelte"):
         shutil.copy2(harness, page / harness.name)
-    (root / ".svelte-kit").mkdir()
-    (root / ".svelte-kit/tsconfig.json").write_text(
-        json.dumps(
-            {
-                "compilerOptions": {
-                    "paths": {"$lib": ["../src/lib"], "$lib/*": ["../src/lib/*"]},
-                    "verbatimModuleSyntax": True,
-                }
-            }
-        )
-    )
-    link_node_modules(root)
+    kit_sync(root)
     www = root / "www"
     assert vite_build(page, www / "5", {"$lib": root / "src/lib", "$legacy": legacy}) == []
     with static_server(www) as site:
         env = {"CORS_ALLOW_ORIGINS": site, "WEBUI_SECRET_KEY": SECRET, "WEBSOCKET_MANAGER": ""}
         with uvicorn_server(root / "backend", "open_webui.main:app", env) as api:
             yield site, api
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    b = Browser(tmp_path_factory.mktemp("chromium-profile"))
-    try:
-        yield b
-    finally:
-        b.close()
 
 
 def _shows(browser: Browser, members: str) -> None:

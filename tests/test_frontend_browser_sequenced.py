@@ -4,19 +4,21 @@ component and the Svelte 4 syntax one, on Svelte 5), with no duplicate."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterator
 
 import pytest
 from support.cli import eventgen
-from support.frontend import Browser, copy_example, link_node_modules, static_server, uvicorn_server, vite_build
+from support.frontend import (
+    Browser,
+    copy_example,
+    kit_sync,
+    legacy_listener,
+    static_server,
+    uvicorn_server,
+    vite_build,
+)
 from test_frontend_browser import PAGE, SECRET, logged, steps, token, update
-
-from generator.apply.files import render_file
-from generator.pipeline import load_project
-from generator.plan.frontend.files import frontend_files
-from generator.sources import Sources
 
 pytestmark = [pytest.mark.node, pytest.mark.browser]
 
@@ -31,42 +33,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     ))  # fmt: skip
     assert eventgen(root, "generate").exit == 0
     assert "SequencedRoom" in (root / "src/lib/components/realtime/FeatureUpdates.svelte").read_text()
-    config, specs = load_project(root)
-    legacy_edit = next(
-        f
-        for f in frontend_files(specs, dataclasses.replace(config, svelte="4"), Sources(config.root))
-        if f.kind == "svelte"
-    )
-    legacy = root / "legacy"
-    legacy.mkdir()
-    (legacy / "FeatureUpdates.svelte").write_text(render_file(legacy_edit))
-    (root / ".svelte-kit").mkdir()
-    (root / ".svelte-kit/tsconfig.json").write_text(
-        json.dumps(
-            {
-                "compilerOptions": {
-                    "paths": {"$lib": ["../src/lib"], "$lib/*": ["../src/lib/*"]},
-                    "verbatimModuleSyntax": True,
-                }
-            }
-        )
-    )
-    link_node_modules(root)
+    legacy = legacy_listener(root)
+    kit_sync(root)
     www = root / "www"
     assert vite_build(PAGE, www / "5", {"$lib": root / "src/lib", "$legacy": legacy}) == []
     with static_server(www) as page:
         env = {"CORS_ALLOW_ORIGINS": page, "WEBUI_SECRET_KEY": SECRET, "WEBSOCKET_MANAGER": ""}
         with uvicorn_server(root / "backend", "open_webui.main:app", env) as api:
             yield page, api
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    b = Browser(tmp_path_factory.mktemp("chromium-profile"))
-    try:
-        yield b
-    finally:
-        b.close()
 
 
 def test_offline_listener_gets_all_20_updates_in_order_when_back(served: tuple[str, str], browser: Browser) -> None:

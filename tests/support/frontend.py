@@ -7,6 +7,7 @@ of them, so a silent skip there would hide a broken frontend.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import http.server
 import json
@@ -280,3 +281,28 @@ class Browser:
                 self._proc.wait(timeout=15)
             except (BrokenPipeError, subprocess.TimeoutExpired):
                 self._proc.kill()
+
+
+def legacy_listener(root: Path) -> Path:
+    """The project's listener in Svelte 4 syntax, written as generate would with svelte = "4", in root/legacy/."""
+    from generator.apply.files import render_file
+    from generator.pipeline import load_project
+    from generator.plan.frontend.files import frontend_files
+    from generator.sources import Sources
+
+    config, specs = load_project(root)
+    edits = frontend_files(specs, dataclasses.replace(config, svelte="4"), Sources(config.root))
+    legacy = root / "legacy"
+    legacy.mkdir()
+    (legacy / "FeatureUpdates.svelte").write_text(render_file(next(f for f in edits if f.kind == "svelte")))
+    return legacy
+
+
+def kit_sync(root: Path) -> None:
+    """What `svelte-kit sync` writes and the example's tsconfig.json extends; the toolchain linked in."""
+    (root / ".svelte-kit").mkdir()
+    paths = {"$lib": ["../src/lib"], "$lib/*": ["../src/lib/*"]}
+    (root / ".svelte-kit/tsconfig.json").write_text(
+        json.dumps({"compilerOptions": {"paths": paths, "verbatimModuleSyntax": True}})
+    )
+    link_node_modules(root)
