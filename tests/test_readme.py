@@ -17,6 +17,7 @@ from support.cli import run_cli
 from support.project import git, make_project
 from support.specs import FEATURE_SPEC
 from support.tree import write
+from test_new_actions import POLLS_ROUTER
 
 from generator.cli import cli
 
@@ -98,7 +99,7 @@ def test_the_new_example_runs_as_written(tmp_path: Path, capsys: pytest.CaptureF
     write(
         root,
         "backend/open_webui/routers/polls.py",
-        (REPO / "tests" / "test_new_actions.py").read_text().split("POLLS_ROUTER = '''\\\n", 1)[1].split("'''", 1)[0],
+        POLLS_ROUTER,
     )
     write(
         root,
