@@ -235,3 +235,42 @@ async def test_rate_limit_through_redis_across_two_processes(
             assert (await peer.ack("policy:join", {"topic_id": topic}))["ok"]
         await _flood_two_sockets((one, two), bob, carol, topic)
     watch.check()
+
+
+# ---------------------------------------------------------------- a stalled Redis
+
+
+@pytest.mark.redis
+def test_a_rate_limit_on_a_stalled_redis_acks_timeout_within_timeout_s(
+    redis_server: RedisProcess, tmp_path_factory: pytest.TempPathFactory, policies_tokens: dict[str, str]
+) -> None:
+    """Redis stops answering (CLIENT PAUSE: a failover, a slow disk): the rate-limit check is bounded
+    by timeout_s like any other wait, so the call acks `timeout` instead of hanging until Redis is back."""
+    import redis
+
+    app = build_policies_app(tmp_path_factory.mktemp("stalled") / "app")
+    (app / "eventgen.toml").write_text("timeout_s = 1\n")
+    assert eventgen(app, "generate").exit == 0
+    env = {"WEBSOCKET_MANAGER": "redis", "WEBSOCKET_REDIS_URL": redis_server.url}
+    server = ServerProcess(app, tmp_path_factory.mktemp("stalled-logs") / "server.log", env=env).start()
+
+    async def scenario() -> None:
+        async with Peers(server.url, policies_tokens, ("policy:say",)) as peers:
+            alice = await peers.user("alice")
+            topic = uuid.uuid4().hex[:12]
+            assert (await alice.ack("policy:join", {"topic_id": topic}))["ok"]
+            with redis.Redis(port=redis_server.port, host="127.0.0.1", socket_timeout=2) as admin:
+                admin.execute_command("CLIENT", "PAUSE", "4000", "ALL")
+            started = time.monotonic()
+            reply = await alice.ack("policy:say", {"topic_id": topic, "text": "hello"}, timeout=10)
+            elapsed = time.monotonic() - started
+            assert code(reply) == "timeout", reply
+            assert reply["error"]["details"] == {"timeout_s": 1.0}
+            assert elapsed < 3.5, elapsed  # the pause lasts 4 s: the ack did not wait for Redis
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        with redis.Redis(port=redis_server.port, host="127.0.0.1", socket_timeout=2) as admin:
+            admin.execute_command("CLIENT", "UNPAUSE")
+        server.stop()
