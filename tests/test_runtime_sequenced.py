@@ -285,3 +285,47 @@ def test_a_retried_append_is_numbered_once(seq_app: Path, seq_redis: RedisProces
         elsewhere = run(keys=keys, args=['{"n":3}', 100, 60, 600, "ep1", "emit-a", "proc-2"])
         assert [int(first[0]), int(again[0]), int(other[0]), int(elsewhere[0])] == [1, 1, 2, 3]
         assert r.xlen(keys[1]) == 3
+
+
+# ---------------------------------------------------------------- a stalled Redis
+
+
+def test_a_join_whose_history_read_stalls_acks_timeout_and_is_not_in_the_room(
+    seq_redis: RedisProcess, seq_tokens: dict[str, str], tmp_path: Path
+) -> None:
+    """Redis stops answering while a sequenced join reads the room's position: the join acks `timeout`
+    within the event's timeout_s (it used to wait for Redis), and, like every error ack of a join, the
+    socket is not in the room afterwards."""
+    from support.cli import eventgen
+
+    app = build_sequenced_app(tmp_path / "app")
+    (app / "eventgen.toml").write_text("timeout_s = 1\n")
+    assert eventgen(app, "generate").exit == 0
+    servers = servers_for(app, tmp_path, 1, seq_redis.url)
+    admin = redis.Redis(port=seq_redis.port, host="127.0.0.1", socket_timeout=2)
+
+    async def scenario() -> None:
+        url = servers[0].url
+        client = await connect(url, seq_tokens["alice"], "note:changed", name="stalled")
+        assert (await client.ack("note:join", {"note_id": "kept"}))["ok"]
+        admin.execute_command("CLIENT", "PAUSE", "3000", "ALL")
+        started = time.monotonic()
+        ack = await client.ack("note:join", {"note_id": "stalled"}, timeout=10)
+        assert time.monotonic() - started < 2.5, ack  # the pause lasts 3 s
+        assert ack["error"]["code"] == "timeout", ack
+        admin.execute_command("CLIENT", "UNPAUSE")
+        async with Emitter(seq_tokens["alice"]) as emitter:
+            assert await emitter.bump(url, "note", "stalled", [1])
+            assert await emitter.bump(url, "note", "kept", [2])
+        received = await client.inbox.wait("note:changed")  # kept's event: stalled's went out first, to nobody
+        assert [m["n"] for m in received] == [2], received
+        await client.close()
+
+    try:
+        asyncio.run(scenario())
+        no_handler_failures(servers)
+    finally:
+        admin.execute_command("CLIENT", "UNPAUSE")
+        admin.close()
+        for server in servers:
+            server.stop()

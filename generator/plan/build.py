@@ -448,6 +448,7 @@ class _Planner:
             client_events=shared.client_events,
             handlers=shared.lazy_handlers,
             presence=bool(shared.presence_rooms),
+            sequenced=bool(shared.sequenced_rooms),
             pydantic_imports=", ".join(sorted(shared.pydantic_names)),
         )
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import json
 import random
 import shutil
@@ -41,7 +40,7 @@ SPEC_DIR = RUNTIME_SPECS / "sequenced"
 
 def build_sequenced_app(dest: Path) -> Path:
     """Copy the example, add the notes router and spec, run `eventgen generate`."""
-    from generator.cli import main
+    from .cli import eventgen
 
     shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns("node_modules", "__pycache__", ".svelte-kit", "build"))
     shutil.copy2(SPEC_DIR / "notes.yaml", dest / "events" / "notes.yaml")
@@ -51,11 +50,9 @@ def build_sequenced_app(dest: Path) -> Path:
     text = text.replace("from open_webui.routers import features\n", "from open_webui.routers import features, notes\n")
     text += '\napp.include_router(notes.router, prefix="/api/v1/notes", tags=["notes"])\n'
     main_py.write_text(text)
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["-C", str(dest), "generate"])
-    if code != 0:
-        raise RuntimeError(f"eventgen generate exited {code}:\n{out.getvalue()}{err.getvalue()}")
+    run = eventgen(dest, "generate")
+    if run.exit != 0:
+        raise RuntimeError(f"eventgen generate exited {run.exit}:\n{run.output}")
     return dest
 
 

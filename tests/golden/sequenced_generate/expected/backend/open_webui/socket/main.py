@@ -54,7 +54,7 @@ async def user_list(sid, data=None):
     return {"ok": True, "user_ids": sorted(u["id"] for u in SESSION_POOL.values())}
 
 
-# eventgen:begin feature sha=af46900fbfa7 -- generated from events/feature.yaml; edit the spec, then run eventgen generate
+# eventgen:begin feature sha=58468d00af2e -- generated from events/feature.yaml; edit the spec, then run eventgen generate
 @sio.on("feature:subscribe")
 @eventgen_models.per_socket
 async def on_feature_subscribe(sid, data=None, *extra):
@@ -75,7 +75,9 @@ async def on_feature_subscribe(sid, data=None, *extra):
             return eventgen_models.forbidden()
         await eventgen_models.enter(sio, sid, room)
         # In the room first, then the history: an event is either live or in what is read here.
-        return eventgen_models.ok(room=room, **await eventgen_delivery.recover(sio, room, payload.since))
+        # An error ack (Redis down, or slower than the timeout) takes the socket out of the room again.
+        position = await eventgen_models.joined_with(sio, sid, room, eventgen_delivery.recover(sio, room, payload.since), 10.0, "history (Redis)")
+        return eventgen_models.ok(room=room, **position)
     except eventgen_models.Refused as refusal:
         return refusal.ack()
     except Exception:
