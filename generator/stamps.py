@@ -41,6 +41,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields
 from pathlib import Path
@@ -50,7 +52,7 @@ from .config import Config
 from .sources import SKIP_DIRS
 
 # Bump when what the digest covers changes: older stamps then simply stop matching.
-FORMAT = "eventgen-run-stamp/1"
+FORMAT = "eventgen-run-stamp/2"
 
 STAMP = re.compile(r" run=([0-9a-f]{16}) tool=([0-9a-f]{8}) n=(\d+)(?: until=(\d{4}-\d{2}-\d{2}))?(?: reads=(\S+))?")
 _SHA = re.compile(r"eventgen:file(?: spec=\S+)? sha=[0-9a-f]{12}")
@@ -64,6 +66,12 @@ FOLDER = b"\x00folder"
 
 Reader = Callable[[str], bytes]
 
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO opens at once instead of waiting for a writer
+
+
+class Unknown(Exception):
+    """A path the stamp cannot vouch for (a FIFO, a device, a read error): take the full path."""
+
 
 def tool_digest() -> str:
     """eventgen's version and templates: what turns the same inputs into text."""
@@ -71,6 +79,16 @@ def tool_digest() -> str:
     base = _templates_dir()
     for path in _files_under(base):
         h.update(path.relative_to(base).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def code_digest() -> str:
+    """eventgen's own Python source: a change to it without a version bump (an editable or git
+    install) changes what a full run says. In the run digest only, not in `tool=` (see above)."""
+    h = hashlib.sha256()
+    for path in _files_under(_PACKAGE):
+        if path.suffix == ".py":
+            h.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
@@ -103,16 +121,37 @@ def read_disk(root: Path) -> Reader:
     base = str(root) + os.sep
 
     def read(rel: str) -> bytes:
-        # One open per file, no stat first: this runs for every file the stamp covers.
-        try:
-            with open(base + rel, "rb") as f:
-                return f.read()
-        except IsADirectoryError:
-            return FOLDER
-        except OSError:
-            return ABSENT
+        return read_path(base + rel)
 
     return read
+
+
+def read_path(path: str, head: int = -1) -> bytes:
+    """A regular file's bytes (the first `head` only, when given), FOLDER or ABSENT; Unknown for
+    anything else (FIFOs and devices would block or never end; other errors are not "absent").
+    One open per file, no stat first: this runs for every file the stamp covers."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NONBLOCK)
+    except FileNotFoundError:
+        return ABSENT
+    except IsADirectoryError:
+        return FOLDER
+    except OSError as exc:
+        if isinstance(exc, PermissionError) and os.path.isdir(path):
+            return FOLDER  # Windows opens no folder
+        raise Unknown(path) from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            return FOLDER
+        if not stat.S_ISREG(mode):
+            raise Unknown(path)
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(head)
+    except OSError as exc:
+        raise Unknown(path) from exc
+    finally:
+        os.close(fd)
 
 
 def spec_files(config: Config, overlay: Mapping[str, bytes | None] = {}) -> list[str]:
@@ -138,17 +177,24 @@ def covered_files(config: Config, overlay: Mapping[str, bytes | None] = {}) -> d
     package = (config.socket_dotted.rpartition(".")[0] or config.socket_dotted).encode()
     py_marks = (*_PY_MARKS, package, b"from .")
     py_root = "" if config.python_root == "." else config.python_root.rstrip("/") + "/"
-    candidates = set(_walk(config.root)) | {rel for rel in overlay if rel.endswith((".py", *_FRONTEND))}
+    generated = _in_generated_folder(config, overlay)
+    candidates = set(_walk(config.root)) | generated | {rel for rel in overlay if rel.endswith((".py", *_FRONTEND))}
     out: dict[str, bytes] = {}
     for rel in sorted(candidates):
         python = rel.endswith(".py")
-        if python and not rel.startswith(py_root) and rel != config.models_module:
+        whole = rel in generated  # the full path reads every one of these (apply/orphans)
+        if python and not whole and not rel.startswith(py_root) and rel != config.models_module:
             continue
         # A frontend file is eventgen's only if its first line says so: read the rest only then.
-        data = overlay[rel] if rel in overlay else read(rel) if python else _generated_frontend(config.root, rel)
+        if rel in overlay:
+            data = overlay[rel]
+        else:
+            data = read(rel) if python or whole else _generated_frontend(config.root, rel)
         if data is None or data in (ABSENT, FOLDER):
             continue
-        if python:
+        if whole:
+            wanted = True
+        elif python:
             wanted = any(mark in data for mark in py_marks)
         else:
             wanted = b"eventgen:file" in data.split(b"\n", 1)[0]
@@ -157,13 +203,55 @@ def covered_files(config: Config, overlay: Mapping[str, bytes | None] = {}) -> d
     return out
 
 
-def _generated_frontend(root: Path, rel: str) -> bytes:
+def _in_generated_folder(config: Config, overlay: Mapping[str, bytes | None]) -> set[str]:
+    """Every .svelte, .ts and .py file in the folder of generated components, as
+    apply/orphans._generated_files lists them (whatever their content)."""
+    folder = config.components.rstrip("/")
     try:
-        with open(os.path.join(root, rel), "rb") as f:
-            head = f.read(1024)
-            return head + f.read() if b"eventgen:file" in head.split(b"\n", 1)[0] else ABSENT
-    except OSError:
+        names = os.listdir(config.root / folder)
+    except FileNotFoundError:
+        names = []
+    except OSError as exc:
+        raise Unknown(folder) from exc
+    names += [rel[len(folder) + 1 :] for rel in overlay if os.path.dirname(rel) == folder]
+    return {f"{folder}/{n}" for n in names if os.path.splitext(n)[1] in (".svelte", ".ts", ".py")}
+
+
+def link_states(root: Path, rels: Iterable[str]) -> bytes:
+    """Where symlinks among `rels` (or their folders) lead: inside the project (and where), or
+    outside, which the full path refuses. Plain paths add nothing."""
+    real_root = os.path.realpath(root)
+    base = str(root)
+    out: list[bytes] = []
+    parents: dict[str, str] = {}
+    for rel in rels:
+        parent = os.path.dirname(rel)
+        if parent not in parents:
+            parents[parent] = _resolved(real_root, os.path.join(base, parent))
+            if parents[parent] != os.path.normpath(parent):
+                out.append(b"dir\0" + os.fsencode(parent) + b"\0" + os.fsencode(parents[parent]))
+        if os.path.islink(os.path.join(base, rel)):
+            out.append(
+                b"link\0" + os.fsencode(rel) + b"\0" + os.fsencode(_resolved(real_root, os.path.join(base, rel)))
+            )
+    return b"\0".join(out)
+
+
+def _resolved(real_root: str, path: str) -> str:
+    real = os.path.realpath(path)
+    if os.path.commonpath([real_root, real]) != real_root:
+        return "\0outside"
+    return os.path.relpath(real, real_root)
+
+
+def _generated_frontend(root: Path, rel: str) -> bytes:
+    path = os.path.join(root, rel)
+    head = read_path(path, 1024)
+    if head in (ABSENT, FOLDER):
         return ABSENT
+    if b"\n" not in head and len(head) == 1024:
+        head = read_path(path)  # a first line longer than that: its header may come later
+    return read_path(path) if b"eventgen:file" in head.split(b"\n", 1)[0] else ABSENT
 
 
 def _walk(root: Path) -> Iterable[str]:
@@ -201,14 +289,22 @@ def run_digest(
     covered: Mapping[str, bytes],
     specs: Iterable[tuple[str, bytes]],
     reads: Iterable[tuple[str, bytes]],
+    items: int,
+    until: str | None,
 ) -> str:
-    h = hashlib.sha256(f"{tool}\0{config_digest(config)}\0".encode())
-    for label, items in (("specs", specs), ("covered", sorted(covered.items())), ("reads", reads)):
+    # The Python running eventgen decides some verdicts (its stdlib module names, what ast parses);
+    # n= and until= are printed or acted on by the fast path, so they are vouched for too.
+    h = hashlib.sha256(f"{tool}\0{code_digest()}\0{config_digest(config)}\0{sys.version_info[:2]}\0".encode())
+    h.update(f"{items}\0{until}\0".encode())
+    names = [config.specs.rstrip("/")]
+    for label, entries in (("specs", specs), ("covered", sorted(covered.items())), ("reads", reads)):
         h.update(label.encode() + b"\0")
-        for rel, data in items:
+        for rel, data in entries:
+            names.append(rel)
             if rel == config.models_module:
                 data = unstamped(data)
-            h.update(f"{rel}\0{len(data)}\0".encode() + data)
+            h.update(os.fsencode(rel) + f"\0{len(data)}\0".encode() + data)
+    h.update(b"links\0" + link_states(config.root, names))
     return h.hexdigest()[:16]
 
 
@@ -232,4 +328,8 @@ def with_stamp(first_line: str, stamp: str) -> str | None:
 
 def plain_path(rel: str) -> bool:
     """Whether a path can be listed in `reads=` (comma-separated, on one comment line)."""
-    return bool(rel) and not any(c in rel for c in ", \t\r\n") and "--" not in rel
+    if not rel or any(c in rel for c in ", \t\r\n") or "--" in rel or rel.startswith("/"):
+        return False
+    if ".." in rel.split("/") or any("\udc80" <= c <= "\udcff" for c in rel):
+        return False  # outside the project, or a name that is not valid text (not UTF-8 on disk)
+    return True
