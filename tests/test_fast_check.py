@@ -481,8 +481,17 @@ def test_a_file_name_that_is_not_utf8(app: Path) -> None:
         (app / os.fsdecode(b"backend/open_webui/caf\xe9.py")).write_bytes(b"from . import x\n")
     except (UnicodeEncodeError, OSError):
         pytest.skip("the file system takes UTF-8 names only")
-    assert same_verdict(app) in (0, 1, 2)
-    assert eventgen(app, "generate").exit != 3
+    _unstamp(app)  # the next run writes the stamp: its digest covers that name
+    assert eventgen(app, "diff").exit == 0
+    assert same_verdict(app) == 0
+    assert eventgen(app, "generate").exit == 0
+    assert in_sync(app) is not None
+    assert same_verdict(app) == 0
+
+
+def _unstamp(root: Path) -> None:
+    first, rest = (root / MODELS).read_text(encoding="utf-8").split("\n", 1)
+    (root / MODELS).write_text(generator.stamps.strip_stamp(first) + "\n" + rest, encoding="utf-8")
 
 
 def test_a_router_symlinked_from_outside(app: Path, tmp_path: Path) -> None:
@@ -521,7 +530,9 @@ def test_every_file_in_the_generated_folder_counts(app: Path, name: str, data: b
 
 
 def test_a_header_past_the_first_kilobyte(app: Path) -> None:
+    """A first line longer than the 1024 bytes first read: the stamp reads on to find a header."""
     text = (app / TYPES).read_text(encoding="utf-8")
+    (app / TYPES).write_text("/*" + " " * 2000 + "*/ " + text, encoding="utf-8")
     stray = app / "src/lib/old/events.ts"
     stray.parent.mkdir()
     stray.write_text("/*" + " " * 2000 + "*/ " + text, encoding="utf-8")
