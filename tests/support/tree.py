@@ -52,6 +52,20 @@ def snapshot(root: Path) -> Tree:
     return dict(sorted(tree.items()))
 
 
+_RUN = re.compile(rb"( eventgen:file(?: spec=\S+)? sha=[0-9a-f]{12} run=)[0-9a-f]{16}")
+
+
+def stamp_free(files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The files with the run stamp's digest blanked: it covers eventgen's own code and the
+    Python running it (generator/stamps.py), so committed trees cannot pin it."""
+    return {rel: _RUN.sub(rb"\1<run>", data, count=1) for rel, data in files.items()}
+
+
+def stamp_free_text(text: str) -> str:
+    """`stamp_free` for printed output (diffs show the models module's first line)."""
+    return re.sub(r"( eventgen:file(?: spec=\S+)? sha=[0-9a-f]{12} run=)[0-9a-f]{16}", r"\1<run>", text)
+
+
 def files_of(tree: Tree) -> dict[str, bytes]:
     """Only the files of a snapshot: for trees stored in git, which keeps no folders."""
     return {rel: data for rel, data in tree.items() if isinstance(data, bytes)}
