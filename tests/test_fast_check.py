@@ -556,3 +556,13 @@ def test_the_count_is_vouched_for(app: Path) -> None:
     text = (app / MODELS).read_text(encoding="utf-8")
     (app / MODELS).write_text(re.sub(r" n=\d+", " n=999", text, count=1), encoding="utf-8")
     same_verdict(app)
+
+
+def test_a_symlinked_spec_keeps_its_name_in_generated_code(app: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "specs" / "feature.yaml"
+    outside.parent.mkdir()
+    (app / SPEC).rename(outside)
+    (app / SPEC).symlink_to(outside)
+    assert eventgen(app, "generate", env={FULL_PATH_ENV: "1"}).exit == 0
+    assert str(app) not in (app / SOCKET).read_text(encoding="utf-8") + (app / MODELS).read_text(encoding="utf-8")
+    assert same_verdict(app) == 0
