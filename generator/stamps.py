@@ -73,7 +73,8 @@ FOLDER = b"\x00folder"
 
 Reader = Callable[[str], bytes]
 
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO opens at once instead of waiting for a writer
+# A FIFO opens at once instead of waiting for a writer; Windows would translate line ends without O_BINARY.
+_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
 class Unknown(Exception):
@@ -138,7 +139,7 @@ def read_path(path: str, head: int = -1) -> bytes:
     anything else (FIFOs and devices would block or never end; other errors are not "absent").
     One open per file, no stat first: this runs for every file the stamp covers."""
     try:
-        fd = os.open(path, os.O_RDONLY | _NONBLOCK)
+        fd = os.open(path, _FLAGS)
     except FileNotFoundError:
         return ABSENT
     except IsADirectoryError:
