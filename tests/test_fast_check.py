@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -566,3 +567,12 @@ def test_a_symlinked_spec_keeps_its_name_in_generated_code(app: Path, tmp_path: 
     assert eventgen(app, "generate", env={FULL_PATH_ENV: "1"}).exit == 0
     assert str(app) not in (app / SOCKET).read_text(encoding="utf-8") + (app / MODELS).read_text(encoding="utf-8")
     assert same_verdict(app) == 0
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="this Python's ast takes PEP 701 f-strings")
+def test_syntax_only_libcst_takes_is_invalid_input(app: Path) -> None:
+    """A router libcst parses but this Python's ast does not: a positioned error, not exit 3."""
+    with (app / ROUTER).open("a", encoding="utf-8") as f:
+        f.write('d = {}\ny = f"{d["k"]}"\n')
+    assert same_verdict(app) == 2
+    assert "features.py:43:11: cannot parse Python" in eventgen(app, "check", env={FULL_PATH_ENV: "1"}).output
