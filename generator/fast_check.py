@@ -16,7 +16,7 @@ from pathlib import Path
 from .config import Config, load_config
 from .errors import EventgenError
 from .markers import ASIDE_SUFFIX, TEMP_SUFFIX
-from .stamps import STAMP, covered_files, read_disk, run_digest, spec_files, tool_digest
+from .stamps import STAMP, Unknown, covered_files, plain_path, read_disk, run_digest, spec_files, tool_digest
 
 # Set to 1 to always take the full path (tests compare both; a suspicious user can too).
 FULL_PATH_ENV = "EVENTGEN_FULL_CHECK"
@@ -35,7 +35,7 @@ def in_sync(root: Path) -> InSync | None:
     try:
         config = load_config(root)
         return _verify(config)
-    except (EventgenError, OSError, UnicodeDecodeError, ValueError):
+    except (EventgenError, OSError, UnicodeDecodeError, ValueError, Unknown):
         return None  # the full path says what is wrong, in its own words
 
 
@@ -52,12 +52,20 @@ def _verify(config: Config) -> InSync | None:
         return None  # an old event name has reached its sunset: check reports it
     covered = covered_files(config)
     reads = listed.split(",") if listed else []
+    if not all(plain_path(rel) and _inside(config.root, rel) for rel in reads):
+        return None  # a hand-edited stamp: never read outside the project
     if _leftovers(config, [*covered, *reads]):
         return None
     specs = [(rel, read(rel)) for rel in spec_files(config)]
-    if run_digest(config, tool_digest(), covered, specs, [(rel, read(rel)) for rel in reads]) != digest:
+    listed_reads = [(rel, read(rel)) for rel in reads]
+    if run_digest(config, tool_digest(), covered, specs, listed_reads, items, until) != digest:
         return None
     return InSync(config, items)
+
+
+def _inside(root: Path, rel: str) -> bool:
+    real = os.path.realpath(root)
+    return os.path.commonpath([real, os.path.realpath(os.path.join(root, rel))]) == real
 
 
 def _leftovers(config: Config, files: list[str]) -> bool:

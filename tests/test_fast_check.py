@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support.cli import eventgen
+from support.cli import eventgen, eventgen_process
 
 import generator.stamps
 from generator.fast_check import FULL_PATH_ENV, in_sync
@@ -38,6 +39,7 @@ def _copy(dest: Path) -> Path:
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example as generate leaves it, with a fresh stamp (one generate per module)."""
     root = _copy(tmp_path_factory.mktemp("pristine") / "app")
+    _unstamp(root)  # the committed stamp is stale after any change to eventgen's code: a fresh one
     assert eventgen(root, "generate").exit == 0
     assert in_sync(root) is not None
     return root
@@ -379,3 +381,198 @@ def test_the_first_generate_after_an_upgrade_writes_the_stamp(app: Path, monkeyp
     stamped = (app / MODELS).read_bytes()
     assert eventgen(app, "generate").exit == 0
     assert (app / MODELS).read_bytes() == stamped
+
+
+# -- review of the fast path: what it read blindly, and inputs its digest missed ---------------
+
+
+def _both_in_a_process(root: Path) -> tuple[tuple[int, str], tuple[int, str]]:
+    """fast and full verdicts in fresh interpreters with a timeout: a blocking read fails the test
+    instead of hanging the suite."""
+    runs = [eventgen_process(root, "check", "--no-diff", env={FULL_PATH_ENV: full}, timeout=30) for full in ("", "1")]
+    return (runs[0].exit, runs[0].stdout), (runs[1].exit, runs[1].stdout)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize(
+    "rel", ["backend/open_webui/pipe.py", "src/lib/pipe.ts", "events/pipe.yaml", "src/package.json"]
+)
+def test_a_fifo_never_blocks_the_fast_path(app: Path, rel: str) -> None:
+    os.mkfifo(app / rel)
+    fast, full = _both_in_a_process(app)
+    assert fast == full
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero here")
+def test_a_device_is_not_read_to_its_end(app: Path) -> None:
+    (app / "backend/open_webui/zero.py").symlink_to("/dev/zero")
+    fast, full = _both_in_a_process(app)
+    assert fast == full
+
+
+def _forge(root: Path, reads: str | None = None) -> None:
+    """Recompute the stamp's run= for the tree as it is (what anyone can do with eventgen's own
+    functions), optionally with another reads= list."""
+    from generator.config import load_config
+    from generator.stamps import covered_files, read_disk, run_digest, spec_files, tool_digest
+
+    path = root / MODELS
+    first, rest = path.read_text(encoding="utf-8").split("\n", 1)
+    if reads is not None:
+        first = re.sub(r" reads=\S+", f" reads={reads}", first)
+    found = generator.stamps.STAMP.search(first)
+    assert found is not None
+    config = load_config(root)
+    read = read_disk(root)
+    listed = found.group(5).split(",") if found.group(5) else []
+    digest = run_digest(
+        config,
+        tool_digest(),
+        covered_files(config),
+        [(rel, read(rel)) for rel in spec_files(config)],
+        [(rel, b"" if ".." in rel else read(rel)) for rel in listed],
+        int(found.group(3)),
+        found.group(4),
+    )
+    path.write_text(first.replace(found.group(1), digest, 1) + "\n" + rest, encoding="utf-8")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero here")
+def test_reads_outside_the_project_are_refused(app: Path) -> None:
+    first = (app / MODELS).read_text(encoding="utf-8").split("\n", 1)[0]
+    listed = re.search(r" reads=(\S+)", first)
+    assert listed is not None
+    _forge(app, reads=listed.group(1) + ",../../../../../../dev/zero")
+    assert not generator.stamps.plain_path("../x") and not generator.stamps.plain_path("/dev/zero")
+    fast, full = _both_in_a_process(app)
+    assert fast == full
+
+
+def test_check_full_ignores_a_forged_stamp(app: Path) -> None:
+    """The stamp is a cache, not tamper-evidence: `check --full` is for gates that must not trust it."""
+    edit(app, SOCKET, "feature_id", "feature_ref")  # a hand edit inside a region
+    _forge(app)
+    assert in_sync(app) is not None  # forged: the fast path believes it
+    full = eventgen(app, "check", "--no-diff", "--full")
+    assert (full.exit, full.stdout) == check(app, full=True)
+    assert full.exit == 1
+
+
+def test_another_python_takes_the_full_path(app: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python's version decides some verdicts (stdlib module names, what ast parses)."""
+    monkeypatch.setattr(generator.stamps.sys, "version_info", (3, 99, 0, "final", 0))
+    assert in_sync(app) is None
+
+
+def test_a_change_to_eventgens_code_takes_the_full_path(app: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(generator.stamps, "code_digest", lambda: "0" * 64)
+    assert in_sync(app) is None
+
+
+def test_a_handler_module_turned_package_is_seen(app: Path) -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "handler-patterns.md").read_text(encoding="utf-8")
+    spec = doc.split("# events/poll.yaml\n", 1)[1].split("```", 1)[0]
+    (app / "events/poll.yaml").write_text(spec, encoding="utf-8")
+    assert eventgen(app, "generate").exit == 0
+    (app / "backend/open_webui/handlers/poll").mkdir()
+    assert same_verdict(app) == 2
+
+
+def test_a_file_name_that_is_not_utf8(app: Path) -> None:
+    try:
+        (app / os.fsdecode(b"backend/open_webui/caf\xe9.py")).write_bytes(b"from . import x\n")
+    except (UnicodeEncodeError, OSError):
+        pytest.skip("the file system takes UTF-8 names only")
+    _unstamp(app)  # the next run writes the stamp: its digest covers that name
+    assert eventgen(app, "diff").exit == 0
+    assert same_verdict(app) == 0
+    assert eventgen(app, "generate").exit == 0
+    assert in_sync(app) is not None
+    assert same_verdict(app) == 0
+
+
+def _unstamp(root: Path) -> None:
+    first, rest = (root / MODELS).read_text(encoding="utf-8").split("\n", 1)
+    (root / MODELS).write_text(generator.stamps.strip_stamp(first) + "\n" + rest, encoding="utf-8")
+
+
+def test_a_router_symlinked_from_outside(app: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.py"
+    (app / ROUTER).rename(outside)
+    (app / ROUTER).symlink_to(outside)
+    assert same_verdict(app) == 2
+
+
+@pytest.mark.parametrize("what", [SPEC, "events"])
+def test_specs_symlinked_from_outside(app: Path, tmp_path: Path, what: str) -> None:
+    outside = tmp_path / "outside"
+    (app / what).rename(outside)
+    (app / what).symlink_to(outside)
+    same_verdict(app)
+
+
+def test_a_symlink_loop_is_not_absent(app: Path) -> None:
+    (app / "src/package.json").symlink_to("package.json")
+    same_verdict(app)
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [("Junk.svelte", b"\xff\xfe<script>\n"), ("old_models.py", None)],
+    ids=["not utf-8", "a copied models module"],
+)
+def test_every_file_in_the_generated_folder_counts(app: Path, name: str, data: bytes | None) -> None:
+    folder = Path(COMPONENT).parent
+    (app / folder / name).write_bytes(data if data is not None else (app / MODELS).read_bytes())
+    assert same_verdict(app) != 0
+    again = Path(shutil.copytree(app, app.parent / "again"))
+    full = eventgen(app, "generate", env={FULL_PATH_ENV: "1"})
+    fast = eventgen(again, "generate", env={FULL_PATH_ENV: ""})
+    assert (fast.exit, fast.stdout) == (full.exit, full.stdout)
+
+
+def test_a_header_past_the_first_kilobyte(app: Path) -> None:
+    """A first line longer than the 1024 bytes first read: the stamp reads on to find a header."""
+    text = (app / TYPES).read_text(encoding="utf-8")
+    (app / TYPES).write_text("/*" + " " * 2000 + "*/ " + text, encoding="utf-8")
+    stray = app / "src/lib/old/events.ts"
+    stray.parent.mkdir()
+    stray.write_text("/*" + " " * 2000 + "*/ " + text, encoding="utf-8")
+    same_verdict(app)
+
+
+def test_until_and_the_count_are_vouched_for(app: Path) -> None:
+    edit(
+        app,
+        SPEC,
+        "  - name: feature:updated\n",
+        "  - name: feature:updated\n    renamed_from: [feature:changed]\n    sunset: 2001-01-01\n",
+    )
+    assert eventgen(app, "generate").exit == 0
+    edit(app, MODELS, " until=2001-01-01", "")
+    assert same_verdict(app) == 1
+
+
+def test_the_count_is_vouched_for(app: Path) -> None:
+    text = (app / MODELS).read_text(encoding="utf-8")
+    (app / MODELS).write_text(re.sub(r" n=\d+", " n=999", text, count=1), encoding="utf-8")
+    same_verdict(app)
+
+
+def test_a_symlinked_spec_keeps_its_name_in_generated_code(app: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "specs" / "feature.yaml"
+    outside.parent.mkdir()
+    (app / SPEC).rename(outside)
+    (app / SPEC).symlink_to(outside)
+    assert eventgen(app, "generate", env={FULL_PATH_ENV: "1"}).exit == 0
+    assert str(app) not in (app / SOCKET).read_text(encoding="utf-8") + (app / MODELS).read_text(encoding="utf-8")
+    assert same_verdict(app) == 0
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="this Python's ast takes PEP 701 f-strings")
+def test_syntax_only_libcst_takes_is_invalid_input(app: Path) -> None:
+    """A router libcst parses but this Python's ast does not: a positioned error, not exit 3."""
+    with (app / ROUTER).open("a", encoding="utf-8") as f:
+        f.write('d = {}\ny = f"{d["k"]}"\n')
+    assert same_verdict(app) == 2
+    assert "features.py:43:11: cannot parse Python" in eventgen(app, "check", env={FULL_PATH_ENV: "1"}).output

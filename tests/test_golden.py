@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from support.cli import eventgen
 from support.golden import GOLDEN, materialise_input, run_probe
-from support.tree import Tree, files_of, snapshot, tree_diff
+from support.tree import Tree, files_of, snapshot, stamp_free, stamp_free_text, tree_diff
 
 UPDATE = os.environ.get("EVENTGEN_UPDATE_GOLDEN", "") not in ("", "0")
 CASES = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir() and (p / "cmd").is_file())
@@ -104,9 +104,9 @@ def test_golden(tmp_path: Path, name: str) -> None:
     if UPDATE:
         _write_expectations(case, got)
     expected_tree = snapshot(case / "expected")  # git keeps no folders: the trees compare by their files
-    assert got.output == (case / "expected_output.txt").read_text()
+    assert stamp_free_text(got.output) == stamp_free_text((case / "expected_output.txt").read_text())
     assert got.exit == int((case / "expected_exit").read_text().strip())
-    difference = tree_diff(files_of(expected_tree), files_of(got.tree))
+    difference = tree_diff(stamp_free(files_of(expected_tree)), stamp_free(files_of(got.tree)))
     assert not difference, difference
 
     # A successful generate leaves the project in sync: check agrees, a second run writes nothing.
@@ -151,7 +151,7 @@ def test_remove_equals_never_having_had_the_spec(tmp_path: Path, name: str) -> N
         assert files_of(snapshot(case / "expected")) == {
             k: v for k, v in files_of(pristine).items() if k != f"events/{spec}.yaml"
         }
-    difference = tree_diff(files_of(snapshot(project)), files_of(snapshot(case / "expected")))
+    difference = tree_diff(stamp_free(files_of(snapshot(project))), stamp_free(files_of(snapshot(case / "expected"))))
     assert not difference, difference
 
 

@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.cli import eventgen
+from support.tree import unstamp
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "openwebui-mini"
@@ -56,6 +58,8 @@ def probe(*args: str, full: bool = False, modules: tuple[str, ...] = HEAVY) -> t
 def project(tmp_path: Path) -> Path:
     target = tmp_path / "app"
     shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("node_modules", ".svelte-kit", "__pycache__"))
+    unstamp(target)
+    assert eventgen(target, "generate").exit == 0  # a fresh stamp, for this eventgen and Python
     return target
 
 

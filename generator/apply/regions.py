@@ -100,9 +100,11 @@ class _FilePatcher:
         if self._tree is None:
             try:
                 self._tree = ast.parse(self.src.text)
-            except SyntaxError:
+            except SyntaxError as err:
                 self.locate()  # reports the syntax error with its position (exit 2)
-                raise
+                # libcst took it, this Python's ast does not (newer syntax): the same diagnostic.
+                where = Diagnostic(self.src.path, err.lineno or 0, err.offset or 0, f"cannot parse Python: {err.msg}")
+                raise EventgenError(where) from None
         return self._tree
 
     def patch(self, order: int, edit: RegionEdit) -> None:

@@ -13,6 +13,7 @@ from ..stamps import (
     ABSENT,
     FOLDER,
     STAMP,
+    Unknown,
     covered_files,
     plain_path,
     read_disk,
@@ -37,6 +38,20 @@ def stamp_changes(
     """`changes` with the models module's stamp brought up to date: when the run writes
     anything, or the stamp is missing or from another eventgen (see stamps.py for why not
     otherwise). `gone`: a removed spec, whose file the same run deletes."""
+    try:
+        return _stamped(changes, config, sources, specs, items, gone)
+    except Unknown:
+        return changes  # a FIFO, a device, an unreadable file: no stamp, check takes the full path
+
+
+def _stamped(
+    changes: list[FileChange],
+    config: Config,
+    sources: Sources,
+    specs: Sequence[LoadedSpec],
+    items: int,
+    gone: Sequence[LoadedSpec],
+) -> list[FileChange]:
     overlay: dict[str, bytes | None] = {c.path: c.after for c in changes}
     overlay.update({item.path: None for item in gone})
     models = config.models_module
@@ -61,10 +76,17 @@ def stamp_changes(
         data = overlay[rel] if rel in overlay else disk(rel)
         return data if data is not None else ABSENT  # not reached: deleted paths are left out above
 
+    until = _until(specs)
     digest = run_digest(
-        config, tool, covered, [(rel, state(rel)) for rel in spec_rels], [(rel, state(rel)) for rel in reads]
+        config,
+        tool,
+        covered,
+        [(rel, state(rel)) for rel in spec_rels],
+        [(rel, state(rel)) for rel in reads],
+        items,
+        until,
     )
-    line = with_stamp(first.decode("utf-8"), stamp_fields(digest, tool, items, _until(specs), reads))
+    line = with_stamp(first.decode("utf-8"), stamp_fields(digest, tool, items, until, reads))
     if line is None:
         return changes
     stamped = line.encode("utf-8") + nl + rest

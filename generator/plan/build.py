@@ -271,7 +271,7 @@ class _Planner:
             # Imported on first call, not at the socket module's top: a handler module
             # may then import the socket module (its emit helpers) while it loads.
             self.shared.lazy_handlers = True
-            self.plan.stubs.append(handler_stub(item, i, event, self.config, self.problems))
+            self.plan.stubs.append(handler_stub(item, i, event, self.config, self.sources, self.problems))
             return _replace(view, handler_call=f"eventgen_models.handler({py_str(event.handler)})")
         return view
 

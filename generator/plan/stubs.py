@@ -5,16 +5,19 @@ from __future__ import annotations
 from ..config import Config, inside_root
 from ..errors import Diagnostic
 from ..render import render
+from ..sources import Sources
 from ..spec.loaded import LoadedSpec
 from ..spec.models import EventSpec
 from .types import StubEdit
 from .views import model_name
 
 
-def handler_stub(item: LoadedSpec, i: int, event: EventSpec, config: Config, problems: list[Diagnostic]) -> StubEdit:
+def handler_stub(
+    item: LoadedSpec, i: int, event: EventSpec, config: Config, sources: Sources, problems: list[Diagnostic]
+) -> StubEdit:
     module, _, function = (event.handler or "").partition(":")
     file = config.python_file_for(module)
-    shadowed = shadowed_module(module, config)
+    shadowed = shadowed_module(module, config, sources)
     if not inside_root(config.root, file):
         problems.append(item.at(("events", i, "handler"), f"handler module {module!r} resolves outside the project"))
     elif shadowed:
@@ -29,7 +32,7 @@ def handler_stub(item: LoadedSpec, i: int, event: EventSpec, config: Config, pro
                 f"handler module {module!r} is the {what} ({file}); put handlers in a module of their own",
             )
         )
-    elif package := _package_handler(module, file, config):
+    elif package := _package_handler(module, file, sources):
         problems.append(item.at(("events", i, "handler"), package))
     text = render(
         "python/handler_stub.py.j2",
@@ -43,7 +46,7 @@ def handler_stub(item: LoadedSpec, i: int, event: EventSpec, config: Config, pro
     return StubEdit(file=file, function=function, new_file=header + text, append=text)
 
 
-def shadowed_module(module: str, config: Config) -> str | None:
+def shadowed_module(module: str, config: Config, sources: Sources) -> str | None:
     """Why a handler module eventgen would create there shadows an importable one (CONTRACT 6.5):
     `handler: json:loads` would write backend/json.py, and the app's `import json` would find it."""
     import importlib.util
@@ -52,8 +55,9 @@ def shadowed_module(module: str, config: Config) -> str | None:
     top = module.split(".")[0]
     if top in sys.stdlib_module_names:
         return f"handler module {module!r} would shadow Python's standard library module '{top}'; put handlers in a package of the project (e.g. {config.socket_dotted.rpartition('.')[0] or 'app'}.handlers)"
-    package = config.root / config.python_file_for(top)[: -len(".py")]
-    if package.is_dir() or package.with_suffix(".py").is_file():
+    # Through `sources`: the run stamp then covers these probes (a package made or removed).
+    package = config.python_file_for(top)
+    if sources.is_dir(package[: -len(".py")]) or sources.is_file(package):
         return None  # the project's own package
     try:
         installed = importlib.util.find_spec(top) is not None
@@ -64,9 +68,9 @@ def shadowed_module(module: str, config: Config) -> str | None:
     return None
 
 
-def _package_handler(module: str, file: str, config: Config) -> str | None:
+def _package_handler(module: str, file: str, sources: Sources) -> str | None:
     """A handler module that is a package: the stub would land beside it (`open_webui.py` next to
     `open_webui/`), where Python never looks."""
-    if (config.root / file[: -len(".py")]).is_dir():
+    if sources.is_dir(file[: -len(".py")]):
         return f"handler module {module!r} is a package ({file[: -len('.py')]}/); name a module inside it, e.g. {module}.handlers"
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -99,10 +100,13 @@ def load_spec_file(file: Path, root: Path) -> tuple[LoadedSpec | None, list[Diag
 
 
 def relpath(file: Path, root: Path) -> str:
-    try:
-        return file.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return file.as_posix()
+    """The path as named under the project (a symlinked spec keeps its name there), else resolved."""
+    for named, base in ((Path(os.path.abspath(file)), Path(os.path.abspath(root))), (file.resolve(), root.resolve())):
+        try:
+            return named.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return file.as_posix()
 
 
 def load_specs(files: list[Path], root: Path) -> list[LoadedSpec]:

@@ -52,6 +52,29 @@ def snapshot(root: Path) -> Tree:
     return dict(sorted(tree.items()))
 
 
+_RUN = re.compile(rb"( eventgen:file(?: spec=\S+)? sha=[0-9a-f]{12} run=)[0-9a-f]{16}")
+
+
+def stamp_free(files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The files with the run stamp's digest blanked: it covers eventgen's own code and the
+    Python running it (generator/stamps.py), so committed trees cannot pin it."""
+    return {rel: _RUN.sub(rb"\1<run>", data, count=1) for rel, data in files.items()}
+
+
+def stamp_free_text(text: str) -> str:
+    """`stamp_free` for printed output (diffs show the models module's first line)."""
+    return re.sub(r"( eventgen:file(?: spec=\S+)? sha=[0-9a-f]{12} run=)[0-9a-f]{16}", r"\1<run>", text)
+
+
+def unstamp(root: Path, models: str = "backend/open_webui/socket/event_models.py") -> None:
+    """Drop the run stamp from a copied project's models module, so its next `generate` writes a
+    fresh one: a committed stamp goes stale with any change to eventgen's code."""
+    path = root / models
+    first, nl, rest = path.read_bytes().partition(b"\n")
+    first = re.sub(rb" run=[0-9a-f]{16} tool=[0-9a-f]{8} n=\d+(?: until=\S+)?(?: reads=\S+)?", b"", first, count=1)
+    path.write_bytes(first + nl + rest)
+
+
 def files_of(tree: Tree) -> dict[str, bytes]:
     """Only the files of a snapshot: for trees stored in git, which keeps no folders."""
     return {rel: data for rel, data in tree.items() if isinstance(data, bytes)}
