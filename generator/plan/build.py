@@ -76,9 +76,9 @@ def build_plan(specs: list[LoadedSpec], config: Config, sources: Sources, only: 
         {
             config.models_module,
             config.types,
-            delivery_module_file(config),
+            runtime_module_file(config, DELIVERY_ALIAS),
             delivery_ts_file(config),
-            presence_module_file(config),
+            runtime_module_file(config, PRESENCE_ALIAS),
             presence_ts_file(config),
         }
     )
@@ -364,21 +364,19 @@ class _Planner:
         config, shared = self.config, self.shared
         sources_label = ", ".join(s.path for s in self.specs)
         if shared.sequenced_rooms:
-            shared.imports[("", DELIVERY_ALIAS)] = _Import(
-                delivery_module_dotted(config).rpartition(".")[0], DELIVERY_ALIAS
-            )
+            shared.imports[("", DELIVERY_ALIAS)] = _Import(config.models_dotted.rpartition(".")[0], DELIVERY_ALIAS)
             body = render(
                 "python/eventgen_delivery.py.j2", rooms=", ".join(shared.sequenced_rooms), redis_url=config.redis_url
             )
             self.plan.files.append(
-                FileEdit(file=delivery_module_file(config), body=body, kind="python", source=sources_label)
+                FileEdit(
+                    file=runtime_module_file(config, DELIVERY_ALIAS), body=body, kind="python", source=sources_label
+                )
             )
             shared.models.insert(0, SINCE_POSITION)
             shared.pydantic_names.add("Field")
         if shared.presence_rooms:
-            shared.imports[("", PRESENCE_ALIAS)] = _Import(
-                presence_module_dotted(config).rpartition(".")[0], PRESENCE_ALIAS
-            )
+            shared.imports[("", PRESENCE_ALIAS)] = _Import(config.models_dotted.rpartition(".")[0], PRESENCE_ALIAS)
             body = render(
                 "python/eventgen_presence.py.j2",
                 rooms=", ".join(r.pattern for r in shared.presence_rooms),
@@ -387,7 +385,9 @@ class _Planner:
                 timeout_s=seconds(config.timeout_s),
             )
             self.plan.files.append(
-                FileEdit(file=presence_module_file(config), body=body, kind="python", source=sources_label)
+                FileEdit(
+                    file=runtime_module_file(config, PRESENCE_ALIAS), body=body, kind="python", source=sources_label
+                )
             )
         self.plan.regions.insert(0, self._socket_imports())
         for file, helpers in sorted(shared.router_helpers.items()):
@@ -470,26 +470,10 @@ def _presence_args(spec: str, event: EventSpec, room: RoomSpec | None) -> str:
     return f"{py_str(presence_event(spec, event.room))}, {params}, {room.ttl_s}"
 
 
-def presence_module_file(config: Config) -> str:
-    """The presence runtime: a module beside the models module."""
+def runtime_module_file(config: Config, name: str) -> str:
+    """A generated runtime module (sequenced delivery, presence): beside the models module."""
     parent = config.models_module.rpartition("/")[0]
-    return f"{parent}/{PRESENCE_ALIAS}.py" if parent else f"{PRESENCE_ALIAS}.py"
-
-
-def presence_module_dotted(config: Config) -> str:
-    package = config.models_dotted.rpartition(".")[0]
-    return f"{package}.{PRESENCE_ALIAS}" if package else PRESENCE_ALIAS
-
-
-def delivery_module_file(config: Config) -> str:
-    """The sequenced-delivery runtime: a module beside the models module."""
-    parent = config.models_module.rpartition("/")[0]
-    return f"{parent}/{DELIVERY_ALIAS}.py" if parent else f"{DELIVERY_ALIAS}.py"
-
-
-def delivery_module_dotted(config: Config) -> str:
-    package = config.models_dotted.rpartition(".")[0]
-    return f"{package}.{DELIVERY_ALIAS}" if package else DELIVERY_ALIAS
+    return f"{parent}/{name}.py" if parent else f"{name}.py"
 
 
 def _generated(item: LoadedSpec, config: Config, sources: Sources) -> bool:

@@ -93,26 +93,18 @@ def _socket_names(specs: list[LoadedSpec], bound: Bindings, path: str) -> list[D
                 hint="rename it in this module",
             )
         )
-    if DELIVERY_ALIAS in bound and any(room.sequenced for item in specs for room in item.spec.rooms.values()):
-        problems.append(
-            Diagnostic(
-                path,
-                bound.lines[DELIVERY_ALIAS],
-                0,
-                f"'{DELIVERY_ALIAS}' is bound here, and eventgen imports the sequenced-delivery runtime under that name",
-                hint="rename it in this module",
-            )
-        )
-    if PRESENCE_ALIAS in bound and any(room.presence for item in specs for room in item.spec.rooms.values()):
-        problems.append(
-            Diagnostic(
-                path,
-                bound.lines[PRESENCE_ALIAS],
-                0,
-                f"'{PRESENCE_ALIAS}' is bound here, and eventgen imports the presence runtime under that name",
-                hint="rename it in this module",
-            )
-        )
+    runtimes = (
+        (
+            DELIVERY_ALIAS,
+            "the sequenced-delivery runtime",
+            any(r.sequenced for s in specs for r in s.spec.rooms.values()),
+        ),
+        (PRESENCE_ALIAS, "the presence runtime", any(r.presence for s in specs for r in s.spec.rooms.values())),
+    )
+    for alias, what, generated in runtimes:
+        if alias in bound and generated:
+            message = f"'{alias}' is bound here, and eventgen imports {what} under that name"
+            problems.append(Diagnostic(path, bound.lines[alias], 0, message, hint="rename it in this module"))
     for item in specs:
         for i, event in enumerate(item.spec.events):
             if event.direction == "client_to_server":
