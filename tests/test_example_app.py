@@ -21,7 +21,7 @@ def test_example_app_is_in_sync(full: str) -> None:
     assert "in sync" in run.stdout
 
 
-def test_example_app_remove_then_generate_round_trips(tmp_path: Path, capsys) -> None:
+def test_example_app_remove_then_generate_round_trips(tmp_path: Path) -> None:
     """Removing the feature's code and generating it again gives back the committed bytes."""
     copy = tmp_path / "app"
     shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns("node_modules", "__pycache__"))

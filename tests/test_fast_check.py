@@ -294,7 +294,7 @@ def test_random_edits_never_split_the_verdicts(
     shutil.rmtree(root)
 
 
-def test_no_op_generate_says_what_the_full_path_says(app: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_op_generate_says_what_the_full_path_says(app: Path) -> None:
     before = {p: p.read_bytes() for p in app.rglob("*") if p.is_file()}
     outputs = []
     for full in ("1", ""):

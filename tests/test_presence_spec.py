@@ -44,7 +44,7 @@ events:
 """
 
 
-def _validate(tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[str, str]) -> tuple[int, list[str]]:
+def _validate(tmp_path: Path, files: dict[str, str]) -> tuple[int, list[str]]:
     (tmp_path / "events").mkdir(exist_ok=True)
     for name, text in files.items():
         (tmp_path / "events" / name).write_text(text)
@@ -101,21 +101,17 @@ def _validate(tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[st
         "event-clash",
     ],
 )
-def test_bad_values_are_reported_at_their_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: tuple[str, str], expected: str
-) -> None:
+def test_bad_values_are_reported_at_their_line(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
     text = SPEC.replace(*change)
     assert text != SPEC
     if "desk:{version}" in text:
         text = text.replace("desk_id: str", "version: str")
-    code, lines = _validate(tmp_path, capsys, {"desk.yaml": text})
+    code, lines = _validate(tmp_path, {"desk.yaml": text})
     assert code == 2
     assert any(line.startswith(expected) for line in lines), lines
 
 
-def test_the_presence_event_is_a_name_no_other_spec_may_take(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_the_presence_event_is_a_name_no_other_spec_may_take(tmp_path: Path) -> None:
     other = """\
 name: other
 events:
@@ -124,7 +120,7 @@ events:
     broadcast: true
     payload: {x: int}
 """
-    code, lines = _validate(tmp_path, capsys, {"desk.yaml": SPEC, "other.yaml": other})
+    code, lines = _validate(tmp_path, {"desk.yaml": SPEC, "other.yaml": other})
     assert code == 2
     assert any(
         line.startswith("events/other.yaml:3:11: ")
@@ -219,9 +215,7 @@ def test_json_schema_export_documents_the_keys() -> None:
     assert "presence_ttl_s" in reference
 
 
-def test_asyncapi_shows_the_presence_event_and_the_members_ack(
-    generated: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_asyncapi_shows_the_presence_event_and_the_members_ack(generated: Path) -> None:
     run = eventgen(generated, "export", "asyncapi", "--format", "json")
     assert run.exit == 0, run.output
     doc = json.loads(run.stdout)
@@ -234,9 +228,9 @@ def test_asyncapi_shows_the_presence_event_and_the_members_ack(
     assert "sendDeskDeskPresence" in doc["operations"]
 
 
-def test_spec_yaml_in_the_docs_is_valid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_spec_yaml_in_the_docs_is_valid(tmp_path: Path) -> None:
     """The presence example of docs/presence.md validates."""
     text = (REPO / "docs/presence.md").read_text()
     block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
-    code, lines = _validate(tmp_path, capsys, {"desk.yaml": "name: desk\n" + textwrap.dedent(block)})
+    code, lines = _validate(tmp_path, {"desk.yaml": "name: desk\n" + textwrap.dedent(block)})
     assert code == 0, lines
